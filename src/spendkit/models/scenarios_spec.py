@@ -1,0 +1,466 @@
+"""Spending-review scenario files: the YAML schema, loading and validation.
+
+A scenario file (schema_version 1) has these top-level keys; every number marked *quantity*
+may be a plain number or a mapping giving its uncertainty for Monte Carlo and tornado runs::
+
+    {value: 5, dist: triangular, low: 2, high: 10}   # mode = value
+    {value: 5, dist: uniform, low: 2, high: 10}      # value is the central (deterministic) case
+    {value: 5, dist: normal, sd: 1.5}                # tornado uses value ± 1.2816 sd (P10/P90)
+
+A *path* is one quantity applied to every review year, or a list with one per review year.
+Years in events (`year`, `start_year`) count review years: 1 = the first year after baseline.
+
+- schema_version (1), name, title, description, version (the scenario's own version string)
+- review_years: number of financial years projected after the baseline year (default 3)
+- funding: {basis: cash|real, change_pct: path} — the settlement for the IT budget envelope
+- inflation: {measure: cpi|gdp_deflator|custom, rate_pct: path} — drives non-Microsoft costs
+- microsoft: {price_change_pct: path, licence_mix_change_pct: path} — % a year on the
+  Microsoft-licensing part of the baseline (price events; E5→E3 or Copilot uptake)
+- legacy_replacements: list of {name, year, one_off_cost_gbp, old_run_cost_gbp,
+  new_run_cost_gbp, dual_running_years}
+- shared_services: list of {name, partners, categories, saving_pct, setup_cost_gbp,
+  start_year, ramp_years}
+- grants: list of {name, amount_gbp, year, probability}
+- match_best_peers: {quantile, gap_closed_pct, start_year, ramp_years}
+- monte_carlo: {simulations, seed}
+- sources: list of strings (where the numbers come from)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from spendkit.errors import SpendkitError
+from spendkit.settings import PACKAGE_DATA
+
+SCENARIO_DIR = PACKAGE_DATA / "scenarios"
+SCHEMA_VERSION = 1
+_Z90 = 1.2815515655446004  # standard normal quantile at 0.9: P10/P90 of a normal lever
+
+
+class ScenarioFileError(SpendkitError, ValueError):
+    """A scenario file that does not fit the schema: names the file, key path and expectation."""
+
+    def __init__(self, source: str, key: str, problem: str) -> None:
+        super().__init__(f"{source}: {key}: {problem}")
+        self.source = source
+        self.key = key
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """One numeric lever: a central value and, optionally, a distribution for Monte Carlo."""
+
+    path: str
+    value: float
+    dist: str | None = None
+    low: float | None = None
+    high: float | None = None
+    sd: float | None = None
+    minimum: float = -math.inf
+    maximum: float = math.inf
+
+    @property
+    def uncertain(self) -> bool:
+        """True when the lever has a distribution of non-zero width."""
+        lo, hi = self.bounds()
+        return lo != hi
+
+    def bounds(self) -> tuple[float, float]:
+        """Low and high values for a tornado run (P10/P90 for a normal lever)."""
+        if self.dist is None:
+            return self.value, self.value
+        if self.dist == "normal":
+            sd = self.sd or 0.0
+            lo, hi = self.value - _Z90 * sd, self.value + _Z90 * sd
+            return max(lo, self.minimum), min(hi, self.maximum)
+        assert self.low is not None and self.high is not None
+        return self.low, self.high
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """`n` draws (the central value repeated when fixed), clipped to the lever's limits."""
+        if self.dist is None or not self.uncertain:
+            return np.full(n, self.value, dtype=float)
+        if self.dist == "bernoulli":
+            return (rng.random(n) < self.value).astype(float)
+        if self.dist == "normal":
+            draws = rng.normal(self.value, self.sd, n)
+        elif self.dist == "uniform":
+            draws = rng.uniform(self.low, self.high, n)
+        else:
+            draws = rng.triangular(self.low, self.value, self.high, n)
+        return np.clip(draws, self.minimum, self.maximum)
+
+
+@dataclass(frozen=True)
+class LegacyReplacement:
+    """Replacing a legacy system: one-off cost in `year`, new run cost, dual running."""
+
+    name: str
+    year: int
+    one_off_cost_gbp: Quantity
+    old_run_cost_gbp: Quantity
+    new_run_cost_gbp: Quantity
+    dual_running_years: int
+
+
+@dataclass(frozen=True)
+class SharedService:
+    """Sharing a service or procuring jointly: saving ramps up linearly after set-up."""
+
+    name: str
+    partners: tuple[str, ...]
+    categories: tuple[str, ...]  # empty = all IT categories
+    saving_pct: Quantity
+    setup_cost_gbp: Quantity
+    start_year: int
+    ramp_years: int
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A grant (Local Digital Fund-style) received in `year` with a probability."""
+
+    name: str
+    amount_gbp: Quantity
+    year: int
+    probability: Quantity
+
+
+@dataclass(frozen=True)
+class PeerMatch:
+    """Close part of the gap to the best peers' IT spend per head (quantile 0.25 = quartile)."""
+
+    quantile: float
+    gap_closed_pct: Quantity
+    start_year: int
+    ramp_years: int
+
+
+@dataclass(frozen=True)
+class ScenarioSpec:
+    """A validated scenario: every lever, with its key path for error messages and tornados."""
+
+    name: str
+    title: str
+    description: str
+    version: str
+    source: str
+    review_years: int
+    funding_basis: str
+    funding_change_pct: tuple[Quantity, ...]
+    inflation_measure: str
+    inflation_pct: tuple[Quantity, ...]
+    ms_price_change_pct: tuple[Quantity, ...]
+    ms_mix_change_pct: tuple[Quantity, ...]
+    legacy: tuple[LegacyReplacement, ...] = ()
+    shared: tuple[SharedService, ...] = ()
+    grants: tuple[Grant, ...] = ()
+    peers: PeerMatch | None = None
+    simulations: int = 2000
+    seed: int = 20260401
+    sources: tuple[str, ...] = ()
+    quantities: tuple[Quantity, ...] = field(default=(), repr=False)
+
+    def uncertain_quantities(self) -> tuple[Quantity, ...]:
+        """The levers with a distribution (plus grant probabilities strictly between 0 and 1)."""
+        return tuple(q for q in self.quantities if q.uncertain)
+
+
+# --- parsing ---------------------------------------------------------------------------------
+
+_TOP = {"schema_version", "name", "title", "description", "version", "review_years", "funding",
+        "inflation", "microsoft", "legacy_replacements", "shared_services", "grants",
+        "match_best_peers", "monte_carlo", "sources"}
+_QTY_KEYS = {"value", "dist", "low", "high", "sd"}
+_DISTS = {"triangular", "uniform", "normal"}
+
+
+class _Parser:
+    """Walks the YAML mapping, collecting quantities and raising ScenarioFileError on misfit."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.quantities: list[Quantity] = []
+
+    def fail(self, key: str, problem: str) -> None:
+        raise ScenarioFileError(self.source, key, problem)
+
+    def mapping(self, raw: Any, key: str, allowed: set[str],
+                required: set[str] = frozenset()) -> dict[str, Any]:
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, Mapping):
+            self.fail(key, f"expected a mapping, found {type(raw).__name__} {raw!r}")
+        for k in raw:
+            if k not in allowed:
+                where = f"{key}.{k}" if key else str(k)
+                self.fail(where, f"unknown key {k!r}; expected one of {sorted(allowed)}")
+        for k in sorted(required):
+            if k not in raw:
+                where = f"{key}.{k}" if key else k
+                self.fail(where, "required key is missing")
+        return dict(raw)
+
+    def number(self, raw: Any, key: str) -> float:
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+            self.fail(key, f"expected a number, found {raw!r}")
+        return float(raw)
+
+    def integer(self, raw: Any, key: str, minimum: int, maximum: int | None = None) -> int:
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            self.fail(key, f"expected a whole number, found {raw!r}")
+        if raw < minimum or (maximum is not None and raw > maximum):
+            upper = f" and at most {maximum}" if maximum is not None else ""
+            self.fail(key, f"expected a whole number at least {minimum}{upper}, found {raw}")
+        return int(raw)
+
+    def text(self, raw: Any, key: str, default: str | None = None) -> str:
+        if raw is None and default is not None:
+            return default
+        if not isinstance(raw, str | int | float) or isinstance(raw, bool):
+            self.fail(key, f"expected text, found {raw!r}")
+        return str(raw)
+
+    def choice(self, raw: Any, key: str, options: tuple[str, ...], default: str) -> str:
+        value = default if raw is None else raw
+        if value not in options:
+            self.fail(key, f"expected one of {list(options)}, found {value!r}")
+        return value
+
+    def quantity(self, raw: Any, key: str, *, minimum: float = -math.inf,
+                 maximum: float = math.inf, what: str = "") -> Quantity:
+        limits = _describe(minimum, maximum, what)
+        if isinstance(raw, Mapping):
+            m = self.mapping(raw, key, _QTY_KEYS, {"value"})
+            value = self.number(m["value"], f"{key}.value")
+            dist = m.get("dist")
+            if dist is not None and dist not in _DISTS:
+                self.fail(f"{key}.dist", f"expected one of {sorted(_DISTS)}, found {dist!r}")
+            low = self.number(m["low"], f"{key}.low") if "low" in m else None
+            high = self.number(m["high"], f"{key}.high") if "high" in m else None
+            sd = self.number(m["sd"], f"{key}.sd") if "sd" in m else None
+            if dist is None and (low is not None or high is not None or sd is not None):
+                self.fail(f"{key}.dist", "low/high/sd given without a dist "
+                          f"(expected one of {sorted(_DISTS)})")
+            if dist == "normal":
+                if sd is None or sd < 0:
+                    self.fail(f"{key}.sd", f"a normal lever needs sd >= 0, found {sd!r}")
+                if low is not None or high is not None:
+                    self.fail(key, "a normal lever takes sd, not low/high")
+            elif dist in {"triangular", "uniform"}:
+                if low is None or high is None:
+                    self.fail(key, f"a {dist} lever needs both low and high")
+                if sd is not None:
+                    self.fail(f"{key}.sd", f"a {dist} lever takes low/high, not sd")
+                if not low <= value <= high:
+                    self.fail(key, f"expected low <= value <= high, found low={low:g}, "
+                              f"value={value:g}, high={high:g}")
+        else:
+            value, dist, low, high, sd = self.number(raw, key), None, None, None, None
+        for name, v in (("value", value), ("low", low), ("high", high)):
+            if v is not None and not minimum <= v <= maximum:
+                where = key if name == "value" and not isinstance(raw, Mapping) else f"{key}.{name}"
+                self.fail(where, f"expected {limits}, found {v:g}")
+        q = Quantity(key, value, dist, low, high, sd, minimum, maximum)
+        self.quantities.append(q)
+        return q
+
+    def path(self, raw: Any, key: str, years: int, **limits: Any) -> tuple[Quantity, ...]:
+        if raw is None:
+            raw = 0.0
+        if isinstance(raw, list):
+            if len(raw) != years:
+                self.fail(key, f"expected {years} values (one per review year) or a single "
+                          f"value, found {len(raw)}")
+            return tuple(self.quantity(v, f"{key}[{i + 1}]", **limits) for i, v in enumerate(raw))
+        q = self.quantity(raw, key, **limits)
+        return (q,) * years
+
+    def items(self, raw: Any, key: str) -> list[Any]:
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            self.fail(key, f"expected a list, found {type(raw).__name__}")
+        return raw
+
+
+def _describe(minimum: float, maximum: float, what: str) -> str:
+    parts = []
+    if minimum > -math.inf:
+        parts.append(f">= {minimum:g}")
+    if maximum < math.inf:
+        parts.append(f"<= {maximum:g}")
+    rng = " and ".join(parts) if parts else "a number"
+    return f"{what} {rng}".strip() if what else rng
+
+
+def parse_scenario(raw: Any, source: str = "<scenario>") -> ScenarioSpec:
+    """Validate a scenario mapping (as read from YAML) into a ScenarioSpec."""
+    p = _Parser(source)
+    top = p.mapping(raw, "", _TOP, {"schema_version", "name"})
+    if top["schema_version"] != SCHEMA_VERSION:
+        p.fail("schema_version", f"expected {SCHEMA_VERSION}, found {top['schema_version']!r}")
+    name = p.text(top["name"], "name")
+    years = p.integer(top.get("review_years", 3), "review_years", 1, 30)
+    pct = {"minimum": -100.0, "what": "a % change"}  # below -100% a cost would go negative
+
+    fund = p.mapping(top.get("funding"), "funding", {"basis", "change_pct"})
+    infl = p.mapping(top.get("inflation"), "inflation", {"measure", "rate_pct"})
+    ms = p.mapping(top.get("microsoft"), "microsoft", {"price_change_pct",
+                                                       "licence_mix_change_pct"})
+    funding_basis = p.choice(fund.get("basis"), "funding.basis", ("cash", "real"), "cash")
+    funding = p.path(fund.get("change_pct"), "funding.change_pct", years, **pct)
+    measure = p.choice(infl.get("measure"), "inflation.measure",
+                       ("cpi", "gdp_deflator", "custom"), "custom")
+    inflation = p.path(infl.get("rate_pct"), "inflation.rate_pct", years, **pct)
+    ms_price = p.path(ms.get("price_change_pct"), "microsoft.price_change_pct", years, **pct)
+    ms_mix = p.path(ms.get("licence_mix_change_pct"), "microsoft.licence_mix_change_pct",
+                    years, **pct)
+
+    cost = {"minimum": 0.0, "what": "a cost in £"}
+    legacy = []
+    for i, item in enumerate(p.items(top.get("legacy_replacements"), "legacy_replacements")):
+        k = f"legacy_replacements[{i + 1}]"
+        m = p.mapping(item, k, {"name", "year", "one_off_cost_gbp", "old_run_cost_gbp",
+                                "new_run_cost_gbp", "dual_running_years"}, {"name", "year"})
+        legacy.append(LegacyReplacement(
+            name=p.text(m["name"], f"{k}.name"),
+            year=p.integer(m["year"], f"{k}.year", 1, years),
+            one_off_cost_gbp=p.quantity(m.get("one_off_cost_gbp", 0), f"{k}.one_off_cost_gbp",
+                                        **cost),
+            old_run_cost_gbp=p.quantity(m.get("old_run_cost_gbp", 0), f"{k}.old_run_cost_gbp",
+                                        **cost),
+            new_run_cost_gbp=p.quantity(m.get("new_run_cost_gbp", 0), f"{k}.new_run_cost_gbp",
+                                        **cost),
+            dual_running_years=p.integer(m.get("dual_running_years", 0),
+                                         f"{k}.dual_running_years", 0),
+        ))
+
+    shared = []
+    for i, item in enumerate(p.items(top.get("shared_services"), "shared_services")):
+        k = f"shared_services[{i + 1}]"
+        m = p.mapping(item, k, {"name", "partners", "categories", "saving_pct",
+                                "setup_cost_gbp", "start_year", "ramp_years"},
+                      {"name", "saving_pct"})
+        shared.append(SharedService(
+            name=p.text(m["name"], f"{k}.name"),
+            partners=tuple(p.text(x, f"{k}.partners") for x in p.items(m.get("partners"),
+                                                                       f"{k}.partners")),
+            categories=tuple(p.text(x, f"{k}.categories")
+                             for x in p.items(m.get("categories"), f"{k}.categories")),
+            saving_pct=p.quantity(m["saving_pct"], f"{k}.saving_pct", minimum=0.0,
+                                  maximum=100.0, what="a saving %"),
+            setup_cost_gbp=p.quantity(m.get("setup_cost_gbp", 0), f"{k}.setup_cost_gbp",
+                                      **cost),
+            start_year=p.integer(m.get("start_year", 1), f"{k}.start_year", 1, years),
+            ramp_years=p.integer(m.get("ramp_years", 1), f"{k}.ramp_years", 1),
+        ))
+
+    grants = []
+    for i, item in enumerate(p.items(top.get("grants"), "grants")):
+        k = f"grants[{i + 1}]"
+        m = p.mapping(item, k, {"name", "amount_gbp", "year", "probability"},
+                      {"name", "amount_gbp", "year"})
+        grants.append(Grant(
+            name=p.text(m["name"], f"{k}.name"),
+            amount_gbp=p.quantity(m["amount_gbp"], f"{k}.amount_gbp", minimum=0.0,
+                                  what="an amount in £"),
+            year=p.integer(m["year"], f"{k}.year", 1, years),
+            probability=_probability(p, m.get("probability", 1.0), f"{k}.probability"),
+        ))
+
+    peers = None
+    if top.get("match_best_peers") is not None:
+        k = "match_best_peers"
+        m = p.mapping(top[k], k, {"quantile", "gap_closed_pct", "start_year", "ramp_years"},
+                      {"quantile", "gap_closed_pct"})
+        qn = p.number(m["quantile"], f"{k}.quantile")
+        if not 0 < qn < 1:
+            p.fail(f"{k}.quantile", f"expected a quantile between 0 and 1 (0.25 = best "
+                   f"quartile, 0.1 = best decile), found {qn:g}")
+        peers = PeerMatch(
+            quantile=qn,
+            gap_closed_pct=p.quantity(m["gap_closed_pct"], f"{k}.gap_closed_pct", minimum=0.0,
+                                      maximum=100.0, what="a % of the gap"),
+            start_year=p.integer(m.get("start_year", 1), f"{k}.start_year", 1, years),
+            ramp_years=p.integer(m.get("ramp_years", 1), f"{k}.ramp_years", 1),
+        )
+
+    mc = p.mapping(top.get("monte_carlo"), "monte_carlo", {"simulations", "seed"})
+    sources = tuple(p.text(s, "sources") for s in p.items(top.get("sources"), "sources"))
+    return ScenarioSpec(
+        name=name,
+        title=p.text(top.get("title"), "title", default=name),
+        description=p.text(top.get("description"), "description", default=""),
+        version=p.text(top.get("version"), "version", default="1"),
+        source=source,
+        review_years=years,
+        funding_basis=funding_basis,
+        funding_change_pct=funding,
+        inflation_measure=measure,
+        inflation_pct=inflation,
+        ms_price_change_pct=ms_price,
+        ms_mix_change_pct=ms_mix,
+        legacy=tuple(legacy),
+        shared=tuple(shared),
+        grants=tuple(grants),
+        peers=peers,
+        simulations=p.integer(mc.get("simulations", 2000), "monte_carlo.simulations", 1,
+                              1_000_000),
+        seed=p.integer(mc.get("seed", 20260401), "monte_carlo.seed", 0),
+        sources=sources,
+        quantities=_unique(p.quantities),
+    )
+
+
+def _probability(p: _Parser, raw: Any, key: str) -> Quantity:
+    """A probability in [0, 1]; one strictly between is a Bernoulli lever (uncertain)."""
+    q = p.quantity(raw, key, minimum=0.0, maximum=1.0, what="a probability")
+    if q.dist is not None:
+        p.fail(key, "expected a plain probability between 0 and 1, not a distribution")
+    # Received or not: the tornado swings it between 0 and 1; Monte Carlo draws Bernoulli.
+    bern = Quantity(key, q.value, "bernoulli" if 0 < q.value < 1 else None,
+                    0.0 if 0 < q.value < 1 else None, 1.0 if 0 < q.value < 1 else None,
+                    None, 0.0, 1.0)
+    p.quantities[-1] = bern
+    return bern
+
+
+def _unique(quantities: list[Quantity]) -> tuple[Quantity, ...]:
+    """Quantities in file order, each once (a single value applied to every year is one lever)."""
+    seen: dict[str, Quantity] = {}
+    for q in quantities:
+        seen.setdefault(q.path, q)
+    return tuple(seen.values())
+
+
+def load_scenario(name_or_path: str | Path) -> ScenarioSpec:
+    """Load a scenario by packaged name ('flat-cash') or from a user's own YAML file."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = SCENARIO_DIR / f"{name_or_path}.yaml"
+        if not path.exists():
+            raise ScenarioFileError(str(name_or_path), "name", "no packaged scenario of that "
+                                    f"name; expected one of {list_scenarios()} or a .yaml path")
+    source = str(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioFileError(source, "file", "file not found") from None
+    except yaml.YAMLError as exc:
+        raise ScenarioFileError(source, "file", f"not valid YAML ({exc})") from None
+    return parse_scenario(raw, source)
+
+
+def list_scenarios() -> list[str]:
+    """Names of the scenarios shipped as package data, sorted."""
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
