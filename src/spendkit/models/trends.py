@@ -1,0 +1,582 @@
+"""IT spend trends: periods, totals, year-on-year, rolling 12 months, real terms, per head, peers.
+
+Input is a transactions DataFrame with the canonical columns of `spendkit.fields` plus the
+enrichment columns (`is_it`, `it_category`, `it_basis`, `supplier_canonical`, ...). Outputs are
+tidy DataFrames (one row per group and period) that plot in a few lines; money columns stay
+exact decimals (`for_plot` converts them for charts) and totals equal the input to the penny.
+
+Every headline comes with its coverage (`coverage_table`, or a `Coverage` for one figure):
+how much of the spend was classified, unclassified and redacted, and which months are missing,
+so a reader can tell a fall in spend from a gap in publication. Missing months are never
+filled with zero: they are NA in `monthly_series`, break `rolling_12m`, and make `yoy_change`
+NA when a table carries `is_complete` (see `trends_completeness`).
+
+Siblings: `trends_completeness` (calendar of months), `trends_suppliers` (top suppliers,
+concentration, recurring vs one-off, lump spreading), `trends_export` (`to_excel_or_csv`). Their
+public functions are re-exported here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from functools import cache
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from spendkit.models.trends_base import (
+    AMOUNT_DTYPE,
+    PERIODS,
+    TrendsInputError,
+    add_periods,
+    as_amount,
+    as_tuple,
+    ensure_periods,
+    for_plot,
+    from_pence,
+    fy_label,
+    fy_label_start,
+    require_columns,
+    sum_amounts,
+    text_blank,
+    to_pence,
+)
+from spendkit.models.trends_completeness import (
+    completeness_calendar,
+    exclude_incomplete,
+    flag_incomplete,
+    observed_threshold,
+    publisher_facts,
+    year_completeness,
+)
+from spendkit.models.trends_export import neutralise_formulas, to_excel_or_csv
+from spendkit.models.trends_suppliers import (
+    classify_payments,
+    concentration,
+    cover_months,
+    hhi,
+    recurring_vs_oneoff,
+    spread_lumps,
+    supplier_of,
+    supplier_totals,
+    top_suppliers,
+)
+from spendkit.settings import PACKAGE_DATA
+
+__all__ = [
+    "AMOUNT_DTYPE", "Coverage", "PERIODS", "TrendResult", "TrendsInputError", "add_periods",
+    "add_population", "as_amount", "category_shares", "classify_payments", "completeness_calendar",
+    "concentration", "council_info", "cover_months", "coverage", "coverage_table",
+    "exclude_incomplete", "flag_incomplete", "for_plot", "hhi", "it_spend_trend",
+    "load_local_authorities", "load_population", "monthly_series", "neutralise_formulas",
+    "observed_threshold", "peer_comparison", "per_head", "period_totals", "publisher_facts",
+    "real_terms", "recurring_vs_oneoff", "rolling_12m", "spread_lumps", "supplier_of",
+    "supplier_totals", "to_excel_or_csv", "top_suppliers", "year_completeness", "yoy_change",
+]
+
+
+def _is_it(df: pd.DataFrame) -> pd.Series:
+    require_columns(df, ["is_it"], "IT spend")
+    return df["is_it"].astype("boolean").fillna(False).astype(bool)
+
+
+def _select(df: pd.DataFrame, it_only: bool) -> pd.DataFrame:
+    return df[_is_it(df)] if it_only else df
+
+
+# --- totals by period --------------------------------------------------------------------------
+
+
+def period_totals(df: pd.DataFrame, period: str = "financial_year",
+                  by: str | Sequence[str] = ("publisher_code",),
+                  it_only: bool = False) -> pd.DataFrame:
+    """Exact spend and payment count per group and `period` ('month', 'quarter', 'financial_year').
+
+    Only periods with payments appear; use `monthly_series` for a gap-aware monthly series.
+    """
+    keys = as_tuple(by)
+    require_columns(df, [*keys, "payment_date", "amount_gbp"], "period_totals")
+    work = ensure_periods(_select(df, it_only), period)
+    extra = ["fy_start"] if period == "financial_year" else []
+    out = sum_amounts(work, [*keys, period, *extra])
+    return out.drop(columns=extra)
+
+
+def monthly_series(df: pd.DataFrame, by: str | Sequence[str] = ("publisher_code",),
+                   it_only: bool = False, calendar: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Spend per group and month over each group's whole span, missing months as NA (not 0).
+
+    Columns: the `by` keys, `month`, `financial_year`, `amount_gbp` (NA where nothing was
+    published), `n_payments` and, when a completeness `calendar` keyed by the same `by` is given,
+    `status` and `is_complete` from it. With a calendar the span is the calendar's.
+    """
+    keys = as_tuple(by)
+    totals = period_totals(df, "month", keys, it_only)
+    if calendar is not None:
+        require_columns(calendar, [*keys, "month", "status", "is_complete"], "calendar")
+        frame = calendar[[*keys, "month", "status", "is_complete"]]
+    else:
+        frame = _month_grid(totals, keys)
+    out = frame.merge(totals, on=[*keys, "month"], how="left")
+    out["n_payments"] = out["n_payments"].fillna(0).astype("int64")
+    if calendar is not None:
+        # A month the calendar has but with no IT payment is a true zero, not a gap.
+        published = out["status"].ne("missing")
+        out["amount_gbp"] = out["amount_gbp"].mask(published & out["amount_gbp"].isna(),
+                                                   Decimal("0.00"))
+    start = out["month"].dt.year - (out["month"].dt.month < 4).astype("int64")
+    out["financial_year"] = fy_label(start)
+    cols = [*keys, "month", "financial_year", "amount_gbp", "n_payments",
+            *[c for c in ("status", "is_complete") if c in out.columns]]
+    return out[cols].sort_values([*keys, "month"], kind="stable").reset_index(drop=True)
+
+
+def _month_grid(totals: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
+    """Every month between each group's first and last month with payments."""
+    gkeys = list(keys) or ["_all"]
+    spans = totals.assign(_all=0).groupby(gkeys, dropna=False)["month"].agg(["min", "max"])
+    lengths = ((spans["max"].dt.year - spans["min"].dt.year) * 12
+               + spans["max"].dt.month - spans["min"].dt.month + 1).to_numpy()
+    starts = spans["min"].to_numpy().astype("datetime64[M]")
+    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    months = np.repeat(starts, lengths) + offsets.astype("timedelta64[M]")
+    grid = spans.index.to_frame(index=False).loc[np.repeat(np.arange(len(spans)), lengths)]
+    grid = grid.reset_index(drop=True)
+    grid["month"] = months.astype("datetime64[ns]")
+    for name in keys:
+        grid[name] = grid[name].astype(totals[name].dtype)
+    return grid.drop(columns=["_all"], errors="ignore")
+
+
+def category_shares(df: pd.DataFrame, period: str = "financial_year",
+                    by: str | Sequence[str] = ("publisher_code",)) -> pd.DataFrame:
+    """IT spend per `it_category` within each group and period, with `share_pct` (sums to 100).
+
+    Uncategorised IT spend is shown as category '(uncategorised)'.
+    """
+    keys = as_tuple(by)
+    require_columns(df, [*keys, "it_category"], "category_shares")
+    it = _select(df, True).copy()
+    it["it_category"] = it["it_category"].astype("string").mask(
+        text_blank(it["it_category"]), "(uncategorised)")
+    work = ensure_periods(it, period)
+    out = sum_amounts(work, [*keys, period, "it_category"])
+    pence = to_pence(out["amount_gbp"]).astype("float64")
+    total = pence.groupby([out[c] for c in (*keys, period)], dropna=False).transform("sum")
+    out["share_pct"] = (pence / total.where(total != 0) * 100).astype("float64")
+    return out
+
+
+# --- change over time ----------------------------------------------------------------------------
+
+
+def _previous_key(table: pd.DataFrame, period: str) -> pd.Series:
+    """The key of the same period one year earlier."""
+    if period == "month":
+        return pd.to_datetime(table["month"]) - pd.DateOffset(years=1)
+    if period == "financial_year":
+        return fy_label(fy_label_start(table["financial_year"]) - 1)
+    if period == "quarter":
+        parts = table["quarter"].astype("string").str.extract(r"^(\d{4}-\d{2}) (Q[1-4])$")
+        if parts[0].isna().any():
+            raise TrendsInputError("quarter: expected labels like '2024-25 Q1', got "
+                                   f"{table['quarter'][parts[0].isna()].iloc[0]!r}")
+        return fy_label(fy_label_start(parts[0]) - 1) + " " + parts[1]
+    raise TrendsInputError(f"period: expected one of {PERIODS}, got {period!r}")
+
+
+def yoy_change(table: pd.DataFrame, period: str = "financial_year",
+               by: str | Sequence[str] = ("publisher_code",),
+               value: str = "amount_gbp") -> pd.DataFrame:
+    """Year-on-year change: each period against the same period a year earlier.
+
+    Adds `previous_gbp`, `change_gbp` (exact) and `change_pct` (float). When the table has
+    `is_complete`, a change involving an incomplete period is NA, so a gap never reads as a fall.
+    """
+    keys = as_tuple(by)
+    require_columns(table, [*keys, period, value], "yoy_change")
+    out = table.copy()
+    prev = table[[*keys, period, value]].copy()
+    if "is_complete" in table.columns:
+        prev["_prev_complete"] = table["is_complete"].astype(bool)
+    prev[period] = prev[period]  # the key as it appears; matched against _previous_key below
+    prev = prev.rename(columns={period: "_prev_key", value: "previous_gbp"})
+    out["_prev_key"] = _previous_key(out, period)
+    if period == "month":
+        prev["_prev_key"] = pd.to_datetime(prev["_prev_key"])
+    merged = out.merge(prev, on=[*keys, "_prev_key"], how="left")
+    merged.index = out.index
+    current = to_pence(merged[value])
+    previous = to_pence(merged["previous_gbp"])
+    change = current - previous
+    if "is_complete" in table.columns:
+        ok = merged["is_complete"].astype(bool) & merged["_prev_complete"].astype(
+            "boolean").fillna(False).astype(bool)
+        change = change.where(ok)
+        previous = previous.where(ok)
+    out["previous_gbp"] = from_pence(previous, out.index)
+    out["change_gbp"] = from_pence(change, out.index)
+    ratio = change.astype("float64") / previous.astype("float64").where(previous != 0)
+    out["change_pct"] = (ratio * 100).astype("float64")
+    return out.drop(columns=["_prev_key"])
+
+
+def rolling_12m(monthly: pd.DataFrame, by: str | Sequence[str] = ("publisher_code",),
+                value: str = "amount_gbp") -> pd.DataFrame:
+    """Rolling 12-month total (exact) ending in each month: NA unless all 12 months are known.
+
+    `monthly` is a `monthly_series` table (one row per group and month, gaps as NA). Months
+    with `is_complete` False, if that column is present, count as unknown.
+    """
+    keys = as_tuple(by)
+    require_columns(monthly, [*keys, "month", value], "rolling_12m")
+    out = monthly.sort_values([*keys, "month"], kind="stable").copy()
+    pence = to_pence(out[value]).astype("float64")  # exact: pence well below 2**53
+    if "is_complete" in out.columns:
+        pence = pence.where(out["is_complete"].astype(bool))
+    month_no = out["month"].dt.year * 12 + out["month"].dt.month
+    gkeys = [out[k] for k in keys]
+    if keys:
+        gap = month_no.groupby(gkeys, dropna=False).diff().fillna(1).ne(1)
+        roll = pence.groupby(gkeys, dropna=False).transform(
+            lambda s: s.rolling(12, min_periods=12).sum())
+        # A jump in the month sequence means the window is not 12 consecutive months.
+        breaks = gap.astype("int64").groupby(gkeys, dropna=False).transform(
+            lambda s: s.rolling(11, min_periods=1).sum())
+    else:
+        gap = month_no.diff().fillna(1).ne(1)
+        roll = pence.rolling(12, min_periods=12).sum()
+        breaks = gap.astype("int64").rolling(11, min_periods=1).sum()
+    roll = roll.where(breaks.eq(0))
+    out["rolling_12m_gbp"] = from_pence(roll.round().astype("Int64"), out.index)
+    return out.reset_index(drop=True)
+
+
+# --- real terms, population, councils ----------------------------------------------------------
+
+
+def real_terms(table: pd.DataFrame, base_year: str, value: str = "amount_gbp",
+               year: str = "financial_year", extend_to: str | None = None,
+               missing: str = "na") -> pd.DataFrame:
+    """Add `<value>_real` (float, `base_year` prices) via `spendkit.models.economy`.
+
+    Uses the GDP deflator (`economy.gdp_deflator(base_year, extend_to=...)`). Years the deflator
+    lacks give NA (`missing='na'`, the default; `real_terms_known` says which) or raise
+    (`missing='raise'`).
+    """
+    from spendkit.models import economy  # imported here: economy is optional for cash trends
+
+    if missing not in ("na", "raise"):
+        raise TrendsInputError(f"missing: expected 'na' or 'raise', got {missing!r}")
+    require_columns(table, [value, year], "real_terms")
+    deflator = economy.gdp_deflator(base_year, extend_to=extend_to)
+    out = table.copy()
+    years = out[year].astype("string")
+    known = years.isin(deflator.index)
+    if missing == "raise" or known.all():
+        real = economy.to_real_terms(out[value], years, base_year, deflator=deflator)
+    else:
+        real = pd.Series(np.nan, index=out.index)
+        if known.any():
+            real[known] = economy.to_real_terms(out.loc[known, value], years[known],
+                                                base_year, deflator=deflator)
+    out[f"{value}_real"] = real.astype("float64").round(2)
+    out["real_terms_base"] = base_year
+    out["real_terms_known"] = known.to_numpy()
+    return out
+
+
+@cache
+def _read_package_csv(name: str) -> pd.DataFrame:
+    path = PACKAGE_DATA / name
+    if not path.exists():
+        raise TrendsInputError(f"{path}: package data file missing; reinstall spendkit")
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def load_population() -> pd.DataFrame:
+    """Package population table: `gss_code`, `name`, `population`, `year`, `basis`, `source`."""
+    out = _read_package_csv("population.csv").copy()
+    out["population"] = out["population"].astype("int64")
+    out["year"] = out["year"].astype("int64")
+    return out
+
+
+def load_local_authorities() -> pd.DataFrame:
+    """English local authorities (mySociety, CC BY 4.0): GSS code, names, type, tier, region."""
+    return _read_package_csv("local_authorities.csv").copy()
+
+
+def council_info(codes: pd.Series | Sequence[str]) -> pd.DataFrame:
+    """Name, type, tier and region for GSS codes (NA for codes not in the reference list)."""
+    wanted = pd.DataFrame({"gss_code": pd.Series(codes, dtype="string").unique()})
+    ref = load_local_authorities()[["gss_code", "nice_name", "type_name", "tier", "region"]]
+    return wanted.merge(ref.astype("string"), on="gss_code", how="left")
+
+
+def add_population(table: pd.DataFrame, population: pd.DataFrame | None = None,
+                   code: str = "publisher_code") -> pd.DataFrame:
+    """Add `population`, `population_year` and `population_source` by GSS code (NA if unknown).
+
+    `population` defaults to the package table (`load_population`); pass your own frame with
+    `gss_code` and `population` (and optionally `year`, `source`) to use other estimates.
+    """
+    require_columns(table, [code], "add_population")
+    pop = load_population() if population is None else population
+    require_columns(pop, ["gss_code", "population"], "population table")
+    ref = pd.DataFrame({
+        code: pop["gss_code"].astype("string"),
+        "population": pd.to_numeric(pop["population"]).astype("Int64"),
+        "population_year": (pd.to_numeric(pop["year"]).astype("Int64") if "year" in pop
+                            else pd.Series(pd.NA, index=pop.index, dtype="Int64")),
+        "population_source": (pop["source"].astype("string") if "source" in pop
+                              else pd.Series(pd.NA, index=pop.index, dtype="string")),
+    }).drop_duplicates(code)
+    out = table.drop(columns=["population", "population_year", "population_source"],
+                     errors="ignore")
+    merged = out.assign(_code=out[code].astype("string")).merge(
+        ref.rename(columns={code: "_code"}), on="_code", how="left").drop(columns="_code")
+    merged.index = out.index
+    return merged
+
+
+def per_head(table: pd.DataFrame, values: Sequence[str] = ("amount_gbp",),
+             population: pd.DataFrame | None = None,
+             code: str = "publisher_code") -> pd.DataFrame:
+    """Add `<value>_per_head` (float GBP per resident) for each of `values`; NA without a population."""
+    out = table if "population" in table.columns else add_population(table, population, code)
+    out = out.copy()
+    residents = out["population"].astype("float64")
+    for value in values:
+        require_columns(out, [value], "per_head")
+        out[f"{value}_per_head"] = (out[value].astype("float64") / residents).round(4)
+    return out
+
+
+# --- coverage ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What a headline figure rests on: spend classified, unclassified, redacted; months missing.
+
+    Amounts are exact net sums. A payment is *unclassified* when `is_it` is missing or, when
+    the frame has `it_basis`, no evidence was recorded for the decision; shares are of
+    `total_gbp` (net, so credits count against the share they sit in).
+    """
+
+    total_gbp: Decimal
+    n_payments: int
+    it_gbp: Decimal
+    classified_gbp: Decimal
+    unclassified_gbp: Decimal
+    redacted_gbp: Decimal
+    it_uncategorised_gbp: Decimal
+    months_present: int
+    months_missing: tuple[str, ...]
+    months_incomplete: tuple[str, ...]
+
+    def _pct(self, part: Decimal) -> float:
+        return float(part / self.total_gbp * 100) if self.total_gbp else float("nan")
+
+    @property
+    def classified_pct(self) -> float:
+        """Share of spend whose IT / not-IT status was decided on evidence."""
+        return self._pct(self.classified_gbp)
+
+    @property
+    def unclassified_pct(self) -> float:
+        """Share of spend with no classification evidence."""
+        return self._pct(self.unclassified_gbp)
+
+    @property
+    def redacted_pct(self) -> float:
+        """Share of spend whose supplier was withheld."""
+        return self._pct(self.redacted_gbp)
+
+    def as_dict(self) -> dict[str, object]:
+        """Fields and percentages as a plain dict (for a one-row table or a caption)."""
+        out = asdict(self)
+        out.update(classified_pct=self.classified_pct, unclassified_pct=self.unclassified_pct,
+                   redacted_pct=self.redacted_pct)
+        return out
+
+    def caption(self) -> str:
+        """One line to print under a chart: coverage in words."""
+        gaps = len(self.months_missing) + len(self.months_incomplete)
+        return (f"{self.classified_pct:.1f}% of spend classified, {self.unclassified_pct:.1f}% "
+                f"unclassified, {self.redacted_pct:.1f}% redacted; {self.months_present} months "
+                f"present, {gaps} missing or incomplete")
+
+
+def _coverage_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """Per-payment pence columns for each coverage part."""
+    require_columns(df, ["amount_gbp", "is_it"], "coverage")
+    pence = to_pence(df["amount_gbp"]).fillna(0)
+    is_it_known = df["is_it"].notna()
+    classified = is_it_known & ~text_blank(df["it_basis"]) if "it_basis" in df.columns \
+        else is_it_known
+    is_it = _is_it(df)
+    redacted = (df["is_redacted"].astype("boolean").fillna(False).astype(bool)
+                if "is_redacted" in df.columns else pd.Series(False, index=df.index))
+    uncategorised = is_it & (text_blank(df["it_category"]) if "it_category" in df.columns
+                             else True)
+    zero = pd.Series(0, index=df.index, dtype="Int64")
+    return pd.DataFrame({
+        "total": pence, "it": pence.where(is_it, zero),
+        "classified": pence.where(classified, zero),
+        "unclassified": pence.where(~classified, zero),
+        "redacted": pence.where(redacted, zero),
+        "it_uncategorised": pence.where(uncategorised, zero),
+    }, index=df.index)
+
+
+def coverage_table(df: pd.DataFrame, by: str | Sequence[str] = ("publisher_code",),
+                   period: str | None = "financial_year",
+                   calendar: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Coverage of all spend per group (and period): classified, unclassified, redacted, months.
+
+    Columns: keys, `total_gbp`, `it_gbp`, `classified_gbp`, `unclassified_gbp`, `redacted_gbp`,
+    `it_uncategorised_gbp` (exact), their `_pct` of total, `n_payments` and, from the
+    completeness `calendar` (built from `df` when not given; keyed by `publisher_code`),
+    `months_present`, `months_missing` (missing, sparse or duplicated months) per group.
+    """
+    keys = as_tuple(by)
+    gkeys = [*keys, *([period] if period else [])]
+    work = ensure_periods(df, period) if period else df
+    parts = _coverage_columns(work)
+    parts[gkeys] = work[gkeys]
+    grouped = parts.groupby(gkeys, dropna=False, sort=True) if gkeys else None
+    sums = (grouped[list(parts.columns.difference(gkeys))].sum().reset_index() if gkeys
+            else parts.drop(columns=gkeys).sum().to_frame().T)
+    sums["n_payments"] = (grouped.size().to_numpy() if gkeys else len(parts))
+    total = sums["total"].astype("float64")
+    for part in ("total", "it", "classified", "unclassified", "redacted", "it_uncategorised"):
+        if part != "total":
+            sums[f"{part}_pct"] = sums[part].astype("float64") / total.where(total != 0) * 100
+        sums[f"{part}_gbp"] = from_pence(sums.pop(part).astype("Int64"), sums.index)
+    if "publisher_code" in df.columns and "source_file" in df.columns:
+        cal = calendar if calendar is not None else completeness_calendar(df)
+        months = cal.assign(_ok=cal["is_complete"], _gap=~cal["is_complete"])
+        mkeys = [k for k in gkeys if k in months.columns]
+        counts = months.groupby(mkeys, dropna=False)[["_ok", "_gap"]].sum().reset_index() \
+            if mkeys else pd.DataFrame({"_ok": [months["_ok"].sum()],
+                                        "_gap": [months["_gap"].sum()]})
+        counts = counts.rename(columns={"_ok": "months_present", "_gap": "months_missing"})
+        sums = sums.merge(counts, on=mkeys, how="left") if mkeys else sums.assign(
+            months_present=counts["months_present"].iloc[0],
+            months_missing=counts["months_missing"].iloc[0])
+        if period == "financial_year" and "financial_year" in sums.columns:
+            # A year's months outside the published span are missing too.
+            sums["months_missing"] = 12 - sums["months_present"].fillna(0)
+    return sums
+
+
+def coverage(df: pd.DataFrame, calendar: pd.DataFrame | None = None) -> Coverage:
+    """The `Coverage` of one headline figure computed from all of `df`."""
+    parts = _coverage_columns(df).sum()
+
+    def gbp(name: str) -> Decimal:
+        return Decimal(int(parts[name])) / 100
+
+    missing: tuple[str, ...] = ()
+    incomplete: tuple[str, ...] = ()
+    present = 0
+    if "source_file" in df.columns and "publisher_code" in df.columns and len(df):
+        cal = calendar if calendar is not None else completeness_calendar(df)
+        label = cal["publisher_code"].astype("string") + " " + cal["month_label"]
+        missing = tuple(label[cal["status"].eq("missing")])
+        incomplete = tuple(label[cal["status"].isin(["sparse", "duplicated"])])
+        present = int(cal["is_complete"].sum())
+    return Coverage(total_gbp=gbp("total"), n_payments=len(df), it_gbp=gbp("it"),
+                    classified_gbp=gbp("classified"), unclassified_gbp=gbp("unclassified"),
+                    redacted_gbp=gbp("redacted"), it_uncategorised_gbp=gbp("it_uncategorised"),
+                    months_present=present, months_missing=missing,
+                    months_incomplete=incomplete)
+
+
+# --- headline tables -----------------------------------------------------------------------------
+
+
+class TrendResult(NamedTuple):
+    """A headline table and the coverage of the spend behind it (same keys and periods)."""
+
+    table: pd.DataFrame
+    coverage: pd.DataFrame
+
+
+def it_spend_trend(df: pd.DataFrame, period: str = "financial_year",
+                   by: str | Sequence[str] = ("publisher_code",), base_year: str | None = None,
+                   per_resident: bool = False, calendar: pd.DataFrame | None = None
+                   ) -> TrendResult:
+    """IT spend per council and period with completeness, year-on-year change and coverage.
+
+    Table columns: keys, `period`, `amount_gbp`, `n_payments`, `is_complete`, `previous_gbp`,
+    `change_gbp`, `change_pct`; plus `amount_gbp_real` with `base_year` and
+    `amount_gbp_per_head` (and `amount_gbp_real_per_head`) with `per_resident`. Change is NA
+    where either year is incomplete.
+    """
+    keys = as_tuple(by)
+    cal = calendar if calendar is not None else completeness_calendar(df, keys)
+    if period == "month":
+        table = monthly_series(df, keys, it_only=True, calendar=cal)
+    else:
+        table = flag_incomplete(period_totals(df, period, keys, it_only=True), cal, keys)
+    table = yoy_change(table, period, keys)
+    values = ["amount_gbp"]
+    if base_year is not None:
+        year_col = "financial_year"
+        table = real_terms(table, base_year, year=year_col)
+        values.append("amount_gbp_real")
+    if per_resident:
+        table = per_head(table, values)
+    cov = coverage_table(df, keys, period if period != "month" else None, calendar=cal)
+    return TrendResult(table.reset_index(drop=True), cov)
+
+
+def peer_comparison(df: pd.DataFrame, base_year: str | None = None,
+                    population: pd.DataFrame | None = None,
+                    calendar: pd.DataFrame | None = None, it_only: bool = True,
+                    complete_only: bool = True) -> pd.DataFrame:
+    """Each council against the others in the data, per financial year, per head.
+
+    Columns: `publisher_code`, `financial_year`, `amount_gbp`, `is_complete`, council name/type/
+    tier/region, population, `value_per_head` (real terms in `base_year` prices when given, else
+    cash), `n_peers` (councils compared that year), `percentile` (0 = lowest, 100 = highest) and
+    `band` ('lowest quarter' .. 'highest quarter'). With `complete_only`, incomplete years are
+    kept but not ranked (band 'incomplete year'); councils without a population get 'no
+    population'. Peers are of mixed tier: compare `tier` before reading much into a rank.
+    """
+    cal = calendar if calendar is not None else completeness_calendar(df)
+    table = flag_incomplete(period_totals(df, "financial_year", "publisher_code", it_only),
+                            cal)
+    value = "amount_gbp"
+    if base_year is not None:
+        table = real_terms(table, base_year)
+        value = "amount_gbp_real"
+    table = per_head(table, [value], population)
+    table["value_per_head"] = table[f"{value}_per_head"]
+    info = council_info(table["publisher_code"]).rename(columns={"gss_code": "publisher_code"})
+    table = table.assign(publisher_code=table["publisher_code"].astype("string")).merge(
+        info, on="publisher_code", how="left")
+    rankable = table["value_per_head"].notna()
+    if complete_only:
+        rankable &= table["is_complete"]
+    ranked = table[rankable]
+    rank = ranked.groupby("financial_year")["value_per_head"].rank(method="average")
+    n = ranked.groupby("financial_year")["value_per_head"].transform("size")
+    table["n_peers"] = n.reindex(table.index).astype("Int64")
+    table["percentile"] = ((rank - 1) / (n - 1).where(n > 1) * 100).reindex(table.index)
+    bands = pd.cut(table["percentile"], [-0.1, 25, 50, 75, 100],
+                   labels=["lowest quarter", "second quarter", "third quarter",
+                           "highest quarter"]).astype("string")
+    bands = bands.mask(table["n_peers"].eq(1).fillna(False), "no peers")
+    bands = bands.mask(table["value_per_head"].isna(), "no population")
+    if complete_only:
+        bands = bands.mask(~table["is_complete"], "incomplete year")
+    table["band"] = bands
+    return table.sort_values(["financial_year", "publisher_code"], kind="stable").reset_index(
+        drop=True)

@@ -1,0 +1,268 @@
+"""Completeness calendar: which months each council published, missed, sparsely or twice.
+
+A trend must not read a missing month as a fall. `completeness_calendar` lists every month in a
+council's span with a status:
+
+* ``present``    - published once;
+* ``missing``    - no payment dated in the month;
+* ``sparse``     - fewer payments than `sparse_share` (default 25%) of the council's median
+  month: a part-published month (Hyndburn's September 2022 file holds 14 rows);
+* ``duplicated`` - two or more source files each publish the month, i.e. each holds at least
+  `file_share` (default 10%) of its payments. The share rule keeps a few late-dated rows in the
+  next month's file from counting as an overlap. `n_repeated_rows` counts rows repeated exactly
+  (same date, supplier, amount) in more than one file, the strongest sign of double counting.
+
+Only ``present`` months are complete. `year_completeness` rolls the calendar up to financial
+years (a year is complete when all 12 months are), and `flag_incomplete` / `exclude_incomplete`
+mark or drop the incomplete months or years of any trend table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from spendkit.models.trends_base import (
+    TrendsInputError,
+    add_periods,
+    as_tuple,
+    fy_label,
+    fy_label_start,
+    require_columns,
+    sum_amounts,
+    to_pence,
+)
+
+#: Month statuses in `completeness_calendar`, best first.
+STATUSES = ("present", "sparse", "duplicated", "missing")
+
+#: Common publication thresholds (GBP) tried by `observed_threshold`, highest first.
+STANDARD_THRESHOLDS = (500, 250, 100)
+
+
+def completeness_calendar(
+    df: pd.DataFrame,
+    by: str | Sequence[str] = ("publisher_code",),
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    file_share: float = 0.10,
+    sparse_share: float = 0.25,
+) -> pd.DataFrame:
+    """One row per council and month from its first to last month (or `start`..`end`).
+
+    Columns: the `by` keys, `month` (first day), `month_label`, `financial_year`, `n_payments`,
+    `amount_gbp` (exact), `n_source_files`, `source_files` ('; '-joined), `n_publishing_files`,
+    `n_repeated_rows`, `status` (see module docstring) and `is_complete`.
+    """
+    keys = as_tuple(by)
+    require_columns(df, [*keys, "payment_date", "amount_gbp", "source_file"],
+                    "completeness_calendar")
+    if not 0 < file_share <= 0.5:
+        raise TrendsInputError(f"file_share: expected a fraction in (0, 0.5], got {file_share!r}")
+    work = add_periods(df[[*keys, "payment_date", "amount_gbp", "source_file",
+                           *[c for c in ("supplier_name",) if c in df.columns]]])
+    work = work[work["month"].notna()]
+
+    per_month = sum_amounts(work, [*keys, "month"])
+    files = (work.groupby([*keys, "month", "source_file"], dropna=False, observed=True)
+             .size().rename("n_rows").reset_index())
+    files = files.merge(per_month[[*keys, "month", "n_payments"]], on=[*keys, "month"])
+    files["publishes"] = files["n_rows"] >= file_share * files["n_payments"]
+    file_stats = (files.sort_values([*keys, "month", "source_file"])
+                  .groupby([*keys, "month"], dropna=False, observed=True)
+                  .agg(n_source_files=("source_file", "size"),
+                       n_publishing_files=("publishes", "sum"),
+                       source_files=("source_file", lambda s: "; ".join(map(str, s))))
+                  .reset_index())
+    repeated = _repeated_rows(work, keys)
+    present = (per_month.merge(file_stats, on=[*keys, "month"], how="left")
+               .merge(repeated, on=[*keys, "month"], how="left"))
+
+    full = _full_calendar(present, keys, start, end)
+    out = full.merge(present, on=[*keys, "month"], how="left")
+    out["n_payments"] = out["n_payments"].fillna(0).astype("int64")
+    for col in ("n_source_files", "n_publishing_files", "n_repeated_rows"):
+        out[col] = out[col].fillna(0).astype("int64")
+    out["source_files"] = out["source_files"].astype("string").fillna("")
+
+    median = (out[out["n_payments"] > 0].groupby(list(keys), dropna=False, observed=True)
+              ["n_payments"].median().rename("_median")) if keys else None
+    if keys:
+        out = out.merge(median.reset_index(), on=list(keys), how="left")
+    else:
+        out["_median"] = out.loc[out["n_payments"] > 0, "n_payments"].median()
+    status = np.select(
+        [out["n_payments"] == 0,
+         out["n_publishing_files"] >= 2,
+         out["n_payments"] < sparse_share * out["_median"]],
+        ["missing", "duplicated", "sparse"], default="present")
+    out["status"] = pd.Series(status, index=out.index, dtype="string")
+    out["is_complete"] = out["status"].eq("present")
+    out["month_label"] = out["month"].dt.strftime("%Y-%m").astype("string")
+    start_year = out["month"].dt.year - (out["month"].dt.month < 4).astype("int64")
+    out["financial_year"] = fy_label(start_year)
+    cols = [*keys, "month", "month_label", "financial_year", "n_payments", "amount_gbp",
+            "n_source_files", "source_files", "n_publishing_files", "n_repeated_rows",
+            "status", "is_complete"]
+    return out[cols].sort_values([*keys, "month"], kind="stable").reset_index(drop=True)
+
+
+def _repeated_rows(work: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
+    """Per key and month: rows whose (date, supplier, amount) also appear in another file."""
+    ident = [*keys, "month", "payment_date", "amount_gbp"]
+    if "supplier_name" in work.columns:
+        ident.append("supplier_name")
+    frame = work[[*ident, "source_file"]].copy()
+    frame["amount_gbp"] = to_pence(frame["amount_gbp"])
+    n_files = frame.groupby(ident, dropna=False, observed=True)["source_file"].transform("nunique")
+    frame["_repeated"] = n_files > 1
+    return (frame.groupby([*keys, "month"], dropna=False, observed=True)["_repeated"].sum()
+            .rename("n_repeated_rows").reset_index())
+
+
+def _full_calendar(present: pd.DataFrame, keys: tuple[str, ...], start, end) -> pd.DataFrame:
+    """Every month from each group's first (or `start`) to last (or `end`) month."""
+    start_ts = pd.Timestamp(start).to_period("M").to_timestamp() if start is not None else None
+    end_ts = pd.Timestamp(end).to_period("M").to_timestamp() if end is not None else None
+    if keys:
+        spans = present.groupby(list(keys), dropna=False, observed=True)["month"].agg(["min", "max"])
+    else:
+        spans = pd.DataFrame({"min": [present["month"].min()], "max": [present["month"].max()]})
+    frames = []
+    for key, row in spans.iterrows():  # one row per council, not per payment
+        first = start_ts if start_ts is not None else row["min"]
+        last = end_ts if end_ts is not None else row["max"]
+        months = pd.date_range(first, last, freq="MS")
+        frame = pd.DataFrame({"month": months})
+        key_values = key if isinstance(key, tuple) else (key,)
+        for name, value in zip(keys, key_values, strict=False):
+            frame[name] = value
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame({**{k: [] for k in keys}, "month": pd.to_datetime([])})
+    full = pd.concat(frames, ignore_index=True)
+    for name in keys:
+        full[name] = full[name].astype(present[name].dtype)
+    return full[[*keys, "month"]]
+
+
+def year_completeness(calendar: pd.DataFrame,
+                      by: str | Sequence[str] = ("publisher_code",)) -> pd.DataFrame:
+    """Financial-year summary of a calendar: months present, missing, sparse, duplicated.
+
+    A year is complete (`is_complete`) only when all 12 of its months are ``present``; a year
+    at the edge of the data counts the months outside the span as missing.
+    """
+    keys = as_tuple(by)
+    require_columns(calendar, [*keys, "financial_year", "status"], "year_completeness")
+    counts = (pd.crosstab([calendar[k] for k in keys] + [calendar["financial_year"]],
+                          calendar["status"]).reindex(columns=list(STATUSES), fill_value=0))
+    counts.columns = [f"months_{s}" for s in STATUSES]
+    counts = counts.reset_index()
+    listed = counts[[f"months_{s}" for s in STATUSES]].sum(axis=1)
+    # Months before the first / after the last published month are unknown: count as missing.
+    counts["months_missing"] += 12 - listed
+    counts["is_complete"] = counts["months_present"].eq(12)
+    return counts.sort_values([*keys, "financial_year"], kind="stable").reset_index(drop=True)
+
+
+def flag_incomplete(table: pd.DataFrame, calendar: pd.DataFrame,
+                    by: str | Sequence[str] = ("publisher_code",)) -> pd.DataFrame:
+    """`table` with `is_complete` from the calendar, for its `month` or `financial_year` rows.
+
+    A table keyed by `month` takes the month's status; one keyed by `financial_year` (and no
+    `month`) takes the year's; one keyed by `quarter` is complete when its three months are.
+    Rows the calendar does not know are incomplete.
+    """
+    keys = as_tuple(by)
+    out = table.drop(columns=["is_complete"], errors="ignore")
+    if "month" in out.columns:
+        flags = calendar[[*keys, "month", "is_complete"]]
+        on = [*keys, "month"]
+    elif "quarter" in out.columns:
+        cal = add_periods(calendar.assign(payment_date=calendar["month"]).drop(
+            columns=["financial_year"]))
+        flags = (cal.groupby([*keys, "quarter"], dropna=False, observed=True)["is_complete"]
+                 .agg(lambda s: bool(s.all()) and len(s) == 3).reset_index())
+        on = [*keys, "quarter"]
+    elif "financial_year" in out.columns:
+        flags = year_completeness(calendar, keys)[[*keys, "financial_year", "is_complete"]]
+        on = [*keys, "financial_year"]
+        if "fy_start" not in out.columns:
+            fy_label_start(out["financial_year"])  # validates the labels
+    else:
+        raise TrendsInputError(
+            "flag_incomplete: table needs a 'month', 'quarter' or 'financial_year' column, "
+            f"got {list(table.columns)}"
+        )
+    require_columns(out, on, "flag_incomplete")
+    merged = out.merge(flags, on=on, how="left")
+    merged["is_complete"] = merged["is_complete"].astype("boolean").fillna(False).astype(bool)
+    merged.index = out.index
+    return merged
+
+
+def exclude_incomplete(table: pd.DataFrame, calendar: pd.DataFrame,
+                       by: str | Sequence[str] = ("publisher_code",)) -> pd.DataFrame:
+    """Only the rows of `table` whose month, quarter or financial year is complete."""
+    flagged = flag_incomplete(table, calendar, by)
+    return flagged[flagged["is_complete"]].drop(columns=["is_complete"])
+
+
+def observed_threshold(df: pd.DataFrame, by: str | Sequence[str] = ("publisher_code",),
+                       tolerance: float = 0.01) -> pd.DataFrame:
+    """Per council, the reporting threshold the payments suggest, and the smallest payment.
+
+    The inferred threshold is the highest of 500, 250 and 100 that at least 1 - `tolerance` of
+    positive payments reach (0 = "all payments"); it is an inference from the data, not the
+    council's stated policy (see `publisher_facts` for stated values).
+    """
+    keys = as_tuple(by)
+    require_columns(df, [*keys, "amount_gbp"], "observed_threshold")
+    group_keys = list(keys) or ["_all"]
+    work = df[list(keys)].assign(_all=0, _pence=to_pence(df["amount_gbp"]))
+    work = work[work["_pence"] > 0]
+    for limit in STANDARD_THRESHOLDS:
+        work[f"_ge{limit}"] = (work["_pence"] >= limit * 100).astype("float64")
+    agg = work.groupby(group_keys, dropna=False, observed=True).agg(
+        _min=("_pence", "min"), **{f"_ge{v}": (f"_ge{v}", "mean") for v in STANDARD_THRESHOLDS})
+    inferred = pd.Series(0, index=agg.index, dtype="int64")
+    for limit in reversed(STANDARD_THRESHOLDS):  # the highest qualifying limit wins
+        inferred = inferred.mask(agg[f"_ge{limit}"] >= 1 - tolerance, limit)
+    out = pd.DataFrame({"observed_threshold_gbp": inferred,
+                        "share_below_500_pct": (1 - agg["_ge500"]) * 100,
+                        "min_positive_gbp": agg["_min"].astype("float64") / 100})
+    return out.reset_index() if keys else out.reset_index(drop=True)
+
+
+def publisher_facts(df: pd.DataFrame, calendar: pd.DataFrame | None = None,
+                    profiles: pd.DataFrame | None = None,
+                    by: str | Sequence[str] = ("publisher_code",)) -> pd.DataFrame:
+    """Per council: span, months present/missing/sparse/duplicated, threshold and VAT basis.
+
+    `profiles` (optional) gives what is known from the publisher's own statements, with columns
+    `threshold_gbp` and/or `vat_basis` keyed like `by`; without it those are reported as
+    unknown ('unknown' / NA) and only the observed threshold is given.
+    """
+    keys = as_tuple(by)
+    cal = calendar if calendar is not None else completeness_calendar(df, keys)
+    counts = (pd.crosstab([cal[k] for k in keys], cal["status"])
+              .reindex(columns=list(STATUSES), fill_value=0))
+    counts.columns = [f"months_{s}" for s in STATUSES]
+    spans = cal[cal["n_payments"] > 0].groupby(list(keys), observed=True)["month_label"].agg(
+        first_month="min", last_month="max")
+    out = spans.join(counts, how="outer").reset_index()
+    out = out.merge(observed_threshold(df, keys), on=list(keys), how="left")
+    if profiles is not None:
+        require_columns(profiles, keys, "publisher_facts profiles")
+        known = [c for c in ("threshold_gbp", "vat_basis") if c in profiles.columns]
+        out = out.merge(profiles[[*keys, *known]].drop_duplicates(list(keys)), on=list(keys),
+                        how="left")
+    if "threshold_gbp" not in out.columns:
+        out["threshold_gbp"] = pd.NA
+    if "vat_basis" not in out.columns:
+        out["vat_basis"] = "unknown"
+    out["vat_basis"] = out["vat_basis"].astype("string").fillna("unknown")
+    return out.sort_values(list(keys), kind="stable").reset_index(drop=True)

@@ -1,0 +1,75 @@
+"""One-call export of any table to CSV or Excel, safe to open in a spreadsheet.
+
+Text cells that begin with ``=``, ``+``, ``-``, ``@`` (or a tab / carriage return) would be
+run as formulas by Excel or LibreOffice, so a supplier called "=HYPERLINK(...)" could act on
+the reader's machine. Such cells get a leading apostrophe, the usual neutralisation (OWASP
+"CSV injection"; the prefixes are `spendkit.safe.FORMULA_PREFIXES`, applied per column
+here). Numbers stay numbers: a credit of -5.00 is written as a number, not text.
+Money is written exactly (Decimal), never through a float.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from spendkit.models.trends_base import TrendsInputError
+from spendkit.safe import FORMULA_PREFIXES
+
+
+def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """Copy of `df` where text cells starting with a formula character get a leading "'"."""
+    out = df.copy()
+    for col in out.columns:
+        series = out[col]
+        is_text = (pd.api.types.is_string_dtype(series.dtype)
+                   or (isinstance(series.dtype, pd.ArrowDtype)
+                       and pa.types.is_string(series.dtype.pyarrow_dtype)))
+        if series.dtype == object:
+            is_str = series.map(lambda v: isinstance(v, str))
+            if not is_str.any():
+                continue
+            text = series.where(is_str).astype("string")
+        elif is_text:
+            text = series.astype("string")
+        else:
+            continue
+        risky = text.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
+        if risky.any():
+            fixed = series.astype(object).copy()
+            fixed[risky] = "'" + text[risky]
+            out[col] = fixed
+    return out
+
+
+def _plain_values(df: pd.DataFrame) -> pd.DataFrame:
+    """Arrow-backed columns as plain Python values (Decimal, date, str) for the writers."""
+    out = df.copy()
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.ArrowDtype):
+            out[col] = pd.Series(out[col].astype(object), index=out.index, dtype=object)
+            out[col] = out[col].where(out[col].notna(), None)
+    return out
+
+
+def to_excel_or_csv(df: pd.DataFrame, path: str | Path, sheet_name: str = "data") -> Path:
+    """Write `df` to `path` as CSV (.csv) or Excel (.xlsx) by suffix, formulas neutralised.
+
+    Returns the path written. The index is written only when it is named (a tidy table's
+    RangeIndex is not). Raises `TrendsInputError` for any other suffix.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise TrendsInputError(
+            f"{target}: expected a file name ending in .csv or .xlsx, got suffix {suffix!r}")
+    keep_index = any(name is not None for name in df.index.names)
+    table = _plain_values(neutralise_formulas(df.reset_index() if keep_index else df))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        table.to_csv(target, index=False, lineterminator="\n")
+    else:
+        table.to_excel(target, index=False, sheet_name=sheet_name[:31], engine="openpyxl")
+    return target
