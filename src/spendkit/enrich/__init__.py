@@ -1,0 +1,38 @@
+"""Enrichment: supplier keys and clusters, reseller look-through, and IT classification.
+
+Contract (others code against these names):
+
+- `enrich(transactions) -> DataFrame`: a copy of a loaded transactions table with the columns of
+  `spendkit.fields.ENRICHMENT_FIELDS` added: supplier_key, supplier_canonical, supplier_role,
+  is_it, it_category, it_basis, it_confidence, underlying_vendor. Works on distinct values and
+  distinct (supplier_key, expense_type, service_area, description) combinations, mapped back.
+- `normalise_supplier(names) -> Series` of keys; `cluster_suppliers(names) -> DataFrame` of
+  name -> key -> canonical with the evidence for each merge.
+- `classify_it(combos) -> DataFrame`: the classifier on distinct combinations, with the
+  deciding rule and the vendor's basis as extra columns.
+- `coverage_report(enriched, by=("publisher_name", "financial_year")) -> DataFrame`: per
+  publisher and UK financial year, total and IT spend, the share of IT spend decided by each
+  kind of evidence, the share of spend that cannot be classified, and the largest unclassified
+  suppliers.
+
+The rules are package data (`package_data/it_rules.csv`, `expense_labels.csv`,
+`suppliers.csv`, `it_taxonomy.csv`), each row with its source.
+"""
+
+from __future__ import annotations
+
+from spendkit.enrich.classify import classify_it, load_rules, load_taxonomy
+from spendkit.enrich.coverage import coverage_report, financial_year
+from spendkit.enrich.pipeline import enrich
+from spendkit.enrich.suppliers import cluster_suppliers, normalise_supplier
+
+__all__ = [
+    "classify_it",
+    "cluster_suppliers",
+    "coverage_report",
+    "enrich",
+    "financial_year",
+    "load_rules",
+    "load_taxonomy",
+    "normalise_supplier",
+]

@@ -1,0 +1,103 @@
+"""Coverage of the IT classification per publisher and period, so headlines state coverage."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from spendkit.errors import SpendkitError
+
+#: Primary evidence kinds reported (the first component of it_basis).
+BASES = ("expense_type", "supplier", "description", "service_area")
+
+
+class CoverageInputError(SpendkitError):
+    """The table given to `coverage_report` lacks a column it needs."""
+
+
+def financial_year(dates: pd.Series) -> pd.Series:
+    """UK financial year label ('2021-22', April to March) for each date; "" when missing."""
+    d = pd.to_datetime(dates.astype("object"), errors="coerce")
+    start = d.dt.year - (d.dt.month < 4).astype("Int64")
+    label = start.astype("Int64").astype("string") + "-" + (
+        (start + 1) % 100).astype("Int64").astype("string").str.zfill(2)
+    return label.fillna("").astype(object)
+
+
+def _amount(df: pd.DataFrame) -> pd.Series:
+    return pd.to_numeric(df["amount_gbp"].astype("float64"), errors="coerce").fillna(0.0)
+
+
+def coverage_report(
+    enriched: pd.DataFrame,
+    by: Sequence[str] = ("publisher_name", "financial_year"),
+    *,
+    top: int = 5,
+) -> pd.DataFrame:
+    """Per group: total and IT spend, IT share by basis, unclassifiable share, top unclassified.
+
+    `financial_year` in `by` is derived from `payment_date` when the column is absent. Shares
+    are of spend (net of credits): `it_share_<basis>` is the share of IT spend decided first by
+    that evidence; `unclassifiable_share` is the share of all spend with a redacted or blank
+    supplier; `top_unclassified` lists the largest suppliers of spend with no evidence either
+    way (not IT, no label, no reference entry) as 'name (£amount)' joined by '; '.
+    Money columns are float pounds rounded to pence (report figures, not ledger values).
+    """
+    need = {"amount_gbp", "is_it", "it_basis", "supplier_canonical"}
+    missing = need - set(enriched.columns)
+    if missing:
+        raise CoverageInputError(
+            f"coverage_report: columns {sorted(missing)} missing (run spendkit.enrich first)"
+        )
+    df = pd.DataFrame(index=enriched.index)
+    keys = list(by)
+    for k in keys:
+        if k in enriched.columns:
+            df[k] = enriched[k].astype(object).where(enriched[k].notna(), "")
+        elif k == "financial_year" and "payment_date" in enriched.columns:
+            df[k] = financial_year(enriched["payment_date"])
+        else:
+            raise CoverageInputError(f"coverage_report: group column {k!r} not in the table")
+    amt = _amount(enriched)
+    is_it = enriched["is_it"].astype(bool)
+    primary = enriched["it_basis"].astype(object).fillna("").str.split("+").str[0]
+    supplier = enriched["supplier_canonical"].astype(object).fillna("")
+    redacted = supplier.str.strip().eq("")
+    if "is_redacted" in enriched.columns:
+        redacted |= enriched["is_redacted"].fillna(False).astype(bool)
+    df["total_gbp"] = amt
+    df["it_gbp"] = amt.where(is_it, 0.0)
+    for b in BASES:
+        df[f"_it_{b}"] = amt.where(is_it & primary.eq(b), 0.0)
+    df["unclassifiable_gbp"] = amt.where(redacted, 0.0)
+    df["rows"] = 1
+    df["it_rows"] = is_it.astype(int)
+    g = df.groupby(keys, sort=True, dropna=False)
+    sums = g[["total_gbp", "it_gbp", "unclassifiable_gbp", "rows", "it_rows"]
+             + [f"_it_{b}" for b in BASES]].sum()
+    it_total = sums["it_gbp"].replace(0.0, np.nan)
+    total = sums["total_gbp"].replace(0.0, np.nan)
+    rep = pd.DataFrame(index=sums.index)
+    rep["total_gbp"] = sums["total_gbp"].round(2)
+    rep["it_gbp"] = sums["it_gbp"].round(2)
+    rep["it_share"] = (sums["it_gbp"] / total).fillna(0.0)
+    for b in BASES:
+        rep[f"it_share_{b}"] = (sums[f"_it_{b}"] / it_total).fillna(0.0)
+    rep["unclassifiable_share"] = (sums["unclassifiable_gbp"] / total).fillna(0.0)
+    rep["rows"] = sums["rows"].astype("int64")
+    rep["it_rows"] = sums["it_rows"].astype("int64")
+
+    unclassified = ~is_it & enriched["it_basis"].astype(object).fillna("").eq("") & ~redacted
+    u = df.loc[unclassified, keys].assign(supplier=supplier[unclassified], amt=amt[unclassified])
+    tops = (
+        u.groupby([*keys, "supplier"], sort=True)["amt"].sum().reset_index()
+        .sort_values([*keys, "amt", "supplier"], ascending=[True] * len(keys) + [False, True],
+                     kind="stable")
+    )
+    tops = tops.groupby(keys, sort=True).head(top)
+    text = tops.assign(t=tops["supplier"] + " (£" + tops["amt"].map("{:,.2f}".format) + ")")
+    joined = text.groupby(keys, sort=True)["t"].agg("; ".join)
+    rep["top_unclassified"] = joined.reindex(rep.index).fillna("").astype(object)
+    return rep.reset_index()

@@ -1,0 +1,272 @@
+"""Supplier names: a normalised key, clustering of variants, and the supplier reference table.
+
+Everything works on a column's unique values: a file has thousands of rows but a few hundred
+distinct suppliers, so each name is normalised once and the result mapped back.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz
+
+from spendkit.errors import SpendkitError
+from spendkit.settings import PACKAGE_DATA
+
+#: Legal-form words dropped from a key wherever they stand as a whole word.
+LEGAL_SUFFIXES = frozenset(
+    {"LTD", "LIMITED", "PLC", "LLP", "LLC", "INC", "CIC", "CO", "CORP", "GMBH", "SARL", "BV"}
+)
+#: Words dropped only at the end of a key ('Computacenter (UK) Ltd' = 'Computacenter').
+TRAILING_WORDS = frozenset({"UK", "GB", "THE", "AND", "GROUP", "HOLDINGS", "COMPANY"})
+#: Words that say nothing about which supplier it is: ignored when comparing two names, so
+#: 'Kinetic Systems' and 'Baydale Systems' are compared on 'Kinetic' and 'Baydale'.
+GENERIC_WORDS = frozenset(
+    {
+        "SYSTEMS", "SYSTEM", "SERVICES", "SERVICE", "SOLUTIONS", "SOLUTION", "BANK", "GROUP",
+        "TECHNOLOGIES", "TECHNOLOGY", "TECHNICAL", "INTERNATIONAL", "NETWORK", "NETWORKS",
+        "COUNCIL", "COUNTY", "CITY", "BOROUGH", "DISTRICT", "METROPOLITAN", "SUPPLIES",
+        "SUPPORT", "CARE", "HOMES", "HOME", "TRUST", "ASSOCIATES", "PARTNERS", "PARTNERSHIP",
+        "CONSULTING", "CONSULTANCY", "MANAGEMENT", "ENTERPRISES", "ENTERPRISE", "UK", "GB",
+        "OF", "THE", "AND", "FOR", "BUSINESS", "PUBLIC", "EUROPE", "NORTH", "SOUTH", "EAST",
+        "WEST", "NORTHERN", "SOUTHERN", "DIRECT", "SOFTWARE", "COMPUTER", "DIGITAL",
+    }
+)
+
+_FORMERLY = re.compile(r"\(\s*(FORMERLY|FORMALLY|PREVIOUSLY|EX)\b[^)]*\)?", re.IGNORECASE)
+_ID_IN_BRACKETS = re.compile(r"\(\s*[\d\s/-]+\)")
+_TRADING_AS = re.compile(r"\bT\s*/\s*A\b|\bTRADING AS\b", re.IGNORECASE)
+_NON_ALNUM = re.compile(r"[^0-9A-Z]+")
+
+
+def _normalise_one(name: str) -> str:
+    """Key for one name (see `normalise_supplier`)."""
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).upper()
+    text = _FORMERLY.sub(" ", text)
+    text = _ID_IN_BRACKETS.sub(" ", text)
+    text = _TRADING_AS.sub(" ", text)
+    text = text.replace("&", " AND ").replace("+", " AND ")
+    text = text.replace("'", "").replace("\u2019", "")  # "Sainsbury's" = "Sainsburys"
+    tokens = _NON_ALNUM.sub(" ", text).split()
+    tokens = [t for t in tokens if t not in LEGAL_SUFFIXES]
+    while tokens and tokens[-1] in TRAILING_WORDS:
+        tokens.pop()
+    if tokens and tokens[0] == "THE" and len(tokens) > 1:
+        tokens = tokens[1:]
+    return " ".join(tokens)
+
+
+def normalise_supplier(names: pd.Series | Iterable[str]) -> pd.Series:
+    """Normalised supplier keys for a column of names: case, punctuation, '&'/'and', suffixes.
+
+    Upper-cases, strips accents, drops '(FORMERLY …)' notes and bracketed account numbers,
+    'T/A', legal forms (Ltd, Limited, PLC, LLP…) and trailing 'UK'/'The', turns '&' into 'AND'
+    and collapses punctuation and padding. Missing or blank names give "". Each distinct name
+    is normalised once.
+    """
+    s = names if isinstance(names, pd.Series) else pd.Series(list(names), dtype=object)
+    s = s.astype(object).where(s.notna(), "")
+    codes, uniques = pd.factorize(s, use_na_sentinel=False)
+    keys = np.array([_normalise_one(str(u)) for u in uniques], dtype=object)
+    return pd.Series(keys[codes] if len(codes) else [], index=s.index, dtype=object)
+
+
+def contains(values: pd.Series, pattern: str) -> pd.Series:
+    """Boolean Series: does `pattern` (a regex) occur in each value? Values must be str."""
+    rx = re.compile(pattern)
+    return values.map(lambda v: rx.search(v) is not None).astype(bool)
+
+
+# --------------------------------------------------------------------------- reference table
+
+REFERENCE_COLUMNS = (
+    "supplier_id", "pattern", "canonical_name", "role", "vendors_sold", "is_it",
+    "it_category", "note", "source",
+)
+ROLES = frozenset(
+    {
+        "lsp_reseller", "software_vendor", "saas_cloud", "telecoms", "hardware", "it_services",
+        "it_staffing", "social_care_system", "lob_system_vendor", "print_mfd", "other",
+    }
+)
+
+
+class ReferenceDataError(SpendkitError):
+    """A package-data table (supplier reference, rules, label map) is malformed."""
+
+
+@lru_cache(maxsize=4)
+def load_supplier_reference(path: str | None = None) -> pd.DataFrame:
+    """The supplier reference table (package data `suppliers.csv`), validated, in file order.
+
+    Rows are tried in order and the first whose `pattern` (a regex on the normalised key)
+    matches wins, so the not-IT traps at the top shadow the IT suppliers they resemble.
+    """
+    file = path or str(PACKAGE_DATA / "suppliers.csv")
+    ref = pd.read_csv(file, dtype=str, keep_default_na=False)
+    missing = set(REFERENCE_COLUMNS) - set(ref.columns)
+    if missing:
+        raise ReferenceDataError(f"{file}: missing columns {sorted(missing)}")
+    for i, row in ref.iterrows():
+        where = f"{file}, row {i + 2} ({row['supplier_id']!r})"
+        try:
+            re.compile(row["pattern"])
+        except re.error as exc:
+            raise ReferenceDataError(f"{where}: bad pattern {row['pattern']!r}: {exc}") from exc
+        if row["role"] not in ROLES:
+            raise ReferenceDataError(f"{where}: role {row['role']!r} not in {sorted(ROLES)}")
+        if row["is_it"] not in ("true", "false", "partial"):
+            raise ReferenceDataError(f"{where}: is_it {row['is_it']!r}, expected true/false/partial")
+        if not row["source"].strip():
+            raise ReferenceDataError(f"{where}: empty source")
+    if ref["supplier_id"].duplicated().any():
+        dup = ref.loc[ref["supplier_id"].duplicated(), "supplier_id"].tolist()
+        raise ReferenceDataError(f"{file}: duplicate supplier_id {dup}")
+    return ref
+
+
+def match_reference(keys: pd.Series, reference: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Reference row for each distinct key: first matching pattern wins ("" columns if none).
+
+    Returns one row per distinct key with columns supplier_key, supplier_id, canonical_name,
+    role, vendors_sold, ref_is_it, ref_category.
+    """
+    ref = load_supplier_reference() if reference is None else reference
+    uniq = pd.Series(pd.unique(keys.astype(object)), dtype=object)
+    out = pd.DataFrame({"supplier_key": uniq})
+    rid = pd.Series("", index=uniq.index, dtype=object)
+    todo = pd.Series(True, index=uniq.index)
+    for row in ref.itertuples(index=False):
+        if not todo.any():
+            break
+        hit = todo & contains(uniq, row.pattern)
+        rid[hit] = row.supplier_id
+        todo &= ~hit
+    out["supplier_id"] = rid
+    info = ref.set_index("supplier_id")
+    for col, src in (
+        ("canonical_name", "canonical_name"), ("role", "role"), ("vendors_sold", "vendors_sold"),
+        ("ref_is_it", "is_it"), ("ref_category", "it_category"),
+    ):
+        out[col] = rid.map(info[src]).fillna("").astype(object)
+    return out
+
+
+# --------------------------------------------------------------------------- clustering
+
+@dataclass(frozen=True)
+class _Name:
+    key: str
+    tokens: tuple[str, ...]
+    distinctive: tuple[str, ...]
+
+
+def _split(key: str) -> _Name:
+    tokens = tuple(key.split())
+    return _Name(key, tokens, tuple(t for t in tokens if t not in GENERIC_WORDS))
+
+
+def _merge_reason(a: _Name, b: _Name, threshold: float) -> tuple[float, str] | None:
+    """Why two keys are the same supplier, or None. Guards against character-score merges.
+
+    Both must keep at least one distinctive (non-generic) word of 4+ letters; the distinctive
+    words must agree except for spelling variants of long words ('CENTRES'/'CENTERS'), so
+    'KENT'/'GWENT', initials ('A B SMITH'/'A C SMITH') and shared generic words never merge.
+    """
+    da, db = a.distinctive, b.distinctive
+    if not da or not db:
+        return None
+    if "".join(da) == "".join(db):
+        return 100.0, "same distinctive words"
+    if max(len("".join(da)), len("".join(db))) < 5:
+        return None  # short names and initials: exact only
+    if len(da) != len(db):
+        return None  # an extra distinctive word ('CIVICA' vs 'CIVICA ELECTION') is another firm
+    score = fuzz.ratio(" ".join(da), " ".join(db))
+    if score < threshold:
+        return None
+    for x, y in zip(da, db, strict=True):
+        if x == y:
+            continue
+        if min(len(x), len(y)) < 7 or fuzz.ratio(x, y) < 85:
+            return None  # short differing words are different places or initials
+    return float(score), f"spelling variant ({score:.0f})"
+
+
+def cluster_suppliers(
+    names: pd.Series | Iterable[str], *, threshold: float = 90.0
+) -> pd.DataFrame:
+    """Cluster supplier-name variants; one row per distinct name with its canonical and evidence.
+
+    Keys matched by the supplier reference take the reference's canonical name. The rest are
+    blocked by their first distinctive word and merged pairwise when `_merge_reason` allows
+    (union-find), so the result does not depend on input order. The canonical name of a fuzzy
+    cluster is its most frequent raw name (ties: shortest, then alphabetical).
+
+    Returns columns: supplier_name, supplier_key, supplier_canonical, cluster_size,
+    cluster_evidence ("reference:<id>", "exact key", or "key~other key (reason)" per merge).
+    """
+    s = names if isinstance(names, pd.Series) else pd.Series(list(names), dtype=object)
+    s = s.astype(object).where(s.notna(), "")
+    counts = s.value_counts(sort=False)
+    table = pd.DataFrame({"supplier_name": counts.index.astype(object), "n": counts.to_numpy()})
+    table["supplier_key"] = normalise_supplier(table["supplier_name"]).to_numpy()
+    ref = match_reference(table["supplier_key"]).set_index("supplier_key")
+
+    keys = sorted(k for k in table["supplier_key"].unique() if k)
+    parent = {k: k for k in keys}
+    evidence: dict[str, list[str]] = {k: [] for k in keys}
+
+    def find(k: str) -> str:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    unref = [k for k in keys if not ref.at[k, "supplier_id"]]
+    blocks: dict[str, list[_Name]] = {}
+    for k in unref:
+        nm = _split(k)
+        if nm.distinctive:
+            blocks.setdefault(nm.distinctive[0][:4], []).append(nm)
+    for members in blocks.values():
+        for i, a in enumerate(members):
+            for b in members[i + 1:]:
+                why = _merge_reason(a, b, threshold)
+                if why is None:
+                    continue
+                ra, rb = find(a.key), find(b.key)
+                if ra != rb:
+                    parent[max(ra, rb)] = min(ra, rb)
+                    evidence[a.key].append(f"{a.key}~{b.key} ({why[1]})")
+                    evidence[b.key].append(f"{b.key}~{a.key} ({why[1]})")
+
+    root = pd.Series({k: find(k) for k in keys}, dtype=object)
+    table["root"] = table["supplier_key"].map(root).fillna("").astype(object)
+    # Canonical of a fuzzy cluster: its most-used raw name, deterministic tie-break.
+    ranked = table.assign(
+        _len=table["supplier_name"].str.len(), _neg=-table["n"]
+    ).sort_values(["root", "_neg", "_len", "supplier_name"], kind="stable")
+    first = ranked.drop_duplicates("root").set_index("root")["supplier_name"].str.strip()
+    canon = table["root"].map(first).astype(object)
+    ref_canon = table["supplier_key"].map(ref["canonical_name"]).fillna("").astype(object)
+    ref_id = table["supplier_key"].map(ref["supplier_id"]).fillna("").astype(object)
+    table["supplier_canonical"] = np.where(ref_canon != "", ref_canon, canon)
+    table.loc[table["supplier_key"] == "", "supplier_canonical"] = ""
+    sizes = table.groupby("supplier_canonical")["supplier_key"].transform("nunique")
+    table["cluster_size"] = sizes.astype("int64")
+    ev = table["supplier_key"].map(lambda k: "; ".join(evidence.get(k, [])))
+    table["cluster_evidence"] = np.where(
+        ref_id != "", "reference:" + ref_id, np.where(ev != "", ev, "exact key")
+    )
+    table.loc[table["supplier_key"] == "", "cluster_evidence"] = ""
+    cols = ["supplier_name", "supplier_key", "supplier_canonical", "cluster_size",
+            "cluster_evidence"]
+    return table[cols].sort_values("supplier_name", kind="stable").reset_index(drop=True)
