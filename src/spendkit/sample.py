@@ -1,0 +1,935 @@
+"""Synthetic sample spending files: seeded, byte-reproducible, shaped like real councils' files.
+
+`generate_sample(out_dir)` writes monthly / quarterly CSVs, one XLSX workbook (a sheet per month)
+and one ZIP of CSVs for five councils over the financial years 2021-22 to 2025-26, plus
+`SYNTHETIC-manifest.csv` recording each file's row count and exact total. Every row is invented;
+only the layouts, label styles and one council's Microsoft deal imitate published facts (see
+`data/raw/README.md`). Amounts are generated as integer pence and formatted from them, so the
+manifest totals are exact.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from spendkit.errors import SpendkitError
+
+#: Name of the manifest written beside the sample files (it is not a spending file).
+MANIFEST_NAME = "SYNTHETIC-manifest.csv"
+#: Every generated file name starts with this, so nobody mistakes the sample for real data.
+PREFIX = "SYNTHETIC-"
+DEFAULT_SEED = 20260401
+#: First calendar year of each financial year covered (2021-22 ... 2025-26).
+FINANCIAL_YEARS: tuple[int, ...] = (2021, 2022, 2023, 2024, 2025)
+
+#: Blackburn with Darwen: M365 E5 via Phoenix Software, renewed July 2025 to 2028 at £670,000 a
+#: year (infotec.news, 3 Jun 2025). FACT.
+BWD_M365_RENEWAL_PENCE = 67_000_000
+#: ASSUMPTION (not published): the July 2021 - June 2025 annual payment. £670,000 scaled by the
+#: GBP M365 E5 list-price ratio £48.20 / £52.50 (facts.md §1.3, inferred/low) ≈ £615,124;
+#: rounded to £615,000.
+BWD_M365_PRE_RENEWAL_PENCE = 61_500_000
+
+# Fixed timestamp for XLSX/ZIP members so the same seed gives the same bytes.
+_FIXED_TIME = (2026, 4, 1, 0, 0, 0)
+_MONTH_ABBR = np.array(
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+)
+_MONTH_NAME = np.array(
+    ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+     "October", "November", "December"]
+)
+
+
+class SampleError(SpendkitError):
+    """Bad parameters for the sample generator (names the parameter and what was expected)."""
+
+
+@dataclass(frozen=True)
+class SampleCouncil:
+    """A council in the synthetic sample (real name and GSS code; every row invented)."""
+
+    slug: str
+    name: str
+    gss_code: str
+    style: str
+    rows_per_month: int
+    threshold_pence: int
+    social_care: bool
+    redacted_label: str
+    amount_scale: float
+
+
+SAMPLE_COUNCILS: tuple[SampleCouncil, ...] = (
+    SampleCouncil("blackburn-with-darwen-borough-council", "Blackburn with Darwen Borough Council",
+                  "E06000008", "bwd", 40, 50_000, True, "REDACTED", 1.5),
+    SampleCouncil("hyndburn-borough-council", "Hyndburn Borough Council", "E07000120",
+                  "hyndburn", 22, 25_000, False, "Redacted personal data", 0.3),
+    SampleCouncil("trafford-council", "Trafford Council", "E08000009", "trafford", 45, 50_000,
+                  True, "Redacted", 1.5),
+    SampleCouncil("oxford-city-council", "Oxford City Council", "E07000178", "oxford", 30,
+                  50_000, False, "REDACTED", 1.0),
+    SampleCouncil("leeds-city-council", "Leeds City Council", "E08000035", "leeds", 50, 50_000,
+                  True, "Redacted personal data", 3.0),
+)
+
+# ---------------------------------------------------------------------------------------------
+# Supplier catalogue: (kind, name variants, weight, median £, sigma, descriptions, social care
+# only). IT kinds start with "it_". Traps (not IT) are marked.
+# ---------------------------------------------------------------------------------------------
+_P = tuple[str, tuple[str, ...], float, float, float, tuple[str, ...], bool]
+_PROFILES: tuple[_P, ...] = (
+    ("it_licence", ("Phoenix Software Ltd", "PHOENIX SOFTWARE LTD", "Phoenix Software Limited"),
+     0.5, 3000, 1.0, ("Microsoft Visio Plan 2 licences", "Microsoft Power BI Pro licences",
+                      "Adobe Acrobat Pro licences", "Microsoft 365 additional licences true-up"),
+     False),
+    ("it_licence", ("Bytes Software Services Ltd", "BYTES SOFTWARE SERVICES LTD"), 0.4, 3500,
+     1.0, ("Veeam backup licences renewal", "Microsoft Azure consumption",
+           "Sophos endpoint protection renewal", "Microsoft 365 E3 licences true-up"), False),
+    ("it_licence", ("Softcat plc", "SOFTCAT PLC", "Softcat Ltd"), 0.4, 4000, 1.0,
+     ("Nutanix licences", "Mimecast email security renewal", "Microsoft Azure consumption",
+      "Microsoft 365 E3 annual subscription (additional users)"), False),
+    ("it_casemgmt", ("Liquidlogic Ltd", "LIQUIDLOGIC LIMITED"), 0.2, 25000, 0.8,
+     ("LCS/EHM annual support and maintenance", "Adults case management system licence",
+      "ContrOCC annual support"), True),
+    ("it_casemgmt", ("OLM Systems Ltd", "OLM SYSTEMS LIMITED"), 0.12, 18000, 0.8,
+     ("Eclipse case management annual licence", "CareFirst support and maintenance"), True),
+    ("it_casemgmt", ("System C Healthcare Ltd", "Servelec Group plc"), 0.12, 20000, 0.8,
+     ("Mosaic case management support", "Case management hosting charges"), True),
+    ("it_lob", ("Civica UK Ltd", "CIVICA UK LIMITED", "Civica Election Services"), 0.45, 6000,
+     1.0, ("Revenues and benefits system annual support", "Cx housing system licence",
+           "Electoral registration canvass printing", "Azure hosting services"), False),
+    ("it_lob", ("Idox Software Ltd", "IDOX SOFTWARE LTD"), 0.3, 5000, 1.0,
+     ("Uniform planning system annual maintenance", "Lalpac licensing module licences",
+      "Document management support"), False),
+    ("it_lob", ("NEC Software Solutions UK Ltd", "NEC SOFTWARE SOLUTIONS UK LTD",
+                "NEC SOFTWARE SOLUTIONS (FORMERLY NORTHGATE PUBLIC SERVICES (UK) LTD)"),
+     0.35, 7000, 1.0, ("Revenues and benefits annual licence", "Housing management system support",
+                       "Parking back-office system support"), False),
+    ("it_lob", ("Capita Business Services Ltd", "Capita  Business Services Ltd",
+                "CAPITA BUSINESS SERVICES LTD"), 0.35, 6500, 1.0,
+     ("Pay360 payment gateway transaction charges", "Education management system support",
+      "Income management system licence"), False),
+    ("it_telecoms", ("British Telecommunications plc", "BT PLC", "BT Group plc"), 0.5, 2000, 0.9,
+     ("Line rentals and call charges", "PSN connectivity quarterly charge", "Broadband circuits"),
+     False),
+    ("it_telecoms", ("Vodafone Ltd", "VODAFONE LTD (215385)"), 0.4, 2500, 0.9,
+     ("Corporate mobile phone contract", "Mobile data charges"), False),
+    ("it_telecoms", ("Virgin Media Business Ltd", "VIRGIN MEDIA BUSINESS"), 0.25, 4000, 0.9,
+     ("WAN circuit rental", "Internet connectivity quarterly charge"), False),
+    ("it_hardware", ("Dell Corporation Ltd", "DELL CORPORATION LIMITED"), 0.25, 6000, 1.0,
+     ("Latitude laptops for hybrid working", "Server hardware refresh"), False),
+    ("it_hardware", ("XMA Ltd", "XMA LIMITED"), 0.25, 3500, 1.0,
+     ("Monitors and docking stations", "Laptop peripherals"), False),
+    ("it_hardware", ("CDW Ltd", "CDW LIMITED"), 0.2, 4000, 1.0,
+     ("Network switches", "Firewall appliance renewal"), False),
+    ("it_hardware", ("Computacenter (UK) Ltd", "COMPUTACENTER (UK) LTD"), 0.25, 7000, 1.0,
+     ("Desktop refresh programme", "End user device rollout"), False),
+    ("it_services", ("Specialist Computer Centres plc", "SCC (SPECIALIST COMPUTER CENTRES PLC)"),
+     0.2, 5000, 1.0, ("Multi-function device recharges", "Managed print service"), False),
+    ("it_services", ("Agilisys Ltd",), 0.15, 9000, 1.0,
+     ("Managed IT service monthly charge", "Cloud migration consultancy"), False),
+    ("it_services", ("Amazon Web Services EMEA SARL",), 0.12, 2500, 1.0, ("AWS cloud hosting",),
+     False),
+    # --- not IT ---------------------------------------------------------------------------
+    ("care_home", ("Oracle Care Ltd",), 1.0, 18000, 1.0,  # trap: a care provider
+     ("Residential placement - older people", "Nursing care placement"), True),
+    ("care_home", ("Bupa Care Homes Ltd", "Anchor Hanover Group", "HC-One Ltd",
+                   "Care UK Community Partnerships Ltd"), 3.5, 18000, 1.0,
+     ("Residential placement - older people", "Nursing care placement",
+      "Respite care placement"), True),
+    ("homecare", ("Cera Care Ltd", "Home Instead Senior Care", "Allied Healthcare Group Ltd"),
+     2.5, 12000, 1.0, ("Domiciliary care - four weekly invoice", "Extra care support hours"),
+     True),
+    ("children", ("Barnardo's", "Action for Children", "Priory Education Services Ltd"), 1.5,
+     25000, 1.0, ("Family support services contract", "Residential placement - children",
+                  "Independent fostering agency placement"), True),
+    ("public_health", ("PHOENIX FUTURES",), 0.4, 40000, 0.8,  # trap: a drug-treatment charity
+     ("Substance misuse treatment service", "Recovery service contract payment"), True),
+    ("construction", ("Kier Construction Ltd", "Morgan Sindall Construction & Infrastructure Ltd",
+                      "Willmott Dixon Construction Ltd", "Tarmac Trading Ltd"), 2.0, 60000, 1.3,
+     ("Stage payment - school extension", "Highways resurfacing programme",
+      "Leisure centre refurbishment", "Valuation certificate no. 7"), False),
+    ("agency", ("Capita Resourcing Ltd",), 0.6, 4000, 0.8,  # trap: agency staff
+     ("Agency staff - week ending", "Interim social worker", "Temporary admin staff"), False),
+    ("agency", ("Hays Specialist Recruitment Ltd", "Reed Specialist Recruitment Ltd",
+                "Matrix SCM Ltd"), 1.6, 4000, 0.8,
+     ("Agency staff - week ending", "Temporary admin staff", "Interim project manager"), False),
+    ("utilities", ("EDF Energy Customers Ltd", "British Gas Trading Ltd", "Water Plus Ltd"), 1.5,
+     12000, 1.2, ("Electricity - corporate buildings", "Gas supply", "Water charges"), False),
+    ("grants", ("Citizens Advice", "Age UK", "Women’s Aid Federation", "Groundwork Trust"), 1.0,
+     15000, 1.2, ("Grant payment - quarterly instalment", "Household Support Fund grant"), False),
+    ("professional", ("Grant Thornton UK LLP", "Browne Jacobson LLP",
+                      "Arcadis Consulting (UK) Ltd"), 0.8, 10000, 1.1,
+     ("External audit fee", "Legal advice", "Consultancy - asset review"), False),
+    ("supplies", ("Lyreco UK Ltd", "YPO", "ESPO"), 1.2, 2000, 0.8,
+     ("Stationery", "Catering supplies", "Furniture"), False),
+    ("cleaning", ("Capital Cleaning Ltd",), 0.4, 6000, 0.6,  # trap: "capita" substring
+     ("Office cleaning contract monthly",), False),
+    ("cleaning", ("Mitie Cleaning & Environmental Services Ltd",), 0.4, 6000, 0.6,
+     ("Office cleaning contract monthly", "Window cleaning"), False),
+    ("transport", ("NORTHGATE VEHICLE HIRE LTD",), 0.4, 5000, 0.8,  # trap: van hire
+     ("Van hire", "Short-term vehicle hire"), False),
+    ("transport", ("Lex Autolease Ltd", "Dennis Eagle Ltd"), 0.5, 5000, 0.8,
+     ("Vehicle lease", "Refuse vehicle spare parts"), False),
+    ("waste", ("Biffa Waste Services Ltd", "Veolia ES (UK) Ltd",
+               "SUEZ Recycling and Recovery UK Ltd"), 0.8, 60000, 1.0,
+     ("Waste disposal gate fees", "Recycling processing"), False),
+    ("housing", ("Places for People", "Onward Homes"), 0.6, 8000, 1.0,
+     ("Temporary accommodation", "Disabled facilities grant works"), False),
+    ("personal", ("",), 1.0, 1500, 0.8,
+     ("Direct payment", "Personal budget", "Compensation payment", "Discretionary housing payment"),
+     False),
+)
+
+_KINDS: tuple[str, ...] = tuple(dict.fromkeys(p[0] for p in _PROFILES))
+_IT_CATEGORY = {
+    "it_licence": "software_licensing", "it_casemgmt": "software", "it_lob": "software",
+    "it_telecoms": "telecoms", "it_hardware": "hardware", "it_services": "it_services",
+}
+
+# Expense / category labels by label scheme, in each publisher's style.
+_LABELS: dict[str, dict[str, str]] = {
+    "bwd": {
+        "it_licence": "IT Software Licences", "it_casemgmt": "IT Software Licences",
+        "it_lob": "IT Software Licences", "it_telecoms": "Telephones",
+        "it_hardware": "Computer Hardware", "it_services": "IT Services & Support",
+        "care_home": "Residential Care", "homecare": "Home Care", "children": "Children's Placements",
+        "public_health": "Public Health Contracts", "construction": "Building Works",
+        "agency": "Agency Staff", "utilities": "Utilities", "grants": "Grants to Voluntary Bodies",
+        "professional": "Professional Services", "supplies": "Supplies & Services",
+        "cleaning": "Cleaning", "transport": "Vehicle Hire", "waste": "Waste Disposal",
+        "housing": "Temporary Accommodation", "personal": "Direct Payments",
+    },
+    "hyndburn": {
+        "it_licence": "RENTAL & MAINT SOFTWARE MISC", "it_casemgmt": "RENTAL & MAINT SOFTWARE MISC",
+        "it_lob": "COMPUTER RENTAL & MAINT", "it_telecoms": "TELEPHONES",
+        "it_hardware": "COMPUTER HARDWARE", "it_services": "COMPUTER RENTAL & MAINT",
+        "care_home": "CONTRACT PAYMENTS", "homecare": "CONTRACT PAYMENTS",
+        "children": "CONTRACT PAYMENTS", "public_health": "CONTRACT PAYMENTS",
+        "construction": "CAPITAL WORKS", "agency": "AGENCY STAFF", "utilities": "UTILITY CHARGES",
+        "grants": "GRANTS", "professional": "CONSULTANTS FEES", "supplies": "GENERAL SUPPLIES",
+        "cleaning": "CLEANING CONTRACT", "transport": "VEHICLE HIRE", "waste": "TIPPING CHARGES",
+        "housing": "TEMPORARY ACCOMMODATION", "personal": "REFUNDS",
+    },
+    "trafford": {
+        "it_licence": "ICT : Software", "it_casemgmt": "Not Classified", "it_lob": "Not Classified",
+        "it_telecoms": "ICT : Telecomm - Fixed", "it_hardware": "ICT : Hardware",
+        "it_services": "Not Classified", "care_home": "Social Care : Residential Care",
+        "homecare": "Social Care : Domiciliary Care", "children": "Social Care : Children",
+        "public_health": "Healthcare : Substance Misuse", "construction": "Construction : Works",
+        "agency": "Human Resources : Agency Staff", "utilities": "Utilities : Energy",
+        "grants": "Not Classified", "professional": "Consultancy", "supplies": "Office Supplies",
+        "cleaning": "Facilities : Cleaning", "transport": "Vehicle Management : Hire",
+        "waste": "Environmental Services : Waste", "housing": "Housing Management",
+        "personal": "Not Classified",
+    },
+    "oxford": {
+        "it_licence": "Software Purchase", "it_casemgmt": "Software Maintenance/Running Costs",
+        "it_lob": "Software Maintenance/Running Costs", "it_telecoms": "External Telephone Charges",
+        "it_hardware": "Hardware Purchase", "it_services": "Software Maintenance/Running Costs",
+        "care_home": "Contract Payments", "homecare": "Contract Payments",
+        "children": "Contract Payments", "public_health": "Contract Payments",
+        "construction": "Building Works - Capital", "agency": "Agency Staff",
+        "utilities": "Energy & Water", "grants": "Grants", "professional": "Consultants Fees",
+        "supplies": "Stationery & Office Supplies", "cleaning": "Cleaning Contract",
+        "transport": "Vehicle Hire", "waste": "Disposal Costs",
+        "housing": "Temporary Accommodation Costs", "personal": "Refunds & Compensation",
+    },
+    "leeds": {
+        "it_licence": "Computer Software & Equipment", "it_casemgmt": "Computer Software & Equipment",
+        "it_lob": "Computer Software & Equipment", "it_telecoms": "Telephones",
+        "it_hardware": "Computer Software & Equipment", "it_services": "Computer Software & Equipment",
+        "care_home": "Residential & Nursing Care", "homecare": "Home Care",
+        "children": "Childrens Placements", "public_health": "Public Health Contracts",
+        "construction": "Construction Works", "agency": "Agency Staff", "utilities": "Energy",
+        "grants": "Grants & Contributions", "professional": "Professional Services",
+        "supplies": "Supplies & Services", "cleaning": "Cleaning", "transport": "Vehicle Hire",
+        "waste": "Waste Disposal", "housing": "Temporary Accommodation",
+        "personal": "Direct Payments",
+    },
+}
+# IT payments booked under a generic label, as councils do.
+_MISLABELS: dict[str, tuple[str, str]] = {
+    "bwd": ("Professional Services", "Supplies & Services"),
+    "hyndburn": ("CONSULTANTS FEES", "GENERAL SUPPLIES"),
+    "trafford": ("Consultancy", "Not Classified"),
+    "oxford": ("Consultants Fees", "Stationery & Office Supplies"),
+    "leeds": ("Professional Services", "Supplies & Services"),
+}
+_MISLABEL_RATE = 0.12
+_IT_WEIGHT = 0.3
+_CREDIT_RATE = 0.025
+
+# Service areas by kind group, in each publisher's style (district councils lack care groups).
+_GROUP = {
+    "it_licence": "it", "it_casemgmt": "it", "it_lob": "it", "it_telecoms": "it",
+    "it_hardware": "it", "it_services": "it", "care_home": "adults", "homecare": "adults",
+    "children": "children", "public_health": "health", "construction": "regen",
+    "agency": "corporate", "utilities": "corporate", "grants": "community",
+    "professional": "corporate", "supplies": "corporate", "cleaning": "corporate",
+    "transport": "environment", "waste": "environment", "housing": "housing",
+    "personal": "community",
+}
+_AREAS: dict[str, dict[str, str]] = {
+    "bwd": {"it": "Digital & Customer Services", "adults": "Adult Social Care",
+            "children": "Children's Services & Education", "health": "Public Health",
+            "regen": "Growth & Development", "corporate": "Finance & Resources",
+            "community": "Communities & Prevention", "environment": "Environment & Operations",
+            "housing": "Housing Needs"},
+    "hyndburn": {"it": "COMPUTER SERVICES", "adults": "COMMUNITY SERVICES",
+                 "children": "COMMUNITY SERVICES", "health": "ENVIRONMENTAL HEALTH",
+                 "regen": "REGENERATION", "corporate": "CORPORATE SERVICES",
+                 "community": "BENEFITS", "environment": "WASTE COLLECTION",
+                 "housing": "HOUSING STRATEGY"},
+    "trafford": {"it": "ICT Services", "adults": "Adult Services", "children": "Children's Services",
+                 "health": "Public Health", "regen": "Place", "corporate": "Finance & Systems",
+                 "community": "Strategy & Resources", "environment": "Place - Waste",
+                 "housing": "Place - Housing"},
+    "oxford": {"it": "Business Improvement", "adults": "Community Services",
+               "children": "Community Services", "health": "Regulatory Services",
+               "regen": "Regeneration & Major Projects", "corporate": "Financial Services",
+               "community": "Community Services", "environment": "Direct Services",
+               "housing": "Housing Services"},
+    "leeds": {"it": "Integrated Digital Services", "adults": "Adults & Health",
+              "children": "Children & Families", "health": "Public Health",
+              "regen": "City Development", "corporate": "Resources",
+              "community": "Communities, Housing & Environment",
+              "environment": "Communities, Housing & Environment",
+              "housing": "Communities, Housing & Environment"},
+}
+# Hyndburn's 2024 finance system: Department Area / 'CODE - Service Area'.
+_HYNDBURN_NEW_AREAS = {
+    "it": ("Resources", "AAD - ICT"), "adults": ("Communities", "CSV - Community Services"),
+    "children": ("Communities", "CSV - Community Services"),
+    "health": ("Environment", "EHS - Environmental Health"),
+    "regen": ("Regeneration", "REG - Regeneration"), "corporate": ("Resources", "FIN - Finance"),
+    "community": ("Resources", "BEN - Benefits"), "environment": ("Environment", "WST - Waste"),
+    "housing": ("Regeneration", "HSG - Housing"),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Vectorised formatting
+# ---------------------------------------------------------------------------------------------
+def format_amounts(
+    pence: np.ndarray,
+    *,
+    thousands: bool = False,
+    currency: str = "",
+    negative: str = "leading",
+) -> np.ndarray:
+    """Format integer pence as amount strings, whole column at once.
+
+    `negative` is 'leading' (`-£1,234.56`), 'trailing' (`1,234.56-`) or 'brackets'
+    (`(1,234.56)`); `currency` is put before the digits (e.g. '£').
+    """
+    if negative not in ("leading", "trailing", "brackets"):
+        raise SampleError(f"negative={negative!r}: expected 'leading', 'trailing' or 'brackets'")
+    p = np.asarray(pence, dtype=np.int64)
+    a = np.abs(p)
+    pounds = a // 100
+    frac = np.strings.zfill((a % 100).astype(str), 2)
+    if thousands:
+        # Build each magnitude's grouped form and pick by size (pounds < 1e12 here).
+        g = [np.strings.zfill(((pounds // 1000**k) % 1000).astype(str), 3) for k in range(4)]
+        top = [(pounds // 1000**k).astype(str) for k in range(4)]
+        s = top[0]
+        for k in range(1, 4):
+            grouped = top[k]
+            for j in range(k - 1, -1, -1):
+                grouped = np.strings.add(np.strings.add(grouped, ","), g[j])
+            s = np.where(pounds >= 1000**k, grouped, s)
+    else:
+        s = pounds.astype(str)
+    body = np.strings.add(np.strings.add(np.strings.add(currency, s), "."), frac)
+    neg = p < 0
+    if negative == "leading":
+        signed = np.strings.add("-", body)
+    elif negative == "trailing":
+        signed = np.strings.add(body, "-")
+    else:
+        signed = np.strings.add(np.strings.add("(", body), ")")
+    return np.where(neg, signed, body)
+
+
+def format_dates(dates: np.ndarray, fmt: str) -> np.ndarray:
+    """Format datetime64[D] values with tokens %d %-d %m %b %B %Y %y, on the unique dates only.
+
+    Month names are English whatever the locale, as in the published files.
+    """
+    d = np.asarray(dates, dtype="datetime64[D]")
+    uniq, inverse = np.unique(d, return_inverse=True)
+    out = []
+    for u in uniq.tolist():
+        text = fmt
+        for token, value in (
+            ("%-d", str(u.day)), ("%d", f"{u.day:02d}"), ("%m", f"{u.month:02d}"),
+            ("%b", str(_MONTH_ABBR[u.month - 1])), ("%B", str(_MONTH_NAME[u.month - 1])),
+            ("%Y", f"{u.year:04d}"), ("%y", f"{u.year % 100:02d}"),
+        ):
+            text = text.replace(token, value)
+        out.append(text)
+    return np.array(out, dtype=str)[inverse] if len(out) else np.array([], dtype=str)
+
+
+def pence_to_gbp(pence: int) -> str:
+    """Exact '1234.56' / '-0.05' text for an integer number of pence."""
+    sign = "-" if pence < 0 else ""
+    a = abs(int(pence))
+    return f"{sign}{a // 100}.{a % 100:02d}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Row generation (the "truth" table)
+# ---------------------------------------------------------------------------------------------
+def _months() -> np.ndarray:
+    start = np.datetime64(f"{FINANCIAL_YEARS[0]}-04", "M")
+    return start + np.arange(12 * len(FINANCIAL_YEARS))
+
+
+def _weekday(dates: np.ndarray, start: np.ndarray, ndays: np.ndarray) -> np.ndarray:
+    """Move weekend dates to a weekday inside the same month (councils pay on weekdays)."""
+    dow = (dates.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
+    fwd = np.where(dow == 5, 2, np.where(dow == 6, 1, 0))
+    back = np.where(dow == 5, -1, np.where(dow == 6, -2, 0))
+    end = start + ndays - 1
+    moved = dates + fwd
+    return np.where(moved <= end, moved, dates + back)
+
+
+def _fixed_events(council: SampleCouncil) -> list[tuple[str, int, str, str, str]]:
+    """Annual licence payments (date, pence, supplier, kind, description) for one council.
+
+    Blackburn with Darwen's follow the published deal; the others are invented.
+    """
+    ev: list[tuple[str, int, str, str, str]] = []
+    if council.style == "bwd":
+        for fy, day in zip(FINANCIAL_YEARS, (15, 14, 13, 11, 10), strict=True):
+            amount = BWD_M365_RENEWAL_PENCE if fy >= 2025 else BWD_M365_PRE_RENEWAL_PENCE
+            ev.append((f"{fy}-07-{day:02d}", amount, "Phoenix Software Ltd", "it_licence",
+                       f"Microsoft 365 E5 annual subscription {fy}-{(fy + 1) % 100:02d}"))
+    elif council.style == "hyndburn":
+        amounts = (5_835_412, 6_012_077, 6_288_145, 6_596_565, 6_874_020)
+        for fy, amount in zip(FINANCIAL_YEARS, amounts, strict=True):
+            ev.append((f"{fy}-06-16", amount, "Bytes Software Services Ltd", "it_licence",
+                       f"Annual Renewal of Microsoft Licences, quote £{amount / 100:,.2f}"))
+    elif council.style == "trafford":
+        amounts = (71_450_000, 73_903_312, 79_476_880, 80_210_004, 84_870_500)
+        for fy, amount in zip(FINANCIAL_YEARS, amounts, strict=True):
+            ev.append((f"{fy}-11-08", amount, "Phoenix Software Ltd", "it_licence",
+                       "Microsoft 365 E3 annual subscription"))
+    elif council.style == "oxford":
+        amounts = (24_250_000, 25_117_600, 26_904_107, 26_904_107, 27_690_318)
+        for fy, amount in zip(FINANCIAL_YEARS, amounts, strict=True):
+            ev.append((f"{fy + 1}-03-09", amount, "Phoenix Software Ltd", "it_licence",
+                       "Microsoft Enterprise Agreement annual instalment"))
+    elif council.style == "leeds":
+        amounts = (158_000_000, 162_740_000, 174_300_000, 174_300_000, 182_100_000)
+        for fy, amount in zip(FINANCIAL_YEARS, amounts, strict=True):
+            ev.append((f"{fy}-05-12", amount, "Softcat plc", "it_licence",
+                       "Microsoft Enterprise Agreement annual payment"))
+    return ev
+
+
+def _council_frame(council: SampleCouncil, index: int, seed: int, scale: float) -> pd.DataFrame:
+    """Invent one council's transactions for all months, as whole columns."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, index]))
+    months = _months()
+    lam = council.rows_per_month * scale
+    counts = np.maximum(1, np.round(lam * rng.uniform(0.8, 1.2, len(months)))).astype(np.int64)
+    month_of_row = np.repeat(months, counts)
+    n = int(counts.sum())
+    start = month_of_row.astype("datetime64[D]")
+    ndays = ((month_of_row + 1).astype("datetime64[D]") - start).astype(np.int64)
+    dates = _weekday(start + (rng.random(n) * ndays).astype(np.int64), start, ndays)
+
+    kinds = np.array([p[0] for p in _PROFILES])
+    # IT suppliers get ~8% of rows (and a few percent of value), as in published files.
+    weights = np.array([p[2] * (_IT_WEIGHT if p[0].startswith("it_") else 1.0)
+                        for p in _PROFILES])
+    if not council.social_care:
+        weights = np.where(np.array([p[6] for p in _PROFILES]), 0.0, weights)
+    prof = rng.choice(len(_PROFILES), size=n, p=weights / weights.sum())
+
+    medians = np.array([p[3] for p in _PROFILES])[prof]
+    sigmas = np.array([p[4] for p in _PROFILES])[prof]
+    gbp = np.minimum(council.amount_scale * medians * np.exp(sigmas * rng.standard_normal(n)),
+                     3_000_000.0)
+    pence = council.threshold_pence + np.round(gbp * 100).astype(np.int64)
+    pence = np.where(rng.random(n) < _CREDIT_RATE, -pence, pence)
+
+    def pick(field: int) -> np.ndarray:
+        flat = np.array([v for p in _PROFILES for v in p[field]], dtype=object)
+        cnt = np.array([len(p[field]) for p in _PROFILES])
+        off = np.concatenate([[0], np.cumsum(cnt)[:-1]])
+        return flat[off[prof] + (rng.random(n) * cnt[prof]).astype(np.int64)]
+
+    supplier = pick(1)
+    description = pick(5)
+    kind = kinds[prof]
+
+    # Annual licence payments happen whatever the scale.
+    ev = _fixed_events(council)
+    if ev:
+        dates = np.concatenate([dates, np.array([e[0] for e in ev], dtype="datetime64[D]")])
+        pence = np.concatenate([pence, np.array([e[1] for e in ev], dtype=np.int64)])
+        supplier = np.concatenate([supplier, np.array([e[2] for e in ev], dtype=object)])
+        kind = np.concatenate([kind, np.array([e[3] for e in ev])])
+        description = np.concatenate([description, np.array([e[4] for e in ev], dtype=object)])
+        prof = np.concatenate([prof, np.full(len(ev), -1)])
+    m = len(dates)
+    is_it = np.char.startswith(kind.astype(str), "it_")
+    mislabel = is_it & (prof >= 0) & (rng.random(m) < _MISLABEL_RATE)
+    which = rng.integers(0, 2, m)
+
+    redacted = kind == "personal"
+    supplier = np.where(redacted, council.redacted_label, supplier)
+    frame = pd.DataFrame({
+        "payment_date": dates,
+        "pence": pence,
+        "supplier_name": supplier.astype(str),
+        "kind": kind,
+        "description": description.astype(str),
+        "mislabelled": mislabel,
+        "mislabel_choice": which,
+        "is_it": is_it,
+        "is_redacted": redacted,
+    })
+    # Stable order: by date, then amount, then supplier, so transaction numbers are reproducible.
+    frame = frame.sort_values(["payment_date", "pence", "supplier_name"], kind="mergesort",
+                              ignore_index=True)
+    group = frame["kind"].map(_GROUP)
+    frame["service_group"] = group
+    frame["fy"] = _fy(frame["payment_date"].to_numpy())
+    frame["seq"] = np.arange(len(frame), dtype=np.int64)
+    frame["it_category"] = frame["kind"].map(_IT_CATEGORY).fillna("")
+    return frame
+
+
+def _fy(dates: np.ndarray) -> np.ndarray:
+    """First calendar year of the April-March financial year of each date."""
+    m = dates.astype("datetime64[M]").astype(np.int64)
+    year, month = m // 12 + 1970, m % 12 + 1
+    return np.where(month >= 4, year, year - 1)
+
+
+def _labels(frame: pd.DataFrame, scheme: str) -> np.ndarray:
+    """Expense labels in a scheme's style, with some IT rows booked under generic labels."""
+    base = frame["kind"].map(_LABELS[scheme]).to_numpy(dtype=object)
+    a, b = _MISLABELS[scheme]
+    mis = np.where(frame["mislabel_choice"].to_numpy() == 0, a, b)
+    return np.where(frame["mislabelled"].to_numpy(), mis, base).astype(str)
+
+
+# ---------------------------------------------------------------------------------------------
+# Writers: each returns [(relative path, bytes, manifest row)]
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class _Out:
+    """One written file and its manifest entry."""
+
+    path: str
+    data: bytes
+    format: str
+    encoding: str
+    rows: int
+    total_pence: int
+    header_line: int
+    notes: str
+    period: str
+
+
+def _csv_text(header: list[str], cols: list[np.ndarray], newline: str) -> tuple[str, str]:
+    """(header line, body lines) as CSV text, quoting only where needed."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator=newline).writerow(header)
+    body = pd.DataFrame({i: c for i, c in enumerate(cols)}).to_csv(
+        header=False, index=False, lineterminator=newline, quoting=csv.QUOTE_MINIMAL
+    ) if len(cols[0]) else ""
+    return buf.getvalue(), body
+
+
+def _month_groups(frame: pd.DataFrame) -> list[tuple[np.datetime64, pd.DataFrame]]:
+    months = frame["payment_date"].to_numpy().astype("datetime64[M]")
+    keys, idx = np.unique(months, return_inverse=True)
+    return [(k, frame[idx == i]) for i, k in enumerate(keys)]
+
+
+def _ym(month: np.datetime64) -> tuple[int, int]:
+    m = int(month.astype(np.int64))
+    return m // 12 + 1970, m % 12 + 1
+
+
+def _bwd(council: SampleCouncil, frame: pd.DataFrame) -> list[_Out]:
+    """Transparency-code 2015 headers, UTF-8 with BOM, dd/mm/yyyy, quoted "1,234.56"."""
+    outs = []
+    header = ["Organisation Label", "Organisational Unit", "Purpose", "Beneficiary Name",
+              "Payment Date", "Amount", "Transaction Number", "Expense Type"]
+    for month, g in _month_groups(frame):
+        y, mo = _ym(month)
+        n = len(g)
+        cols = [
+            np.full(n, council.name), g["service_group"].map(_AREAS["bwd"]).to_numpy(str),
+            g["description"].to_numpy(str), g["supplier_name"].to_numpy(str),
+            format_dates(g["payment_date"].to_numpy(), "%d/%m/%Y"),
+            format_amounts(g["pence"].to_numpy(), thousands=True),
+            np.strings.add("BWD", np.strings.zfill((7_100_000 + g["seq"]).to_numpy().astype(str),
+                                                   8)),
+            _labels(g, "bwd"),
+        ]
+        head, body = _csv_text(header, cols, "\r\n")
+        total = int(g["pence"].sum())
+        notes = "Transparency-code 2015 headers; UTF-8 with BOM; CRLF; dd/mm/yyyy; quoted thousands"
+        if mo == 3:  # year-end files carry a total line, as some councils publish
+            body += f'Total,,,,,"{format_amounts(np.array([total]), thousands=True)[0]}",,\r\n'
+            notes += "; 'Total' row at the end"
+        if n and (g["is_redacted"]).any():
+            notes += "; redacted beneficiaries 'REDACTED'"
+        if g["description"].str.startswith("Microsoft 365 E5 annual").any():
+            notes += "; Microsoft 365 E5 annual payment to Phoenix Software (published deal)"
+        outs.append(_Out(
+            f"{council.slug}/{PREFIX}bwd-spend-over-500-{y}-{mo:02d}.csv",
+            (head + body).encode("utf-8-sig"), "csv", "utf-8-sig", n, total, 1, notes,
+            f"{y}-{mo:02d}"))
+    return outs
+
+
+def _hyndburn(council: SampleCouncil, frame: pd.DataFrame) -> list[_Out]:
+    """Hyndburn styles: cp1252 with £ as 0xA3; old layout to 2023-24, new layout from 2024-25."""
+    outs = []
+    for month, g in _month_groups(frame):
+        y, mo = _ym(month)
+        fy = y if mo >= 4 else y - 1
+        n = len(g)
+        supplier = g["supplier_name"].to_numpy(str)
+        amounts_plain = format_amounts(g["pence"].to_numpy())
+        ref = (4_200_000 + g["seq"]).to_numpy().astype(str)
+        pre, post, header_line = "", "", 1
+        notes = "cp1252 (£ = 0xA3); CRLF"
+        if fy <= 2022:
+            # Upper-case names and dd-Mon-yy dates; 2021-22 lines end with a trailing comma.
+            header = ["Service Cost Centre", "Account Detail", "Description", "HBC ref no",
+                      "Name", "Payment date", "Net Amount(£)"]
+            cols = [g["service_group"].map(_AREAS["hyndburn"]).to_numpy(str),
+                    _labels(g, "hyndburn"), np.strings.upper(g["description"].to_numpy(str)),
+                    ref, np.strings.upper(supplier),
+                    format_dates(g["payment_date"].to_numpy(), "%d-%b-%y"), amounts_plain]
+            notes += "; header 'Net Amount(£)'; dd-Mon-yy dates; plain amounts, leading minus"
+            if fy == 2021:
+                header.append("")
+                cols.append(np.full(n, ""))
+                post = ",,,,,,,\r\n" * 6
+                notes += "; trailing comma on every line; 6 empty ',,,,,,,' lines at the end"
+        elif fy == 2023:
+            header = ["Service Cost Centre", "Account Detail", "Description", "HBC ref no",
+                      "Name", "Payment Date", "Net Amount (£)"]
+            dates = format_dates(g["payment_date"].to_numpy(), "%-d %b %Y")
+            # A few card/bank lines keep dd-Mon-yy in the same column, as in the real files.
+            alt = format_dates(g["payment_date"].to_numpy(), "%d-%b-%y")
+            odd = (g["seq"].to_numpy() % 17) == 5
+            cols = [g["service_group"].map(_AREAS["hyndburn"]).to_numpy(str),
+                    _labels(g, "hyndburn"), g["description"].to_numpy(str), ref, supplier,
+                    np.where(odd, alt, dates), format_amounts(g["pence"].to_numpy(),
+                                                                thousands=True)]
+            pre, header_line = ",,,,,,\r\n", 2
+            notes += ("; line 1 empty ',,,,,,', header on line 2; '3 Apr 2023' dates mixed with "
+                      "a few dd-Mon-yy; quoted thousands")
+        else:
+            header = ["Department Area", "Service Area", "Description", "Line", "HBC Ref No.",
+                      "Name:  ", "Payment Date", "Amount Paid"]
+            areas = g["service_group"].map(_HYNDBURN_NEW_AREAS)
+            cols = [np.array([a[0] for a in areas], dtype=str),
+                    np.array([a[1] for a in areas], dtype=str), g["description"].to_numpy(str),
+                    np.full(n, "1"), ref, supplier,
+                    format_dates(g["payment_date"].to_numpy(), "%d/%m/%Y"),
+                    format_amounts(g["pence"].to_numpy(), thousands=True, negative="trailing")]
+            notes += ("; 2024 finance-system layout ('Name:  ', 'Amount Paid'); dd/mm/yyyy; "
+                      "trailing-minus credits '1,234.56-'")
+        head, body = _csv_text(header, cols, "\r\n")
+        if fy >= 2024 and (y, mo) == (2025, 9):
+            text = body + head  # this month's header is the LAST line, as Hyndburn once did
+            header_line = n + 1
+            notes += "; header row is the LAST line of the file"
+        else:
+            text = pre + head + body + post
+        if (g["is_redacted"]).any():
+            notes += "; redacted names 'Redacted personal data'"
+        outs.append(_Out(
+            f"{council.slug}/{PREFIX}hyndburn-{_MONTH_NAME[mo - 1]}-{y}.csv",
+            text.encode("cp1252"), "csv", "cp1252", n, int(g["pence"].sum()), header_line, notes,
+            f"{y}-{mo:02d}"))
+    return outs
+
+
+def _trafford_csv(council: SampleCouncil, g: pd.DataFrame) -> str:
+    """Trafford's 2015-code CamelCase layout, ISO dates, plain amounts, 'NA' strings."""
+    n = len(g)
+    header = ["OrganisationLabel", "OrganisationURI", "EffectiveDate", "OrganisationalUnit",
+              "BeneficiaryName", "BeneficiaryOtherID", "PaymentDate", "TransactionNumber",
+              "Amount", "IrrecoverableVATAmount", "Purpose", "ProclassLabel", "ProclassCode"]
+    dates = g["payment_date"].to_numpy()
+    month_end = ((dates.astype("datetime64[M]") + 1).astype("datetime64[D]") - 1)
+    cols = [np.full(n, council.name),
+            np.full(n, f"http://opendatacommunities.org/id/metropolitan-district-council/"
+                       f"{council.gss_code}"),
+            format_dates(month_end, "%Y-%m-%d"),
+            g["service_group"].map(_AREAS["trafford"]).to_numpy(str),
+            g["supplier_name"].to_numpy(str), np.full(n, "NA"),
+            format_dates(dates, "%Y-%m-%d"), (9_300_000 + g["seq"]).to_numpy().astype(str),
+            format_amounts(g["pence"].to_numpy()), np.full(n, "0"),
+            g["description"].to_numpy(str), _labels(g, "trafford"), np.full(n, "NA")]
+    head, body = _csv_text(header, cols, "\r\n")
+    return head + body
+
+
+def _trafford(council: SampleCouncil, frame: pd.DataFrame) -> list[_Out]:
+    """Monthly UTF-8 CSVs to 2024-25; 2025-26 as one ZIP holding the twelve monthly CSVs."""
+    outs = []
+    notes = ("CamelCase 2015-code headers; UTF-8 (no BOM); CRLF; ISO dates; plain amounts; 'NA' "
+             "strings; many IT suppliers under ProclassLabel 'Not Classified'")
+    zip_members: list[tuple[str, bytes]] = []
+    zip_rows = zip_total = 0
+    for month, g in _month_groups(frame):
+        y, mo = _ym(month)
+        fy = y if mo >= 4 else y - 1
+        name = f"{PREFIX}trafford-supplier-spend-{y}-{mo:02d}.csv"
+        data = _trafford_csv(council, g).encode("utf-8")
+        if fy == FINANCIAL_YEARS[-1]:
+            zip_members.append((name, data))
+            zip_rows += len(g)
+            zip_total += int(g["pence"].sum())
+        else:
+            outs.append(_Out(f"{council.slug}/{name}", data, "csv", "utf-8", len(g),
+                             int(g["pence"].sum()), 1, notes, f"{y}-{mo:02d}"))
+    fy = FINANCIAL_YEARS[-1]
+    outs.append(_Out(
+        f"{council.slug}/{PREFIX}trafford-supplier-spend-{fy}-{(fy + 1) % 100:02d}.zip",
+        _zip_bytes(zip_members), "zip", "utf-8 (members)", zip_rows, zip_total, 1,
+        f"ZIP of {len(zip_members)} monthly CSVs; " + notes, f"{fy}-{(fy + 1) % 100:02d}"))
+    return outs
+
+
+def _oxford(council: SampleCouncil, frame: pd.DataFrame) -> list[_Out]:
+    """Quarterly cp1252 CSVs, Title Case headers, '£1,234.56' amounts, names padded to 50."""
+    outs = []
+    header = ["Client", "Service Area", "Expenditure Category", "Expenditure Code", "Paid Date",
+              "Trans No", "Amount", "Type of Expenditure", "Supplier ID", "Supplier Name"]
+    months = frame["payment_date"].to_numpy().astype("datetime64[M]").astype(np.int64)
+    quarter = (months - (FINANCIAL_YEARS[0] - 1970) * 12 - 3) // 3
+    codes = {label: f"{3000 + i * 7}" for i, label in enumerate(
+        sorted({v for d in (_LABELS["oxford"], dict(enumerate(_MISLABELS["oxford"])))
+                for v in d.values()}))}
+    for q in np.unique(quarter):
+        g = frame[quarter == q]
+        n = len(g)
+        first = np.datetime64(f"{FINANCIAL_YEARS[0]}-04", "M") + int(q) * 3
+        y0, m0 = _ym(first)
+        y2, m2 = _ym(first + 2)
+        labels = _labels(g, "oxford")
+        supplier = np.strings.upper(g["supplier_name"].to_numpy(str))
+        sup_ids = pd.Series(supplier).map(
+            {s: str(100_000 + i) for i, s in enumerate(sorted(set(supplier.tolist())))})
+        cols = [np.full(n, "OCC"), g["service_group"].map(_AREAS["oxford"]).to_numpy(str),
+                labels, pd.Series(labels).map(codes).to_numpy(str),
+                format_dates(g["payment_date"].to_numpy(), "%d/%m/%Y"),
+                np.strings.add((1_040_000 + g["seq"]).to_numpy().astype(str), " - 1"),
+                format_amounts(g["pence"].to_numpy(), thousands=True, currency="£"),
+                np.where(g["kind"].to_numpy() == "construction", "Capital", "Revenue"),
+                sup_ids.to_numpy(str), np.strings.ljust(supplier, 50)]
+        head, body = _csv_text(header, cols, "\n")
+        notes = ("Title Case headers; cp1252 with '£1,234.56' amounts and '-£1,234.56' credits; "
+                 "LF; dd/mm/yyyy; supplier names upper case, right-padded to 50 characters")
+        text = head + body
+        if m2 == 3:  # year-end quarter: a junk last line and no final newline
+            text += ",,xxx,,,,,,,"
+            notes += "; junk last line ',,xxx,,,,,,,' without a final newline"
+        name = (f"{PREFIX}expenditure-over-500-{_MONTH_ABBR[m0 - 1].lower()}-"
+                f"{_MONTH_ABBR[m2 - 1].lower()}-{y2}.csv")
+        outs.append(_Out(f"{council.slug}/{name}", text.encode("cp1252"), "csv", "cp1252", n,
+                         int(g["pence"].sum()), 1, notes, f"{y0}-{m0:02d}..{y2}-{m2:02d}"))
+    return outs
+
+
+_LEEDS_HEADER = ["Body", "BodyName", "ServiceLabel", "ServiceDivisionLabel",
+                 "ExpenditureCategory", "DetailedExpenditureType", "DetailedExpenditureCode",
+                 "DatePaid", "TransactionNumber", "NetAmount", "CapitalOrRevenue", "SupplierName"]
+
+
+def _leeds(council: SampleCouncil, frame: pd.DataFrame) -> list[_Out]:
+    """CamelCase 2013-style CSVs (cp1252, dd-Mon-yy, bracketed credits, grand total) and an XLSX.
+
+    The last financial year is one workbook with a sheet per month.
+    """
+    outs = []
+    sheets: list[tuple[str, pd.DataFrame]] = []
+    for month, g in _month_groups(frame):
+        y, mo = _ym(month)
+        fy = y if mo >= 4 else y - 1
+        if fy == FINANCIAL_YEARS[-1]:
+            sheets.append((f"{_MONTH_ABBR[mo - 1]} {y}", g))
+            continue
+        n = len(g)
+        labels = _labels(g, "leeds")
+        cols = [np.full(n, "http://statistics.data.gov.uk/id/local-authority/00DA"),
+                np.full(n, council.name), g["service_group"].map(_AREAS["leeds"]).to_numpy(str),
+                g["service_group"].map(_AREAS["leeds"]).to_numpy(str), labels,
+                np.strings.add(labels, " - Expenditure"),
+                pd.Series(labels).map(lambda s: f"{sum(map(ord, s)) % 9000 + 1000}").to_numpy(str),
+                format_dates(g["payment_date"].to_numpy(), "%d-%b-%y"),
+                (5_000_000 + g["seq"]).to_numpy().astype(str),
+                format_amounts(g["pence"].to_numpy(), thousands=True, negative="brackets"),
+                np.where(g["kind"].to_numpy() == "construction", "Capital", "Revenue"),
+                g["supplier_name"].to_numpy(str)]
+        head, body = _csv_text(_LEEDS_HEADER, cols, "\r\n")
+        total = int(g["pence"].sum())
+        amount = format_amounts(np.array([total]), thousands=True, negative="brackets")[0]
+        body += ",,,,,,,,," + f'"{amount}"' + ",,\r\n"  # grand-total line: only NetAmount
+        outs.append(_Out(
+            f"{council.slug}/{PREFIX}leeds-spending-{y}-{mo:02d}.csv",
+            (head + body).encode("cp1252"), "csv", "cp1252", n, total, 1,
+            "CamelCase headers; cp1252 (curly apostrophe 0x92 in some names); CRLF; dd-Mon-yy "
+            "dates; quoted thousands; bracketed credits '(1,234.56)'; grand-total line at the end "
+            "with only NetAmount", f"{y}-{mo:02d}"))
+    fy = FINANCIAL_YEARS[-1]
+    total = int(sum(int(g["pence"].sum()) for _, g in sheets))
+    outs.append(_Out(
+        f"{council.slug}/{PREFIX}leeds-spending-{fy}-{(fy + 1) % 100:02d}.xlsx",
+        _leeds_xlsx(council, sheets), "xlsx", "n/a (xlsx)", sum(len(g) for _, g in sheets), total,
+        1, f"XLSX workbook, {len(sheets)} sheets (one per month, 'Apr 2025'...); 2015-code headers; "
+        "real Excel dates; numeric amounts (credits negative)", f"{fy}-{(fy + 1) % 100:02d}"))
+    return outs
+
+
+def _leeds_xlsx(council: SampleCouncil, sheets: list[tuple[str, pd.DataFrame]]) -> bytes:
+    """One sheet per month; openpyxl needs cells, so rows are appended from column lists."""
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    fixed = datetime(*_FIXED_TIME)
+    wb.properties.created = fixed
+    wb.properties.modified = fixed
+    wb.properties.creator = "spendkit sample (SYNTHETIC)"
+    header = ["Organisation Label", "Organisational Unit", "Expenditure Category", "Purpose",
+              "Payment Date", "Transaction Number", "Amount", "Beneficiary Name"]
+    for title, g in sheets:
+        ws = wb.create_sheet(title)
+        ws.append(header)
+        dates = [date.fromisoformat(s) for s in format_dates(g["payment_date"].to_numpy(),
+                                                              "%Y-%m-%d")]
+        amounts = (g["pence"].to_numpy() / 100).tolist()  # nearest double; rounds back exactly
+        cols = [[council.name] * len(g), g["service_group"].map(_AREAS["leeds"]).tolist(),
+                _labels(g, "leeds").tolist(), g["description"].tolist(), dates,
+                (5_000_000 + g["seq"]).tolist(), amounts, g["supplier_name"].tolist()]
+        for row in zip(*cols, strict=True):
+            ws.append(list(row))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _normalise_zip(buf.getvalue())
+
+
+def _zip_bytes(members: list[tuple[str, bytes]]) -> bytes:
+    """A ZIP with fixed member timestamps (so its bytes depend only on the contents)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in members:
+            info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, data)
+    return buf.getvalue()
+
+
+def _normalise_zip(data: bytes) -> bytes:
+    """Rewrite an openpyxl package with fixed timestamps (openpyxl stamps 'now' on save)."""
+    stamp = datetime(*_FIXED_TIME).strftime("%Y-%m-%dT%H:%M:%SZ")
+    members = []
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for info in zf.infolist():
+            body = zf.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                body = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*",
+                              lambda m: m.group(1) + stamp.encode(), body)
+            members.append((info.filename, body))
+    return _zip_bytes(members)
+
+
+_WRITERS: dict[str, Callable[[SampleCouncil, pd.DataFrame], list[_Out]]] = {
+    "bwd": _bwd, "hyndburn": _hyndburn, "trafford": _trafford, "oxford": _oxford,
+    "leeds": _leeds,
+}
+
+
+def _check(seed: int, scale: float) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise SampleError(f"seed={seed!r}: expected a non-negative integer")
+    if not isinstance(scale, (int, float)) or not np.isfinite(scale) or not 0 < scale <= 10_000:
+        raise SampleError(f"scale={scale!r}: expected a number > 0 and <= 10000")
+
+
+def sample_frame(*, seed: int = DEFAULT_SEED, scale: float = 1.0) -> pd.DataFrame:
+    """The invented transactions behind the sample files, as a canonical-style table.
+
+    Columns: publisher_name, publisher_code, payment_date (date), amount_gbp (decimal128(18,2)),
+    supplier_name (before any per-file case change), service_area, description, is_redacted,
+    plus ground truth `is_it_truth`, `it_category_truth` and `kind`. Useful as an oracle.
+    """
+    _check(seed, scale)
+    parts = []
+    for i, c in enumerate(SAMPLE_COUNCILS):
+        f = _council_frame(c, i, seed, scale)
+        parts.append(pd.DataFrame({
+            "publisher_name": c.name, "publisher_code": c.gss_code,
+            "payment_date": f["payment_date"].dt.date,
+            "amount_gbp": pd.array(
+                pa.array([pence_to_gbp(p) for p in f["pence"].tolist()]).cast(
+                    pa.decimal128(18, 2)), dtype=pd.ArrowDtype(pa.decimal128(18, 2))),
+            "supplier_name": f["supplier_name"], "service_area": f["service_group"].map(
+                _AREAS[c.style]),
+            "description": f["description"], "is_redacted": f["is_redacted"],
+            "kind": f["kind"], "is_it_truth": f["is_it"], "it_category_truth": f["it_category"],
+        }))
+    return pd.concat(parts, ignore_index=True)
+
+
+def generate_sample(out_dir: Path, *, seed: int = DEFAULT_SEED, scale: float = 1.0) -> list[Path]:
+    """Write the synthetic sample files under `out_dir`; return their paths, sorted.
+
+    One subfolder per council; `SYNTHETIC-manifest.csv` (path, council, format, encoding, rows,
+    total_gbp, header_line, notes, gss_code, period) is written beside them but not returned,
+    since it is not a spending file. The same seed and scale give byte-identical files.
+    """
+    _check(seed, scale)
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise SampleError(f"{out_dir}: expected a folder to write the sample into, found a file")
+    written: list[Path] = []
+    manifest = []
+    for i, council in enumerate(SAMPLE_COUNCILS):
+        frame = _council_frame(council, i, seed, scale)
+        for out in _WRITERS[council.style](council, frame):
+            path = out_dir / out.path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(out.data)
+            written.append(path)
+            manifest.append({
+                "path": out.path, "council": council.name, "format": out.format,
+                "encoding": out.encoding, "rows": out.rows,
+                "total_gbp": pence_to_gbp(out.total_pence), "header_line": out.header_line,
+                "notes": out.notes, "gss_code": council.gss_code, "period": out.period,
+            })
+    table = pd.DataFrame(manifest).sort_values("path", kind="mergesort")
+    (out_dir / MANIFEST_NAME).write_bytes(
+        table.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+    return sorted(written)
