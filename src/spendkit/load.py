@@ -1,15 +1,446 @@
-"""Placeholder: the loader is being written (see issue 2)."""
+"""Load one published spending file into the canonical table: `load(path) -> LoadResult`.
+
+Detects rather than configures: what the file is (CSV, XLS, XLSX, ZIP, whatever the extension
+says), its encoding and line endings, delimiter, where the header is (near the top after a
+preamble, or the last line), which columns mean what, the date format by vote, and every amount
+style. Every raw row ends up kept or rejected with a reason; the ledger says what was decided.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import io
+import zipfile
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from pathlib import Path, PurePosixPath
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from spendkit.errors import UnreadableFileError
+from spendkit.extract.decode import decode_bytes, normalise_newlines
+from spendkit.extract.delimited import DelimitedText
+from spendkit.extract.excel import SheetRows, grid_from_sheet, read_xls, read_xlsx
+from spendkit.extract.grid import Grid, RawReject
+from spendkit.extract.sniff import sniff_kind
+from spendkit.fields import TRANSACTION_COLUMNS, reject_schema, transaction_schema
+from spendkit.publishers import Publisher, resolve_publisher
+from spendkit.transform.canonical import to_canonical
+from spendkit.transform.columns import REQUIRED, ColumnMapping, header_score, map_columns
+
+HEAD_ROWS = 40  # the header must be among the first 40 non-blank rows …
+TAIL_ROWS = 3  # … or the last 3 (Hyndburn Sept 2025 has it as the last line)
+_TABULAR = {"text", "xlsx", "xls", "zip"}
+_WHAT = {
+    "html": "an HTML page (a web page saved under a data file name), not CSV or Excel",
+    "pdf": "a PDF document, not CSV or Excel",
+    "empty": "empty (no bytes, or only white space)",
+    "encrypted-office": "a password-protected (encrypted) Office workbook; save it unprotected",
+    "corrupt-zip": "a damaged ZIP/XLSX container (truncated download?)",
+    "binary": "binary data that is neither Excel nor text",
+}
+
+
+@dataclass
+class PartLedger:
+    """What happened to one table: a CSV file, a ZIP member or one worksheet."""
+
+    source_file: str
+    sheet: str
+    file_kind: str
+    header_line: int | None
+    rows_read: int
+    rows_kept: int
+    rows_rejected: int
+    rejected_by_reason: dict[str, int]
+    blank_rows_skipped: int
+    preamble_rows_skipped: int
+    kept_total_pence: int
+    column_mapping: dict[str, str]
+    date_format: str
+    date_formats_used: dict[str, int]
+    warnings: list[str]
+
+
+@dataclass
+class Ledger:
+    """Account of one loaded file: rows read == rows kept + rows rejected, always."""
+
+    source_file: str
+    source_sha256: str
+    format: str
+    encoding: str = ""
+    line_endings: dict[str, int] = field(default_factory=dict)
+    delimiter: str = ""
+    parse_path: str = ""
+    publisher_name: str = ""
+    publisher_code: str = ""
+    publisher_basis: str = ""
+    vat_basis: str = ""
+    threshold_gbp: str = ""
+    file_kind: str = "transactions"
+    rows_read: int = 0
+    rows_kept: int = 0
+    rows_rejected: int = 0
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    blank_rows_skipped: int = 0
+    preamble_rows_skipped: int = 0
+    kept_total_pence: int = 0
+    header_line: int | None = None
+    sheets: list[str] = field(default_factory=list)
+    skipped_sheets: dict[str, str] = field(default_factory=dict)
+    column_mapping: dict[str, str] = field(default_factory=dict)
+    date_format: str = ""
+    warnings: list[str] = field(default_factory=list)
+    parts: list[PartLedger] = field(default_factory=list)
+
+    @property
+    def kept_total_gbp(self) -> Decimal:
+        """Sum of kept amounts, exact."""
+        return Decimal(self.kept_total_pence) / 100
+
+    def to_dict(self) -> dict:
+        """Plain-data form (for JSON, the ingest ledger table and tests)."""
+        d = asdict(self)
+        d["kept_total_gbp"] = str(self.kept_total_gbp)
+        return d
+
+    def summary(self) -> str:
+        """A few lines an analyst can read."""
+        rej = ", ".join(f"{k} {v}" for k, v in sorted(self.rejected_by_reason.items())) or "none"
+        lines = [
+            f"{self.source_file}: {self.file_kind}, {self.format}"
+            + (f" ({self.encoding})" if self.encoding else ""),
+            f"  publisher: {self.publisher_name} [{self.publisher_code or 'no GSS code'}] "
+            f"from {self.publisher_basis}",
+            f"  rows read {self.rows_read:,} = kept {self.rows_kept:,} + rejected "
+            f"{self.rows_rejected:,} ({rej}); blank {self.blank_rows_skipped:,}",
+            f"  kept total £{self.kept_total_gbp:,.2f}; header line {self.header_line}; "
+            f"dates {self.date_format or '-'}",
+        ]
+        lines += [f"  warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
 
 
 @dataclass
 class LoadResult:
-    """Result of loading one file (placeholder)."""
+    """The canonical transactions, the rejected rows and the ledger of one file."""
+
+    table: pa.Table
+    rejects_table: pa.Table
+    ledger: Ledger
+
+    @property
+    def transactions(self) -> pd.DataFrame:
+        """Kept rows as pandas (amount_gbp exact decimal, payment_date datetime64)."""
+        return _to_pandas(self.table)
+
+    @property
+    def rejects(self) -> pd.DataFrame:
+        """Rejected rows: source_file, source_sheet, source_line, reason, detail, raw."""
+        return self.rejects_table.to_pandas()
+
+    def __repr__(self) -> str:
+        return f"<LoadResult {self.ledger.source_file}: {self.ledger.rows_kept} kept, " \
+               f"{self.ledger.rows_rejected} rejected>"
 
 
-def load(path, publisher=None):  # pragma: no cover - placeholder
-    """Load one published spending file (placeholder)."""
-    raise NotImplementedError
+def _to_pandas(table: pa.Table) -> pd.DataFrame:
+    def mapper(t: pa.DataType):
+        if pa.types.is_decimal(t):
+            return pd.ArrowDtype(t)
+        return None
+
+    return table.to_pandas(types_mapper=mapper, date_as_object=False)
+
+
+# --------------------------------------------------------------------------------------------
+def load(path: str | Path, publisher: str | None = None, *, source_name: str | None = None,
+         data: bytes | None = None) -> LoadResult:
+    """Load one published spending file (CSV, XLS, XLSX or ZIP) into the canonical table.
+
+    Args:
+        path: the file to read.
+        publisher: council name or GSS code, overriding what the file and profiles say.
+        source_name: name recorded in `source_file` (default: the file's name); `spendkit
+            ingest` passes the path relative to the raw folder.
+        data: the file's bytes, if already read.
+
+    Raises:
+        UnreadableFileError: the file is not spending data (HTML, PDF, empty, encrypted,
+            corrupt, or no recognisable header), naming the file and what was found.
+    """
+    path = Path(path)
+    name = source_name or path.name
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise UnreadableFileError(str(path), f"cannot be read ({exc.strerror})") from exc
+    sha = hashlib.sha256(data).hexdigest()
+    kind = sniff_kind(data)
+    ledger = Ledger(source_file=name, source_sha256=sha, format=kind if kind != "text" else "csv")
+    if kind not in _TABULAR:
+        raise UnreadableFileError(name, f"is {_WHAT.get(kind, kind)}")
+
+    grids: list[tuple[str, Grid]] = []
+    if kind == "text":
+        grids.append((name, _text_grid(data, name, ledger)))
+    elif kind in ("xlsx", "xls"):
+        grids += [(name, g) for g in _excel_grids(data, name, kind, ledger)]
+    else:
+        grids += _zip_grids(data, name, ledger)
+    if not grids:
+        raise UnreadableFileError(name, "holds no sheet or member with a transaction header")
+    return _assemble(grids, name, sha, publisher, str(path), ledger)
+
+
+def _find_header(rows: list[list[str]]) -> tuple[int, bool] | None:
+    """Position of the best header among candidate rows, and whether it is a transaction one."""
+    best, best_key = None, (0, False, 0)
+    for pos, cells in enumerate(rows):
+        score, full = header_score(cells)
+        key = (int(full), score, -pos)
+        if score >= 2 and key > best_key:
+            best, best_key = pos, key
+    if best is None:
+        return None
+    return best, bool(best_key[0])
+
+
+def _no_header(name: str, first: list[str]) -> UnreadableFileError:
+    shown = "|".join(first)[:120]
+    return UnreadableFileError(
+        name, "no recognisable header row: expected a row naming at least an amount and a "
+        f"supplier column (e.g. 'Amount', 'Supplier Name') near the top or at the end; "
+        f"the first row reads {shown!r}", line=1)
+
+
+def _text_grid(data: bytes, name: str, ledger: Ledger) -> Grid:
+    decoded = decode_bytes(data)
+    text, endings = normalise_newlines(decoded.text)
+    ledger.encoding = decoded.encoding
+    ledger.line_endings = {k: v for k, v in endings.items() if v}
+    ledger.warnings += decoded.notes
+    if not text.strip():
+        raise UnreadableFileError(name, "is empty (no rows after decoding)")
+    doc = DelimitedText(text)
+    ledger.delimiter = doc.delimiter
+    ledger.parse_path = "arrow" if doc.regular else "csv-module (irregular quoting)"
+    nonblank = doc.nonblank_indices()
+    if len(nonblank) == 0:
+        raise UnreadableFileError(name, "has no non-blank rows")
+    head = list(nonblank[:HEAD_ROWS])
+    tail = [i for i in nonblank[-TAIL_ROWS:] if i not in set(head)]
+    cand = head + tail
+    found = _find_header([doc.cells(int(i)) for i in cand])
+    if found is None:
+        raise _no_header(name, doc.cells(int(nonblank[0])))
+    pos, _full = found
+    index = int(cand[pos])
+    at_end = index == int(nonblank[-1]) and pos >= len(head)
+    if at_end:
+        ledger.warnings.append(f"header found on the last line ({int(doc.lines[index])}), "
+                               "below the data")
+    return doc.build_grid(index, header_at_end=at_end)
+
+
+def _excel_grids(data: bytes, name: str, kind: str, ledger: Ledger) -> list[Grid]:
+    sheets: list[SheetRows] = read_xlsx(data, name) if kind == "xlsx" else read_xls(data, name)
+    grids = []
+    for sheet in sheets:
+        if not sheet.rows:
+            ledger.skipped_sheets[sheet.name] = "empty"
+            continue
+        head = list(range(min(HEAD_ROWS, len(sheet.rows))))
+        tail = [i for i in range(max(0, len(sheet.rows) - TAIL_ROWS), len(sheet.rows))
+                if i not in head]
+        cand = head + tail
+        found = _find_header([sheet.rows[i] for i in cand])
+        if found is None:
+            ledger.skipped_sheets[sheet.name] = (
+                f"no transaction header ({len(sheet.rows)} non-empty rows not read)")
+            continue
+        pos, _ = found
+        at_end = pos >= len(head) and cand[pos] == len(sheet.rows) - 1
+        grids.append(grid_from_sheet(sheet, cand[pos], header_at_end=at_end))
+    if not grids and sheets:
+        first = sheets[0].rows[0] if sheets[0].rows else []
+        raise _no_header(name, first)
+    return grids
+
+
+def _zip_grids(data: bytes, name: str, ledger: Ledger) -> list[tuple[str, Grid]]:
+    out = []
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        members = sorted(i for i in zf.infolist() if not i.is_dir())
+        for info in sorted(members, key=lambda i: i.filename):
+            member = f"{name}/{info.filename}"
+            if PurePosixPath(info.filename).name.startswith((".", "__MACOSX")):
+                ledger.skipped_sheets[member] = "system file"
+                continue
+            try:
+                blob = zf.read(info)
+            except (zipfile.BadZipFile, RuntimeError) as exc:
+                raise UnreadableFileError(member, f"cannot be extracted ({exc})") from exc
+            kind = sniff_kind(blob)
+            if kind == "text":
+                sub = Ledger(source_file=member, source_sha256="", format="csv")
+                out.append((member, _text_grid(blob, member, sub)))
+                ledger.encoding = ledger.encoding or sub.encoding
+                ledger.delimiter = ledger.delimiter or sub.delimiter
+                ledger.parse_path = ledger.parse_path or sub.parse_path
+                ledger.warnings += [f"{info.filename}: {w}" for w in sub.warnings]
+            elif kind in ("xlsx", "xls"):
+                out += [(member, g) for g in _excel_grids(blob, member, kind, ledger)]
+            else:
+                ledger.skipped_sheets[member] = f"not tabular ({kind})"
+    return out
+
+
+def _publisher_values(grid: Grid, mapping: ColumnMapping) -> list[str]:
+    idx = mapping.fields.get("publisher_name")
+    if idx is None or idx >= len(grid.columns):
+        return []
+    col = pc.utf8_trim_whitespace(grid.columns[idx])
+    counts = pc.value_counts(col).to_pylist()
+    counts.sort(key=lambda d: (-d["counts"], d["values"] or ""))
+    return [d["values"] for d in counts if d["values"]][:5]
+
+
+def _assemble(grids: list[tuple[str, Grid]], name: str, sha: str, publisher: str | None,
+              path: str, ledger: Ledger) -> LoadResult:
+    tables, rejects = [], []
+    pub: Publisher | None = None
+    for source_file, grid in grids:
+        mapping = map_columns(grid.header)
+        part_warn = list(grid.notes) + mapping.warnings
+        missing = [f for f in REQUIRED if f not in mapping.fields]
+        if missing:
+            raise UnreadableFileError(
+                source_file, f"has no {' or '.join(m.replace('_gbp', '') for m in missing)} "
+                f"column (header on line {grid.header_line}"
+                + (f" of sheet {grid.sheet!r}" if grid.sheet else "")
+                + f" reads {'|'.join(grid.header)[:150]!r})", line=grid.header_line)
+        if pub is None:
+            pub = resolve_publisher(path, publisher, _publisher_values(grid, mapping))
+        if "payment_date" not in mapping.fields:
+            # A supplier summary (Lambeth 2011: 'Supplier Name, Total' under 'Sum of …').
+            kind = "supplier_summary"
+            part_rejects = [RawReject(int(grid.lines[i]), "not_transaction_list",
+                                      "file is a summary without payment dates",
+                                      grid.raw_row(i)) for i in range(grid.n_rows)]
+            part_rejects += grid.rejects
+            kept = 0
+            total = 0
+            date_format, used, notes = "", {}, []
+        else:
+            kind = "transactions"
+            canon = to_canonical(grid, mapping)
+            part_rejects = grid.rejects + canon.rejects
+            table = _finish(canon.table, source_file, grid.sheet, sha, pub)
+            tables.append(table)
+            kept = table.num_rows
+            total = int(_sum_pence(table))
+            date_format, used, notes = canon.date_format, canon.date_formats_used, canon.notes
+        for r in part_rejects:
+            rejects.append((source_file, grid.sheet, r.line, r.reason, r.detail, r.raw))
+        reasons = Counter(r.reason for r in part_rejects)
+        part = PartLedger(
+            source_file=source_file, sheet=grid.sheet, file_kind=kind,
+            header_line=grid.header_line, rows_read=kept + len(part_rejects), rows_kept=kept,
+            rows_rejected=len(part_rejects), rejected_by_reason=dict(sorted(reasons.items())),
+            blank_rows_skipped=grid.blank_rows, preamble_rows_skipped=grid.preamble_rows,
+            kept_total_pence=total, column_mapping=mapping.describe(), date_format=date_format,
+            date_formats_used=used, warnings=part_warn + notes)
+        ledger.parts.append(part)
+    _roll_up(ledger, pub)
+    table = _concat(tables)
+    rej = pa.table(
+        dict(zip(reject_schema().names,
+                 [pa.array(c, t) for c, t in zip(
+                     zip(*rejects, strict=True) if rejects else [[]] * 6,
+                     reject_schema().types, strict=True)], strict=True)),
+        schema=reject_schema())
+    return LoadResult(table, rej.sort_by([("source_file", "ascending"), ("source_sheet",
+                                                                       "ascending"),
+                                          ("source_line", "ascending")]), ledger)
+
+
+def _finish(table: pa.Table, source_file: str, sheet: str, sha: str, pub: Publisher) -> pa.Table:
+    n = table.num_rows
+    const = {
+        "publisher_name": pa.array([pub.name] * n, pa.string()),
+        "publisher_code": pa.array([pub.code] * n, pa.string()),
+        "source_file": pa.array([source_file] * n, pa.string()),
+        "source_sheet": pa.array([sheet] * n, pa.string()),
+        "source_sha256": pa.array([sha] * n, pa.string()),
+    }
+    schema = transaction_schema()
+    cols, names = [], []
+    for f in schema:
+        col = const[f.name] if f.name in const else table.column(f.name)
+        cols.append(col.cast(f.type) if col.type != f.type else col)
+        names.append(f.name)
+    for extra in table.column_names:
+        if extra not in TRANSACTION_COLUMNS:
+            cols.append(table.column(extra))
+            names.append(extra)
+    return pa.table(cols, names=names)
+
+
+def _sum_pence(table: pa.Table) -> int:
+    if table.num_rows == 0:
+        return 0
+    total = pc.sum(table.column("amount_gbp")).as_py()
+    return int((total or Decimal(0)) * 100)
+
+
+def _concat(tables: list[pa.Table]) -> pa.Table:
+    if not tables:
+        return transaction_schema().empty_table()
+    if len(tables) == 1:
+        return tables[0]
+    return pa.concat_tables(tables, promote_options="permissive")
+
+
+def _roll_up(ledger: Ledger, pub: Publisher | None) -> None:
+    parts = ledger.parts
+    if pub:
+        ledger.publisher_name, ledger.publisher_code = pub.name, pub.code
+        ledger.publisher_basis = pub.basis
+        ledger.vat_basis, ledger.threshold_gbp = pub.vat_basis, pub.threshold_gbp
+    ledger.rows_read = sum(p.rows_read for p in parts)
+    ledger.rows_kept = sum(p.rows_kept for p in parts)
+    ledger.rows_rejected = sum(p.rows_rejected for p in parts)
+    reasons: Counter[str] = Counter()
+    for p in parts:
+        reasons.update(p.rejected_by_reason)
+    ledger.rejected_by_reason = dict(sorted(reasons.items()))
+    ledger.blank_rows_skipped = sum(p.blank_rows_skipped for p in parts)
+    ledger.preamble_rows_skipped = sum(p.preamble_rows_skipped for p in parts)
+    ledger.kept_total_pence = sum(p.kept_total_pence for p in parts)
+    kinds = {p.file_kind for p in parts}
+    ledger.file_kind = "transactions" if "transactions" in kinds else "supplier_summary"
+    ledger.sheets = [p.sheet for p in parts if p.sheet]
+    if parts:
+        first = parts[0]
+        ledger.header_line = first.header_line
+        ledger.column_mapping = first.column_mapping
+        ledger.date_format = first.date_format
+        for p in parts:
+            prefix = f"{p.sheet}: " if p.sheet else (
+                f"{p.source_file}: " if p.source_file != ledger.source_file else "")
+            ledger.warnings += [prefix + w for w in p.warnings]
+    assert ledger.rows_read == ledger.rows_kept + ledger.rows_rejected
+
+
+def kept_total(result: LoadResult) -> Decimal:
+    """Exact sum of a result's kept amounts."""
+    return result.ledger.kept_total_gbp
+
+
+__all__ = ["Ledger", "LoadResult", "PartLedger", "kept_total", "load"]

@@ -1,0 +1,125 @@
+"""Bytes → text: detect the encoding of a council CSV and repair what is known to go wrong.
+
+Councils' files arrive as UTF-8 (with or without BOM), windows-1252 (£ as 0xA3), the old DOS
+code page (£ as 0x9C, Hyndburn 2017), UTF-8 with stray windows-1252 bytes (Leeds 2020: 0xBF,
+0xA0), or text already mangled by an earlier re-encoding ('Â£', Lambeth's '†' for a no-break
+space). Decoding never fails on a byte: every replacement is counted and reported.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+_ASCII = bytes(range(128))
+# A valid UTF-8 multi-byte sequence (2-4 bytes); used to tell 'UTF-8 with a few stray bytes'
+# from 'a single-byte code page'.
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+# Mojibake left by decoding UTF-8 as windows-1252 (or Mac Roman) somewhere upstream.
+_MOJIBAKE = {
+    "Â£": "£",
+    "â‚¬": "€",
+    "â€™": "’",
+    "â€˜": "‘",
+    "â€œ": "“",
+    "â€\x9d": "”",
+    "â€“": "–",
+    "Â\xa0": "\xa0",
+    "†": " ",  # Lambeth 2012: a no-break space read as Mac Roman and saved as U+2020.
+}
+_MOJIBAKE_RE = re.compile("|".join(re.escape(k) for k in _MOJIBAKE))
+
+
+@dataclass
+class DecodedText:
+    """Text decoded from a file's bytes, with what was detected and repaired."""
+
+    text: str
+    encoding: str
+    had_bom: bool = False
+    replaced_bytes: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def _hybrid_utf8(data: bytes) -> tuple[str, int]:
+    """Decode as UTF-8, reading each invalid byte as windows-1252 (latin-1 for its 5 holes)."""
+    text = data.decode("utf-8", errors="surrogateescape")
+    stray = 0
+
+    def fix(match: re.Match[str]) -> str:
+        nonlocal stray
+        out = []
+        for ch in match.group(0):
+            b = ord(ch) - 0xDC00
+            stray += 1
+            out.append(bytes([b]).decode("cp1252", errors="replace"))
+        return "".join(out)
+
+    return re.sub("[\udc80-\udcff]+", fix, text), stray
+
+
+def decode_bytes(data: bytes) -> DecodedText:
+    """Decode a text file's bytes, choosing UTF-8, cp1252 or DOS cp850, and repair mojibake.
+
+    Never raises on a byte: invalid bytes are read in a fallback code page and counted.
+    """
+    had_bom = data.startswith(_UTF8_BOM)
+    body = data[len(_UTF8_BOM):] if had_bom else data
+    notes: list[str] = []
+    replaced = 0
+    try:
+        text = body.decode("utf-8")
+        encoding = "utf-8-sig" if had_bom else ("ascii" if body.isascii() else "utf-8")
+    except UnicodeDecodeError:
+        sequences = _UTF8_MULTIBYTE.findall(body)
+        high = len(body.translate(None, _ASCII))
+        invalid = high - sum(len(s) for s in sequences)
+        if sequences and invalid < len(sequences):
+            # Mostly valid UTF-8 with a few stray single bytes.
+            text, replaced = _hybrid_utf8(body)
+            encoding = "utf-8+cp1252"
+            notes.append(f"{replaced} byte(s) were not valid UTF-8 and were read as windows-1252")
+        elif _looks_like_dos_pound(body):
+            text = body.decode("cp850")
+            encoding = "cp850"
+            notes.append("0x9C read as '£' (DOS code page 850)")
+        else:
+            undefined = sum(body.count(bytes([b])) for b in (0x81, 0x8D, 0x8F, 0x90, 0x9D))
+            text = body.decode("cp1252", errors="replace")
+            encoding = "cp1252"
+            if undefined:
+                replaced = undefined
+                notes.append(f"{undefined} byte(s) undefined in windows-1252 replaced with U+FFFD")
+    if had_bom:
+        notes.append("UTF-8 byte-order mark removed")
+    repaired = 0
+
+    def unmangle(match: re.Match[str]) -> str:
+        nonlocal repaired
+        repaired += 1
+        return _MOJIBAKE[match.group(0)]
+
+    text = _MOJIBAKE_RE.sub(unmangle, text)
+    if repaired:
+        notes.append(f"{repaired} mojibake sequence(s) repaired (e.g. 'Â£' → '£', '†' → ' ')")
+    if "\ufffd" in text and encoding.startswith("utf-8"):
+        notes.append(f"{text.count(chr(0xFFFD))} U+FFFD replacement character(s) already in the file")
+    return DecodedText(text, encoding, had_bom, replaced, notes)
+
+
+def _looks_like_dos_pound(body: bytes) -> bool:
+    """True when 0x9C appears as a currency sign (DOS '£') and 0xA3 does not."""
+    if b"\x9c" not in body or b"\xa3" in body:
+        return False
+    return re.search(rb"\(\x9c\)|\x9c\s*\d|\d\s*\x9c", body) is not None
+
+
+def normalise_newlines(text: str) -> tuple[str, dict[str, int]]:
+    """Turn CRLF and lone CR into LF, counting each style (a line is a line whatever its end)."""
+    crlf = text.count("\r\n")
+    cr = text.count("\r") - crlf
+    lf = text.count("\n") - crlf
+    if crlf or cr:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text, {"crlf": crlf, "lf": lf, "cr": cr}

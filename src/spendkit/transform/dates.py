@@ -1,0 +1,144 @@
+"""Date strings → dates, choosing one format per column by vote over its distinct values.
+
+Why vote: `06/01/2026` is 6 January or 1 June depending on the column; the rest of the column
+decides (a `13/01/2026` settles it), once, and a column that never settles it is read day-first
+(the UK convention) with a warning. Unambiguous styles (`30-Oct-13`, `3 Apr 2023`, ISO) are
+accepted beside the winner, because real files mix them (Hyndburn May 2017: p-card lines in
+dd-Mon-yy among dd/mm/yyyy). Month-only values ('Sep 2014') become the month's first day with
+`date_precision = 'month'`. Excel serial numbers (a date cell exported as a number) are read too.
+Work is done on the distinct values only: a month of data has a few dozen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# (name, strptime format, family, precision). Families: 'dmy' and 'mdy' exclude each other.
+FORMATS: tuple[tuple[str, str, str, str], ...] = (
+    ("dd/mm/yyyy", "%d/%m/%Y", "dmy", "day"),
+    ("dd/mm/yy", "%d/%m/%y", "dmy", "day"),
+    ("dd-mm-yyyy", "%d-%m-%Y", "dmy", "day"),
+    ("dd.mm.yyyy", "%d.%m.%Y", "dmy", "day"),
+    ("dd.mm.yy", "%d.%m.%y", "dmy", "day"),
+    ("dd/mm/yyyy hh:mm:ss", "%d/%m/%Y %H:%M:%S", "dmy", "day"),
+    ("dd/mm/yyyy hh:mm", "%d/%m/%Y %H:%M", "dmy", "day"),
+    ("mm/dd/yyyy", "%m/%d/%Y", "mdy", "day"),
+    ("mm/dd/yy", "%m/%d/%y", "mdy", "day"),
+    ("mm/dd/yyyy hh:mm:ss", "%m/%d/%Y %H:%M:%S", "mdy", "day"),
+    ("yyyy-mm-dd", "%Y-%m-%d", "iso", "day"),
+    ("yyyy-mm-dd hh:mm:ss", "%Y-%m-%d %H:%M:%S", "iso", "day"),
+    ("yyyy-mm-ddThh:mm:ss", "%Y-%m-%dT%H:%M:%S", "iso", "day"),
+    ("yyyy/mm/dd", "%Y/%m/%d", "iso", "day"),
+    ("dd-Mon-yy", "%d-%b-%y", "text", "day"),
+    ("dd-Mon-yyyy", "%d-%b-%Y", "text", "day"),
+    ("d Mon yyyy", "%d %b %Y", "text", "day"),
+    ("d Month yyyy", "%d %B %Y", "text", "day"),
+    ("d Mon yy", "%d %b %y", "text", "day"),
+    ("dd-Month-yyyy", "%d-%B-%Y", "text", "day"),
+    ("Mon yyyy", "%b %Y", "month", "month"),
+    ("Month yyyy", "%B %Y", "month", "month"),
+    ("Mon-yy", "%b-%y", "month", "month"),
+    ("Mon-yyyy", "%b-%Y", "month", "month"),
+    ("mm/yyyy", "%m/%Y", "month", "month"),
+    ("yyyy-mm", "%Y-%m", "month", "month"),
+)
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+# Plausible range for a published payment; outside it a parse is a misreading.
+_MIN, _MAX = dt.date(1990, 1, 1), dt.date(2100, 12, 31)
+
+
+@dataclass
+class ParsedDates:
+    """Dates per row (None where missing or unparseable), precision and what was decided."""
+
+    dates: pa.Array
+    precision: pa.Array
+    missing: np.ndarray
+    invalid: np.ndarray
+    chosen_format: str
+    formats_used: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def _try_format(values: pd.Series, fmt: str) -> pd.Series:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(values, format=fmt, errors="coerce")
+    return parsed.where((parsed >= pd.Timestamp(_MIN)) & (parsed <= pd.Timestamp(_MAX)))
+
+
+def _excel_serial(values: pd.Series) -> pd.Series:
+    num = pd.to_numeric(values.where(values.str.fullmatch(r"\d{5}(\.\d+)?")), errors="coerce")
+    ok = (num >= 32874) & (num <= 73051)  # 1990-01-01 .. 2099-12-31
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    days = num[ok].astype("int64")
+    out[ok] = pd.Timestamp(_EXCEL_EPOCH) + pd.to_timedelta(days, unit="D")
+    return out
+
+
+def parse_dates(values: pa.Array) -> ParsedDates:
+    """Parse a column of date strings, choosing the format by a frequency-weighted vote."""
+    s = pc.utf8_trim_whitespace(values.cast(pa.string()))
+    missing = np.asarray(pc.equal(pc.utf8_length(s), 0), dtype=bool)
+    counts = pc.value_counts(s)
+    uniq = counts.field("values").to_pylist()
+    freq = np.asarray(counts.field("counts"), dtype=np.int64)
+    u = pd.Series(uniq, dtype=object).astype(str)
+    nonempty = u.str.len() > 0
+
+    parsed: dict[str, pd.Series] = {}
+    scores: dict[str, int] = {}
+    for name, fmt, _family, _prec in FORMATS:
+        p = _try_format(u.where(nonempty), fmt)
+        parsed[name] = p
+        scores[name] = int(freq[p.notna().to_numpy()].sum())
+    parsed["excel serial"] = _excel_serial(u.where(nonempty, ""))
+    scores["excel serial"] = int(freq[parsed["excel serial"].notna().to_numpy()].sum())
+
+    notes: list[str] = []
+    family_of = {n: f for n, _, f, _ in FORMATS} | {"excel serial": "serial"}
+    precision_of = {n: p for n, _, _, p in FORMATS} | {"excel serial": "day"}
+    dmy = sum(scores[n] for n, f in family_of.items() if f == "dmy")
+    mdy = sum(scores[n] for n, f in family_of.items() if f == "mdy")
+    excluded = "mdy" if dmy >= mdy else "dmy"
+    if dmy and mdy and dmy == mdy:
+        notes.append("day/month order never settled by the data (no day above 12); "
+                      "read as dd/mm (UK convention)")
+    elif dmy and mdy and excluded == "dmy":
+        notes.append("dates read month-first (mm/dd): more values fit that order")
+    ranked = sorted((n for n in scores if family_of[n] != excluded and scores[n] > 0),
+                    key=lambda n: (-scores[n], n))
+    chosen = ranked[0] if ranked else ""
+
+    result = pd.Series(pd.NaT, index=u.index, dtype="datetime64[ns]")
+    prec = pd.Series("", index=u.index, dtype=object)
+    used: Counter[str] = Counter()
+    for name in ranked:
+        take = result.isna() & parsed[name].notna()
+        if not take.any():
+            continue
+        result[take] = parsed[name][take]
+        prec[take] = precision_of[name]
+        used[name] = int(freq[take.to_numpy()].sum())
+    if len(used) > 1:
+        notes.append("mixed date formats: " + ", ".join(f"{k} ({v})" for k, v in used.most_common()))
+    timed = result.notna() & (result != result.dt.normalize())
+    if timed.any():
+        notes.append(f"{int(freq[timed.to_numpy()].sum())} date(s) carried a time of day "
+                     "(e.g. 01:00 from a time-zone shift); the date part was kept")
+
+    idx = pc.index_in(s, value_set=pa.array(uniq, pa.string()))
+    dates_u = pa.array(result.dt.date.where(result.notna(), None), pa.date32())
+    prec_u = pa.array(prec.where(prec != "", None), pa.string())
+    dates = dates_u.take(idx)
+    precision = prec_u.take(idx)
+    invalid = np.asarray(pc.is_null(dates), dtype=bool) & ~missing
+    return ParsedDates(dates, precision, missing, invalid, chosen, dict(used), notes)
