@@ -29,6 +29,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,7 +48,7 @@ from spendkit.models.scenarios_spec import (
 from spendkit.safe import safe_cell_text
 
 __all__ = [
-    "Baseline", "CoverageError", "ScenarioFileError", "ScenarioInputError", "ScenarioSpec",
+    "Baseline", "CoverageError", "export_comparison", "ScenarioFileError", "ScenarioInputError", "ScenarioSpec",
     "MEASURES", "baseline_from_totals", "build_baseline", "compare_scenarios", "list_scenarios",
     "load_scenario", "monte_carlo", "parse_scenario", "peer_benchmark", "peer_target_gbp",
     "project", "safe_cell_text", "tornado",
@@ -443,3 +445,10 @@ def compare_scenarios(baseline: Baseline, specs: Sequence[ScenarioSpec], *,
         flat["cumulative_gap_gbp"] = flat["gap_gbp"].cumsum()
         rows.append(flat)
     return pd.concat(rows, ignore_index=True)
+
+
+def export_comparison(path: str | Path, comparison: pd.DataFrame, **kwargs: Any) -> Path:
+    """Write the comparison to Excel (see `scenarios_excel.export_comparison`)."""
+    from spendkit.models.scenarios_excel import export_comparison as _export
+
+    return _export(path, comparison, **kwargs)
