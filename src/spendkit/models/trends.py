@@ -352,7 +352,7 @@ def per_head(table: pd.DataFrame, values: Sequence[str] = ("amount_gbp",),
     residents = out["population"].astype("float64")
     for value in values:
         require_columns(out, [value], "per_head")
-        out[f"{value}_per_head"] = (out[value].astype("float64") / residents).round(4)
+        out[f"{value}_per_head"] = out[value].astype("float64") / residents
     return out
 
 
