@@ -9,10 +9,11 @@ How the evidence combines (first that applies):
 
 1. supplier is a known not-IT trap (Phoenix Futures, Northgate Vehicle Hire…) -> not IT;
 2. expense label says IT -> IT, "expense_type" (+supplier/+description when they agree), high;
-3. the description names non-IT work (copier charges, postage…) -> not IT;
-4. supplier reference says IT -> IT, "supplier", medium (high with agreeing description or
-   ICT cost centre, and "expense_type" evidence against it lowers nothing: the mislabelled
-   reseller is the case this exists for);
+3. the label map or an expense rule says explicitly not IT (vehicle licences, 'NOT ICT'…), or
+   the description names non-IT work (CCTV, copier charges, postage…) -> not IT;
+4. supplier reference says IT -> IT, "supplier", medium (high with an agreeing description
+   or ICT cost centre). A generic label ('Rents', 'Professional fees') does not block it: the
+   mislabelled reseller is the case this exists for;
 5. description rule says IT -> IT, "description", medium (low when the label says not IT);
 6. ICT cost centre, and the label does not say not-IT -> IT, "service_area", low (medium with a
    partly-IT supplier such as a copier firm in the ICT cost centre);
@@ -28,7 +29,12 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from spendkit.enrich.suppliers import ReferenceDataError, contains, match_reference
+from spendkit.enrich.suppliers import (
+    ReferenceDataError,
+    as_arrow,
+    contains,
+    match_reference,
+)
 from spendkit.settings import PACKAGE_DATA
 
 RULE_FIELDS = ("expense_type", "description", "service_area", "supplier_key")
@@ -123,10 +129,11 @@ def apply_rules(values: pd.Series, field: str, rules: pd.DataFrame | None = None
     )
     todo = pd.Series(True, index=values.index)
     text = values.astype(object).fillna("")
+    arr = as_arrow(text)
     for r in rules[rules["field"] == field].itertuples(index=False):
         if not todo.any():
             break
-        hit = todo & contains(text, r.pattern)
+        hit = todo & contains(text, r.pattern, arr)
         if hit.any():
             out.loc[hit, ["rule_id", "effect", "it_category", "confidence", "vendor"]] = (
                 r.rule_id, r.effect, r.it_category, r.confidence, r.vendor,
@@ -150,6 +157,19 @@ def _expense_evidence(norm: pd.Series) -> pd.DataFrame:
     return ev
 
 
+def _description_evidence(norm: pd.Series) -> pd.DataFrame:
+    """Description rules; a description that is exactly a mapped IT label counts as one."""
+    labels = load_expense_labels()
+    ev = apply_rules(norm, "description")
+    hit = norm.isin(labels.index[labels["is_it"] == "true"])
+    mapped = labels.reindex(norm[hit])
+    ev.loc[hit, "effect"] = "it"
+    ev.loc[hit, "it_category"] = mapped["it_category"].to_numpy()
+    ev.loc[hit, "confidence"] = mapped["confidence"].to_numpy()
+    ev.loc[hit, "rule_id"] = "label:" + norm[hit]
+    return ev
+
+
 def classify_it(combos: pd.DataFrame) -> pd.DataFrame:
     """Classify distinct combinations of supplier_key, expense_type, service_area, description.
 
@@ -170,7 +190,7 @@ def classify_it(combos: pd.DataFrame) -> pd.DataFrame:
         return ev.iloc[codes].reset_index(drop=True) if n else ev.iloc[:0]
 
     exp = per_value("expense_type", _expense_evidence)
-    desc = per_value("description", lambda v: apply_rules(v, "description"))
+    desc = per_value("description", _description_evidence)
     svc = per_value("service_area", lambda v: apply_rules(v, "service_area"))
     sname = per_value("supplier_key", lambda v: apply_rules(v, "supplier_key"))
     codes, ukeys = pd.factorize(df["supplier_key"], use_na_sentinel=False)
@@ -189,7 +209,7 @@ def classify_it(combos: pd.DataFrame) -> pd.DataFrame:
     conds = [
         r_trap,
         e_it,
-        d_not,
+        e_not | d_not,
         r_it,
         d_it,
         a_it & ~e_not,
@@ -204,8 +224,15 @@ def classify_it(combos: pd.DataFrame) -> pd.DataFrame:
     e_cat, n_cat = exp["it_category"].to_numpy(), sname["it_category"].to_numpy()
     e_generic = exp["rule_id"].isin(["exp_ict_generic"]).to_numpy()
     refined = np.where(d_cat != "", d_cat, np.where(r_cat != "", r_cat, e_cat))
-    cat_e = np.where(e_generic, refined, e_cat)
-    cat_r = np.where(d_cat != "", d_cat, r_cat)
+    # A label gives the category unless a line-of-business vendor (its support and licences
+    # are the system) or a more specific description says otherwise.
+    e_conf_arr = exp["confidence"].to_numpy()
+    lob = np.isin(ref["role"].to_numpy(), ["lob_system_vendor", "social_care_system"]) & r_it
+    d_specific = d_cat != ""
+    cat_e = np.where(lob, "line_of_business", np.where(
+        d_specific & ~desc["rule_id"].str.startswith("label:").to_numpy(), d_cat,
+        np.where(e_generic | ((e_conf_arr != "high") & r_it & (r_cat != "")), refined, e_cat)))
+    cat_r = np.where(lob, "line_of_business", np.where(d_cat != "", d_cat, r_cat))
     cat_a = np.where(d_cat != "", d_cat, np.where(r_cat != "", r_cat,
                      np.where(n_cat != "", n_cat, "it_services")))
     category = np.select(
@@ -224,7 +251,7 @@ def classify_it(combos: pd.DataFrame) -> pd.DataFrame:
         [
             np.full(n, "supplier", dtype=object),
             plus("expense_type", (r_it, "supplier"), (d_it, "description")),
-            np.full(n, "description", dtype=object),
+            np.where(e_not, "expense_type", "description").astype(object),
             plus("supplier", (d_it, "description"), (a_it, "service_area")),
             plus("description", (a_it, "service_area")),
             plus("service_area", (r_part, "supplier")),
@@ -263,10 +290,10 @@ def classify_it(combos: pd.DataFrame) -> pd.DataFrame:
     rule = np.select(
         [case == 1, case == 2, case == 3, case == 4, case == 5, case == 6, case == 7],
         [
-            "ref:" + ref["supplier_id"],
+            ("ref:" + ref["supplier_id"]).to_numpy(),
             exp["rule_id"].to_numpy(),
-            desc["rule_id"].to_numpy(),
-            "ref:" + ref["supplier_id"],
+            np.where(e_not, exp["rule_id"], desc["rule_id"]),
+            ("ref:" + ref["supplier_id"]).to_numpy(),
             desc["rule_id"].to_numpy(),
             svc["rule_id"].to_numpy(),
             sname["rule_id"].to_numpy(),

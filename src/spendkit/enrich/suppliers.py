@@ -14,6 +14,8 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from rapidfuzz import fuzz
 
 from spendkit.errors import SpendkitError
@@ -78,10 +80,17 @@ def normalise_supplier(names: pd.Series | Iterable[str]) -> pd.Series:
     return pd.Series(keys[codes] if len(codes) else [], index=s.index, dtype=object)
 
 
-def contains(values: pd.Series, pattern: str) -> pd.Series:
+def as_arrow(values: pd.Series) -> pa.Array:
+    """A str Series as an Arrow string array (built once, searched by many patterns)."""
+    return pa.array(values.astype(object).tolist(), type=pa.string())
+
+
+def contains(values: pd.Series, pattern: str, arrow: pa.Array | None = None) -> pd.Series:
     """Boolean Series: does `pattern` (a regex) occur in each value? Values must be str."""
-    rx = re.compile(pattern)
-    return values.map(lambda v: rx.search(v) is not None).astype(bool)
+    # Arrow's RE2 runs the whole column in C++; patterns use only RE2-compatible syntax.
+    arr = as_arrow(values) if arrow is None else arrow
+    hits = pc.match_substring_regex(arr, pattern).to_numpy(zero_copy_only=False)
+    return pd.Series(hits.astype(bool), index=values.index)
 
 
 # --------------------------------------------------------------------------- reference table
@@ -143,10 +152,11 @@ def match_reference(keys: pd.Series, reference: pd.DataFrame | None = None) -> p
     out = pd.DataFrame({"supplier_key": uniq})
     rid = pd.Series("", index=uniq.index, dtype=object)
     todo = pd.Series(True, index=uniq.index)
+    arr = as_arrow(uniq)
     for row in ref.itertuples(index=False):
         if not todo.any():
             break
-        hit = todo & contains(uniq, row.pattern)
+        hit = todo & contains(uniq, row.pattern, arr)
         rid[hit] = row.supplier_id
         todo &= ~hit
     out["supplier_id"] = rid
@@ -230,7 +240,8 @@ def cluster_suppliers(
             k = parent[k]
         return k
 
-    unref = [k for k in keys if not ref.at[k, "supplier_id"]]
+    referenced = set(ref.index[ref["supplier_id"] != ""])
+    unref = [k for k in keys if k not in referenced]
     blocks: dict[str, list[_Name]] = {}
     for k in unref:
         nm = _split(k)
