@@ -288,3 +288,15 @@ def test_it_spend_trend_per_head_and_real():
     monthly = t.it_spend_trend(df, period="month")
     assert len(monthly.table) == 24 and monthly.table["is_complete"].all()
     assert t.for_plot(monthly.table)["amount_gbp"].dtype == "float64"
+
+
+def test_combined_trend_judges_completeness_per_council():
+    df = frame(months(LEEDS, "2023-04-01", 24, "100")
+               + months(OXFORD, "2023-04-01", 24, "10", skip=("2024-06",)))
+    table = t.it_spend_trend(df, period="quarter", by=()).table.set_index("quarter")
+    # Two councils' files in one month are not a duplicate; Oxford's gap blanks only 2024-25 Q1.
+    assert table["is_complete"].sum() == 7
+    assert pd.isna(table.loc["2024-25 Q1", "change_gbp"])
+    assert table.loc["2024-25 Q2", "change_gbp"] == Decimal("0.00")
+    monthly = t.it_spend_trend(df, period="month", by=()).table
+    assert monthly["is_complete"].sum() == 23 and len(monthly) == 24

@@ -118,6 +118,11 @@ def monthly_series(df: pd.DataFrame, by: str | Sequence[str] = ("publisher_code"
     if calendar is not None:
         require_columns(calendar, [*keys, "month", "status", "is_complete"], "calendar")
         frame = calendar[[*keys, "month", "status", "is_complete"]]
+        if frame.duplicated([*keys, "month"]).any():  # per-council calendar, wider grouping
+            frame = frame.groupby([*keys, "month"], dropna=False).agg(
+                status=("status", lambda s: s[s.ne("present")].min()
+                        if s.ne("present").any() else "present"),
+                is_complete=("is_complete", "all")).reset_index()
     else:
         frame = _month_grid(totals, keys)
     out = frame.merge(totals, on=[*keys, "month"], how="left")
@@ -202,7 +207,6 @@ def yoy_change(table: pd.DataFrame, period: str = "financial_year",
     prev = table[[*keys, period, value]].copy()
     if "is_complete" in table.columns:
         prev["_prev_complete"] = table["is_complete"].astype(bool)
-    prev[period] = prev[period]  # the key as it appears; matched against _previous_key below
     prev = prev.rename(columns={period: "_prev_key", value: "previous_gbp"})
     out["_prev_key"] = _previous_key(out, period)
     if period == "month":
@@ -469,7 +473,7 @@ def coverage_table(df: pd.DataFrame, by: str | Sequence[str] = ("publisher_code"
         sums = sums.merge(counts, on=mkeys, how="left") if mkeys else sums.assign(
             months_present=counts["months_present"].iloc[0],
             months_missing=counts["months_missing"].iloc[0])
-        if period == "financial_year" and "financial_year" in sums.columns:
+        if period == "financial_year" and "publisher_code" in keys:
             # A year's months outside the published span are missing too.
             sums["months_missing"] = 12 - sums["months_present"].fillna(0)
     return sums
@@ -520,7 +524,11 @@ def it_spend_trend(df: pd.DataFrame, period: str = "financial_year",
     where either year is incomplete.
     """
     keys = as_tuple(by)
-    cal = calendar if calendar is not None else completeness_calendar(df, keys)
+    if calendar is not None:
+        cal = calendar
+    else:  # completeness is judged per council (its own files), whatever the grouping
+        cal = completeness_calendar(df, "publisher_code" if "publisher_code" in df.columns
+                                    else keys)
     if period == "month":
         table = monthly_series(df, keys, it_only=True, calendar=cal)
     else:

@@ -178,17 +178,22 @@ def flag_incomplete(table: pd.DataFrame, calendar: pd.DataFrame,
     """
     keys = as_tuple(by)
     out = table.drop(columns=["is_complete"], errors="ignore")
+    # The calendar is per council; a table over several councils is complete only where
+    # every council in it is.
+    cal_keys = [*keys, *(["publisher_code"] if "publisher_code" in calendar.columns
+                         and "publisher_code" not in keys else [])]
     if "month" in out.columns:
-        flags = calendar[[*keys, "month", "is_complete"]]
+        flags = calendar[[*cal_keys, "month", "is_complete"]]
         on = [*keys, "month"]
     elif "quarter" in out.columns:
         cal = add_periods(calendar.assign(payment_date=calendar["month"]).drop(
             columns=["financial_year"]))
-        flags = (cal.groupby([*keys, "quarter"], dropna=False, observed=True)["is_complete"]
+        flags = (cal.groupby([*cal_keys, "quarter"], dropna=False, observed=True)["is_complete"]
                  .agg(lambda s: bool(s.all()) and len(s) == 3).reset_index())
         on = [*keys, "quarter"]
     elif "financial_year" in out.columns:
-        flags = year_completeness(calendar, keys)[[*keys, "financial_year", "is_complete"]]
+        flags = year_completeness(calendar, cal_keys)[[*cal_keys, "financial_year",
+                                                       "is_complete"]]
         on = [*keys, "financial_year"]
         if "fy_start" not in out.columns:
             fy_label_start(out["financial_year"])  # validates the labels
@@ -197,6 +202,7 @@ def flag_incomplete(table: pd.DataFrame, calendar: pd.DataFrame,
             "flag_incomplete: table needs a 'month', 'quarter' or 'financial_year' column, "
             f"got {list(table.columns)}"
         )
+    flags = flags.groupby(on, dropna=False, observed=True)["is_complete"].all().reset_index()
     require_columns(out, on, "flag_incomplete")
     merged = out.merge(flags, on=on, how="left")
     merged["is_complete"] = merged["is_complete"].astype("boolean").fillna(False).astype(bool)
