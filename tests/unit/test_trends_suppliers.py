@@ -47,7 +47,7 @@ def test_concentration_per_category_and_shares():
     assert hw["amount_gbp"] == Decimal("1000.00")
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=6, deadline=None)
 @given(st.lists(st.integers(1, 10**7), min_size=1, max_size=12))
 def test_hhi_bounds_and_shares_sum(pence):
     df = frame([dict(payment_date="2024-04-01", amount_gbp=Decimal(p) / 100,
