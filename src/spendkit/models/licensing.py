@@ -244,7 +244,8 @@ def annual_cost(agreement: LicenceAgreement, start: date | str | None = None,
 
     Costs accrue by calendar month: a month counts when its first day lies in
     [first day of `start`'s month, `end`) — so `end` may be the last day covered or the first day
-    after it. Defaults: the agreement's first term. Months before the agreement start are not
+    after it. Defaults: the agreement's first term (12 x term_years months from its start month,
+    even when it starts mid-month). Months before the agreement start are not
     costed. `period` is 'financial_year' (April–March, labelled '2025-26'), 'calendar_year' or
     'month'. One row per (period, sku, line, price_date): a renewal inside a period splits it.
 
@@ -258,8 +259,9 @@ def annual_cost(agreement: LicenceAgreement, start: date | str | None = None,
         raise LicensingError(f"end {e.isoformat()} must be after start {s.isoformat()}")
     a0 = _mi(agreement.start)
     m0 = max(_mi(s), a0)
-    m1 = _mi(e) - (1 if e.day == 1 else 0)
     term_months = 12 * agreement.term_years
+    # Default end: exactly the first term's months, even when the start is mid-month.
+    m1 = a0 + term_months - 1 if end is None else _mi(e) - (1 if e.day == 1 else 0)
     if not agreement.renew:
         m1 = min(m1, a0 + term_months - 1)
     months = np.arange(m0, m1 + 1)
@@ -447,7 +449,11 @@ def _deals(deal: str | pd.Series | pd.DataFrame | Mapping[str, object]) -> pd.Da
         if hit.empty:
             raise LicensingError(f"no published deal for council {deal!r}: expected one of "
                                  f"{sorted(d['council'].unique())}")
-        return hit.reset_index(drop=True)
+        # A council name means its deals with a published cost (others cannot calibrate).
+        costed = hit[hit["annual_cost_gbp"].notna()]
+        if costed.empty:
+            raise LicensingError(f"no published deal for {deal!r} states a cost")
+        return costed.reset_index(drop=True)
     raise LicensingError(f"deal must be a council name, a deal row or a DataFrame, got {deal!r}")
 
 

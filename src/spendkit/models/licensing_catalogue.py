@@ -17,7 +17,7 @@ import difflib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 
 import pandas as pd
 
@@ -243,6 +243,12 @@ def list_price(sku: str, on: date | str, billing: str = "annual",
     on = _as_date(on, "on")
     if currency not in CURRENCIES:
         raise LicensingError(f"unknown currency {currency!r}: expected one of {CURRENCIES}")
+    return _quote(sku, on, billing, currency)
+
+
+@lru_cache(maxsize=4096)
+def _quote(sku: str, on: date, billing: str, currency: str) -> PriceQuote:
+    """Cached core of `list_price` for a resolved SKU (package data is read-only)."""
     uplift = 1.0 + billing_uplift(billing, on)
     rows = _catalogue()[_catalogue()["sku"] == sku]
     ts = pd.Timestamp(on)
