@@ -1,0 +1,116 @@
+"""spendkit.report's checks and helpers that need no kernel: offline scan, export, index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from spendkit.report import (
+    TEMPLATES_DIR,
+    NotebookReport,
+    ReportError,
+    check_offline,
+    count_figures,
+    count_plotlyjs,
+    export_html,
+    external_references,
+    find_notebooks,
+    notebook_title,
+    write_index,
+)
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        '<script src="https://cdn.plot.ly/plotly-4.1.1.min.js"></script>',
+        "<SCRIPT type='text/javascript' SRC='http://x.org/a.js'></SCRIPT>",
+        '<script src="//cdnjs.cloudflare.com/require.js"></script>',
+        '<link rel="stylesheet" href="https://fonts.example/a.css">',
+        '<script type="module">import("https://cdn.jsdelivr.net/npm/mermaid.esm.min.mjs")</script>',
+    ],
+)
+def test_external_references_found(snippet: str):
+    page = f"<html><head>{snippet}</head><body></body></html>"
+    assert len(external_references(page)) == 1
+    with pytest.raises(ReportError, match="references the network"):
+        check_offline(page, "r.html")
+
+
+def test_local_and_inline_references_pass():
+    page = ('<html><head><script src="plotly.min.js"></script><link href="style.css">'
+            '<script>var u = "https://example.org/licence";</script></head>'
+            '<body><a href="https://example.org">source</a></body></html>')
+    assert external_references(page) == []
+    check_offline(page, "r.html")
+
+
+def test_figures_need_exactly_one_plotlyjs():
+    fig = '<div id="a" class="plotly-graph-div" style="height:480px"></div>'
+    assert count_figures(fig * 2) == 2
+    with pytest.raises(ReportError, match="plotly.js embedded once, found 0"):
+        check_offline(fig, "r.html")
+    banner = "<script>/**\n* plotly.js v4.1.1\n*/</script>"
+    assert count_plotlyjs(banner * 2) == 2
+    check_offline(banner + fig * 2, "r.html")
+    with pytest.raises(ReportError, match="found 2 copies"):
+        check_offline(banner * 2 + fig, "r.html")
+
+
+def _nb_with_outputs(*outputs) -> nbformat.NotebookNode:
+    cell = new_code_cell("fig", execution_count=1)
+    cell.outputs = list(outputs)
+    return new_notebook(cells=[new_markdown_cell("## Spend <by> year\nText"), cell])
+
+
+def test_export_fails_when_a_chart_cannot_be_shown():
+    nb = _nb_with_outputs(new_output("display_data",
+                                     data={"application/vnd.plotly.v1+json": {"data": []}}))
+    with pytest.raises(ReportError, match="missing from the HTML.*is not able to be represented"):
+        export_html(nb, "Spend")
+
+
+def test_export_uses_offline_template():
+    nb = _nb_with_outputs(new_output("display_data", data={"text/html": "<b>ok</b>",
+                                                           "text/plain": "ok"}))
+    page = export_html(nb, "Spend & co")
+    assert "<b>ok</b>" in page
+    assert "<title>Spend &amp; co</title>" in page
+    assert external_references(page) == []
+    assert "require.min.js" not in page and "MathJax.js" not in page
+    assert (TEMPLATES_DIR / "offline" / "conf.json").is_file()
+
+
+def test_notebook_title():
+    assert notebook_title(_nb_with_outputs(), "fallback") == "Spend <by> year"
+    assert notebook_title(new_notebook(cells=[new_markdown_cell("no heading")]), "nb") == "nb"
+
+
+def test_find_notebooks(tmp_path: Path):
+    for name in ["02-b.ipynb", "01-a.ipynb", "_draft.ipynb", "notes.txt"]:
+        (tmp_path / name).write_text("{}")
+    assert [p.name for p in find_notebooks(tmp_path)] == ["01-a.ipynb", "02-b.ipynb"]
+    with pytest.raises(ReportError, match="notebooks folder not found"):
+        find_notebooks(tmp_path / "missing")
+
+
+def test_write_index_escapes_everything(tmp_path: Path):
+    report = NotebookReport(
+        notebook=Path("nb/01-<x>.ipynb"), html=tmp_path / "01-<x>.html", title="IT & <b>spend</b>",
+        size_bytes=1, n_figures=2, parameters={}, seconds=0.0,
+    )
+    index = write_index(tmp_path, [report], {"ledger <total>": {"2023-24": "£1,234"},
+                                             "councils": ["Leeds", "<York>"]})
+    text = index.read_text(encoding="utf-8")
+    assert '<a href="01-&lt;x&gt;.html">IT &amp; &lt;b&gt;spend&lt;/b&gt;</a>' in text
+    assert "<th>ledger &lt;total&gt;</th>" in text
+    assert "<th>2023-24</th><td>£1,234</td>" in text
+    assert "Leeds, &lt;York&gt;" in text
+    assert "<td>2</td>" in text
+    # no wall-clock value: the same input writes the same bytes
+    again = write_index(tmp_path, [report], {"ledger <total>": {"2023-24": "£1,234"},
+                                             "councils": ["Leeds", "<York>"]})
+    assert again.read_text(encoding="utf-8") == text
