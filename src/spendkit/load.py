@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import zipfile
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -31,6 +32,7 @@ from spendkit.publishers import Publisher, resolve_publisher
 from spendkit.transform.canonical import to_canonical
 from spendkit.transform.columns import REQUIRED, ColumnMapping, header_score, map_columns
 
+_TOTAL = re.compile(r"(?i)^\s*(grand\s*|sub\s*-?\s*)?totals?\b")
 HEAD_ROWS = 40  # the header must be among the first 40 non-blank rows …
 TAIL_ROWS = 3  # … or the last 3 (Hyndburn Sept 2025 has it as the last line)
 _TABULAR = {"text", "xlsx", "xls", "zip"}
@@ -100,7 +102,7 @@ class Ledger:
     @property
     def kept_total_gbp(self) -> Decimal:
         """Sum of kept amounts, exact."""
-        return Decimal(self.kept_total_pence) / 100
+        return Decimal(self.kept_total_pence).scaleb(-2)
 
     def to_dict(self) -> dict:
         """Plain-data form (for JSON, the ingest ledger table and tests)."""
@@ -241,7 +243,7 @@ def _text_grid(data: bytes, name: str, ledger: Ledger) -> Grid:
         raise _no_header(name, doc.cells(int(nonblank[0])))
     pos, _full = found
     index = int(cand[pos])
-    at_end = index == int(nonblank[-1]) and pos >= len(head)
+    at_end = index == int(nonblank[-1]) and index != int(nonblank[0])
     if at_end:
         ledger.warnings.append(f"header found on the last line ({int(doc.lines[index])}), "
                                "below the data")
@@ -265,7 +267,7 @@ def _excel_grids(data: bytes, name: str, kind: str, ledger: Ledger) -> list[Grid
                 f"no transaction header ({len(sheet.rows)} non-empty rows not read)")
             continue
         pos, _ = found
-        at_end = pos >= len(head) and cand[pos] == len(sheet.rows) - 1
+        at_end = cand[pos] == len(sheet.rows) - 1 and cand[pos] != 0
         grids.append(grid_from_sheet(sheet, cand[pos], header_at_end=at_end))
     if not grids and sheets:
         first = sheets[0].rows[0] if sheets[0].rows else []
@@ -276,7 +278,7 @@ def _excel_grids(data: bytes, name: str, kind: str, ledger: Ledger) -> list[Grid
 def _zip_grids(data: bytes, name: str, ledger: Ledger) -> list[tuple[str, Grid]]:
     out = []
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        members = sorted(i for i in zf.infolist() if not i.is_dir())
+        members = [i for i in zf.infolist() if not i.is_dir()]
         for info in sorted(members, key=lambda i: i.filename):
             member = f"{name}/{info.filename}"
             if PurePosixPath(info.filename).name.startswith((".", "__MACOSX")):
@@ -321,8 +323,9 @@ def _assemble(grids: list[tuple[str, Grid]], name: str, sha: str, publisher: str
         missing = [f for f in REQUIRED if f not in mapping.fields]
         if missing:
             raise UnreadableFileError(
-                source_file, f"has no {' or '.join(m.replace('_gbp', '') for m in missing)} "
-                f"column (header on line {grid.header_line}"
+                source_file, "has no " + " and no ".join(
+                    {"amount_gbp": "amount", "supplier_name": "supplier"}[m] for m in missing)
+                + f" column (header on line {grid.header_line}"
                 + (f" of sheet {grid.sheet!r}" if grid.sheet else "")
                 + f" reads {'|'.join(grid.header)[:150]!r})", line=grid.header_line)
         if pub is None:
@@ -330,9 +333,13 @@ def _assemble(grids: list[tuple[str, Grid]], name: str, sha: str, publisher: str
         if "payment_date" not in mapping.fields:
             # A supplier summary (Lambeth 2011: 'Supplier Name, Total' under 'Sum of …').
             kind = "supplier_summary"
-            part_rejects = [RawReject(int(grid.lines[i]), "not_transaction_list",
-                                      "file is a summary without payment dates",
-                                      grid.raw_row(i)) for i in range(grid.n_rows)]
+            sup = grid.columns[mapping.fields["supplier_name"]].to_pylist()
+            part_rejects = [
+                RawReject(int(grid.lines[i]), "total_row", "a cell reads 'Total'", grid.raw_row(i))
+                if _TOTAL.match(sup[i] or "") else
+                RawReject(int(grid.lines[i]), "not_transaction_list",
+                          "file is a summary without payment dates", grid.raw_row(i))
+                for i in range(grid.n_rows)]
             part_rejects += grid.rejects
             kept = 0
             total = 0

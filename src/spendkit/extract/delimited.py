@@ -148,25 +148,30 @@ class DelimitedText:
         if header_at_end:
             blank_rows += int(np.count_nonzero(self.blank & (idx > header_index)))
         data = np.flatnonzero(data_mask & ~self.blank)
+        # The header fixes the width: a row with more fields is misaligned (an unquoted
+        # '£2,681.94') unless the extra fields are empty padding.
+        width = max(len(header), 1)
         counts = self.nfields[data]
-        width = int(np.bincount(counts).argmax()) if len(data) else len(header)
-        width = max(width, 1)
         good = data[counts == width]
         odd = data[counts != width]
 
         rejects: list[RawReject] = []
         notes: list[str] = []
         kept_odd: list[tuple[int, list[str]]] = []
+        unnamed_tail = [not h.strip() for h in header]
         for i in odd:
             cells = self.cells(int(i))
             if len(cells) > width and not any(c.strip() for c in cells[width:]):
                 kept_odd.append((int(i), cells[:width]))
+            elif len(cells) < width and all(unnamed_tail[len(cells):]):
+                kept_odd.append((int(i), cells + [""] * (width - len(cells))))
             else:
                 rejects.append(RawReject(
                     int(self.lines[i]), "wrong_field_count",
                     f"expected {width} fields, found {len(cells)}", "|".join(cells)))
         if kept_odd:
-            notes.append(f"{len(kept_odd)} row(s) had extra empty trailing fields (ignored)")
+            notes.append(f"{len(kept_odd)} row(s) had empty padding fields beyond or short of "
+                         "the header (ignored)")
 
         columns = self._parse_records(good, width)
         lines = self.lines[good]

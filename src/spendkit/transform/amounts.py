@@ -45,7 +45,8 @@ def parse_amounts(values: pa.Array) -> ParsedAmounts:
     valid = pc.and_(pc.match_substring_regex(body, _NUMBER), pc.invert(missing))
     safe = pc.if_else(valid, body, "0")
     pounds = pc.cast(safe, pa.float64()).to_numpy(zero_copy_only=False)
-    too_big = np.abs(pounds) > _MAX_POUNDS
+    too_big = ~np.isfinite(pounds) | (np.abs(pounds) > _MAX_POUNDS)
+    pounds = np.where(too_big, 0.0, pounds)
     scaled = pounds * 100.0
     pence = np.rint(scaled).astype(np.int64)
     neg = np.asarray(pc.or_(pc.or_(paren, trailing), pc.or_(leading, credit)), dtype=bool)

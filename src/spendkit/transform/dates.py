@@ -12,6 +12,7 @@ Work is done on the distinct values only: a month of data has a few dozen.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -68,10 +69,35 @@ class ParsedDates:
     notes: list[str] = field(default_factory=list)
 
 
+_DIRECTIVE = {"%d": r"\d{1,2}", "%m": r"\d{1,2}", "%Y": r"\d{4}", "%y": r"\d{2}",
+              "%b": r"[A-Za-z]{3}", "%B": r"[A-Za-z]{3,9}", "%H": r"\d{1,2}", "%M": r"\d{2}",
+              "%S": r"\d{2}"}
+
+
+def _shape(fmt: str) -> re.Pattern[str]:
+    """A cheap regex a value must match before strptime is tried with `fmt`."""
+    out, i = "", 0
+    while i < len(fmt):
+        if fmt[i] == "%":
+            out += _DIRECTIVE[fmt[i:i + 2]]
+            i += 2
+        else:
+            out += re.escape(fmt[i])
+            i += 1
+    return re.compile(out)
+
+
+_SHAPES = {fmt: _shape(fmt) for _n, fmt, _f, _p in FORMATS}
+
+
 def _try_format(values: pd.Series, fmt: str) -> pd.Series:
+    shape = _SHAPES[fmt]
+    fits = values.map(lambda v: isinstance(v, str) and shape.fullmatch(v) is not None)
+    if not fits.any():
+        return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(values, format=fmt, errors="coerce")
+        parsed = pd.to_datetime(values.where(fits), format=fmt, errors="coerce")
     return parsed.where((parsed >= pd.Timestamp(_MIN)) & (parsed <= pd.Timestamp(_MAX)))
 
 

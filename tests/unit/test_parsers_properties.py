@@ -1,0 +1,69 @@
+"""Property tests: any formatted amount round-trips exactly; no input crashes the parsers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spendkit.transform.amounts import format_pence, parse_amounts, to_decimal
+from spendkit.transform.dates import parse_dates
+
+PENCE = st.integers(min_value=-(10**13), max_value=10**13)
+
+
+def styles(pence: int) -> list[str]:
+    """The ways councils write the same amount."""
+    pounds, p = divmod(abs(pence), 100)
+    plain = f"{pounds}.{p:02d}"
+    grouped = f"{pounds:,}.{p:02d}"
+    if pence >= 0:
+        return [plain, grouped, f"£{grouped}", f" {plain} ", f"{plain}0", f"£ {grouped}"]
+    return [f"-{plain}", f"-£{grouped}", f"({grouped})", f"{grouped}-", f"£({grouped})",
+            f"{grouped} CR", f"-{plain}  "]
+
+
+@given(PENCE)
+def test_formatted_amounts_round_trip_exactly(pence: int) -> None:
+    cells = styles(pence)
+    parsed = parse_amounts(pa.array(cells))
+    assert not parsed.invalid.any() and not parsed.missing.any()
+    assert (parsed.pence == pence).all()
+    assert to_decimal(parsed.pence).to_pylist()[0] == to_decimal(np.array([pence]))[0].as_py()
+
+
+@given(PENCE)
+def test_format_pence_parses_back(pence: int) -> None:
+    assert parse_amounts(pa.array([format_pence(pence)])).pence[0] == pence
+
+
+@given(st.lists(st.text(max_size=30), max_size=20))
+@settings(max_examples=300, deadline=None)
+def test_amount_parser_never_raises(cells: list[str]) -> None:
+    parsed = parse_amounts(pa.array(cells, pa.string()))
+    assert len(parsed.pence) == len(cells)
+    assert not (parsed.invalid & parsed.missing).any()
+
+
+@given(st.lists(st.text(max_size=25), max_size=20))
+@settings(max_examples=200, deadline=None)
+def test_date_parser_never_raises(cells: list[str]) -> None:
+    parsed = parse_dates(pa.array(cells, pa.string()))
+    assert len(parsed.dates) == len(cells)
+    for value, ok in zip(parsed.dates.to_pylist(), ~(parsed.missing | parsed.invalid),
+                         strict=True):
+        assert (value is not None) == bool(ok)
+
+
+@given(st.lists(st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2068, 12, 31)),
+                min_size=1, max_size=30),
+       st.sampled_from(["%d/%m/%Y", "%d-%b-%y", "%d %b %Y", "%Y-%m-%d", "%d.%m.%Y"]))
+def test_dates_round_trip_in_any_single_format(days: list[dt.date], fmt: str) -> None:
+    # Make sure day-first is provable when the format is numeric day/month.
+    days = days + [dt.date(2020, 1, 13)]
+    cells = [d.strftime(fmt) for d in days]
+    parsed = parse_dates(pa.array(cells))
+    assert parsed.dates.to_pylist() == days
