@@ -56,10 +56,13 @@ def enrich(transactions: pd.DataFrame, *, detail: bool = False) -> pd.DataFrame:
     # Distinct (key, expense, service, description) combinations, classified once each.
     codes = [pd.factorize(pd.Series(key, dtype=object), use_na_sentinel=False)[0]]
     codes += [pd.factorize(text[c], use_na_sentinel=False)[0] for c in TEXT_INPUTS[1:]]
-    stacked = np.stack(codes, axis=1) if len(out) else np.empty((0, 4), dtype=np.int64)
-    uniq, inverse = np.unique(stacked, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    first = np.zeros(len(uniq), dtype=np.int64)
+    # Fold the four code columns into one combination code, pairwise so it never overflows.
+    inverse = np.zeros(len(out), dtype=np.int64)
+    for c in codes:
+        folded = inverse * (int(c.max()) + 1 if len(c) else 1) + c
+        inverse = pd.factorize(folded, sort=True)[0].astype(np.int64)
+    n_combos = int(inverse.max()) + 1 if len(inverse) else 0
+    first = np.zeros(n_combos, dtype=np.int64)
     first[inverse[::-1]] = np.arange(len(inverse))[::-1]  # first row of each combination
     combos = pd.DataFrame({
         "supplier_key": key[first],
