@@ -209,3 +209,19 @@ def test_published_deals_annual_cost_is_stated_or_total_over_years():
     assert (bwd["annual_cost_gbp"], bwd["annual_basis"], bwd["gss_code"]) == (
         670_000.0, "stated", "E06000008")
     assert d["source"].str.len().gt(0).all()
+
+
+@settings(max_examples=20, deadline=None)
+@given(d=st.floats(0, 0.9), annual=st.floats(10_000, 5_000_000),
+       start=st.dates(date(2021, 1, 1), date(2026, 6, 30)), sku=st.sampled_from(["E3", "E5"]))
+def test_implied_discount_inverts_implied_seats(d, annual, start, sku):
+    deal = {"council": "X", "sku": sku, "start": start, "annual_cost_gbp": annual}
+    seats = L.implied_seats(deal, d)
+    q = L.list_price(sku, start)
+    assert seats["implied_seats"].item() == pytest.approx(annual / (12 * q.value * (1 - d)),
+                                                          abs=0.05)
+    exact = annual / (12 * q.value * (1 - d))
+    n = max(1, round(exact))
+    back = L.implied_discount(deal, n)["implied_discount"].item()
+    # Whole seats move the discount by at most half a seat's share; output has 4 decimals.
+    assert abs(back - d) <= (1 - d) * 0.5 / n * 1.01 + 1e-4

@@ -8,6 +8,8 @@ from decimal import Decimal
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spendkit.fields import AMOUNT_TYPE
 from spendkit.models import licensing as L
@@ -104,3 +106,16 @@ def test_modelled_vs_paid_partial_year_and_bad_input():
     assert mv.loc["2024-25", "modelled_months"] == 6
     with pytest.raises(L.LicensingError, match="run_rate lacks columns"):
         L.modelled_vs_paid(pd.DataFrame({"x": [1]}), {"A": late})
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.dates(date(2019, 1, 1), date(2026, 12, 31)),
+                          st.integers(-500_000, 5_000_000)), min_size=1, max_size=30))
+def test_spreading_never_creates_or_loses_money(payments):
+    df = _tx([("C", d, f"{p / 100:.2f}", "Microsoft") for d, p in payments])
+    rr = L.microsoft_paid_run_rate(df)
+    total = sum(p for _, p in payments) / 100
+    assert rr["run_rate_gbp"].sum() == pytest.approx(total, abs=0.01 * len(rr) + 0.01)
+    assert rr["paid_in_year_gbp"].sum() == pytest.approx(total, abs=0.01)
+    assert rr["n_payments"].sum() == len(payments)
+    assert rr["months_observed"].between(0, 12).all()
