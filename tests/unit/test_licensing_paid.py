@@ -104,6 +104,10 @@ def test_modelled_vs_paid_partial_year_and_bad_input():
     mv = L.modelled_vs_paid(rr, {"A": late}).set_index("financial_year")
     assert pd.isna(mv.loc["2023-24", "cost_gbp_central"])
     assert mv.loc["2024-25", "modelled_months"] == 6
+    ended = L.LicenceAgreement(seats={"E3": 10}, start=date(2020, 4, 1), term_years=1,
+                               renew=False)
+    gone = L.modelled_vs_paid(rr, {"A": ended})
+    assert len(gone) == 3 and gone["cost_gbp_central"].isna().all()
     with pytest.raises(L.LicensingError, match="run_rate lacks columns"):
         L.modelled_vs_paid(pd.DataFrame({"x": [1]}), {"A": late})
 

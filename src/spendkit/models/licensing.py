@@ -627,7 +627,8 @@ def modelled_vs_paid(run_rate: pd.DataFrame,
             continue
         first = pd.Timestamp(paid["fy_start"].min()).date()
         last = _add_years(pd.Timestamp(paid["fy_start"].max()).date(), 1)
-        if last <= agreement.start:
+        covered_until = None if agreement.renew else agreement.end
+        if last <= agreement.start or (covered_until is not None and first >= covered_until):
             model = pd.DataFrame(columns=["period", "list_cost_gbp", "cost_gbp_low",
                                           "cost_gbp_central", "cost_gbp_high", "is_estimate",
                                           "estimated_inputs", "modelled_months"])
@@ -648,7 +649,9 @@ def modelled_vs_paid(run_rate: pd.DataFrame,
         return pd.DataFrame(columns=cols)
     out = pd.concat(frames, ignore_index=True)
     out["modelled_months"] = out["modelled_months"].astype("Int64")
-    central = out["cost_gbp_central"].astype("float64")
+    money = ["list_cost_gbp", "cost_gbp_low", "cost_gbp_central", "cost_gbp_high"]
+    out[money] = out[money].astype("float64")
+    central = out["cost_gbp_central"]
     out["paid_to_modelled"] = (out["run_rate_gbp"] / central.where(central > 0)).round(4)
     out["within_range"] = ((out["run_rate_gbp"] >= out["cost_gbp_low"])
                            & (out["run_rate_gbp"] <= out["cost_gbp_high"]))
