@@ -41,6 +41,9 @@ _FONT = "Segoe UI, Helvetica Neue, Arial, sans-serif"
 
 # plotly.js goes into the page once per kernel; a second setup_plotly() call must not repeat it.
 _plotlyjs_injected = False
+# Figures get div ids from a per-kernel counter rather than plotly's random uuid, so the same
+# notebook exports to the same HTML bytes.
+_figure_count = 0
 
 
 class OfflineHtmlRenderer(NotebookRenderer):
@@ -63,6 +66,8 @@ class OfflineHtmlRenderer(NotebookRenderer):
 
     def to_mimebundle(self, fig_dict: dict) -> dict[str, str]:
         """Return `{'text/html': <div + script>}` with no plotly.js and no MathJax tag."""
+        global _figure_count
+        _figure_count += 1
         html_div = pio.to_html(
             fig_dict,
             config=self.config,
@@ -72,6 +77,7 @@ class OfflineHtmlRenderer(NotebookRenderer):
             default_width="100%",
             default_height=480,
             validate=False,
+            div_id=f"spendkit-figure-{_figure_count}",
         )
         return {"text/html": html_div}
 

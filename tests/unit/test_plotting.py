@@ -67,6 +67,16 @@ def test_offline_renderer_html_has_no_plotlyjs_mathjax_or_cdn():
     assert "\\u003cscript\\u003ealert(1)" in page
 
 
+def test_offline_renderer_div_ids_are_deterministic(monkeypatch):
+    monkeypatch.setattr(plotting, "_figure_count", 0)
+    renderer = plotting.OfflineHtmlRenderer()
+    fig = go.Figure(go.Bar(x=["a"], y=[1])).to_dict()
+    first, second = (renderer.to_mimebundle(fig)["text/html"] for _ in range(2))
+    assert 'id="spendkit-figure-1"' in first
+    assert 'id="spendkit-figure-2"' in second
+    assert first.replace("figure-1", "figure-2") == second
+
+
 def test_offline_renderer_injects_plotlyjs_once(monkeypatch, restore_plotly):
     shown: list[str] = []
     monkeypatch.setattr(
