@@ -415,7 +415,8 @@ def published_deals() -> pd.DataFrame:
 
     `annual_cost_gbp` is as stated where a council gave an annual figure, else the total divided
     by the term in years (`annual_basis` says which); `agreement` is the CCS arrangement in force
-    at the start [I]. `seats`/`sku` are blank where not published.
+    at the start [I]. `seats`/`sku` are blank where not published. `gss_code` is checked against
+    the mySociety local-authority register (CC BY 4.0); a joint deal lists codes joined by ';'.
     """
     df = _read("ms_deals.csv")
     df["start"] = _dates(df["start"])
