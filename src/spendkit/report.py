@@ -305,6 +305,10 @@ def build_reports(
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise ReportError(f"notebook(s) not found: {', '.join(missing)}")
+    stems = [p.stem for p in paths]
+    clashes = sorted({s for s in stems if stems.count(s) > 1})
+    if clashes:
+        raise ReportError(f"two notebooks would write the same report: {', '.join(clashes)}")
     out = (out_dir if out_dir is not None else get_settings().reports_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     parameters = dict(parameters or {})

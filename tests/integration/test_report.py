@@ -128,11 +128,6 @@ def test_no_input_hides_code_and_prompts(tmp_path: Path):
     assert external_references(page) == []
 
 
-def test_missing_notebook_is_a_report_error(tmp_path: Path):
-    with pytest.raises(ReportError, match="not found: .*nope.ipynb"):
-        build_reports([tmp_path / "nope.ipynb"], tmp_path, progress=False)
-
-
 def test_store_notebook_is_deterministic_and_not_in_report_mode(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("SPENDKIT_REPORT", "1")
     nb = _write_notebook(tmp_path / "stored.ipynb", [

@@ -12,6 +12,7 @@ from spendkit.report import (
     TEMPLATES_DIR,
     NotebookReport,
     ReportError,
+    build_reports,
     check_offline,
     count_figures,
     count_plotlyjs,
@@ -95,6 +96,19 @@ def test_find_notebooks(tmp_path: Path):
     assert [p.name for p in find_notebooks(tmp_path)] == ["01-a.ipynb", "02-b.ipynb"]
     with pytest.raises(ReportError, match="notebooks folder not found"):
         find_notebooks(tmp_path / "missing")
+
+
+def test_build_reports_rejects_bad_lists_before_running(tmp_path: Path):
+    with pytest.raises(ReportError, match="not found: .*nope.ipynb"):
+        build_reports([tmp_path / "nope.ipynb"], tmp_path, progress=False)
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "same.ipynb").write_text("{}")
+    with pytest.raises(ReportError, match="same report: same"):
+        build_reports([tmp_path / "a" / "same.ipynb", tmp_path / "b" / "same.ipynb"], tmp_path,
+                      progress=False)
+    with pytest.raises(ReportError, match="no notebooks"):
+        build_reports([], tmp_path, progress=False)
 
 
 def test_write_index_escapes_everything(tmp_path: Path):
