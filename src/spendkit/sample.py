@@ -16,7 +16,7 @@ import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -551,220 +551,257 @@ class _Out:
     period: str
 
 
-def _csv_text(header: list[str], cols: list[np.ndarray], newline: str) -> tuple[str, str]:
-    """(header line, body lines) as CSV text, quoting only where needed."""
+def _csv_lines(cols: list[np.ndarray]) -> list[str]:
+    """One CSV line per row, quoted only where needed, written in one pass for the block."""
+    if not len(cols[0]):
+        return []
+    # Object columns: pandas would otherwise convert every string to Arrow first.
+    table = pd.DataFrame({i: np.asarray(c, dtype=object) for i, c in enumerate(cols)},
+                         dtype=object)
+    text = table.to_csv(header=False, index=False, lineterminator="\n",
+                        quoting=csv.QUOTE_MINIMAL)
+    return text[:-1].split("\n")  # no field holds a newline, so this splits rows exactly
+
+
+def _header_line(header: list[str]) -> str:
     buf = io.StringIO()
-    csv.writer(buf, lineterminator=newline).writerow(header)
-    body = pd.DataFrame({i: c for i, c in enumerate(cols)}).to_csv(
-        header=False, index=False, lineterminator=newline, quoting=csv.QUOTE_MINIMAL
-    ) if len(cols[0]) else ""
-    return buf.getvalue(), body
+    csv.writer(buf, lineterminator="\n").writerow(header)
+    return buf.getvalue()[:-1]
 
 
-def _month_groups(frame: pd.DataFrame) -> list[tuple[np.datetime64, pd.DataFrame]]:
-    months = frame["payment_date"].to_numpy().astype("datetime64[M]")
-    keys, idx = np.unique(months, return_inverse=True)
-    return [(k, frame[idx == i]) for i, k in enumerate(keys)]
+def _join(lines: list[str], newline: str) -> str:
+    return newline.join(lines) + newline if lines else ""
 
 
-def _ym(month: np.datetime64) -> tuple[int, int]:
-    m = int(month.astype(np.int64))
-    return m // 12 + 1970, m % 12 + 1
+def _runs(keys: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) of each run of equal values in a sorted array."""
+    if not len(keys):
+        return []
+    cut = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    return list(zip(np.r_[0, cut].tolist(), np.r_[cut, len(keys)].tolist(), strict=True))
+
+
+def _month_keys(frame: pd.DataFrame) -> np.ndarray:
+    """Months since 1970-01 (int) of each row's payment date."""
+    return frame["payment_date"].to_numpy().astype("datetime64[M]").astype(np.int64)
+
+
+def _ym(month: int) -> tuple[int, int]:
+    return int(month) // 12 + 1970, int(month) % 12 + 1
+
+
+def _areas(frame: pd.DataFrame, style: str) -> np.ndarray:
+    return frame["service_group"].map(_AREAS[style]).to_numpy(str)
+
+
+def _codes(labels: np.ndarray, base: int, step: int) -> np.ndarray:
+    """A stable numeric code per distinct label (assigned on the unique values)."""
+    uniq, inverse = np.unique(labels, return_inverse=True)
+    return (base + step * np.arange(len(uniq))).astype(str)[inverse]
+
+
+def _text(frame: pd.DataFrame, column: str) -> np.ndarray:
+    return frame[column].to_numpy(str)
 
 
 def _bwd(council: SampleCouncil, frame: pd.DataFrame) -> list[_Out]:
     """Transparency-code 2015 headers, UTF-8 with BOM, dd/mm/yyyy, quoted "1,234.56"."""
-    outs = []
     header = ["Organisation Label", "Organisational Unit", "Purpose", "Beneficiary Name",
               "Payment Date", "Amount", "Transaction Number", "Expense Type"]
-    for month, g in _month_groups(frame):
-        y, mo = _ym(month)
-        n = len(g)
-        cols = [
-            np.full(n, council.name), g["service_group"].map(_AREAS["bwd"]).to_numpy(str),
-            g["description"].to_numpy(str), g["supplier_name"].to_numpy(str),
-            format_dates(g["payment_date"].to_numpy(), "%d/%m/%Y"),
-            format_amounts(g["pence"].to_numpy(), thousands=True),
-            np.strings.add("BWD", np.strings.zfill((7_100_000 + g["seq"]).to_numpy().astype(str),
-                                                   8)),
-            _labels(g, "bwd"),
-        ]
-        head, body = _csv_text(header, cols, "\r\n")
-        total = int(g["pence"].sum())
+    n = len(frame)
+    pence = frame["pence"].to_numpy()
+    lines = _csv_lines([
+        np.full(n, council.name), _areas(frame, "bwd"), _text(frame, "description"),
+        _text(frame, "supplier_name"), format_dates(frame["payment_date"].to_numpy(), "%d/%m/%Y"),
+        format_amounts(pence, thousands=True),
+        np.strings.add("BWD", np.strings.zfill((7_100_000 + frame["seq"].to_numpy()).astype(str),
+                                               8)),
+        _labels(frame, "bwd")])
+    head = _header_line(header) + "\r\n"
+    redacted = frame["is_redacted"].to_numpy()
+    ms365 = frame["description"].str.startswith("Microsoft 365 E5 annual").to_numpy()
+    months = _month_keys(frame)
+    outs = []
+    for s, e in _runs(months):
+        y, mo = _ym(months[s])
+        total = int(pence[s:e].sum())
+        body = _join(lines[s:e], "\r\n")
         notes = "Transparency-code 2015 headers; UTF-8 with BOM; CRLF; dd/mm/yyyy; quoted thousands"
         if mo == 3:  # year-end files carry a total line, as some councils publish
             body += f'Total,,,,,"{format_amounts(np.array([total]), thousands=True)[0]}",,\r\n'
             notes += "; 'Total' row at the end"
-        if n and (g["is_redacted"]).any():
+        if redacted[s:e].any():
             notes += "; redacted beneficiaries 'REDACTED'"
-        if g["description"].str.startswith("Microsoft 365 E5 annual").any():
+        if ms365[s:e].any():
             notes += "; Microsoft 365 E5 annual payment to Phoenix Software (published deal)"
         outs.append(_Out(
             f"{council.slug}/{PREFIX}bwd-spend-over-500-{y}-{mo:02d}.csv",
-            (head + body).encode("utf-8-sig"), "csv", "utf-8-sig", n, total, 1, notes,
+            (head + body).encode("utf-8-sig"), "csv", "utf-8-sig", e - s, total, 1, notes,
             f"{y}-{mo:02d}"))
     return outs
+
+
+def _hyndburn_layout(g: pd.DataFrame, fy: int) -> tuple[list[str], list[np.ndarray], str]:
+    """Header, formatted columns and notes of Hyndburn's layout in financial year `fy`."""
+    n = len(g)
+    supplier = _text(g, "supplier_name")
+    dates = g["payment_date"].to_numpy()
+    pence = g["pence"].to_numpy()
+    ref = (4_200_000 + g["seq"].to_numpy()).astype(str)
+    if fy <= 2022:
+        header = ["Service Cost Centre", "Account Detail", "Description", "HBC ref no", "Name",
+                  "Payment date", "Net Amount(£)"]
+        cols = [_areas(g, "hyndburn"), _labels(g, "hyndburn"),
+                np.strings.upper(_text(g, "description")), ref, np.strings.upper(supplier),
+                format_dates(dates, "%d-%b-%y"), format_amounts(pence)]
+        notes = ("header 'Net Amount(£)'; upper-case names; dd-Mon-yy dates; plain amounts, "
+                 "leading minus")
+        if fy == 2021:
+            header.append("")
+            cols.append(np.full(n, ""))
+            notes += "; trailing comma on every line; 6 empty ',,,,,,,' lines at the end"
+        return header, cols, notes
+    if fy == 2023:
+        header = ["Service Cost Centre", "Account Detail", "Description", "HBC ref no", "Name",
+                  "Payment Date", "Net Amount (£)"]
+        # A few card/bank lines keep dd-Mon-yy in the same column, as in the real files.
+        odd = (g["seq"].to_numpy() % 17) == 5
+        cols = [_areas(g, "hyndburn"), _labels(g, "hyndburn"), _text(g, "description"), ref,
+                supplier, np.where(odd, format_dates(dates, "%d-%b-%y"),
+                                   format_dates(dates, "%-d %b %Y")),
+                format_amounts(pence, thousands=True)]
+        notes = ("line 1 empty ',,,,,,', header on line 2; '3 Apr 2023' dates mixed with a few "
+                 "dd-Mon-yy; quoted thousands")
+        return header, cols, notes
+    header = ["Department Area", "Service Area", "Description", "Line", "HBC Ref No.", "Name:  ",
+              "Payment Date", "Amount Paid"]
+    group = g["service_group"]
+    cols = [group.map({k: v[0] for k, v in _HYNDBURN_NEW_AREAS.items()}).to_numpy(str),
+            group.map({k: v[1] for k, v in _HYNDBURN_NEW_AREAS.items()}).to_numpy(str),
+            _text(g, "description"), np.full(n, "1"), ref, supplier,
+            format_dates(dates, "%d/%m/%Y"),
+            format_amounts(pence, thousands=True, negative="trailing")]
+    notes = ("2024 finance-system layout ('Name:  ', 'Amount Paid'); dd/mm/yyyy; trailing-minus "
+             "credits '1,234.56-'")
+    return header, cols, notes
 
 
 def _hyndburn(council: SampleCouncil, frame: pd.DataFrame) -> list[_Out]:
     """Hyndburn styles: cp1252 with £ as 0xA3; old layout to 2023-24, new layout from 2024-25."""
     outs = []
-    for month, g in _month_groups(frame):
-        y, mo = _ym(month)
-        fy = y if mo >= 4 else y - 1
-        n = len(g)
-        supplier = g["supplier_name"].to_numpy(str)
-        amounts_plain = format_amounts(g["pence"].to_numpy())
-        ref = (4_200_000 + g["seq"]).to_numpy().astype(str)
-        pre, post, header_line = "", "", 1
-        notes = "cp1252 (£ = 0xA3); CRLF"
-        if fy <= 2022:
-            # Upper-case names and dd-Mon-yy dates; 2021-22 lines end with a trailing comma.
-            header = ["Service Cost Centre", "Account Detail", "Description", "HBC ref no",
-                      "Name", "Payment date", "Net Amount(£)"]
-            cols = [g["service_group"].map(_AREAS["hyndburn"]).to_numpy(str),
-                    _labels(g, "hyndburn"), np.strings.upper(g["description"].to_numpy(str)),
-                    ref, np.strings.upper(supplier),
-                    format_dates(g["payment_date"].to_numpy(), "%d-%b-%y"), amounts_plain]
-            notes += "; header 'Net Amount(£)'; dd-Mon-yy dates; plain amounts, leading minus"
-            if fy == 2021:
-                header.append("")
-                cols.append(np.full(n, ""))
-                post = ",,,,,,,\r\n" * 6
-                notes += "; trailing comma on every line; 6 empty ',,,,,,,' lines at the end"
-        elif fy == 2023:
-            header = ["Service Cost Centre", "Account Detail", "Description", "HBC ref no",
-                      "Name", "Payment Date", "Net Amount (£)"]
-            dates = format_dates(g["payment_date"].to_numpy(), "%-d %b %Y")
-            # A few card/bank lines keep dd-Mon-yy in the same column, as in the real files.
-            alt = format_dates(g["payment_date"].to_numpy(), "%d-%b-%y")
-            odd = (g["seq"].to_numpy() % 17) == 5
-            cols = [g["service_group"].map(_AREAS["hyndburn"]).to_numpy(str),
-                    _labels(g, "hyndburn"), g["description"].to_numpy(str), ref, supplier,
-                    np.where(odd, alt, dates), format_amounts(g["pence"].to_numpy(),
-                                                                thousands=True)]
-            pre, header_line = ",,,,,,\r\n", 2
-            notes += ("; line 1 empty ',,,,,,', header on line 2; '3 Apr 2023' dates mixed with "
-                      "a few dd-Mon-yy; quoted thousands")
-        else:
-            header = ["Department Area", "Service Area", "Description", "Line", "HBC Ref No.",
-                      "Name:  ", "Payment Date", "Amount Paid"]
-            areas = g["service_group"].map(_HYNDBURN_NEW_AREAS)
-            cols = [np.array([a[0] for a in areas], dtype=str),
-                    np.array([a[1] for a in areas], dtype=str), g["description"].to_numpy(str),
-                    np.full(n, "1"), ref, supplier,
-                    format_dates(g["payment_date"].to_numpy(), "%d/%m/%Y"),
-                    format_amounts(g["pence"].to_numpy(), thousands=True, negative="trailing")]
-            notes += ("; 2024 finance-system layout ('Name:  ', 'Amount Paid'); dd/mm/yyyy; "
-                      "trailing-minus credits '1,234.56-'")
-        head, body = _csv_text(header, cols, "\r\n")
-        if fy >= 2024 and (y, mo) == (2025, 9):
-            text = body + head  # this month's header is the LAST line, as Hyndburn once did
-            header_line = n + 1
-            notes += "; header row is the LAST line of the file"
-        else:
-            text = pre + head + body + post
-        if (g["is_redacted"]).any():
-            notes += "; redacted names 'Redacted personal data'"
-        outs.append(_Out(
-            f"{council.slug}/{PREFIX}hyndburn-{_MONTH_NAME[mo - 1]}-{y}.csv",
-            text.encode("cp1252"), "csv", "cp1252", n, int(g["pence"].sum()), header_line, notes,
-            f"{y}-{mo:02d}"))
+    fys = frame["fy"].to_numpy()
+    for fs, fe in _runs(fys):
+        g = frame.iloc[fs:fe]
+        fy = int(fys[fs])
+        header, cols, layout_notes = _hyndburn_layout(g, fy)
+        lines = _csv_lines(cols)
+        head = _header_line(header) + "\r\n"
+        pence = g["pence"].to_numpy()
+        redacted = g["is_redacted"].to_numpy()
+        months = _month_keys(g)
+        for s, e in _runs(months):
+            y, mo = _ym(months[s])
+            body = _join(lines[s:e], "\r\n")
+            notes = "cp1252 (£ = 0xA3); CRLF; " + layout_notes
+            header_line = 1
+            if (y, mo) == (2025, 9):
+                text = body + head  # the header is the LAST line, as Hyndburn once published
+                header_line = e - s + 1
+                notes += "; header row is the LAST line of the file"
+            elif fy == 2023:
+                text, header_line = ",,,,,,\r\n" + head + body, 2
+            elif fy == 2021:
+                text = head + body + ",,,,,,,\r\n" * 6
+            else:
+                text = head + body
+            if redacted[s:e].any():
+                notes += "; redacted names 'Redacted personal data'"
+            outs.append(_Out(
+                f"{council.slug}/{PREFIX}hyndburn-{_MONTH_NAME[mo - 1]}-{y}.csv",
+                text.encode("cp1252"), "csv", "cp1252", e - s, int(pence[s:e].sum()),
+                header_line, notes, f"{y}-{mo:02d}"))
     return outs
 
 
-def _trafford_csv(council: SampleCouncil, g: pd.DataFrame) -> str:
-    """Trafford's 2015-code CamelCase layout, ISO dates, plain amounts, 'NA' strings."""
-    n = len(g)
+def _trafford(council: SampleCouncil, frame: pd.DataFrame) -> list[_Out]:
+    """CamelCase 2015-code CSVs (ISO dates, 'NA'); 2025-26 as one ZIP of twelve monthly CSVs."""
     header = ["OrganisationLabel", "OrganisationURI", "EffectiveDate", "OrganisationalUnit",
               "BeneficiaryName", "BeneficiaryOtherID", "PaymentDate", "TransactionNumber",
               "Amount", "IrrecoverableVATAmount", "Purpose", "ProclassLabel", "ProclassCode"]
-    dates = g["payment_date"].to_numpy()
-    month_end = ((dates.astype("datetime64[M]") + 1).astype("datetime64[D]") - 1)
-    cols = [np.full(n, council.name),
-            np.full(n, f"http://opendatacommunities.org/id/metropolitan-district-council/"
-                       f"{council.gss_code}"),
-            format_dates(month_end, "%Y-%m-%d"),
-            g["service_group"].map(_AREAS["trafford"]).to_numpy(str),
-            g["supplier_name"].to_numpy(str), np.full(n, "NA"),
-            format_dates(dates, "%Y-%m-%d"), (9_300_000 + g["seq"]).to_numpy().astype(str),
-            format_amounts(g["pence"].to_numpy()), np.full(n, "0"),
-            g["description"].to_numpy(str), _labels(g, "trafford"), np.full(n, "NA")]
-    head, body = _csv_text(header, cols, "\r\n")
-    return head + body
-
-
-def _trafford(council: SampleCouncil, frame: pd.DataFrame) -> list[_Out]:
-    """Monthly UTF-8 CSVs to 2024-25; 2025-26 as one ZIP holding the twelve monthly CSVs."""
-    outs = []
+    n = len(frame)
+    dates = frame["payment_date"].to_numpy()
+    pence = frame["pence"].to_numpy()
+    month_end = (dates.astype("datetime64[M]") + 1).astype("datetime64[D]") - 1
+    lines = _csv_lines([
+        np.full(n, council.name),
+        np.full(n, f"http://opendatacommunities.org/id/metropolitan-district-council/"
+                   f"{council.gss_code}"),
+        format_dates(month_end, "%Y-%m-%d"), _areas(frame, "trafford"),
+        _text(frame, "supplier_name"), np.full(n, "NA"), format_dates(dates, "%Y-%m-%d"),
+        (9_300_000 + frame["seq"].to_numpy()).astype(str), format_amounts(pence),
+        np.full(n, "0"), _text(frame, "description"), _labels(frame, "trafford"),
+        np.full(n, "NA")])
+    head = _header_line(header) + "\r\n"
     notes = ("CamelCase 2015-code headers; UTF-8 (no BOM); CRLF; ISO dates; plain amounts; 'NA' "
-             "strings; many IT suppliers under ProclassLabel 'Not Classified'")
-    zip_members: list[tuple[str, bytes]] = []
+             "strings; many IT suppliers under ProclassLabel 'Not Classified'; 'Redacted' names")
+    last = FINANCIAL_YEARS[-1]
+    fys = frame["fy"].to_numpy()
+    months = _month_keys(frame)
+    outs: list[_Out] = []
+    members: list[tuple[str, bytes]] = []
     zip_rows = zip_total = 0
-    for month, g in _month_groups(frame):
-        y, mo = _ym(month)
-        fy = y if mo >= 4 else y - 1
+    for s, e in _runs(months):
+        y, mo = _ym(months[s])
         name = f"{PREFIX}trafford-supplier-spend-{y}-{mo:02d}.csv"
-        data = _trafford_csv(council, g).encode("utf-8")
-        if fy == FINANCIAL_YEARS[-1]:
-            zip_members.append((name, data))
-            zip_rows += len(g)
-            zip_total += int(g["pence"].sum())
+        data = (head + _join(lines[s:e], "\r\n")).encode("utf-8")
+        total = int(pence[s:e].sum())
+        if fys[s] == last:
+            members.append((name, data))
+            zip_rows += e - s
+            zip_total += total
         else:
-            outs.append(_Out(f"{council.slug}/{name}", data, "csv", "utf-8", len(g),
-                             int(g["pence"].sum()), 1, notes, f"{y}-{mo:02d}"))
-    fy = FINANCIAL_YEARS[-1]
-    outs.append(_Out(
-        f"{council.slug}/{PREFIX}trafford-supplier-spend-{fy}-{(fy + 1) % 100:02d}.zip",
-        _zip_bytes(zip_members), "zip", "utf-8 (members)", zip_rows, zip_total, 1,
-        f"ZIP of {len(zip_members)} monthly CSVs; " + notes, f"{fy}-{(fy + 1) % 100:02d}"))
+            outs.append(_Out(f"{council.slug}/{name}", data, "csv", "utf-8", e - s, total, 1,
+                             notes, f"{y}-{mo:02d}"))
+    period = f"{last}-{(last + 1) % 100:02d}"
+    outs.append(_Out(f"{council.slug}/{PREFIX}trafford-supplier-spend-{period}.zip",
+                     _zip_bytes(members), "zip", "utf-8 (members)", zip_rows, zip_total, 1,
+                     f"ZIP of {len(members)} monthly CSVs; " + notes, period))
     return outs
 
 
 def _oxford(council: SampleCouncil, frame: pd.DataFrame) -> list[_Out]:
     """Quarterly cp1252 CSVs, Title Case headers, '£1,234.56' amounts, names padded to 50."""
-    outs = []
     header = ["Client", "Service Area", "Expenditure Category", "Expenditure Code", "Paid Date",
               "Trans No", "Amount", "Type of Expenditure", "Supplier ID", "Supplier Name"]
-    months = frame["payment_date"].to_numpy().astype("datetime64[M]").astype(np.int64)
-    quarter = (months - (FINANCIAL_YEARS[0] - 1970) * 12 - 3) // 3
-    codes = {label: f"{3000 + i * 7}" for i, label in enumerate(
-        sorted({v for d in (_LABELS["oxford"], dict(enumerate(_MISLABELS["oxford"])))
-                for v in d.values()}))}
-    for q in np.unique(quarter):
-        g = frame[quarter == q]
-        n = len(g)
-        first = np.datetime64(f"{FINANCIAL_YEARS[0]}-04", "M") + int(q) * 3
-        y0, m0 = _ym(first)
-        y2, m2 = _ym(first + 2)
-        labels = _labels(g, "oxford")
-        supplier = np.strings.upper(g["supplier_name"].to_numpy(str))
-        sup_ids = pd.Series(supplier).map(
-            {s: str(100_000 + i) for i, s in enumerate(sorted(set(supplier.tolist())))})
-        cols = [np.full(n, "OCC"), g["service_group"].map(_AREAS["oxford"]).to_numpy(str),
-                labels, pd.Series(labels).map(codes).to_numpy(str),
-                format_dates(g["payment_date"].to_numpy(), "%d/%m/%Y"),
-                np.strings.add((1_040_000 + g["seq"]).to_numpy().astype(str), " - 1"),
-                format_amounts(g["pence"].to_numpy(), thousands=True, currency="£"),
-                np.where(g["kind"].to_numpy() == "construction", "Capital", "Revenue"),
-                sup_ids.to_numpy(str), np.strings.ljust(supplier, 50)]
-        head, body = _csv_text(header, cols, "\n")
+    n = len(frame)
+    pence = frame["pence"].to_numpy()
+    labels = _labels(frame, "oxford")
+    supplier = np.strings.upper(_text(frame, "supplier_name"))
+    lines = _csv_lines([
+        np.full(n, "OCC"), _areas(frame, "oxford"), labels, _codes(labels, 3000, 7),
+        format_dates(frame["payment_date"].to_numpy(), "%d/%m/%Y"),
+        np.strings.add((1_040_000 + frame["seq"].to_numpy()).astype(str), " - 1"),
+        format_amounts(pence, thousands=True, currency="£"),
+        np.where(frame["kind"].to_numpy() == "construction", "Capital", "Revenue"),
+        _codes(supplier, 100_000, 1), np.strings.ljust(supplier, 50)])
+    head = _header_line(header) + "\n"
+    quarters = (_month_keys(frame) - 3) // 3  # calendar quarters shifted to start in April
+    outs = []
+    for s, e in _runs(quarters):
+        y0, m0 = _ym(int(quarters[s]) * 3 + 3)
+        y2, m2 = _ym(int(quarters[s]) * 3 + 5)
+        text = head + _join(lines[s:e], "\n")
         notes = ("Title Case headers; cp1252 with '£1,234.56' amounts and '-£1,234.56' credits; "
                  "LF; dd/mm/yyyy; supplier names upper case, right-padded to 50 characters")
-        text = head + body
         if m2 == 3:  # year-end quarter: a junk last line and no final newline
             text += ",,xxx,,,,,,,"
             notes += "; junk last line ',,xxx,,,,,,,' without a final newline"
         name = (f"{PREFIX}expenditure-over-500-{_MONTH_ABBR[m0 - 1].lower()}-"
                 f"{_MONTH_ABBR[m2 - 1].lower()}-{y2}.csv")
-        outs.append(_Out(f"{council.slug}/{name}", text.encode("cp1252"), "csv", "cp1252", n,
-                         int(g["pence"].sum()), 1, notes, f"{y0}-{m0:02d}..{y2}-{m2:02d}"))
+        outs.append(_Out(f"{council.slug}/{name}", text.encode("cp1252"), "csv", "cp1252",
+                         e - s, int(pence[s:e].sum()), 1, notes,
+                         f"{y0}-{m0:02d}..{y2}-{m2:02d}"))
     return outs
-
-
-_LEEDS_HEADER = ["Body", "BodyName", "ServiceLabel", "ServiceDivisionLabel",
-                 "ExpenditureCategory", "DetailedExpenditureType", "DetailedExpenditureCode",
-                 "DatePaid", "TransactionNumber", "NetAmount", "CapitalOrRevenue", "SupplierName"]
 
 
 def _leeds(council: SampleCouncil, frame: pd.DataFrame) -> list[_Out]:
@@ -772,48 +809,97 @@ def _leeds(council: SampleCouncil, frame: pd.DataFrame) -> list[_Out]:
 
     The last financial year is one workbook with a sheet per month.
     """
+    header = ["Body", "BodyName", "ServiceLabel", "ServiceDivisionLabel", "ExpenditureCategory",
+              "DetailedExpenditureType", "DetailedExpenditureCode", "DatePaid",
+              "TransactionNumber", "NetAmount", "CapitalOrRevenue", "SupplierName"]
+    last = FINANCIAL_YEARS[-1]
+    split = int(np.searchsorted(frame["fy"].to_numpy(), last))
+    csv_part, xlsx_part = frame.iloc[:split], frame.iloc[split:]
+    n = len(csv_part)
+    pence = csv_part["pence"].to_numpy()
+    labels = _labels(csv_part, "leeds")
+    areas = _areas(csv_part, "leeds")
+    lines = _csv_lines([
+        np.full(n, "http://statistics.data.gov.uk/id/local-authority/00DA"),
+        np.full(n, council.name), areas, areas, labels, np.strings.add(labels, " - Expenditure"),
+        _codes(labels, 1000, 13), format_dates(csv_part["payment_date"].to_numpy(), "%d-%b-%y"),
+        (5_000_000 + csv_part["seq"].to_numpy()).astype(str),
+        format_amounts(pence, thousands=True, negative="brackets"),
+        np.where(csv_part["kind"].to_numpy() == "construction", "Capital", "Revenue"),
+        _text(csv_part, "supplier_name")])
+    head = _header_line(header) + "\r\n"
+    months = _month_keys(csv_part)
     outs = []
-    sheets: list[tuple[str, pd.DataFrame]] = []
-    for month, g in _month_groups(frame):
-        y, mo = _ym(month)
-        fy = y if mo >= 4 else y - 1
-        if fy == FINANCIAL_YEARS[-1]:
-            sheets.append((f"{_MONTH_ABBR[mo - 1]} {y}", g))
-            continue
-        n = len(g)
-        labels = _labels(g, "leeds")
-        cols = [np.full(n, "http://statistics.data.gov.uk/id/local-authority/00DA"),
-                np.full(n, council.name), g["service_group"].map(_AREAS["leeds"]).to_numpy(str),
-                g["service_group"].map(_AREAS["leeds"]).to_numpy(str), labels,
-                np.strings.add(labels, " - Expenditure"),
-                pd.Series(labels).map(lambda s: f"{sum(map(ord, s)) % 9000 + 1000}").to_numpy(str),
-                format_dates(g["payment_date"].to_numpy(), "%d-%b-%y"),
-                (5_000_000 + g["seq"]).to_numpy().astype(str),
-                format_amounts(g["pence"].to_numpy(), thousands=True, negative="brackets"),
-                np.where(g["kind"].to_numpy() == "construction", "Capital", "Revenue"),
-                g["supplier_name"].to_numpy(str)]
-        head, body = _csv_text(_LEEDS_HEADER, cols, "\r\n")
-        total = int(g["pence"].sum())
+    for s, e in _runs(months):
+        y, mo = _ym(months[s])
+        total = int(pence[s:e].sum())
         amount = format_amounts(np.array([total]), thousands=True, negative="brackets")[0]
-        body += ",,,,,,,,," + f'"{amount}"' + ",,\r\n"  # grand-total line: only NetAmount
+        body = _join(lines[s:e], "\r\n") + f',,,,,,,,,"{amount}",,\r\n'  # grand total only
         outs.append(_Out(
             f"{council.slug}/{PREFIX}leeds-spending-{y}-{mo:02d}.csv",
-            (head + body).encode("cp1252"), "csv", "cp1252", n, total, 1,
+            (head + body).encode("cp1252"), "csv", "cp1252", e - s, total, 1,
             "CamelCase headers; cp1252 (curly apostrophe 0x92 in some names); CRLF; dd-Mon-yy "
             "dates; quoted thousands; bracketed credits '(1,234.56)'; grand-total line at the end "
             "with only NetAmount", f"{y}-{mo:02d}"))
-    fy = FINANCIAL_YEARS[-1]
-    total = int(sum(int(g["pence"].sum()) for _, g in sheets))
+    period = f"{last}-{(last + 1) % 100:02d}"
+    months = _month_keys(xlsx_part)
+    sheets = [(f"{_MONTH_ABBR[_ym(months[s])[1] - 1]} {_ym(months[s])[0]}", xlsx_part.iloc[s:e])
+              for s, e in _runs(months)]
     outs.append(_Out(
-        f"{council.slug}/{PREFIX}leeds-spending-{fy}-{(fy + 1) % 100:02d}.xlsx",
-        _leeds_xlsx(council, sheets), "xlsx", "n/a (xlsx)", sum(len(g) for _, g in sheets), total,
-        1, f"XLSX workbook, {len(sheets)} sheets (one per month, 'Apr 2025'...); 2015-code headers; "
-        "real Excel dates; numeric amounts (credits negative)", f"{fy}-{(fy + 1) % 100:02d}"))
+        f"{council.slug}/{PREFIX}leeds-spending-{period}.xlsx", _leeds_xlsx(council, sheets),
+        "xlsx", "n/a (xlsx)", len(xlsx_part), int(xlsx_part["pence"].sum()), 1,
+        f"XLSX workbook, {len(sheets)} sheets (one per month, 'Apr 2025'...); 2015-code headers; "
+        "real Excel dates; numeric amounts (credits negative)", period))
     return outs
 
 
+_XLSX_HEADER = ["Organisation Label", "Organisational Unit", "Expenditure Category", "Purpose",
+                "Payment Date", "Transaction Number", "Amount", "Beneficiary Name"]
+
+
+def _leeds_sheet_values(council: SampleCouncil, g: pd.DataFrame) -> list[np.ndarray]:
+    """The XLSX columns: text, Excel date serials (int), numbers as their exact decimal text."""
+    serial = (g["payment_date"].to_numpy().astype("datetime64[D]")
+              - np.datetime64("1899-12-30")).astype(np.int64)
+    # openpyxl writes numbers with '%.16g': the exact decimal, trailing zeros dropped.
+    amount = np.strings.rstrip(np.strings.rstrip(format_amounts(g["pence"].to_numpy()), "0"), ".")
+    return [np.full(len(g), council.name), _areas(g, "leeds"), _labels(g, "leeds"),
+            _text(g, "description"), serial.astype(str),
+            (5_000_000 + g["seq"].to_numpy()).astype(str), amount, _text(g, "supplier_name")]
+
+
+_XLSX_KINDS = ("s", "s", "s", "s", "d", "n", "n", "s")
+
+
+def _sheet_rows_xml(values: list[np.ndarray], first_row: int) -> str:
+    """`<row>` elements exactly as openpyxl's write-only mode writes them, built column-wise.
+
+    Cell kinds: 's' inline string, 'n' number, 'd' date serial with the date style (s="1").
+    """
+    n = len(values[0])
+    rows = (first_row + np.arange(n)).astype(str)
+    out = np.strings.add(np.strings.add('<row r="', rows), '">')
+    for letter, kind, col in zip("ABCDEFGH", _XLSX_KINDS, values, strict=True):
+        ref = np.strings.add(np.strings.add(f'<c r="{letter}', rows), '"')
+        if kind == "s":
+            text = np.strings.replace(np.strings.replace(np.strings.replace(
+                col, "&", "&amp;"), "<", "&lt;"), ">", "&gt;")
+            cell = np.strings.add(np.strings.add(
+                np.strings.add(ref, ' t="inlineStr"><is><t>'), text), "</t></is></c>")
+        else:
+            style = ' s="1" t="n"><v>' if kind == "d" else ' t="n"><v>'
+            cell = np.strings.add(np.strings.add(np.strings.add(ref, style), col), "</v></c>")
+        out = np.strings.add(out, cell)
+    return "".join(np.strings.add(out, "</row>").tolist())
+
+
 def _leeds_xlsx(council: SampleCouncil, sheets: list[tuple[str, pd.DataFrame]]) -> bytes:
-    """One sheet per month; openpyxl needs cells, so rows are appended from column lists."""
+    """One sheet per month: openpyxl writes the package, the rows are filled in column-wise.
+
+    openpyxl builds a cell object per value (about 1 s per 10,000 rows), too slow for the
+    benchmark corpus, so each sheet gets its header and first row from openpyxl (which also
+    registers the date style) and the rest from `_sheet_rows_xml`, which writes the same XML.
+    """
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
@@ -821,22 +907,20 @@ def _leeds_xlsx(council: SampleCouncil, sheets: list[tuple[str, pd.DataFrame]]) 
     wb.properties.created = fixed
     wb.properties.modified = fixed
     wb.properties.creator = "spendkit sample (SYNTHETIC)"
-    header = ["Organisation Label", "Organisational Unit", "Expenditure Category", "Purpose",
-              "Payment Date", "Transaction Number", "Amount", "Beneficiary Name"]
-    for title, g in sheets:
+    rest: dict[str, str] = {}
+    for i, (title, g) in enumerate(sheets, start=1):
         ws = wb.create_sheet(title)
-        ws.append(header)
-        dates = [date.fromisoformat(s) for s in format_dates(g["payment_date"].to_numpy(),
-                                                              "%Y-%m-%d")]
-        amounts = (g["pence"].to_numpy() / 100).tolist()  # nearest double; rounds back exactly
-        cols = [[council.name] * len(g), g["service_group"].map(_AREAS["leeds"]).tolist(),
-                _labels(g, "leeds").tolist(), g["description"].tolist(), dates,
-                (5_000_000 + g["seq"]).tolist(), amounts, g["supplier_name"].tolist()]
-        for row in zip(*cols, strict=True):
-            ws.append(list(row))
+        ws.append(_XLSX_HEADER)
+        first = g.iloc[:1]
+        ws.append([council.name, _areas(first, "leeds")[0], _labels(first, "leeds")[0],
+                   first["description"].iloc[0], first["payment_date"].iloc[0].date(),
+                   5_000_000 + int(first["seq"].iloc[0]), int(first["pence"].iloc[0]) / 100,
+                   first["supplier_name"].iloc[0]])
+        rest[f"xl/worksheets/sheet{i}.xml"] = _sheet_rows_xml(
+            _leeds_sheet_values(council, g.iloc[1:]), 3)
     buf = io.BytesIO()
     wb.save(buf)
-    return _normalise_zip(buf.getvalue())
+    return _normalise_zip(buf.getvalue(), rest)
 
 
 def _zip_bytes(members: list[tuple[str, bytes]]) -> bytes:
@@ -851,16 +935,22 @@ def _zip_bytes(members: list[tuple[str, bytes]]) -> bytes:
     return buf.getvalue()
 
 
-def _normalise_zip(data: bytes) -> bytes:
-    """Rewrite an openpyxl package with fixed timestamps (openpyxl stamps 'now' on save)."""
-    stamp = datetime(*_FIXED_TIME).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _normalise_zip(data: bytes, extra_rows: dict[str, str] | None = None) -> bytes:
+    """Rewrite an openpyxl package with fixed timestamps (openpyxl stamps 'now' on save).
+
+    `extra_rows` maps a sheet part to `<row>` XML appended at the end of its sheetData.
+    """
+    stamp = datetime(*_FIXED_TIME).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     members = []
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         for info in zf.infolist():
             body = zf.read(info.filename)
             if info.filename == "docProps/core.xml":
                 body = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*",
-                              lambda m: m.group(1) + stamp.encode(), body)
+                              lambda m: m.group(1) + stamp, body)
+            if extra_rows and info.filename in extra_rows:
+                head, tail = body.split(b"</sheetData>", 1)
+                body = head + extra_rows[info.filename].encode("utf-8") + b"</sheetData>" + tail
             members.append((info.filename, body))
     return _zip_bytes(members)
 
