@@ -96,6 +96,14 @@ def sample(tmp_path_factory) -> tuple[Path, pd.DataFrame, list[Path]]:
     return out, manifest, paths
 
 
+@pytest.fixture(scope="module")
+def parsed(sample) -> dict[str, list[tuple[date, Decimal]]]:
+    """Every sample file read by the independent reader above, by manifest path."""
+    out, manifest, _ = sample
+    return {rec.path: read_file(out / rec.path, rec.format, rec.encoding, int(rec.header_line))
+            for rec in manifest.itertuples()}
+
+
 # --- determinism --------------------------------------------------------------------------------
 def _tree(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes()
@@ -129,12 +137,12 @@ def test_xlsx_and_zip_members_have_fixed_timestamps(sample) -> None:
 
 
 # --- manifest against an independent reading of the files ---------------------------------------
-def test_manifest_rows_and_totals_match_the_files(sample) -> None:
+def test_manifest_rows_and_totals_match_the_files(sample, parsed) -> None:
     out, manifest, paths = sample
     assert sorted(out / p for p in manifest["path"]) == paths
     grand = Decimal(0)
     for rec in manifest.itertuples():
-        rows = read_file(out / rec.path, rec.format, rec.encoding, int(rec.header_line))
+        rows = parsed[rec.path]
         assert len(rows) == int(rec.rows), rec.path
         total = sum((amt for _, amt in rows), Decimal(0))
         assert total == Decimal(rec.total_gbp), rec.path
@@ -144,11 +152,11 @@ def test_manifest_rows_and_totals_match_the_files(sample) -> None:
     assert int(manifest["rows"].astype(int).sum()) == len(frame)
 
 
-def test_every_council_has_at_least_four_financial_years(sample) -> None:
-    out, manifest, _ = sample
+def test_every_council_has_at_least_four_financial_years(sample, parsed) -> None:
+    _, manifest, _ = sample
     years: dict[str, set[int]] = defaultdict(set)
     for rec in manifest.itertuples():
-        for d, _ in read_file(out / rec.path, rec.format, rec.encoding, int(rec.header_line)):
+        for d, _ in parsed[rec.path]:
             years[rec.council].add(d.year if d.month >= 4 else d.year - 1)
     assert set(years) == {c.name for c in SAMPLE_COUNCILS}
     for council, fys in years.items():
@@ -258,7 +266,7 @@ def test_out_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
 @given(st.lists(st.integers(-10**13, 10**13), min_size=1, max_size=50),
        st.booleans(), st.sampled_from(["", "£"]),
        st.sampled_from(["leading", "trailing", "brackets"]))
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 def test_format_amounts_round_trips(pence, thousands, currency, negative) -> None:
     text = format_amounts(np.array(pence), thousands=thousands, currency=currency,
                           negative=negative)
@@ -283,7 +291,7 @@ def test_format_amounts_examples() -> None:
 @given(st.lists(st.dates(min_value=date(1969, 1, 1), max_value=date(2068, 12, 31)),
                 min_size=1, max_size=30),
        st.sampled_from(["%d/%m/%Y", "%d-%b-%y", "%Y-%m-%d", "%-d %b %Y", "%d %B %Y"]))
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 def test_format_dates_round_trips(days, fmt) -> None:
     text = format_dates(np.array(days, dtype="datetime64[D]"), fmt)
     back = [datetime.strptime(t, fmt.replace("%-d", "%d")).date() for t in text]
@@ -297,20 +305,32 @@ def test_format_dates_examples() -> None:
 
 
 # --- the loader on the sample ------------------------------------------------------------------
-def test_loader_reads_each_sample_file_to_the_penny(sample) -> None:
+def representative_files(manifest: pd.DataFrame) -> pd.DataFrame:
+    """One file per council and layout/quirk set, plus Blackburn's Microsoft payment months.
+
+    Loading all 238 files takes ~20 s, too slow for a unit test; every layout is covered here.
+    """
+    base = manifest["notes"].str.replace(r"; (redacted|Microsoft 365 E5).*", "", regex=True)
+    first = manifest.groupby([manifest["council"], base], sort=True).head(1)
+    ms = manifest[manifest["notes"].str.contains("Microsoft 365 E5")]
+    return pd.concat([first, ms]).drop_duplicates("path").sort_values("path")
+
+
+def test_loader_reads_sample_files_to_the_penny(sample) -> None:
     import spendkit
 
     out, manifest, _ = sample
-    first = manifest.iloc[0]
+    picked = representative_files(manifest)
+    assert len(picked) >= 15
     try:
-        spendkit.load(out / first["path"])
+        spendkit.load(out / picked.iloc[0]["path"])
     except NotImplementedError:
         pytest.skip("spendkit.load still raises NotImplementedError (loader not landed yet)")
-    for rec in manifest.itertuples():
-        result = spendkit.load(out / rec.path)
-        tx = result.transactions
+    for rec in picked.itertuples():
+        tx = spendkit.load(out / rec.path).transactions
         assert len(tx) == int(rec.rows), rec.path
         assert Decimal(str(tx["amount_gbp"].sum())) == Decimal(rec.total_gbp), rec.path
+        assert set(tx["publisher_code"]) == {rec.gss_code}, rec.path
 
 
 def test_fast_xlsx_rows_match_what_openpyxl_writes() -> None:
