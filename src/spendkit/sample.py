@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from spendkit.errors import SpendkitError
+from spendkit.fields import AMOUNT_TYPE
 
 #: Name of the manifest written beside the sample files (it is not a spending file).
 MANIFEST_NAME = "SYNTHETIC-manifest.csv"
@@ -338,6 +339,8 @@ def format_amounts(
     if negative not in ("leading", "trailing", "brackets"):
         raise SampleError(f"negative={negative!r}: expected 'leading', 'trailing' or 'brackets'")
     p = np.asarray(pence, dtype=np.int64)
+    if p.size == 0:
+        return np.array([], dtype=str)
     a = np.abs(p)
     pounds = a // 100
     frac = np.strings.zfill((a % 100).astype(str), 2)
@@ -877,6 +880,8 @@ def _sheet_rows_xml(values: list[np.ndarray], first_row: int) -> str:
     Cell kinds: 's' inline string, 'n' number, 'd' date serial with the date style (s="1").
     """
     n = len(values[0])
+    if n == 0:
+        return ""
     rows = (first_row + np.arange(n)).astype(str)
     out = np.strings.add(np.strings.add('<row r="', rows), '">')
     for letter, kind, col in zip("ABCDEFGH", _XLSX_KINDS, values, strict=True):
@@ -983,8 +988,8 @@ def sample_frame(*, seed: int = DEFAULT_SEED, scale: float = 1.0) -> pd.DataFram
             "publisher_name": c.name, "publisher_code": c.gss_code,
             "payment_date": f["payment_date"].dt.date,
             "amount_gbp": pd.array(
-                pa.array([pence_to_gbp(p) for p in f["pence"].tolist()]).cast(
-                    pa.decimal128(18, 2)), dtype=pd.ArrowDtype(pa.decimal128(18, 2))),
+                pa.array(format_amounts(f["pence"].to_numpy()).tolist()).cast(AMOUNT_TYPE),
+                dtype=pd.ArrowDtype(AMOUNT_TYPE)),
             "supplier_name": f["supplier_name"], "service_area": f["service_group"].map(
                 _AREAS[c.style]),
             "description": f["description"], "is_redacted": f["is_redacted"],

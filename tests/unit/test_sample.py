@@ -284,8 +284,16 @@ def test_format_amounts_examples() -> None:
     assert format_amounts(p, thousands=True, negative="trailing")[1] == "16,989.00-"
     assert format_amounts(p, thousands=True, negative="brackets")[1] == "(16,989.00)"
     assert format_amounts(p, currency="£")[1] == "-£16989.00"
+    assert format_amounts(np.array([], dtype=np.int64)).tolist() == []
     with pytest.raises(SampleError, match="negative"):
         format_amounts(p, negative="red")
+
+
+def test_tiny_scale_still_writes_every_file(tmp_path: Path) -> None:
+    paths = generate_sample(tmp_path, scale=0.001)
+    manifest = pd.read_csv(tmp_path / MANIFEST_NAME)
+    assert len(paths) == len(manifest) == 238
+    assert manifest["rows"].min() >= 1
 
 
 @given(st.lists(st.dates(min_value=date(1969, 1, 1), max_value=date(2068, 12, 31)),
