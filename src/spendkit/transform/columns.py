@@ -29,6 +29,7 @@ _KEYWORDS = (
 )
 
 
+@lru_cache(maxsize=50_000)
 def header_key(text: str) -> str:
     """Normalise a header cell: lower case, letters and digits only ('Net Amount(£)' → 'netamount')."""
     key = re.sub(r"[^0-9a-z]+", "", text.lower())
@@ -45,12 +46,13 @@ def alias_table() -> dict[str, list[tuple[str, int]]]:
     return table
 
 
-def _candidates(key: str) -> list[tuple[str, int, str]]:
+@lru_cache(maxsize=50_000)
+def _candidates(key: str) -> tuple[tuple[str, int, str], ...]:
     """(field, priority, how) candidates for one header key."""
     exact = alias_table().get(key)
     if exact:
-        return [(f, p, "alias") for f, p in exact]
-    return [(f, p, "keyword") for rx, f, p in _KEYWORDS if key and rx.search(key)]
+        return tuple((f, p, "alias") for f, p in exact)
+    return tuple((f, p, "keyword") for rx, f, p in _KEYWORDS if key and rx.search(key))
 
 
 def header_score(cells: list[str]) -> tuple[int, bool]:

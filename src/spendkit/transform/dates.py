@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import warnings
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -90,24 +89,28 @@ def _shape(fmt: str) -> re.Pattern[str]:
 _SHAPES = {fmt: _shape(fmt) for _n, fmt, _f, _p in FORMATS}
 
 
-def _try_format(values: pd.Series, fmt: str) -> pd.Series:
-    shape = _SHAPES[fmt]
-    fits = values.map(lambda v: isinstance(v, str) and shape.fullmatch(v) is not None)
-    if not fits.any():
-        return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(values.where(fits), format=fmt, errors="coerce")
-    return parsed.where((parsed >= pd.Timestamp(_MIN)) & (parsed <= pd.Timestamp(_MAX)))
+@lru_cache(maxsize=200_000)
+def _parse_one(value: str, fmt: str) -> dt.datetime | None:
+    """strptime one value in one format, None when it does not fit or is implausible."""
+    if _SHAPES[fmt].fullmatch(value) is None:
+        return None
+    try:
+        parsed = dt.datetime.strptime(value, fmt)
+    except ValueError:
+        return None
+    return parsed if _MIN <= parsed.date() <= _MAX else None
 
 
-def _excel_serial(values: pd.Series) -> pd.Series:
-    num = pd.to_numeric(values.where(values.str.fullmatch(r"\d{5}(\.\d+)?")), errors="coerce")
-    ok = (num >= 32874) & (num <= 73051)  # 1990-01-01 .. 2099-12-31
-    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    days = num[ok].astype("int64")
-    out[ok] = pd.Timestamp(_EXCEL_EPOCH) + pd.to_timedelta(days, unit="D")
-    return out
+_SERIAL = re.compile(r"\d{5}(\.\d+)?")
+
+
+def _excel_serial(value: str) -> dt.datetime | None:
+    if _SERIAL.fullmatch(value) is None:
+        return None
+    days = int(float(value))
+    if not 32874 <= days <= 73051:  # 1990-01-01 .. 2099-12-31
+        return None
+    return dt.datetime.combine(_EXCEL_EPOCH + dt.timedelta(days=days), dt.time())
 
 
 def parse_dates(values: pa.Array) -> ParsedDates:
@@ -117,17 +120,15 @@ def parse_dates(values: pa.Array) -> ParsedDates:
     counts = pc.value_counts(s)
     uniq = counts.field("values").to_pylist()
     freq = np.asarray(counts.field("counts"), dtype=np.int64)
-    u = pd.Series(uniq, dtype=object).astype(str)
-    nonempty = u.str.len() > 0
+    uniq = [u if u is not None else "" for u in uniq]
 
-    parsed: dict[str, pd.Series] = {}
+    parsed: dict[str, list[dt.datetime | None]] = {}
     scores: dict[str, int] = {}
     for name, fmt, _family, _prec in FORMATS:
-        p = _try_format(u.where(nonempty), fmt)
-        parsed[name] = p
-        scores[name] = int(freq[p.notna().to_numpy()].sum())
-    parsed["excel serial"] = _excel_serial(u.where(nonempty, ""))
-    scores["excel serial"] = int(freq[parsed["excel serial"].notna().to_numpy()].sum())
+        parsed[name] = [_parse_one(u, fmt) if u else None for u in uniq]
+    parsed["excel serial"] = [_excel_serial(u) if u else None for u in uniq]
+    for name, values in parsed.items():
+        scores[name] = int(sum(f for v, f in zip(values, freq, strict=True) if v is not None))
 
     notes: list[str] = []
     family_of = {n: f for n, _, f, _ in FORMATS} | {"excel serial": "serial"}
@@ -144,26 +145,27 @@ def parse_dates(values: pa.Array) -> ParsedDates:
                     key=lambda n: (-scores[n], n))
     chosen = ranked[0] if ranked else ""
 
-    result = pd.Series(pd.NaT, index=u.index, dtype="datetime64[ns]")
-    prec = pd.Series("", index=u.index, dtype=object)
+    result: list[dt.datetime | None] = [None] * len(uniq)
+    prec: list[str | None] = [None] * len(uniq)
     used: Counter[str] = Counter()
     for name in ranked:
-        take = result.isna() & parsed[name].notna()
-        if not take.any():
-            continue
-        result[take] = parsed[name][take]
-        prec[take] = precision_of[name]
-        used[name] = int(freq[take.to_numpy()].sum())
+        values = parsed[name]
+        for i, v in enumerate(values):
+            if v is not None and result[i] is None:
+                result[i] = v
+                prec[i] = precision_of[name]
+                used[name] += int(freq[i])
     if len(used) > 1:
         notes.append("mixed date formats: " + ", ".join(f"{k} ({v})" for k, v in used.most_common()))
-    timed = result.notna() & (result != result.dt.normalize())
-    if timed.any():
-        notes.append(f"{int(freq[timed.to_numpy()].sum())} date(s) carried a time of day "
+    timed = sum(int(f) for v, f in zip(result, freq, strict=True)
+                if v is not None and v.time() != dt.time())
+    if timed:
+        notes.append(f"{timed} date(s) carried a time of day "
                      "(e.g. 01:00 from a time-zone shift); the date part was kept")
 
     idx = pc.index_in(s, value_set=pa.array(uniq, pa.string()))
-    dates_u = pa.array(result.dt.date.where(result.notna(), None), pa.date32())
-    prec_u = pa.array(prec.where(prec != "", None), pa.string())
+    dates_u = pa.array([v.date() if v is not None else None for v in result], pa.date32())
+    prec_u = pa.array(prec, pa.string())
     dates = dates_u.take(idx)
     precision = prec_u.take(idx)
     invalid = np.asarray(pc.is_null(dates), dtype=bool) & ~missing

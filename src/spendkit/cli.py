@@ -1,0 +1,134 @@
+"""`spendkit` command line: a thin wrapper over the package functions.
+
+    spendkit load FILE [--publisher NAME]          what the loader makes of one file
+    spendkit ingest [RAW_DIR] [--out DIR] [--force] a folder → data/processed
+    spendkit sample [OUT_DIR] [--seed N] [--scale X] write the synthetic sample
+    spendkit report [--council NAME] [--years A:B] [--no-input]  notebooks → reports/
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from spendkit import __version__
+from spendkit.errors import SpendkitError
+
+
+def _cmd_load(args: argparse.Namespace) -> int:
+    from spendkit.load import load
+
+    result = load(args.file, publisher=args.publisher)
+    print(result.ledger.summary())
+    if args.rejects and len(result.rejects):
+        print(result.rejects.to_string(index=False, max_colwidth=80))
+    return 0
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from spendkit.ingest import ingest
+
+    progress = False if args.quiet else None
+    summary = ingest(args.raw_dir, args.out, force=args.force, progress=progress)
+    if summary.up_to_date:
+        print(f"up to date: {summary.latest} (nothing changed in the raw files)")
+    print(summary.text(), end="")
+    print(f"written to {summary.latest}")
+    if summary.failed:
+        print(f"{len(summary.failed)} file(s) could not be read; see above", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from spendkit.sample import DEFAULT_SEED, generate_sample
+    from spendkit.settings import get_settings
+
+    out = Path(args.out_dir) if args.out_dir else get_settings().raw_dir
+    paths = generate_sample(out, seed=args.seed if args.seed is not None else DEFAULT_SEED,
+                            scale=args.scale)
+    print(f"wrote {len(paths)} SYNTHETIC sample file(s) under {out}")
+    return 0
+
+
+def parse_years(text: str | None) -> list[str] | None:
+    """'2021-22:2025-26' → ['2021-22', …, '2025-26']; a single label → [label]."""
+    if not text:
+        return None
+    from spendkit.models.economy import financial_year_label, parse_financial_year
+
+    first, _, last = text.partition(":")
+    start = parse_financial_year(first.strip())
+    end = parse_financial_year(last.strip()) if last else start
+    if end < start:
+        raise SpendkitError(f"--years {text!r}: the last year comes before the first")
+    return [financial_year_label(y) for y in range(start, end + 1)]
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from spendkit.pipeline import build_all
+
+    params: dict[str, object] = {}
+    if args.council:
+        params["council"] = args.council
+    years = parse_years(args.years)
+    if years:
+        params["years"] = years
+    summary = build_all(parameters=params, no_input=args.no_input, force_ingest=args.force,
+                        progress=not args.quiet)
+    print(f"reports written to {summary.out_dir}: "
+          + ", ".join(r.html.name for r in summary.reports))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (tested for every command's --help)."""
+    p = argparse.ArgumentParser(prog="spendkit", description=__doc__.split("\n")[0])
+    p.add_argument("--version", action="version", version=f"spendkit {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("load", help="load one file and print its ledger")
+    s.add_argument("file", type=Path)
+    s.add_argument("--publisher", help="council name or GSS code (overrides detection)")
+    s.add_argument("--rejects", action="store_true", help="also print the rejected rows")
+    s.set_defaults(func=_cmd_load)
+
+    s = sub.add_parser("ingest", help="load every file under RAW_DIR into data/processed")
+    s.add_argument("raw_dir", nargs="?", type=Path, help="default: data/raw")
+    s.add_argument("--out", type=Path, help="processed folder (default: data/processed)")
+    s.add_argument("--force", action="store_true", help="reload files already processed")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=_cmd_ingest)
+
+    s = sub.add_parser("sample", help="write the SYNTHETIC sample data set")
+    s.add_argument("out_dir", nargs="?", help="default: data/raw")
+    s.add_argument("--seed", type=int, default=None)
+    s.add_argument("--scale", type=float, default=1.0, help="multiply row counts")
+    s.set_defaults(func=_cmd_sample)
+
+    s = sub.add_parser("report", help="ingest if needed, run the notebooks, write reports/")
+    s.add_argument("--council", help="council name or GSS code the notebooks focus on")
+    s.add_argument("--years", help="financial years, e.g. 2021-22:2025-26")
+    s.add_argument("--no-input", action="store_true", help="hide code cells in the HTML")
+    s.add_argument("--force", action="store_true", help="re-ingest even if up to date")
+    s.add_argument("--quiet", action="store_true", help="no progress output")
+    s.set_defaults(func=_cmd_report)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run a command; user mistakes print one clear line, not a traceback."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except SpendkitError as exc:
+        print(f"spendkit: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("spendkit: interrupted; the previous processed data is untouched", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

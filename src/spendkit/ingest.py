@@ -1,0 +1,573 @@
+"""A folder of raw files → a partitioned Parquet dataset, a rejects table and a ledger.
+
+Layout written under the processed folder (default `data/processed/`):
+
+    latest -> .versions/v-<hash>        (a symlink, switched atomically at the end)
+    .versions/v-<hash>/
+        transactions/publisher=<slug>/financial_year=<2021-22>/<sha16>.parquet
+        rejects.parquet      every row not kept: file, sheet, line, reason, detail, raw
+        ledger.parquet       one row per raw file (ledger.csv too, for spreadsheets)
+        extras/<sha16>.parquet  published columns outside the canonical schema, by line
+        summary.txt          a short human-readable account
+
+Readers use `latest/` (see `spendkit.datasets`). A version's name is a hash of the input files'
+SHA-256s and the spendkit version, so re-running on unchanged input finds the version already
+built and does nothing; a file whose SHA-256 was processed before is reused from the previous
+version without being loaded again (unless `force=True`). Writes go to a staging folder that
+becomes visible only through the final symlink switch, so a crash or Ctrl-C leaves `latest`
+pointing at the previous complete version.
+
+The same payments published twice (a month in two files, an annual file beside the monthly
+ones) are detected by a fingerprint of (publisher, date, amount, supplier name): transaction
+ids are left out because a republication often drops or renumbers them.
+Rows of a later file (in path order) that repeat rows already ingested go to the rejects table
+as `duplicate_publication`, naming the file they repeat, and are not counted twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+import spendkit
+from spendkit.errors import SpendkitError, UnreadableFileError
+from spendkit.fields import (
+    ENRICHMENT_FIELDS,
+    TRANSACTION_COLUMNS,
+    reject_schema,
+    transaction_schema,
+)
+from spendkit.load import LoadResult, load
+from spendkit.settings import get_settings
+
+RAW_SUFFIXES = {".csv", ".txt", ".xls", ".xlsx", ".xlsm", ".zip", ".tsv"}
+#: Optional published fields kept as named columns in the dataset (uniform across files).
+OPTIONAL_FIELDS = ("effective_date", "expense_category", "service_division",
+                   "procurement_category", "capital_or_revenue", "invoice_number")
+PARQUET_OPTIONS = {"compression": "zstd", "use_dictionary": True, "write_statistics": True}
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one raw file in an ingest run."""
+
+    path: str
+    status: str  # 'loaded', 'reused', 'failed'
+    ledger: dict = field(default_factory=dict)
+    error: str = ""
+
+
+@dataclass
+class IngestSummary:
+    """Result of `ingest`: where the dataset is, and one outcome per raw file."""
+
+    version_dir: Path
+    latest: Path
+    files: list[FileOutcome]
+    rows_kept: int
+    rows_rejected: int
+    duplicates: int
+    kept_total_pence: int
+    up_to_date: bool = False
+
+    @property
+    def failed(self) -> list[FileOutcome]:
+        return [f for f in self.files if f.status == "failed"]
+
+    @property
+    def kept_total_gbp(self) -> Decimal:
+        return Decimal(self.kept_total_pence).scaleb(-2)
+
+    def text(self) -> str:
+        """The human-readable summary written to summary.txt."""
+        lines = [
+            f"spendkit {spendkit.__version__} ingest: {len(self.files)} file(s)",
+            f"  kept {self.rows_kept:,} rows, total £{self.kept_total_gbp:,.2f}",
+            f"  rejected {self.rows_rejected:,} rows "
+            f"(of which {self.duplicates:,} duplicate publications)",
+        ]
+        by_status: dict[str, int] = {}
+        for f in self.files:
+            by_status[f.status] = by_status.get(f.status, 0) + 1
+        lines.append("  files: " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())))
+        for f in self.failed:
+            lines.append(f"  FAILED {f.path}: {f.error}")
+        return "\n".join(lines) + "\n"
+
+
+class IngestError(SpendkitError):
+    """The raw folder cannot be ingested at all (missing, empty)."""
+
+
+def slug(text: str) -> str:
+    """'Leeds City Council' → 'leeds-city-council' (partition folder names)."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "unknown"
+
+
+def raw_files(raw_dir: Path) -> list[Path]:
+    """Every loadable file under raw_dir, recursively, in a stable order (README/manifests
+    excluded)."""
+    out = []
+    for p in sorted(raw_dir.rglob("*")):
+        if not p.is_file() or p.name.startswith("."):
+            continue
+        if p.suffix.lower() not in RAW_SUFFIXES or p.name.lower().endswith("manifest.csv"):
+            continue
+        out.append(p)
+    return out
+
+
+def _dataset_schema() -> pa.Schema:
+    fields = list(transaction_schema())
+    fields += [pa.field(f.name, f.type) for f in ENRICHMENT_FIELDS]
+    fields += [pa.field(n, pa.string()) for n in OPTIONAL_FIELDS]
+    fields += [pa.field("row_fingerprint", pa.uint64())]
+    return pa.schema(fields)
+
+
+DATASET_SCHEMA = _dataset_schema()
+
+
+def financial_year_labels(dates: pa.Array) -> pa.Array:
+    """'2021-22' for dates from 1 April 2021 to 31 March 2022 (Arrow, on whole columns)."""
+    year = pc.year(dates)
+    start = pc.if_else(pc.less(pc.month(dates), 4), pc.subtract(year, 1), year)
+    nxt = pc.cast(pc.add(start, 1), pa.string())
+    return pc.binary_join_element_wise(
+        pc.cast(start, pa.string()), pc.utf8_slice_codeunits(nxt, 2, 4), "-")
+
+
+def _fingerprints(table: pa.Table) -> np.ndarray:
+    cols = pd.DataFrame({
+        "p": table.column("publisher_code").to_pandas(),
+        "n": table.column("publisher_name").to_pandas(),
+        "d": table.column("payment_date").cast(pa.int32()).to_pandas(),
+        "a": table.column("amount_gbp").cast(pa.string()).to_pandas(),
+        "s": pc.utf8_lower(table.column("supplier_name")).to_pandas(),
+    })
+    return pd.util.hash_pandas_object(cols, index=False).to_numpy(np.uint64)
+
+
+def _enrich(table: pa.Table) -> pa.Table:
+    from spendkit.enrich import enrich
+
+    df = table.select(["supplier_name", "expense_type", "service_area", "description",
+                       "amount_gbp"]).to_pandas(types_mapper=lambda t: pd.ArrowDtype(t)
+                                                if pa.types.is_decimal(t) else None)
+    enriched = enrich(df)
+    for f in ENRICHMENT_FIELDS:
+        values = enriched[f.name]
+        if f.type == pa.bool_():
+            arr = pa.array(values.fillna(False).astype(bool).to_numpy(), pa.bool_())
+        else:
+            arr = pa.array(values.astype(object).where(values.notna(), "").tolist(), pa.string())
+        table = table.append_column(f.name, arr)
+    return table
+
+
+def _shape(result: LoadResult, fingerprints: np.ndarray, keep: np.ndarray) -> tuple[
+        pa.Table, pa.Table]:
+    """(dataset rows, extras) from a loaded file, dropping duplicate rows."""
+    table = result.table.filter(pa.array(keep)) if not keep.all() else result.table
+    fps = fingerprints[keep]
+    extras_cols = [c for c in table.column_names
+                   if c not in TRANSACTION_COLUMNS and c not in OPTIONAL_FIELDS]
+    extras = table.select(["source_file", "source_sheet", "source_line", *extras_cols])
+    data = _enrich(table.select(list(TRANSACTION_COLUMNS)))
+    n = data.num_rows
+    for name in OPTIONAL_FIELDS:
+        col = table.column(name) if name in table.column_names else pa.nulls(n, pa.string())
+        data = data.append_column(name, col.cast(pa.string()))
+    data = data.append_column("row_fingerprint", pa.array(fps, pa.uint64()))
+    return data.select(DATASET_SCHEMA.names).cast(DATASET_SCHEMA), extras
+
+
+def _write_parts(data: pa.Table, root: Path, sha16: str) -> list[str]:
+    """Write one Parquet file per (publisher, financial year) present; return relative paths."""
+    written = []
+    if data.num_rows == 0:
+        return written
+    fy = financial_year_labels(data.column("payment_date"))
+    keys = pa.table({"p": data.column("publisher_name"), "y": fy})
+    groups = keys.group_by(["p", "y"]).aggregate([]).sort_by([("p", "ascending"),
+                                                              ("y", "ascending")])
+    for pub, year in zip(groups.column("p").to_pylist(), groups.column("y").to_pylist(),
+                         strict=True):
+        mask = pc.and_(pc.equal(data.column("publisher_name"), pub), pc.equal(fy, year))
+        part = data.filter(mask)
+        rel = f"transactions/publisher={slug(pub)}/financial_year={year}/{sha16}.parquet"
+        dest = root / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        # The financial year lives in the path only (hive style): a column of the same name
+        # inside the files makes pandas/pyarrow refuse to merge the two.
+        pq.write_table(part, dest, **PARQUET_OPTIONS)
+        written.append(rel)
+    return written
+
+
+def _link_or_copy(src: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(src, dest)
+    except OSError:
+        shutil.copy2(src, dest)
+
+
+def _version_name(shas: Iterable[str]) -> str:
+    h = hashlib.sha256(spendkit.__version__.encode())
+    for s in sorted(shas):
+        h.update(s.encode())
+    return "v-" + h.hexdigest()[:16]
+
+
+def _previous_state(latest: Path) -> dict[str, dict]:
+    """sha256 → ledger row of the files in the current version (for reuse)."""
+    ledger = latest / "ledger.parquet"
+    if not ledger.exists():
+        return {}
+    rows = pq.read_table(ledger).to_pylist()
+    return {r["source_sha256"]: r for r in rows if r["status"] != "failed" and r["source_sha256"]}
+
+
+def ingest(raw_dir: Path | str | None = None, out_dir: Path | str | None = None, *,
+           force: bool = False, progress: bool | None = None) -> IngestSummary:
+    """Load every raw file under raw_dir and write the processed dataset to out_dir.
+
+    Args:
+        raw_dir: folder of published files (default: settings' data/raw).
+        out_dir: processed folder (default: settings' data/processed).
+        force: reload every file even if its SHA-256 was processed before.
+        progress: show a progress bar (default: only when stderr is a terminal).
+
+    Returns:
+        IngestSummary; files that could not be read are listed in `.failed` (the rest of
+        the batch is still written).
+    """
+    settings = get_settings()
+    raw = Path(raw_dir) if raw_dir else settings.raw_dir
+    out = Path(out_dir) if out_dir else settings.processed_dir
+    if not raw.is_dir():
+        raise IngestError(f"{raw}: raw folder not found (put published files in it)")
+    files = raw_files(raw)
+    if not files:
+        raise IngestError(f"{raw}: no CSV, XLS, XLSX or ZIP files found")
+    out.mkdir(parents=True, exist_ok=True)
+    latest = out / "latest"
+    versions = out / ".versions"
+    blobs = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+    version = _version_name(blobs.values())
+    target = versions / version
+    if not force and target.is_dir() and latest.resolve() == target.resolve():
+        summary = _summary_from(target, files, raw)
+        summary.up_to_date = True
+        return summary
+
+    previous = {} if force else _previous_state(latest)
+    prev_dir = latest.resolve() if latest.exists() else None
+    staging = versions / f".staging-{version}-{os.getpid()}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+
+    show = sys.stderr.isatty() if progress is None else progress
+    outcomes: list[FileOutcome] = []
+    reject_tables: list[pa.Table] = []
+    seen: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # publisher → (sorted fps, files)
+    seen_files: list[str] = []
+    duplicates = 0
+    try:
+        with _progress(show, len(files)) as bar:
+            for path in files:
+                rel = path.relative_to(raw).as_posix()
+                sha = blobs[path]
+                sha16 = sha[:16]
+                prior = previous.get(sha)
+                if prior and prev_dir is not None and prior.get("source_file") == rel:
+                    _reuse(prev_dir, staging, prior, sha16)
+                    reused = pq.read_table(prev_dir / "rejects.parquet").filter(
+                        pc.equal(pc.field("source_sha256"), sha)) if (
+                        prev_dir / "rejects.parquet").exists() else None
+                    if reused is not None:
+                        reject_tables.append(reused)
+                    _remember(seen, seen_files, staging, prior, rel)
+                    outcomes.append(FileOutcome(rel, "reused", prior))
+                    bar.advance(rel, prior.get("rows_read", 0))
+                    continue
+                try:
+                    result = load(path, source_name=rel, data=path.read_bytes())
+                except (UnreadableFileError, OSError) as exc:
+                    outcomes.append(FileOutcome(rel, "failed", {"source_file": rel,
+                                                                "source_sha256": sha},
+                                                str(exc)))
+                    bar.advance(rel, 0)
+                    continue
+                fps = _fingerprints(result.table)
+                keep, dup_of = _dedupe(seen, seen_files, fps, result.ledger.publisher_name)
+                dup_rejects = _duplicate_rejects(result, keep, dup_of)
+                duplicates += int((~keep).sum())
+                data, extras = _shape(result, fps, keep)
+                parts = _write_parts(data, staging, sha16)
+                if extras.num_columns > 3 and extras.num_rows:
+                    ex = staging / "extras" / f"{sha16}.parquet"
+                    ex.parent.mkdir(parents=True, exist_ok=True)
+                    pq.write_table(extras, ex, **PARQUET_OPTIONS)
+                rej = _with_sha(result.rejects_table, sha)
+                if dup_rejects is not None:
+                    rej = pa.concat_tables([rej, _with_sha(dup_rejects, sha)])
+                reject_tables.append(rej)
+                led = _ledger_row(result, rel, parts, int((~keep).sum()),
+                                  int(_sum_pence(data)))
+                outcomes.append(FileOutcome(rel, "loaded", led))
+                _add_seen(seen, seen_files, result.ledger.publisher_name, fps[keep], rel)
+                bar.advance(rel, result.ledger.rows_read)
+        summary = _finish(staging, outcomes, reject_tables, duplicates, raw)
+        final = versions / version
+        if final.exists():
+            shutil.rmtree(final)
+        staging.rename(final)
+        _switch(latest, final)
+        _prune(versions, keep={final.name, prev_dir.name if prev_dir else ""})
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    summary.version_dir = final
+    summary.latest = latest
+    return summary
+
+
+def _with_sha(rejects: pa.Table, sha: str) -> pa.Table:
+    return rejects.append_column("source_sha256", pa.array([sha] * rejects.num_rows,
+                                                           pa.string()))
+
+
+def _sum_pence(data: pa.Table) -> int:
+    if data.num_rows == 0:
+        return 0
+    return int((pc.sum(data.column("amount_gbp")).as_py() or 0) * 100)
+
+
+def _dedupe(seen: dict, seen_files: list[str], fps: np.ndarray, publisher: str
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """keep mask, and the index (into seen_files) of the file each dropped row repeats."""
+    keep = np.ones(len(fps), bool)
+    dup_of = np.full(len(fps), -1, np.int64)
+    prior = seen.get(publisher)
+    if prior is None or len(fps) == 0 or len(prior[0]) == 0:
+        return keep, dup_of
+    known, owner = prior
+    pos = np.searchsorted(known, fps)
+    pos = np.minimum(pos, len(known) - 1)
+    hit = known[pos] == fps
+    # Multiset: a payment repeated k times here is a duplicate only up to the times seen.
+    order = np.argsort(fps, kind="stable")
+    ranks = np.empty(len(fps), np.int64)
+    sorted_fps = fps[order]
+    starts = np.r_[0, np.flatnonzero(sorted_fps[1:] != sorted_fps[:-1]) + 1]
+    run_start = np.repeat(starts, np.diff(np.r_[starts, len(fps)]))
+    ranks[order] = np.arange(len(fps)) - run_start
+    right = np.searchsorted(known, fps, side="right")
+    left = np.searchsorted(known, fps, side="left")
+    times_seen = right - left
+    dup = hit & (ranks < times_seen)
+    keep[dup] = False
+    dup_of[dup] = owner[pos[dup]]
+    return keep, dup_of
+
+
+def _add_seen(seen: dict, seen_files: list[str], publisher: str, fps: np.ndarray,
+              rel: str) -> None:
+    seen_files.append(rel)
+    idx = np.full(len(fps), len(seen_files) - 1, np.int64)
+    if publisher in seen:
+        known, owner = seen[publisher]
+        fps = np.concatenate([known, fps])
+        idx = np.concatenate([owner, idx])
+    order = np.argsort(fps, kind="stable")
+    seen[publisher] = (fps[order], idx[order])
+
+
+def _remember(seen: dict, seen_files: list[str], staging: Path, prior: dict, rel: str) -> None:
+    parts = json.loads(prior.get("parts") or "[]")
+    if not parts:
+        seen_files.append(rel)
+        return
+    table = pa.concat_tables([pq.read_table(staging / p, columns=["row_fingerprint"])
+                              for p in parts])
+    fps = table.column("row_fingerprint").to_numpy()
+    _add_seen(seen, seen_files, prior["publisher_name"], fps, rel)
+
+
+def _duplicate_rejects(result: LoadResult, keep: np.ndarray, dup_of: np.ndarray
+                       ) -> pa.Table | None:
+    if keep.all():
+        return None
+    idx = np.flatnonzero(~keep)
+    t = result.table.take(pa.array(idx))
+    return pa.table({
+        "source_file": t.column("source_file"),
+        "source_sheet": t.column("source_sheet"),
+        "source_line": t.column("source_line"),
+        "reason": pa.array(["duplicate_publication"] * len(idx), pa.string()),
+        "detail": pa.array([f"repeats a payment already ingested (file #{int(i)})"
+                            for i in dup_of[idx]], pa.string()),
+        "raw": pc.binary_join_element_wise(
+            t.column("payment_date").cast(pa.string()), t.column("supplier_name"),
+            t.column("amount_gbp").cast(pa.string()), "|"),
+    }, schema=reject_schema())
+
+
+def _ledger_row(result: LoadResult, rel: str, parts: list[str], duplicates: int,
+                dataset_pence: int) -> dict:
+    led = result.ledger
+    return {
+        "source_file": rel, "source_sha256": led.source_sha256, "status": "loaded",
+        "format": led.format, "file_kind": led.file_kind, "encoding": led.encoding,
+        "delimiter": led.delimiter, "parse_path": led.parse_path,
+        "publisher_name": led.publisher_name, "publisher_code": led.publisher_code,
+        "publisher_basis": led.publisher_basis, "vat_basis": led.vat_basis,
+        "threshold_gbp": led.threshold_gbp, "header_line": led.header_line or 0,
+        "sheets": "|".join(led.sheets), "rows_read": led.rows_read, "rows_kept": led.rows_kept,
+        "rows_rejected": led.rows_rejected,
+        "rejected_by_reason": json.dumps(led.rejected_by_reason, sort_keys=True),
+        "blank_rows_skipped": led.blank_rows_skipped,
+        "preamble_rows_skipped": led.preamble_rows_skipped,
+        "kept_total_gbp": str(led.kept_total_gbp), "duplicate_rows": duplicates,
+        "dataset_rows": led.rows_kept - duplicates,
+        "dataset_total_gbp": str(Decimal(dataset_pence).scaleb(-2)),
+        "date_format": led.date_format,
+        "column_mapping": json.dumps(led.column_mapping, ensure_ascii=False),
+        "warnings": " | ".join(led.warnings), "parts": json.dumps(parts), "error": "",
+    }
+
+
+def _reuse(prev_dir: Path, staging: Path, prior: dict, sha16: str) -> None:
+    for rel in json.loads(prior.get("parts") or "[]"):
+        _link_or_copy(prev_dir / rel, staging / rel)
+    ex = prev_dir / "extras" / f"{sha16}.parquet"
+    if ex.exists():
+        _link_or_copy(ex, staging / "extras" / ex.name)
+
+
+LEDGER_COLUMNS = (
+    "source_file", "source_sha256", "status", "format", "file_kind", "encoding", "delimiter",
+    "parse_path", "publisher_name", "publisher_code", "publisher_basis", "vat_basis",
+    "threshold_gbp", "header_line", "sheets", "rows_read", "rows_kept", "rows_rejected",
+    "rejected_by_reason", "blank_rows_skipped", "preamble_rows_skipped", "kept_total_gbp",
+    "duplicate_rows", "dataset_rows", "dataset_total_gbp", "date_format", "column_mapping",
+    "warnings", "parts", "error",
+)
+_INT_COLUMNS = {"header_line", "rows_read", "rows_kept", "rows_rejected", "blank_rows_skipped",
+                "preamble_rows_skipped", "duplicate_rows", "dataset_rows"}
+
+
+def _ledger_table(outcomes: list[FileOutcome]) -> pa.Table:
+    rows = []
+    for o in outcomes:
+        row = {c: (0 if c in _INT_COLUMNS else "") for c in LEDGER_COLUMNS}
+        row.update({k: v for k, v in o.ledger.items() if k in row})
+        row["source_file"], row["status"] = o.path, ("failed" if o.status == "failed"
+                                                      else "loaded")
+        if o.status == "failed":
+            row["error"] = o.error
+        rows.append(row)
+    schema = pa.schema([(c, pa.int64() if c in _INT_COLUMNS else pa.string())
+                        for c in LEDGER_COLUMNS])
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _finish(staging: Path, outcomes: list[FileOutcome], reject_tables: list[pa.Table],
+            duplicates: int, raw: Path) -> IngestSummary:
+    ledger = _ledger_table(outcomes)
+    pq.write_table(ledger, staging / "ledger.parquet", **PARQUET_OPTIONS)
+    ledger.to_pandas().to_csv(staging / "ledger.csv", index=False, lineterminator="\n")
+    schema = reject_schema().append(pa.field("source_sha256", pa.string()))
+    rejects = (pa.concat_tables([t.cast(schema) for t in reject_tables]) if reject_tables
+               else schema.empty_table())
+    rejects = rejects.sort_by([("source_file", "ascending"), ("source_sheet", "ascending"),
+                               ("source_line", "ascending"), ("reason", "ascending")])
+    pq.write_table(rejects, staging / "rejects.parquet", **PARQUET_OPTIONS)
+    summary = _summary_from_ledger(ledger, staging, outcomes, duplicates)
+    (staging / "summary.txt").write_text(summary.text(), encoding="utf-8")
+    return summary
+
+
+def _summary_from_ledger(ledger: pa.Table, version: Path, outcomes: list[FileOutcome],
+                         duplicates: int) -> IngestSummary:
+    rows = ledger.to_pylist()
+    kept = sum(r["dataset_rows"] for r in rows)
+    rejected = sum(r["rows_rejected"] + r["duplicate_rows"] for r in rows)
+    total = sum(int(Decimal(r["dataset_total_gbp"] or "0") * 100) for r in rows)
+    return IngestSummary(version, version, outcomes, kept, rejected, duplicates, total)
+
+
+def _summary_from(version: Path, files: list[Path], raw: Path) -> IngestSummary:
+    ledger = pq.read_table(version / "ledger.parquet")
+    rows = ledger.to_pylist()
+    outcomes = [FileOutcome(r["source_file"], "failed" if r["status"] == "failed" else
+                            "reused", r, r["error"]) for r in rows]
+    dups = sum(r["duplicate_rows"] for r in rows)
+    return _summary_from_ledger(ledger, version, outcomes, dups)
+
+
+def _switch(latest: Path, target: Path) -> None:
+    """Point `latest` at target atomically (rename of a fresh symlink over the old one)."""
+    tmp = latest.with_name(f".latest-{os.getpid()}")
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    rel = os.path.relpath(target, latest.parent)
+    try:
+        os.symlink(rel, tmp, target_is_directory=True)
+        os.replace(tmp, latest)
+    except OSError:
+        # No symlinks (e.g. Windows without developer mode): fall back to a pointer file.
+        if latest.is_symlink():
+            latest.unlink()
+        (latest.parent / "LATEST").write_text(rel + "\n", encoding="utf-8")
+
+
+def _prune(versions: Path, keep: set[str]) -> None:
+    for p in versions.iterdir():
+        if p.name not in keep and not p.name.startswith(".staging-"):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+class _progress:
+    """A rich progress bar over files (with rows read), or nothing when not on a terminal."""
+
+    def __init__(self, show: bool, total: int) -> None:
+        self.show, self.total, self.rows = show, total, 0
+        self._bar = None
+
+    def __enter__(self) -> _progress:
+        if self.show:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self._bar = Progress(TextColumn("ingest"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[rows]:,} rows  {task.fields[name]}"),
+                                 transient=False)
+            self._bar.__enter__()
+            self._task = self._bar.add_task("ingest", total=self.total, rows=0, name="")
+        return self
+
+    def advance(self, name: str, rows: int) -> None:
+        self.rows += rows
+        if self._bar is not None:
+            self._bar.update(self._task, advance=1, rows=self.rows, name=name[-50:])
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
