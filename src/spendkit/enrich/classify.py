@@ -28,13 +28,9 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from spendkit.enrich.suppliers import (
-    ReferenceDataError,
-    as_arrow,
-    contains,
-    match_reference,
-)
+from spendkit.enrich.suppliers import ReferenceDataError, first_match, match_reference
 from spendkit.settings import PACKAGE_DATA
 
 RULE_FIELDS = ("expense_type", "description", "service_area", "supplier_key")
@@ -116,58 +112,104 @@ def load_expense_labels(path: str | None = None) -> pd.DataFrame:
     return labels.set_index("label")
 
 
+EVIDENCE_COLUMNS = ("rule_id", "effect", "it_category", "confidence", "vendor")
+
+
+def _rule_table(field: str, rules: pd.DataFrame | None) -> tuple[tuple, str]:
+    """(rules of `field` as tuples in order, one alternation of all their patterns)."""
+    rules = load_rules() if rules is None else rules
+    rows = tuple(rules.loc[rules["field"] == field, ["pattern", *EVIDENCE_COLUMNS]]
+                 .itertuples(index=False, name=None))
+    return rows, "|".join(f"(?:{r[0]})" for r in rows)
+
+
+def _as_arrow(values: pd.Series | list[str]) -> pa.Array:
+    items = values.astype(object).fillna("").tolist() if isinstance(values, pd.Series) else values
+    return pa.array(items, type=pa.string())
+
+
 def apply_rules(values: pd.Series, field: str, rules: pd.DataFrame | None = None) -> pd.DataFrame:
     """First matching rule of `field` for each value (already normalised text).
 
     Returns a frame aligned with `values`: rule_id, effect ("it"/"not_it"/""), it_category,
     confidence, vendor. Usable on its own to test one rule against sample labels.
     """
-    rules = load_rules() if rules is None else rules
-    out = pd.DataFrame(
-        {c: pd.Series("", index=values.index, dtype=object)
-         for c in ("rule_id", "effect", "it_category", "confidence", "vendor")}
-    )
-    todo = pd.Series(True, index=values.index)
-    text = values.astype(object).fillna("")
-    arr = as_arrow(text)
-    for r in rules[rules["field"] == field].itertuples(index=False):
-        if not todo.any():
-            break
-        hit = todo & contains(text, r.pattern, arr)
-        if hit.any():
-            out.loc[hit, ["rule_id", "effect", "it_category", "confidence", "vendor"]] = (
-                r.rule_id, r.effect, r.it_category, r.confidence, r.vendor,
-            )
-            todo &= ~hit
-    return out
+    rows, any_pattern = _rule_table(field, rules)
+    which = first_match(_as_arrow(values), tuple(r[0] for r in rows), any_pattern)
+    # Row len(rows) of the lookup is the "no rule" row of empty strings.
+    lookup = np.array([r[1:] for r in rows] + [("",) * len(EVIDENCE_COLUMNS)], dtype=object)
+    picked = lookup[np.where(which < 0, len(rows), which)]
+    return pd.DataFrame({c: picked[:, j] for j, c in enumerate(EVIDENCE_COLUMNS)},
+                        index=values.index)
 
 
 def _expense_evidence(norm: pd.Series) -> pd.DataFrame:
     """Label map first, then expense_type rules: verdict per normalised label."""
     labels = load_expense_labels()
     ev = apply_rules(norm, "expense_type")
-    in_map = norm.isin(labels.index)
-    mapped = labels.reindex(norm[in_map])
-    ev.loc[in_map, "effect"] = np.where(mapped["is_it"].to_numpy() == "true", "it", "not_it")
-    ev.loc[in_map, "it_category"] = mapped["it_category"].to_numpy()
-    ev.loc[in_map, "confidence"] = mapped["confidence"].to_numpy()
-    ev.loc[in_map, "rule_id"] = "label:" + norm[in_map]
-    # Microsoft named in a mapped label still gives the vendor.
-    ev.loc[in_map & contains(norm, r"\bMICROSOFT\b|\bM365\b"), "vendor"] = "Microsoft"
+    in_map = norm.isin(labels.index).to_numpy()
+    if in_map.any():
+        mapped = labels.reindex(norm[in_map])
+        ev.loc[in_map, "effect"] = np.where(mapped["is_it"].to_numpy() == "true", "it", "not_it")
+        ev.loc[in_map, "it_category"] = mapped["it_category"].to_numpy()
+        ev.loc[in_map, "confidence"] = mapped["confidence"].to_numpy()
+        ev.loc[in_map, "rule_id"] = ("label:" + norm[in_map]).to_numpy()
+        # Microsoft named in a mapped label still gives the vendor.
+        ms = first_match(_as_arrow(norm), (_MICROSOFT,), _MICROSOFT) == 0
+        ev.loc[in_map & ms, "vendor"] = "Microsoft"
     return ev
+
+
+_MICROSOFT = r"\bMICROSOFT\b|\bM365\b"
 
 
 def _description_evidence(norm: pd.Series) -> pd.DataFrame:
     """Description rules; a description that is exactly a mapped IT label counts as one."""
     labels = load_expense_labels()
     ev = apply_rules(norm, "description")
-    hit = norm.isin(labels.index[labels["is_it"] == "true"])
-    mapped = labels.reindex(norm[hit])
-    ev.loc[hit, "effect"] = "it"
-    ev.loc[hit, "it_category"] = mapped["it_category"].to_numpy()
-    ev.loc[hit, "confidence"] = mapped["confidence"].to_numpy()
-    ev.loc[hit, "rule_id"] = "label:" + norm[hit]
+    hit = norm.isin(labels.index[labels["is_it"] == "true"]).to_numpy()
+    if hit.any():
+        mapped = labels.reindex(norm[hit])
+        ev.loc[hit, "effect"] = "it"
+        ev.loc[hit, "it_category"] = mapped["it_category"].to_numpy()
+        ev.loc[hit, "confidence"] = mapped["confidence"].to_numpy()
+        ev.loc[hit, "rule_id"] = ("label:" + norm[hit]).to_numpy()
     return ev
+
+
+def field_evidence(field: str, values: list[str]) -> pd.DataFrame:
+    """Evidence for distinct raw values of one input field, in the order given.
+
+    field is "expense_type" (columns rule_id, effect, it_category, confidence, vendor,
+    has_label), "description" or "service_area" (the first five), or "supplier_key" (those
+    five for the supplier-name rules, plus the reference columns of `match_reference`:
+    supplier_id, canonical_name, role, vendors_sold, ref_is_it, ref_category). Classifying a
+    combination needs nothing else, so callers can cache this per value.
+    """
+    norm = pd.Series([normalise_label(v) for v in values], dtype=object)
+    if field == "expense_type":
+        ev = _expense_evidence(norm)
+        ev["has_label"] = np.array([v.strip() != "" for v in values], dtype=bool)
+        return ev
+    if field == "description":
+        return _description_evidence(norm)
+    if field == "service_area":
+        return apply_rules(norm, "service_area")
+    if field == "supplier_key":
+        ev = apply_rules(norm, "supplier_key")
+        ref = match_reference(pd.Series(values, dtype=object))
+        ref = ref.set_index("supplier_key").reindex(pd.Index(values, dtype=object))
+        for col in REF_COLUMNS:
+            ev[col] = ref[col].to_numpy()
+        return ev
+    raise ValueError(f"field_evidence: unknown field {field!r}")
+
+
+REF_COLUMNS = ("supplier_id", "canonical_name", "role", "vendors_sold", "ref_is_it",
+               "ref_category")
+#: Columns of `combine_evidence`'s result.
+DECISION_COLUMNS = ("is_it", "it_category", "it_basis", "it_confidence", "underlying_vendor",
+                    "vendor_basis", "supplier_role", "supplier_canonical_ref", "it_rule")
 
 
 def classify_it(combos: pd.DataFrame) -> pd.DataFrame:
@@ -182,29 +224,39 @@ def classify_it(combos: pd.DataFrame) -> pd.DataFrame:
         if col not in df.columns:
             df[col] = ""
         df[col] = df[col].astype(object).where(df[col].notna(), "")
-    n = len(df)
 
-    def per_value(col: str, fn) -> pd.DataFrame:
-        codes, norm = _normalise_column(df[col])
-        ev = fn(norm)
-        return ev.iloc[codes].reset_index(drop=True) if n else ev.iloc[:0]
+    def per_value(col: str) -> dict[str, np.ndarray]:
+        codes, uniques = pd.factorize(df[col].map(str), use_na_sentinel=False)
+        ev = field_evidence(col, [str(u) for u in uniques])
+        return {c: ev[c].to_numpy()[codes] for c in ev.columns}
 
-    exp = per_value("expense_type", _expense_evidence)
-    desc = per_value("description", _description_evidence)
-    svc = per_value("service_area", lambda v: apply_rules(v, "service_area"))
-    sname = per_value("supplier_key", lambda v: apply_rules(v, "supplier_key"))
-    codes, ukeys = pd.factorize(df["supplier_key"], use_na_sentinel=False)
-    ref = match_reference(pd.Series(ukeys, dtype=object)).set_index("supplier_key")
-    ref = ref.reindex(pd.Series(ukeys, dtype=object)).iloc[codes].reset_index(drop=True)
+    exp, desc = per_value("expense_type"), per_value("description")
+    svc, sup = per_value("service_area"), per_value("supplier_key")
+    decided = combine_evidence(exp, desc, svc, sup)
+    for col in DECISION_COLUMNS:
+        df[col] = decided[col]
+    return df
 
-    e_it, e_not = exp["effect"].eq("it").to_numpy(), exp["effect"].eq("not_it").to_numpy()
-    d_it, d_not = desc["effect"].eq("it").to_numpy(), desc["effect"].eq("not_it").to_numpy()
-    a_it = svc["effect"].eq("it").to_numpy()
-    n_it = sname["effect"].eq("it").to_numpy()
-    r_it = ref["ref_is_it"].eq("true").to_numpy()
-    r_trap = ref["ref_is_it"].eq("false").to_numpy()
-    r_part = ref["ref_is_it"].eq("partial").to_numpy()
-    has_label = (df["expense_type"].str.strip() != "").to_numpy()
+
+def combine_evidence(
+    exp: dict[str, np.ndarray], desc: dict[str, np.ndarray], svc: dict[str, np.ndarray],
+    sup: dict[str, np.ndarray],
+) -> dict[str, np.ndarray]:
+    """Decide each combination from its fields' evidence (see the module docstring).
+
+    Each argument maps `field_evidence` column names to arrays aligned on the combinations
+    (`sup` holds both the supplier-name rule and the reference columns). Returns arrays for
+    DECISION_COLUMNS.
+    """
+    n = len(exp["effect"])
+    e_it, e_not = exp["effect"] == "it", exp["effect"] == "not_it"
+    d_it, d_not = desc["effect"] == "it", desc["effect"] == "not_it"
+    a_it = svc["effect"] == "it"
+    n_it = sup["effect"] == "it"
+    r_it = sup["ref_is_it"] == "true"
+    r_trap = sup["ref_is_it"] == "false"
+    r_part = sup["ref_is_it"] == "partial"
+    has_label = exp["has_label"].astype(bool)
 
     conds = [
         r_trap,
@@ -220,18 +272,19 @@ def classify_it(combos: pd.DataFrame) -> pd.DataFrame:
 
     # Category: the most specific evidence available. The generic ICT rule gives way to
     # description, then supplier reference, then supplier-name evidence.
-    d_cat, r_cat = desc["it_category"].to_numpy(), ref["ref_category"].to_numpy()
-    e_cat, n_cat = exp["it_category"].to_numpy(), sname["it_category"].to_numpy()
-    e_generic = exp["rule_id"].isin(["exp_ict_generic"]).to_numpy()
+    d_cat, r_cat = desc["it_category"], sup["ref_category"]
+    e_cat, n_cat = exp["it_category"], sup["it_category"]
+    e_generic = exp["rule_id"] == "exp_ict_generic"
     refined = np.where(d_cat != "", d_cat, np.where(r_cat != "", r_cat, e_cat))
     # A label gives the category unless a line-of-business vendor (its support and licences
     # are the system) or a more specific description says otherwise.
-    e_conf_arr = exp["confidence"].to_numpy()
-    lob = np.isin(ref["role"].to_numpy(), ["lob_system_vendor", "social_care_system"]) & r_it
+    e_conf = exp["confidence"]
+    lob = np.isin(sup["role"], ["lob_system_vendor", "social_care_system"]) & r_it
     d_specific = d_cat != ""
+    d_label = np.array([str(r).startswith("label:") for r in desc["rule_id"]], dtype=bool)
     cat_e = np.where(lob, "line_of_business", np.where(
-        d_specific & ~desc["rule_id"].str.startswith("label:").to_numpy(), d_cat,
-        np.where(e_generic | ((e_conf_arr != "high") & r_it & (r_cat != "")), refined, e_cat)))
+        d_specific & ~d_label, d_cat,
+        np.where(e_generic | ((e_conf != "high") & r_it & (r_cat != "")), refined, e_cat)))
     cat_r = np.where(lob, "line_of_business", np.where(d_cat != "", d_cat, r_cat))
     cat_a = np.where(d_cat != "", d_cat, np.where(r_cat != "", r_cat,
                      np.where(n_cat != "", n_cat, "it_services")))
@@ -246,8 +299,9 @@ def classify_it(combos: pd.DataFrame) -> pd.DataFrame:
             out = np.where(mask, out + "+" + name, out)
         return out
 
+    cases = [case == k for k in range(1, 8)]
     basis = np.select(
-        [case == 1, case == 2, case == 3, case == 4, case == 5, case == 6, case == 7],
+        cases,
         [
             np.full(n, "supplier", dtype=object),
             plus("expense_type", (r_it, "supplier"), (d_it, "description")),
@@ -259,9 +313,8 @@ def classify_it(combos: pd.DataFrame) -> pd.DataFrame:
         ],
         default="",
     )
-    e_conf = exp["confidence"].to_numpy()
     confidence = np.select(
-        [case == 1, case == 2, case == 3, case == 4, case == 5, case == 6, case == 7],
+        cases,
         [
             np.full(n, "high", dtype=object),
             np.where((e_conf == "high") | r_it | d_it, "high", "medium"),
@@ -275,11 +328,11 @@ def classify_it(combos: pd.DataFrame) -> pd.DataFrame:
     )
 
     # Underlying vendor: a direct vendor payment, or a product named in label / description.
-    role = ref["role"].to_numpy()
-    vendors = ref["vendors_sold"].to_numpy()
-    direct = np.isin(role, ["software_vendor", "saas_cloud", "hardware"]) & r_it & (
-        np.char.find(vendors.astype(str), ";") < 0) & (vendors != "")
-    d_vendor, e_vendor = desc["vendor"].to_numpy(), exp["vendor"].to_numpy()
+    role, vendors = sup["role"], sup["vendors_sold"]
+    single = np.array([";" not in str(v) for v in vendors], dtype=bool)
+    direct = np.isin(role, ["software_vendor", "saas_cloud", "hardware"]) & r_it & single & (
+        vendors != "")
+    d_vendor, e_vendor = desc["vendor"], exp["vendor"]
     vendor = np.where(d_vendor != "", d_vendor, np.where(e_vendor != "", e_vendor,
                       np.where(direct, vendors, "")))
     vendor_basis = np.where(d_vendor != "", "description", np.where(
@@ -287,26 +340,28 @@ def classify_it(combos: pd.DataFrame) -> pd.DataFrame:
     vendor = np.where(is_it, vendor, "")
     vendor_basis = np.where(is_it, vendor_basis, "")
 
+    ref_rule = np.array(["ref:" + str(s) for s in sup["supplier_id"]], dtype=object)
     rule = np.select(
-        [case == 1, case == 2, case == 3, case == 4, case == 5, case == 6, case == 7],
+        cases,
         [
-            ("ref:" + ref["supplier_id"]).to_numpy(),
-            exp["rule_id"].to_numpy(),
+            ref_rule,
+            exp["rule_id"],
             np.where(e_not, exp["rule_id"], desc["rule_id"]),
-            ("ref:" + ref["supplier_id"]).to_numpy(),
-            desc["rule_id"].to_numpy(),
-            svc["rule_id"].to_numpy(),
-            sname["rule_id"].to_numpy(),
+            ref_rule,
+            desc["rule_id"],
+            svc["rule_id"],
+            sup["rule_id"],
         ],
         default="",
     )
-    df["is_it"] = is_it.astype(bool)
-    df["it_category"] = np.where(is_it, category, "").astype(object)
-    df["it_basis"] = basis.astype(object)
-    df["it_confidence"] = confidence.astype(object)
-    df["underlying_vendor"] = vendor.astype(object)
-    df["vendor_basis"] = vendor_basis.astype(object)
-    df["supplier_role"] = ref["role"].to_numpy().astype(object)
-    df["supplier_canonical_ref"] = ref["canonical_name"].to_numpy().astype(object)
-    df["it_rule"] = np.asarray(rule, dtype=object)
-    return df
+    return {
+        "is_it": is_it.astype(bool),
+        "it_category": np.where(is_it, category, "").astype(object),
+        "it_basis": np.asarray(basis, dtype=object),
+        "it_confidence": np.asarray(confidence, dtype=object),
+        "underlying_vendor": vendor.astype(object),
+        "vendor_basis": vendor_basis.astype(object),
+        "supplier_role": np.asarray(role, dtype=object),
+        "supplier_canonical_ref": np.asarray(sup["canonical_name"], dtype=object),
+        "it_rule": np.asarray(rule, dtype=object),
+    }

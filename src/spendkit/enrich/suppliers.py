@@ -93,6 +93,34 @@ def contains(values: pd.Series, pattern: str, arrow: pa.Array | None = None) -> 
     return pd.Series(hits.astype(bool), index=values.index)
 
 
+def first_match(arr: pa.Array, patterns: tuple[str, ...], any_pattern: str) -> np.ndarray:
+    """Index of the first of `patterns` found in each value of `arr` (-1 when none).
+
+    One pass of the alternation of all patterns finds the values that match any; only those
+    are tried pattern by pattern (in order, first wins), so a batch of values that match
+    nothing costs one regex scan.
+    """
+    out = np.full(len(arr), -1, dtype=np.int64)
+    if not len(arr) or not patterns:
+        return out
+    # Arrow's RE2 runs the whole column in C++; patterns use only RE2-compatible syntax.
+    any_hit = pc.match_substring_regex(arr, any_pattern).to_numpy(zero_copy_only=False)
+    todo = np.flatnonzero(any_hit)
+    if len(todo) < len(arr):
+        arr = arr.take(pa.array(todo))
+    for i, pattern in enumerate(patterns):
+        if not len(todo):
+            break
+        hit = pc.match_substring_regex(arr, pattern).to_numpy(zero_copy_only=False)
+        out[todo[hit]] = i
+        keep = ~hit
+        todo = todo[keep]
+        if len(todo) and not keep.all():
+            arr = arr.filter(pa.array(keep))
+    return out
+
+
+
 # --------------------------------------------------------------------------- reference table
 
 REFERENCE_COLUMNS = (
@@ -148,25 +176,24 @@ def match_reference(keys: pd.Series, reference: pd.DataFrame | None = None) -> p
     role, vendors_sold, ref_is_it, ref_category.
     """
     ref = load_supplier_reference() if reference is None else reference
-    uniq = pd.Series(pd.unique(keys.astype(object)), dtype=object)
-    out = pd.DataFrame({"supplier_key": uniq})
-    rid = pd.Series("", index=uniq.index, dtype=object)
-    todo = pd.Series(True, index=uniq.index)
-    arr = as_arrow(uniq)
-    for row in ref.itertuples(index=False):
-        if not todo.any():
-            break
-        hit = todo & contains(uniq, row.pattern, arr)
-        rid[hit] = row.supplier_id
-        todo &= ~hit
-    out["supplier_id"] = rid
-    info = ref.set_index("supplier_id")
-    for col, src in (
-        ("canonical_name", "canonical_name"), ("role", "role"), ("vendors_sold", "vendors_sold"),
-        ("ref_is_it", "is_it"), ("ref_category", "it_category"),
-    ):
-        out[col] = rid.map(info[src]).fillna("").astype(object)
+    uniq = pd.unique(keys.astype(object).to_numpy())
+    patterns = tuple(ref["pattern"])
+    which = first_match(pa.array(uniq.tolist(), type=pa.string()), patterns,
+                        _any_pattern(patterns))
+    cols = ["supplier_id", "canonical_name", "role", "vendors_sold", "is_it", "it_category"]
+    # Row len(ref) of the lookup is the "no match" row of empty strings.
+    lookup = np.vstack([ref[cols].to_numpy(dtype=object), np.full((1, len(cols)), "", object)])
+    picked = lookup[np.where(which < 0, len(ref), which)]
+    out = pd.DataFrame({"supplier_key": pd.Series(uniq, dtype=object)})
+    for j, col in enumerate(("supplier_id", "canonical_name", "role", "vendors_sold",
+                             "ref_is_it", "ref_category")):
+        out[col] = picked[:, j]
     return out
+
+
+@lru_cache(maxsize=8)
+def _any_pattern(patterns: tuple[str, ...]) -> str:
+    return "|".join(f"(?:{p})" for p in patterns)
 
 
 # --------------------------------------------------------------------------- clustering
