@@ -105,3 +105,20 @@ def read_extras(processed: Path | str | None = None) -> pd.DataFrame:
     tables = [pq.read_table(p) for p in sorted(folder.glob("*.parquet"))]
     return pa.concat_tables(tables, promote_options="permissive").to_pandas() if tables \
         else pd.DataFrame()
+
+
+def ensure_processed(raw: Path | str | None = None, processed: Path | str | None = None
+                     ) -> Path:
+    """Ingest the raw folder if the processed data is missing or stale; return its folder.
+
+    Quiet and quick when nothing changed (the ingest finds its version already built), so
+    notebooks call it first and always read data that matches `data/raw`.
+    """
+    from spendkit.ingest import ingest
+
+    summary = ingest(raw, processed, progress=False)
+    if summary.failed:
+        names = ", ".join(f.path for f in summary.failed)
+        raise SpendkitError(f"some raw files could not be read ({names}); see "
+                            f"{summary.latest / 'summary.txt'}")
+    return latest_dir(processed)

@@ -30,7 +30,7 @@ from spendkit import __version__
 from spendkit.errors import SpendkitError
 from spendkit.html import escape_html
 from spendkit.plotting import REPORT_ENV
-from spendkit.settings import PACKAGE_DATA, _project_root, get_settings
+from spendkit.settings import PACKAGE_DATA, get_settings
 
 TEMPLATES_DIR = PACKAGE_DATA / "nbconvert_templates"
 TEMPLATE_NAME = "offline"
@@ -80,8 +80,7 @@ class ReportSummary:
 
 def default_notebooks_dir() -> Path:
     """The project's `notebooks/` folder in a checkout, else `./notebooks`."""
-    root = _project_root()  # settings has no notebooks_dir yet (asked the lead for one)
-    return (root if root is not None else Path.cwd()) / "notebooks"
+    return get_settings().notebooks_dir
 
 
 def find_notebooks(folder: Path) -> list[Path]:

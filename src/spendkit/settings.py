@@ -1,7 +1,8 @@
 """Where spendkit reads and writes: one settings object, overridable by environment variables.
 
 `SPENDKIT_DATA_DIR` points at a folder holding `raw/` and `processed/` (default: the project's
-`data/` when running from a checkout, else `./data`). `SPENDKIT_REPORTS_DIR` overrides `reports/`.
+`data/` when running from a checkout, else `./data`). `SPENDKIT_REPORTS_DIR` overrides
+`reports/`, `SPENDKIT_NOTEBOOKS_DIR` the notebooks folder.
 No package code builds a path relative to the current directory except through this module.
 """
 
@@ -29,6 +30,7 @@ class Settings:
 
     data_dir: Path
     reports_dir: Path
+    notebooks_dir: Path
 
     @property
     def raw_dir(self) -> Path:
@@ -45,4 +47,6 @@ def get_settings() -> Settings:
     base = root if root is not None else Path.cwd()
     data = Path(os.environ.get("SPENDKIT_DATA_DIR", base / "data"))
     reports = Path(os.environ.get("SPENDKIT_REPORTS_DIR", base / "reports"))
-    return Settings(data_dir=data.resolve(), reports_dir=reports.resolve())
+    notebooks = Path(os.environ.get("SPENDKIT_NOTEBOOKS_DIR", base / "notebooks"))
+    return Settings(data_dir=data.resolve(), reports_dir=reports.resolve(),
+                    notebooks_dir=notebooks.resolve())
