@@ -23,10 +23,11 @@ from __future__ import annotations
 
 from spendkit.enrich.classify import classify_it, load_rules, load_taxonomy
 from spendkit.enrich.coverage import coverage_report, financial_year
-from spendkit.enrich.pipeline import enrich
+from spendkit.enrich.pipeline import Enricher, enrich
 from spendkit.enrich.suppliers import cluster_suppliers, normalise_supplier
 
 __all__ = [
+    "Enricher",
     "classify_it",
     "cluster_suppliers",
     "coverage_report",

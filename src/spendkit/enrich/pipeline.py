@@ -1,14 +1,33 @@
-"""`enrich`: the whole enrichment on a transactions table, on distinct values only."""
+"""`Enricher` and `enrich`: the whole enrichment on a table, on distinct values only.
+
+An `Enricher` loads the reference tables and rules once and remembers, across calls, every
+supplier name it has resolved (key, canonical name, cluster evidence) and the evidence each
+distinct expense type, service area, description and supplier key gave. Classification
+depends only on that per-field evidence, so a combination is identified by four small
+evidence-class numbers packed into one int64, and a combination seen before costs a dict
+look-up. Ingest makes one `Enricher` and calls `enrich_arrow` once per file; `enrich(df)` is a
+fresh `Enricher` used once.
+"""
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Sequence
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from spendkit.enrich.classify import classify_it
-from spendkit.enrich.suppliers import cluster_suppliers, load_supplier_reference
+from spendkit.enrich.classify import DECISION_COLUMNS, combine_evidence, field_evidence
+from spendkit.enrich.suppliers import (
+    _merge_reason,
+    _Name,
+    _normalise_one,
+    _split,
+    load_supplier_reference,
+)
 from spendkit.errors import SpendkitError
 
 TEXT_INPUTS = ("supplier_name", "expense_type", "service_area", "description")
@@ -16,18 +35,365 @@ ENRICH_COLUMNS = (
     "supplier_key", "supplier_canonical", "supplier_role", "is_it", "it_category", "it_basis",
     "it_confidence", "underlying_vendor",
 )
+DETAIL_COLUMNS = ("vendor_basis", "it_rule", "cluster_evidence")
 #: A reseller's software-licence payment at least this big, naming no product, is taken to be
 #: Microsoft licensing (low confidence): Microsoft is the licence councils buy in six figures
 #: through an LSP (facts.md s3), while other vendors' renewals name the product.
 RESELLER_MICROSOFT_MIN_GBP = Decimal("10000")
+#: Bits per field in a packed combination code (four fields in an int64). Evidence classes
+#: are bounded by the number of rules and mapped labels, far below 2**15.
+_BITS = 15
+_EVIDENCE_FIELDS = ("supplier_key", "expense_type", "service_area", "description")
+#: Per-combination string outputs (detail ones included), kept as Arrow arrays for `take`.
+_COMBO_TEXT = ("supplier_role", "it_category", "it_basis", "it_confidence",
+               "underlying_vendor", "vendor_basis", "it_rule")
 
 
 class EnrichInputError(SpendkitError):
     """The table given to `enrich` lacks a column it needs."""
 
 
-def _text(col: pd.Series) -> pd.Series:
-    return col.astype(object).where(col.notna(), "")
+class _Classes:
+    """Interned evidence tuples of one field: raw value -> class id -> evidence columns."""
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+        self.columns: tuple[str, ...] = ()
+        self.by_value: dict[str, int] = {}
+        self.by_tuple: dict[tuple, int] = {}
+        self.rows: list[tuple] = []
+        self._table: np.ndarray | None = None
+
+    def add(self, values: list[str]) -> None:
+        """Compute the evidence of new distinct values (one vectorised batch) and intern it."""
+        ev = field_evidence(self.field, values)
+        self.columns = tuple(ev.columns)
+        for value, row in zip(values, ev.itertuples(index=False, name=None), strict=True):
+            cid = self.by_tuple.get(row)
+            if cid is None:
+                cid = self.by_tuple[row] = len(self.rows)
+                if cid >= 1 << _BITS:
+                    raise OverflowError(f"more than 2**{_BITS} evidence classes for {self.field}")
+                self.rows.append(row)
+                self._table = None
+            self.by_value[value] = cid
+
+    def ids(self, values: Sequence[str]) -> np.ndarray:
+        """Class id of each value, computing the evidence of values not seen before."""
+        get = self.by_value.get
+        ids = [get(v, -1) for v in values]
+        if -1 in ids:
+            self.add(list(dict.fromkeys(v for v, i in zip(values, ids, strict=True) if i < 0)))
+            ids = [self.by_value[v] for v in values]
+        return np.array(ids, dtype=np.int64)
+
+    def evidence(self, class_ids: np.ndarray) -> dict[str, np.ndarray]:
+        """Evidence columns for an array of class ids."""
+        if self._table is None:
+            self._table = np.array(self.rows, dtype=object).reshape(len(self.rows), -1)
+        picked = self._table[class_ids]
+        return {c: picked[:, j] for j, c in enumerate(self.columns)}
+
+
+class Enricher:
+    """Enrich many tables with one set of loaded rules and a memory of what it has seen.
+
+    `enrich(df)` on a fresh Enricher gives exactly what `spendkit.enrich.enrich(df)` gives.
+    Across calls canonical supplier names are stable: a name keeps the canonical it got when
+    first seen, and a new name is clustered against every name seen so far (reference names
+    first): it joins an existing cluster when `_merge_reason` allows, and never merges two
+    existing clusters.
+    """
+
+    def __init__(self, *, threshold: float = 90.0) -> None:
+        self.threshold = threshold
+        ref = load_supplier_reference()
+        self._lsp_ms = frozenset(ref.loc[(ref["role"] == "lsp_reseller")
+                                         & ref["vendors_sold"].str.contains("Microsoft"),
+                                         "canonical_name"])
+        self._classes = {f: _Classes(f) for f in _EVIDENCE_FIELDS}
+        # Supplier names, by name id.
+        self._name_id: dict[str, int] = {}
+        self._name_key: list[str] = []
+        self._name_canon: list[str] = []
+        self._name_evidence: list[str] = []
+        self._name_kclass: list[int] = []
+        self._name_lsp: list[bool] = []
+        # Clustering state over the unreferenced keys seen so far.
+        self._parent: dict[str, str] = {}
+        self._key_evidence: dict[str, list[str]] = {}
+        self._blocks: dict[str, list[_Name]] = {}
+        self._root_canon: dict[str, str] = {}
+        # Classified combinations: packed code -> combination id -> decision columns.
+        self._combo_id: dict[int, int] = {}
+        self._combo: dict[str, list] = {c: [] for c in DECISION_COLUMNS}
+        self._combo_np: dict[str, np.ndarray] = {}
+        self._combo_arrow: dict[str, pa.Array] = {}
+
+    # ------------------------------------------------------------------ suppliers
+
+    def _find(self, k: str) -> str:
+        parent = self._parent
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    def _add_names(self, names: list[str], counts: np.ndarray) -> None:
+        """Resolve new distinct names: key, reference, clustering, canonical, evidence."""
+        keys = [_normalise_one(n) for n in names]
+        sup = self._classes["supplier_key"]
+        new_keys = sorted({k for k in keys if k not in sup.by_value})
+        if new_keys:
+            sup.add(new_keys)
+        ref_col = sup.columns.index("supplier_id") if sup.columns else 0
+        canon_col = sup.columns.index("canonical_name") if sup.columns else 0
+
+        def ref_of(k: str) -> tuple[str, str]:
+            row = sup.rows[sup.by_value[k]]
+            return row[ref_col], row[canon_col]
+
+        new_unref = [k for k in new_keys if k and not ref_of(k)[0]]
+        touched: dict[str, list[_Name]] = {}
+        for k in new_unref:
+            self._parent[k] = k
+            self._key_evidence[k] = []
+            nm = _split(k)
+            if nm.distinctive:
+                touched.setdefault(nm.distinctive[0][:4], []).append(nm)
+        for blk, fresh in touched.items():
+            self._cluster_block(blk, fresh)
+
+        # Canonical: reference name, else the fixed canonical of an existing cluster, else
+        # (a cluster of new keys only) its most-used raw name in this call.
+        pending: dict[str, list[tuple[int, int, str]]] = {}
+        for name, key, n in zip(names, keys, counts.tolist(), strict=True):
+            if key and not ref_of(key)[0]:
+                root = self._find(key)
+                if root not in self._root_canon:
+                    pending.setdefault(root, []).append((-n, len(name), name))
+        for root, ranked in pending.items():
+            self._root_canon[root] = min(ranked)[2].strip()
+        for name, key in zip(names, keys, strict=True):
+            rid, rcanon = ref_of(key)
+            if not key:
+                canon, evidence = "", ""
+            elif rid:
+                canon, evidence = rcanon, "reference:" + rid
+            else:
+                canon = self._root_canon[self._find(key)]
+                evidence = "; ".join(self._key_evidence[key]) or "exact key"
+            self._name_id[name] = len(self._name_key)
+            self._name_key.append(key)
+            self._name_canon.append(canon)
+            self._name_evidence.append(evidence)
+            self._name_kclass.append(sup.by_value[key])
+            self._name_lsp.append(canon in self._lsp_ms)
+
+    def _cluster_block(self, blk: str, fresh: list[_Name]) -> None:
+        """Merge new keys of one block with each other and with the block's earlier keys.
+
+        Pairs are visited in the order `cluster_suppliers` visits them (sorted keys, i < j),
+        skipping pairs of two earlier keys, so a first call reproduces it exactly.
+        """
+        members = sorted(self._blocks.get(blk, []) + fresh, key=lambda m: m.key)
+        self._blocks[blk] = members
+        new_set = {m.key for m in fresh}
+        new_pos = [i for i, m in enumerate(members) if m.key in new_set]
+        for i, a in enumerate(members):
+            if a.key in new_set:
+                partners = members[i + 1:]
+            else:
+                partners = [members[j] for j in new_pos[bisect_right(new_pos, i):]]
+            for b in partners:
+                why = _merge_reason(a, b, self.threshold)
+                if why is None:
+                    continue
+                ra, rb = self._find(a.key), self._find(b.key)
+                if ra == rb:
+                    continue
+                fixed_a, fixed_b = ra in self._root_canon, rb in self._root_canon
+                if fixed_a and fixed_b:
+                    continue  # two earlier clusters keep their own canonical names
+                if fixed_a or fixed_b:
+                    # The new key joins the earlier cluster, whose root keeps its canonical.
+                    old, new = (ra, rb) if fixed_a else (rb, ra)
+                    self._parent[new] = old
+                else:
+                    self._parent[max(ra, rb)] = min(ra, rb)
+                self._key_evidence[a.key].append(f"{a.key}~{b.key} ({why[1]})")
+                self._key_evidence[b.key].append(f"{b.key}~{a.key} ({why[1]})")
+
+    def _name_ids(self, names: list[str], indices: np.ndarray) -> np.ndarray:
+        get = self._name_id.get
+        ids = [get(v, -1) for v in names]
+        if -1 in ids:
+            new = [i for i, x in enumerate(ids) if x < 0]
+            counts = np.bincount(indices, minlength=len(names))[new]
+            self._add_names([names[i] for i in new], counts)
+            ids = [self._name_id[v] for v in names]
+        return np.array(ids, dtype=np.int64)
+
+    # ------------------------------------------------------------------ combinations
+
+    def _combos(self, codes: np.ndarray) -> np.ndarray:
+        """Combination id of each packed code, classifying codes not seen before."""
+        get = self._combo_id.get
+        ids = [get(c, -1) for c in codes.tolist()]
+        if -1 in ids:
+            new = np.array(sorted({c for c, i in zip(codes.tolist(), ids, strict=True)
+                                   if i < 0}), dtype=np.int64)
+            mask = (1 << _BITS) - 1
+            parts = [(new >> (_BITS * (3 - j))) & mask for j in range(4)]
+            ev = [self._classes[f].evidence(p) for f, p in zip(_EVIDENCE_FIELDS, parts,
+                                                               strict=True)]
+            decided = combine_evidence(ev[1], ev[3], ev[2], ev[0])
+            start = len(self._combo["is_it"])
+            for col in DECISION_COLUMNS:
+                self._combo[col].extend(decided[col].tolist())
+            for j, c in enumerate(new.tolist()):
+                self._combo_id[c] = start + j
+            self._combo_np.clear()
+            self._combo_arrow.clear()
+            ids = [self._combo_id[c] for c in codes.tolist()]
+        return np.array(ids, dtype=np.int64)
+
+    def _combo_column(self, col: str) -> np.ndarray:
+        if col not in self._combo_np:
+            dtype = bool if col == "is_it" else object
+            self._combo_np[col] = np.array(self._combo[col], dtype=dtype)
+        return self._combo_np[col]
+
+    def _combo_text(self, col: str) -> pa.Array:
+        if col not in self._combo_arrow:
+            self._combo_arrow[col] = pa.array(self._combo[col], type=pa.string())
+        return self._combo_arrow[col]
+
+    # ------------------------------------------------------------------ the core
+
+    def _core(self, inputs: dict[str, tuple[np.ndarray, list[str]]], n: int,
+              big: np.ndarray | None, detail: bool) -> dict[str, pa.Array | np.ndarray]:
+        """Enrichment columns from each text input's (dictionary indices, dictionary)."""
+        name_idx, names = inputs["supplier_name"]
+        name_ids = self._name_ids(names, name_idx)
+        kclass = np.array([self._name_kclass[i] for i in name_ids.tolist()], dtype=np.int64)
+        code = kclass[name_idx] << (3 * _BITS)
+        for j, field in ((1, "expense_type"), (2, "service_area"), (3, "description")):
+            idx, values = inputs[field]
+            code |= self._classes[field].ids(values)[idx] << (_BITS * (3 - j))
+        inverse, uniques = pd.factorize(code, use_na_sentinel=False)
+        row_combo = pa.array(self._combos(uniques)[inverse] if n else np.zeros(0, np.int64))
+        name_take = pa.array(name_idx)
+
+        def per_name(values: list) -> pa.Array:
+            return pc.take(pa.array([values[i] for i in name_ids.tolist()], pa.string()),
+                           name_take)
+
+        out: dict[str, pa.Array | np.ndarray] = {
+            "supplier_key": per_name(self._name_key),
+            "supplier_canonical": per_name(self._name_canon),
+        }
+        for col in _COMBO_TEXT:
+            if detail or col not in ("vendor_basis", "it_rule"):
+                out[col] = pc.take(self._combo_text(col), row_combo)
+        combo_np = row_combo.to_numpy()
+        is_it = self._combo_column("is_it")[combo_np] if n else np.zeros(0, bool)
+        out["is_it"] = is_it
+        if big is not None and n:
+            # Reseller look-through by role and size: a large licence payment to a Microsoft
+            # LSP that names no product.
+            eligible = (self._combo_column("is_it") & (self._combo_column("it_category")
+                                                       == "software_licences")
+                        & (self._combo_column("underlying_vendor") == ""))
+            lsp = np.array([self._name_lsp[i] for i in name_ids.tolist()], dtype=bool)
+            mask = eligible[combo_np] & lsp[name_idx] & big
+            if mask.any():
+                hit = pa.array(mask)
+                out["underlying_vendor"] = pc.if_else(hit, "Microsoft",
+                                                      out["underlying_vendor"])
+                if detail:
+                    out["vendor_basis"] = pc.if_else(hit, "reseller_size", out["vendor_basis"])
+        if detail:
+            out["cluster_evidence"] = per_name(self._name_evidence)
+        return out
+
+    # ------------------------------------------------------------------ public
+
+    def enrich(self, transactions: pd.DataFrame, *, detail: bool = False) -> pd.DataFrame:
+        """A copy of `transactions` with the enrichment columns added (see `enrich`)."""
+        if "supplier_name" not in transactions.columns:
+            raise EnrichInputError(
+                f"enrich: column 'supplier_name' missing; got {list(transactions.columns)}"
+            )
+        out = transactions.copy()
+        n = len(out)
+        inputs = {c: _encode(_pandas_text(out[c]) if c in out.columns else None, n)
+                  for c in TEXT_INPUTS}
+        big = None
+        if "amount_gbp" in out.columns:
+            amount = pd.to_numeric(out["amount_gbp"].astype("float64"), errors="coerce")
+            big = (amount.abs() >= float(RESELLER_MICROSOFT_MIN_GBP)).to_numpy()
+        cols = self._core(inputs, n, big, detail)
+        for name in ENRICH_COLUMNS:
+            values = cols[name]
+            if name == "is_it":
+                out[name] = pd.Series(np.asarray(values, dtype=bool), index=out.index)
+            else:  # pandas' default string dtype, like the loader's
+                out[name] = pd.Series(values.to_pandas().array, index=out.index)
+        if detail:
+            for name in DETAIL_COLUMNS:
+                out[name] = pd.Series(np.asarray(cols[name].to_pylist(), dtype=object),
+                                      index=out.index, dtype=object)
+        return out
+
+    def enrich_arrow(self, table: pa.Table) -> pa.Table:
+        """`table` with the ENRICHMENT_FIELDS columns appended (Arrow types of the field list).
+
+        Needs `supplier_name`; `expense_type`, `service_area`, `description` and `amount_gbp`
+        (any type castable to float64, e.g. decimal128) are used when present. Nulls count as
+        empty strings. Columns already present under an enrichment name are replaced.
+        """
+        if "supplier_name" not in table.column_names:
+            raise EnrichInputError(
+                f"enrich_arrow: column 'supplier_name' missing; got {table.column_names}"
+            )
+        n = table.num_rows
+        inputs = {c: _encode(table.column(c) if c in table.column_names else None, n)
+                  for c in TEXT_INPUTS}
+        big = None
+        if "amount_gbp" in table.column_names:
+            amount = pc.abs(pc.cast(table.column("amount_gbp"), pa.float64()))
+            hit = pc.greater_equal(amount, float(RESELLER_MICROSOFT_MIN_GBP))
+            big = pc.fill_null(hit, False).to_numpy()
+        cols = self._core(inputs, n, big, detail=False)
+        for name in ENRICH_COLUMNS:
+            values = cols[name]
+            arr = pa.array(values, pa.bool_()) if name == "is_it" else values
+            i = table.schema.get_field_index(name)
+            table = (table.set_column(i, name, arr) if i >= 0
+                     else table.append_column(name, arr))
+        return table
+
+
+def _pandas_text(col: pd.Series) -> pa.Array:
+    """A pandas text column as an Arrow string array (nulls kept; `_encode` fills them)."""
+    if isinstance(col.dtype, pd.StringDtype):
+        return pa.array(col.array, type=pa.string(), from_pandas=True)
+    values = col.astype(object).where(col.notna(), None)
+    return pa.array([v if v is None or isinstance(v, str) else str(v) for v in values],
+                    type=pa.string())
+
+
+def _encode(col: pa.Array | pa.ChunkedArray | None, n: int) -> tuple[np.ndarray, list[str]]:
+    """(dictionary indices, dictionary) of a text column, nulls as ""; a missing one is ""."""
+    if col is None:
+        return np.zeros(n, dtype=np.int64), [""]
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    if not pa.types.is_string(col.type):
+        col = col.cast(pa.string())
+    enc = pc.dictionary_encode(pc.fill_null(col, ""))
+    return enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary.to_pylist()
 
 
 def enrich(transactions: pd.DataFrame, *, detail: bool = False) -> pd.DataFrame:
@@ -35,72 +401,7 @@ def enrich(transactions: pd.DataFrame, *, detail: bool = False) -> pd.DataFrame:
 
     Needs `supplier_name`; `expense_type`, `service_area`, `description` and `amount_gbp` are
     used when present. With `detail=True` also adds vendor_basis (why underlying_vendor),
-    it_rule (the deciding rule) and cluster_evidence.
+    it_rule (the deciding rule) and cluster_evidence. One-off: to enrich many tables (one per
+    file) make one `Enricher` and call its `enrich` or `enrich_arrow` for each.
     """
-    if "supplier_name" not in transactions.columns:
-        raise EnrichInputError(
-            f"enrich: column 'supplier_name' missing; got {list(transactions.columns)}"
-        )
-    out = transactions.copy()
-    text = {c: _text(out[c]) if c in out.columns else pd.Series("", index=out.index,
-                                                                   dtype=object)
-            for c in TEXT_INPUTS}
-
-    # Suppliers: one pass over distinct names.
-    clusters = cluster_suppliers(text["supplier_name"]).set_index("supplier_name")
-    name_codes, name_uniques = pd.factorize(text["supplier_name"], use_na_sentinel=False)
-    per_name = clusters.reindex(pd.Index(name_uniques, dtype=object))
-    key = per_name["supplier_key"].to_numpy()[name_codes]
-    canonical = per_name["supplier_canonical"].to_numpy()[name_codes]
-
-    # Distinct (key, expense, service, description) combinations, classified once each.
-    codes = [pd.factorize(pd.Series(key, dtype=object), use_na_sentinel=False)[0]]
-    codes += [pd.factorize(text[c], use_na_sentinel=False)[0] for c in TEXT_INPUTS[1:]]
-    # Fold the four code columns into one combination code, pairwise so it never overflows.
-    inverse = np.zeros(len(out), dtype=np.int64)
-    for c in codes:
-        folded = inverse * (int(c.max()) + 1 if len(c) else 1) + c
-        inverse = pd.factorize(folded, sort=True)[0].astype(np.int64)
-    n_combos = int(inverse.max()) + 1 if len(inverse) else 0
-    first = np.zeros(n_combos, dtype=np.int64)
-    first[inverse[::-1]] = np.arange(len(inverse))[::-1]  # first row of each combination
-    combos = pd.DataFrame({
-        "supplier_key": key[first],
-        **{c: text[c].to_numpy()[first] for c in TEXT_INPUTS[1:]},
-    })
-    cls = classify_it(combos)
-
-    def back(col: str) -> np.ndarray:
-        return cls[col].to_numpy()[inverse]
-
-    out["supplier_key"] = pd.Series(key, index=out.index, dtype=object)
-    out["supplier_canonical"] = pd.Series(canonical, index=out.index, dtype=object)
-    out["supplier_role"] = pd.Series(back("supplier_role"), index=out.index, dtype=object)
-    out["is_it"] = pd.Series(back("is_it").astype(bool), index=out.index)
-    for col in ("it_category", "it_basis", "it_confidence", "underlying_vendor"):
-        out[col] = pd.Series(back(col), index=out.index, dtype=object)
-    vendor_basis = pd.Series(back("vendor_basis"), index=out.index, dtype=object)
-
-    # Reseller look-through by role and size: a large licence payment to a Microsoft LSP
-    # that names no product.
-    if "amount_gbp" in out.columns and len(out):
-        ref = load_supplier_reference()
-        lsp_ms = set(ref.loc[(ref["role"] == "lsp_reseller")
-                             & ref["vendors_sold"].str.contains("Microsoft"), "canonical_name"])
-        amount = pd.to_numeric(out["amount_gbp"].astype("float64"), errors="coerce")
-        big = amount.abs() >= float(RESELLER_MICROSOFT_MIN_GBP)
-        mask = (out["supplier_canonical"].isin(lsp_ms) & out["is_it"]
-                & out["it_category"].eq("software_licences")
-                & out["underlying_vendor"].eq("") & big)
-        out.loc[mask, "underlying_vendor"] = "Microsoft"
-        vendor_basis[mask] = "reseller_size"
-    if detail:
-        out["vendor_basis"] = vendor_basis
-        out["it_rule"] = pd.Series(back("it_rule"), index=out.index, dtype=object)
-        ev = clusters["cluster_evidence"].reindex(pd.Index(name_uniques, dtype=object))
-        out["cluster_evidence"] = pd.Series(ev.to_numpy()[name_codes], index=out.index,
-                                            dtype=object)
-    for col in ("supplier_key", "supplier_canonical", "supplier_role", "it_category",
-                "it_basis", "it_confidence", "underlying_vendor"):
-        out[col] = out[col].astype("str")  # pandas' default string dtype, like the loader's
-    return out
+    return Enricher().enrich(transactions, detail=detail)
