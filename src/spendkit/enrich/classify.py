@@ -48,14 +48,6 @@ def normalise_label(text: str) -> str:
     return " ".join(_NON_ALNUM.sub(" ", t).split())
 
 
-def _normalise_column(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
-    """(codes, normalised uniques) for a text column: each distinct value normalised once."""
-    s = values.astype(object).where(values.notna(), "")
-    codes, uniques = pd.factorize(s, use_na_sentinel=False)
-    norm = pd.Series([normalise_label(u) for u in uniques], dtype=object)
-    return codes, norm
-
-
 @lru_cache(maxsize=1)
 def load_taxonomy() -> pd.DataFrame:
     """The IT categories with descriptions (package data `it_taxonomy.csv`)."""
@@ -113,19 +105,32 @@ def load_expense_labels(path: str | None = None) -> pd.DataFrame:
 
 
 EVIDENCE_COLUMNS = ("rule_id", "effect", "it_category", "confidence", "vendor")
+_MICROSOFT = r"\bMICROSOFT\b|\bM365\b"
 
 
-def _rule_table(field: str, rules: pd.DataFrame | None) -> tuple[tuple, str]:
-    """(rules of `field` as tuples in order, one alternation of all their patterns)."""
-    rules = load_rules() if rules is None else rules
-    rows = tuple(rules.loc[rules["field"] == field, ["pattern", *EVIDENCE_COLUMNS]]
-                 .itertuples(index=False, name=None))
-    return rows, "|".join(f"(?:{r[0]})" for r in rows)
+@lru_cache(maxsize=16)
+def _field_rules(field: str) -> tuple[tuple[str, ...], str, np.ndarray]:
+    """(patterns, their alternation, evidence lookup) of the default rules for `field`."""
+    return _rule_table(field, load_rules())
 
 
-def _as_arrow(values: pd.Series | list[str]) -> pa.Array:
-    items = values.astype(object).fillna("").tolist() if isinstance(values, pd.Series) else values
-    return pa.array(items, type=pa.string())
+def _rule_table(field: str, rules: pd.DataFrame) -> tuple[tuple[str, ...], str, np.ndarray]:
+    sel = rules.loc[rules["field"] == field]
+    patterns = tuple(sel["pattern"])
+    # Row len(patterns) of the lookup is the "no rule" row of empty strings.
+    lookup = np.vstack([sel[list(EVIDENCE_COLUMNS)].to_numpy(dtype=object),
+                        np.full((1, len(EVIDENCE_COLUMNS)), "", dtype=object)])
+    return patterns, "|".join(f"(?:{p})" for p in patterns), lookup
+
+
+def _rule_evidence(norm: list[str], field: str, rules: pd.DataFrame | None = None
+                   ) -> dict[str, np.ndarray]:
+    """First matching rule of `field` per normalised value, as evidence column arrays."""
+    patterns, any_pattern, lookup = (_field_rules(field) if rules is None
+                                     else _rule_table(field, rules))
+    which = first_match(pa.array(norm, type=pa.string()), patterns, any_pattern)
+    picked = lookup[np.where(which < 0, len(patterns), which)]
+    return {c: picked[:, j].copy() for j, c in enumerate(EVIDENCE_COLUMNS)}
 
 
 def apply_rules(values: pd.Series, field: str, rules: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -134,59 +139,62 @@ def apply_rules(values: pd.Series, field: str, rules: pd.DataFrame | None = None
     Returns a frame aligned with `values`: rule_id, effect ("it"/"not_it"/""), it_category,
     confidence, vendor. Usable on its own to test one rule against sample labels.
     """
-    rows, any_pattern = _rule_table(field, rules)
-    which = first_match(_as_arrow(values), tuple(r[0] for r in rows), any_pattern)
-    # Row len(rows) of the lookup is the "no rule" row of empty strings.
-    lookup = np.array([r[1:] for r in rows] + [("",) * len(EVIDENCE_COLUMNS)], dtype=object)
-    picked = lookup[np.where(which < 0, len(rows), which)]
-    return pd.DataFrame({c: picked[:, j] for j, c in enumerate(EVIDENCE_COLUMNS)},
-                        index=values.index)
+    text = values.astype(object).where(values.notna(), "").tolist()
+    return pd.DataFrame(_rule_evidence(text, field, rules), index=values.index)
 
 
-def _expense_evidence(norm: pd.Series) -> pd.DataFrame:
+@lru_cache(maxsize=1)
+def _label_map() -> dict[str, tuple[str, str, str]]:
+    """Normalised label -> (is_it, it_category, confidence) of the default label map."""
+    labels = load_expense_labels()
+    return dict(zip(labels.index, zip(labels["is_it"], labels["it_category"],
+                                      labels["confidence"], strict=True), strict=True))
+
+
+def _label_evidence(ev: dict[str, np.ndarray], norm: list[str], *, it_only: bool) -> np.ndarray:
+    """Overwrite `ev` where the value is a mapped label (only IT ones if `it_only`)."""
+    labels = _label_map()
+    hit = np.zeros(len(norm), dtype=bool)
+    for i, v in enumerate(norm):
+        m = labels.get(v)
+        if m is None or (it_only and m[0] != "true"):
+            continue
+        hit[i] = True
+        ev["effect"][i] = "it" if m[0] == "true" else "not_it"
+        ev["it_category"][i], ev["confidence"][i] = m[1], m[2]
+        ev["rule_id"][i] = "label:" + v
+    return hit
+
+
+def _expense_evidence(norm: list[str]) -> dict[str, np.ndarray]:
     """Label map first, then expense_type rules: verdict per normalised label."""
-    labels = load_expense_labels()
-    ev = apply_rules(norm, "expense_type")
-    in_map = norm.isin(labels.index).to_numpy()
+    ev = _rule_evidence(norm, "expense_type")
+    in_map = _label_evidence(ev, norm, it_only=False)
     if in_map.any():
-        mapped = labels.reindex(norm[in_map])
-        ev.loc[in_map, "effect"] = np.where(mapped["is_it"].to_numpy() == "true", "it", "not_it")
-        ev.loc[in_map, "it_category"] = mapped["it_category"].to_numpy()
-        ev.loc[in_map, "confidence"] = mapped["confidence"].to_numpy()
-        ev.loc[in_map, "rule_id"] = ("label:" + norm[in_map]).to_numpy()
         # Microsoft named in a mapped label still gives the vendor.
-        ms = first_match(_as_arrow(norm), (_MICROSOFT,), _MICROSOFT) == 0
-        ev.loc[in_map & ms, "vendor"] = "Microsoft"
+        ms = first_match(pa.array(norm, type=pa.string()), (_MICROSOFT,), _MICROSOFT) == 0
+        ev["vendor"][in_map & ms] = "Microsoft"
     return ev
 
 
-_MICROSOFT = r"\bMICROSOFT\b|\bM365\b"
-
-
-def _description_evidence(norm: pd.Series) -> pd.DataFrame:
+def _description_evidence(norm: list[str]) -> dict[str, np.ndarray]:
     """Description rules; a description that is exactly a mapped IT label counts as one."""
-    labels = load_expense_labels()
-    ev = apply_rules(norm, "description")
-    hit = norm.isin(labels.index[labels["is_it"] == "true"]).to_numpy()
-    if hit.any():
-        mapped = labels.reindex(norm[hit])
-        ev.loc[hit, "effect"] = "it"
-        ev.loc[hit, "it_category"] = mapped["it_category"].to_numpy()
-        ev.loc[hit, "confidence"] = mapped["confidence"].to_numpy()
-        ev.loc[hit, "rule_id"] = ("label:" + norm[hit]).to_numpy()
+    ev = _rule_evidence(norm, "description")
+    _label_evidence(ev, norm, it_only=True)
     return ev
 
 
-def field_evidence(field: str, values: list[str]) -> pd.DataFrame:
+def field_evidence(field: str, values: list[str]) -> dict[str, np.ndarray]:
     """Evidence for distinct raw values of one input field, in the order given.
 
     field is "expense_type" (columns rule_id, effect, it_category, confidence, vendor,
     has_label), "description" or "service_area" (the first five), or "supplier_key" (those
     five for the supplier-name rules, plus the reference columns of `match_reference`:
     supplier_id, canonical_name, role, vendors_sold, ref_is_it, ref_category). Classifying a
-    combination needs nothing else, so callers can cache this per value.
+    combination needs nothing else, so callers can cache this per value. Returns column name
+    -> array aligned with `values`.
     """
-    norm = pd.Series([normalise_label(v) for v in values], dtype=object)
+    norm = [normalise_label(v) for v in values]
     if field == "expense_type":
         ev = _expense_evidence(norm)
         ev["has_label"] = np.array([v.strip() != "" for v in values], dtype=bool)
@@ -194,13 +202,13 @@ def field_evidence(field: str, values: list[str]) -> pd.DataFrame:
     if field == "description":
         return _description_evidence(norm)
     if field == "service_area":
-        return apply_rules(norm, "service_area")
+        return _rule_evidence(norm, "service_area")
     if field == "supplier_key":
-        ev = apply_rules(norm, "supplier_key")
+        ev = _rule_evidence(norm, "supplier_key")
         ref = match_reference(pd.Series(values, dtype=object))
         ref = ref.set_index("supplier_key").reindex(pd.Index(values, dtype=object))
         for col in REF_COLUMNS:
-            ev[col] = ref[col].to_numpy()
+            ev[col] = ref[col].to_numpy(dtype=object)
         return ev
     raise ValueError(f"field_evidence: unknown field {field!r}")
 
@@ -228,7 +236,7 @@ def classify_it(combos: pd.DataFrame) -> pd.DataFrame:
     def per_value(col: str) -> dict[str, np.ndarray]:
         codes, uniques = pd.factorize(df[col].map(str), use_na_sentinel=False)
         ev = field_evidence(col, [str(u) for u in uniques])
-        return {c: ev[c].to_numpy()[codes] for c in ev.columns}
+        return {c: v[codes] for c, v in ev.items()}
 
     exp, desc = per_value("expense_type"), per_value("description")
     svc, sup = per_value("service_area"), per_value("supplier_key")

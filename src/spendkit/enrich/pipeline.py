@@ -67,8 +67,9 @@ class _Classes:
     def add(self, values: list[str]) -> None:
         """Compute the evidence of new distinct values (one vectorised batch) and intern it."""
         ev = field_evidence(self.field, values)
-        self.columns = tuple(ev.columns)
-        for value, row in zip(values, ev.itertuples(index=False, name=None), strict=True):
+        self.columns = tuple(ev)
+        rows = zip(*(v.tolist() for v in ev.values()), strict=True)
+        for value, row in zip(values, rows, strict=True):
             cid = self.by_tuple.get(row)
             if cid is None:
                 cid = self.by_tuple[row] = len(self.rows)
