@@ -300,3 +300,44 @@ def test_combined_trend_judges_completeness_per_council():
     assert table.loc["2024-25 Q2", "change_gbp"] == Decimal("0.00")
     monthly = t.it_spend_trend(df, period="month", by=()).table
     assert monthly["is_complete"].sum() == 23 and len(monthly) == 24
+
+
+def test_join_extras_adds_purpose_by_row_without_changing_rows():
+    df = frame([dict(payment_date="2024-04-01", amount_gbp="1.00"),
+                dict(payment_date="2024-04-02", amount_gbp="2.00")])
+    df["source_sheet"] = ""
+    df["source_line"] = [2, 3]
+    extras = pd.DataFrame({"source_file": [df["source_file"].iloc[0]], "source_sheet": [""],
+                           "source_line": [3], "purpose": ["Annual renewal"], "other": [None]})
+    out = t.join_extras(df, extras, ("purpose", "absent"))
+    assert len(out) == 2 and list(out.index) == list(df.index)
+    assert out["purpose"].isna().iloc[0] and out["purpose"].iloc[1] == "Annual renewal"
+    assert out["absent"].isna().all()
+    with pytest.raises(t.TrendsInputError, match="more than one row"):
+        t.join_extras(df, pd.concat([extras, extras]))
+
+
+def test_trend_summary_peer_bands_and_extend_to():
+    rows = (months(LEEDS, "2024-04-01", 24, amount="1000.00")
+            + months(HYNDBURN, "2024-04-01", 24, amount="100.00")
+            + months(OXFORD, "2024-04-01", 24, amount="500.00"))
+    df = frame(rows)
+    result = t.it_spend_trend(df, base_year="2024-25", per_resident=True, extend_to="2025-26")
+    summary = t.trend_summary(result)
+    assert len(summary) == 6 and summary["amount_gbp_real"].notna().all()
+    assert summary["classified_pct"].eq(100).all() and summary["months_missing"].eq(0).all()
+    deflator = economy.gdp_deflator("2024-25", extend_to="2025-26")
+    leeds_25 = summary[(summary["publisher_code"] == LEEDS)
+                       & (summary["financial_year"] == "2025-26")].iloc[0]
+    assert leeds_25["amount_gbp_real"] == pytest.approx(12000 * 100 / deflator["2025-26"],
+                                                        abs=0.01)
+    peers = t.peer_comparison(df, base_year="2024-25", extend_to="2025-26")
+    bands = t.peer_bands(peers)
+    assert list(bands["financial_year"]) == ["2024-25", "2025-26"]
+    per_head = peers[peers["financial_year"] == "2024-25"].set_index("publisher_code")[
+        "value_per_head"]
+    first = bands.iloc[0]
+    assert first["n_peers"] == 3 and first["median"] == pytest.approx(per_head.median())
+    assert first["min"] == pytest.approx(per_head.min())
+    assert first["max"] == pytest.approx(per_head.max())
+    assert "of spend classified on evidence" in t.coverage(df).caption()

@@ -76,3 +76,23 @@ def test_observed_threshold_and_publisher_facts():
     assert facts.loc[LEEDS, "vat_basis"] == "net of VAT"
     assert facts.loc[OXFORD, "vat_basis"] == "unknown"
     assert facts.loc[LEEDS, "months_present"] == 1
+
+
+def test_ledger_profiles_show_threshold_changes_in_file_order():
+    ledger = pd.DataFrame({
+        "publisher_code": [LEEDS, LEEDS, LEEDS, OXFORD, ""],
+        "source_file": ["leeds/2021-05.csv", "leeds/2021-04.csv", "leeds/2022-04.csv",
+                        "oxford/q1.csv", "readme.csv"],
+        "threshold_gbp": ["500", "500", "250", "", "100"],
+        "vat_basis": ["net", "", "net", "", "gross"],
+    })
+    out = t.ledger_profiles(ledger).set_index("publisher_code")
+    assert list(out.index) == [OXFORD, LEEDS] or set(out.index) == {LEEDS, OXFORD}
+    assert out.loc[LEEDS, "threshold_gbp"] == "500 then 250"
+    assert bool(out.loc[LEEDS, "threshold_changes"]) is True
+    assert out.loc[LEEDS, "vat_basis"] == "net" and out.loc[LEEDS, "n_files"] == 3
+    assert out.loc[OXFORD, "threshold_gbp"] == "unknown" and out.loc[OXFORD, "vat_basis"] == \
+        "unknown"
+    df = frame(months(LEEDS, "2024-04-01", 3))
+    facts = t.publisher_facts(df, profiles=t.ledger_profiles(ledger))
+    assert facts.loc[0, "threshold_gbp"] == "500 then 250"

@@ -144,3 +144,47 @@ def test_export_neutralises_formulas_csv_and_xlsx(tmp_path):
     assert values[1][1] == pytest.approx(-5.0)  # numbers stay numbers
     with pytest.raises(t.TrendsInputError, match="csv or .xlsx"):
         t.to_excel_or_csv(table, tmp_path / "out.json")
+
+
+def test_it_market_splits_social_care_out_of_line_of_business():
+    df = frame([dict(payment_date="2024-04-01", amount_gbp="900", it_category="line_of_business",
+                     supplier_canonical="Liquidlogic", supplier_role="social_care_system"),
+                dict(payment_date="2024-04-02", amount_gbp="100", it_category="line_of_business",
+                     supplier_canonical="Civica", supplier_role="lob_system_vendor"),
+                dict(payment_date="2024-04-03", amount_gbp="50", it_category="",
+                     supplier_canonical="Care Ltd", supplier_role="", is_it=False),
+                dict(payment_date="2024-04-04", amount_gbp="5", it_category=" ",
+                     supplier_canonical="X", supplier_role="")])
+    market = t.it_market(df)
+    assert list(market.fillna("NA")) == ["social_care_case_management", "line_of_business", "NA",
+                                         "(uncategorised)"]
+    out = t.concentration(df.assign(it_market=market), by="it_market")
+    social = out.set_index("it_market").loc["social_care_case_management"]
+    assert social["hhi"] == pytest.approx(10000.0) and social["dominant_vendors"] == 1
+
+
+def test_lump_text_can_come_from_purpose_column():
+    rows = [dict(payment_date="2024-07-10", amount_gbp="12000.00", supplier_canonical="Phoenix",
+                 purpose="Microsoft 365 E5 annual subscription 2024-25")]
+    out = t.spread_lumps(frame(rows))
+    assert len(out) == 12 and set(out["run_rate_gbp"]) == {Decimal("1000.00")}
+
+
+def test_export_tables_workbook_and_csv_folder(tmp_path):
+    a = pd.DataFrame({"supplier": ["=cmd", "Plain"], "amount_gbp": pd.Series(
+        [Decimal("1.50"), Decimal("2.00")], dtype=t.AMOUNT_DTYPE)})
+    b = pd.DataFrame({"x": [1, 2, 3]})
+    [book] = t.export_tables({"suppliers": a, "counts": b}, tmp_path / "all.xlsx")
+    wb = openpyxl.load_workbook(book)
+    assert wb.sheetnames == ["suppliers", "counts"]
+    assert wb["suppliers"]["A2"].value == "'=cmd" and wb["suppliers"]["B3"].value == 2
+    assert wb["counts"].max_row == 4
+    files = t.export_tables({"suppliers": a, "counts": b}, tmp_path / "csv")
+    assert [f.name for f in files] == ["suppliers.csv", "counts.csv"]
+    assert files[0].read_text().splitlines()[1] == "'=cmd,1.50"
+    with pytest.raises(t.TrendsInputError, match="not distinct"):
+        t.export_tables({"x" * 31 + "a": b, "x" * 31 + "b": b}, tmp_path / "bad.xlsx")
+    with pytest.raises(t.TrendsInputError, match="folder"):
+        t.export_tables({"a": b}, tmp_path / "bad.json")
+    with pytest.raises(t.TrendsInputError, match="at least one"):
+        t.export_tables({}, tmp_path / "none.xlsx")

@@ -39,6 +39,7 @@ from spendkit.models.trends_base import (
     from_pence,
     fy_label,
     fy_label_start,
+    join_extras,
     require_columns,
     sum_amounts,
     text_blank,
@@ -48,16 +49,18 @@ from spendkit.models.trends_completeness import (
     completeness_calendar,
     exclude_incomplete,
     flag_incomplete,
+    ledger_profiles,
     observed_threshold,
     publisher_facts,
     year_completeness,
 )
-from spendkit.models.trends_export import neutralise_formulas, to_excel_or_csv
+from spendkit.models.trends_export import export_tables, neutralise_formulas, to_excel_or_csv
 from spendkit.models.trends_suppliers import (
     classify_payments,
     concentration,
     cover_months,
     hhi,
+    it_market,
     recurring_vs_oneoff,
     spread_lumps,
     supplier_of,
@@ -70,11 +73,13 @@ __all__ = [
     "AMOUNT_DTYPE", "Coverage", "PERIODS", "TrendResult", "TrendsInputError", "add_periods",
     "add_population", "as_amount", "category_shares", "classify_payments", "completeness_calendar",
     "concentration", "council_info", "cover_months", "coverage", "coverage_table",
-    "exclude_incomplete", "flag_incomplete", "for_plot", "hhi", "it_spend_trend",
-    "load_local_authorities", "load_population", "monthly_series", "neutralise_formulas",
-    "observed_threshold", "peer_comparison", "per_head", "period_totals", "publisher_facts",
+    "exclude_incomplete", "export_tables", "flag_incomplete", "for_plot", "hhi", "it_market",
+    "it_spend_trend", "join_extras", "ledger_profiles", "load_local_authorities",
+    "load_population", "monthly_series", "neutralise_formulas", "observed_threshold",
+    "peer_bands", "peer_comparison", "per_head", "period_totals", "publisher_facts",
     "real_terms", "recurring_vs_oneoff", "rolling_12m", "spread_lumps", "supplier_of",
-    "supplier_totals", "to_excel_or_csv", "top_suppliers", "year_completeness", "yoy_change",
+    "supplier_totals", "to_excel_or_csv", "top_suppliers", "trend_summary", "year_completeness",
+    "yoy_change",
 ]
 
 
@@ -411,9 +416,12 @@ class Coverage:
     def caption(self) -> str:
         """One line to print under a chart: coverage in words."""
         gaps = len(self.months_missing) + len(self.months_incomplete)
-        return (f"{self.classified_pct:.1f}% of spend classified, {self.unclassified_pct:.1f}% "
-                f"unclassified, {self.redacted_pct:.1f}% redacted; {self.months_present} months "
-                f"present, {gaps} missing or incomplete")
+        # "Unclassified" spend is counted as not IT by default; say so, or a reader takes
+        # it for spend of unknown kind.
+        return (f"{self.classified_pct:.1f}% of spend classified on evidence, "
+                f"{self.unclassified_pct:.1f}% unclassified (no IT evidence, counted as not IT), "
+                f"{self.redacted_pct:.1f}% redacted; {self.months_present} months present, "
+                f"{gaps} missing or incomplete")
 
 
 def _coverage_columns(df: pd.DataFrame) -> pd.DataFrame:
@@ -514,14 +522,15 @@ class TrendResult(NamedTuple):
 
 def it_spend_trend(df: pd.DataFrame, period: str = "financial_year",
                    by: str | Sequence[str] = ("publisher_code",), base_year: str | None = None,
-                   per_resident: bool = False, calendar: pd.DataFrame | None = None
-                   ) -> TrendResult:
+                   per_resident: bool = False, calendar: pd.DataFrame | None = None,
+                   extend_to: str | None = None) -> TrendResult:
     """IT spend per council and period with completeness, year-on-year change and coverage.
 
     Table columns: keys, `period`, `amount_gbp`, `n_payments`, `is_complete`, `previous_gbp`,
     `change_gbp`, `change_pct`; plus `amount_gbp_real` with `base_year` and
     `amount_gbp_per_head` (and `amount_gbp_real_per_head`) with `per_resident`. Change is NA
-    where either year is incomplete.
+    where either year is incomplete. `extend_to` lets real terms reach years after the
+    deflator's last outturn at its assumed growth (see `economy.gdp_deflator`).
     """
     keys = as_tuple(by)
     if calendar is not None:
@@ -537,7 +546,7 @@ def it_spend_trend(df: pd.DataFrame, period: str = "financial_year",
     values = ["amount_gbp"]
     if base_year is not None:
         year_col = "financial_year"
-        table = real_terms(table, base_year, year=year_col)
+        table = real_terms(table, base_year, year=year_col, extend_to=extend_to)
         values.append("amount_gbp_real")
     if per_resident:
         table = per_head(table, values)
@@ -548,7 +557,7 @@ def it_spend_trend(df: pd.DataFrame, period: str = "financial_year",
 def peer_comparison(df: pd.DataFrame, base_year: str | None = None,
                     population: pd.DataFrame | None = None,
                     calendar: pd.DataFrame | None = None, it_only: bool = True,
-                    complete_only: bool = True) -> pd.DataFrame:
+                    complete_only: bool = True, extend_to: str | None = None) -> pd.DataFrame:
     """Each council against the others in the data, per financial year, per head.
 
     Columns: `publisher_code`, `financial_year`, `amount_gbp`, `is_complete`, council name/type/
@@ -563,7 +572,7 @@ def peer_comparison(df: pd.DataFrame, base_year: str | None = None,
                             cal)
     value = "amount_gbp"
     if base_year is not None:
-        table = real_terms(table, base_year)
+        table = real_terms(table, base_year, extend_to=extend_to)
         value = "amount_gbp_real"
     table = per_head(table, [value], population)
     table["value_per_head"] = table[f"{value}_per_head"]
@@ -588,3 +597,45 @@ def peer_comparison(df: pd.DataFrame, base_year: str | None = None,
     table["band"] = bands
     return table.sort_values(["financial_year", "publisher_code"], kind="stable").reset_index(
         drop=True)
+
+
+def peer_bands(peers: pd.DataFrame, value: str = "value_per_head") -> pd.DataFrame:
+    """Per financial year, the spread of the ranked councils in a `peer_comparison` table.
+
+    Columns: `financial_year`, `n_peers`, `min`, `p25`, `median`, `p75`, `max` of `value`
+    (linear-interpolated percentiles) over councils with a rank that year; years with none
+    are left out.
+    """
+    require_columns(peers, ["financial_year", value, "percentile"], "peer_bands")
+    ranked = peers[peers["percentile"].notna()]
+    grouped = ranked.groupby("financial_year", sort=True)[value]
+    out = pd.DataFrame({
+        "n_peers": grouped.size(),
+        "min": grouped.min(),
+        "p25": grouped.quantile(0.25),
+        "median": grouped.median(),
+        "p75": grouped.quantile(0.75),
+        "max": grouped.max(),
+    })
+    return out.reset_index()
+
+
+def trend_summary(result: TrendResult, period: str = "financial_year") -> pd.DataFrame:
+    """A headline table with its coverage alongside: one row per group and period.
+
+    Joins `it_spend_trend`'s table and coverage on their keys and period, keeping the spend
+    columns (cash, real, per head, change) and the coverage shares (IT share of all spend,
+    classified, unclassified, redacted) and months present / missing.
+    """
+    table, cov = result
+    keys = [c for c in cov.columns if c in table.columns and c != "n_payments"]
+    if period not in keys:
+        raise TrendsInputError(f"trend_summary: period {period!r} is not a key of both tables "
+                               f"(keys {keys})")
+    spend = [c for c in ("amount_gbp", "amount_gbp_real", "amount_gbp_per_head",
+                         "amount_gbp_real_per_head", "n_payments", "change_gbp", "change_pct",
+                         "is_complete") if c in table.columns]
+    shares = [c for c in ("it_pct", "classified_pct", "unclassified_pct", "redacted_pct",
+                          "months_present", "months_missing") if c in cov.columns]
+    return table[[*keys, *spend]].merge(cov[[*keys, *shares]], on=keys, how="left",
+                                        validate="one_to_one")

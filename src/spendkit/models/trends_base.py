@@ -194,3 +194,38 @@ def for_plot(df: pd.DataFrame) -> pd.DataFrame:
         if isinstance(dtype, pd.ArrowDtype) and pa.types.is_decimal(dtype.pyarrow_dtype):
             out[col] = out[col].astype("float64")
     return out
+
+
+#: Columns that identify a published row in the transactions and in `read_extras()`.
+ROW_KEYS = ("source_file", "source_sheet", "source_line")
+
+
+def join_extras(df: pd.DataFrame, extras: pd.DataFrame,
+                columns: Sequence[str] = ("purpose",)) -> pd.DataFrame:
+    """`df` with published non-canonical `columns` (from `datasets.read_extras()`) added by row.
+
+    Rows are matched on source file, sheet and line; rows without extras get NA. The row
+    count and order of `df` never change (each published row has at most one extras row).
+    Columns absent from `extras` are added as all-NA, so a notebook works on any ingest.
+    """
+    require_columns(df, ROW_KEYS, "join_extras")
+    present = [c for c in columns if c in extras.columns]
+    out = df.drop(columns=[c for c in columns if c in df.columns])
+    if present:
+        require_columns(extras, ROW_KEYS, "join_extras extras")
+        right = extras[[*ROW_KEYS, *present]].copy()
+        right = right[right[present].notna().any(axis=1)]
+        for key in ROW_KEYS:
+            right[key] = right[key].astype(df[key].dtype)
+        if right.duplicated(list(ROW_KEYS)).any():
+            raise TrendsInputError("join_extras: extras have more than one row for the same "
+                                   "source_file, source_sheet and source_line")
+        merged = out.merge(right, on=list(ROW_KEYS), how="left", validate="many_to_one")
+        merged.index = out.index
+        out = merged
+    for col in columns:
+        if col not in out.columns:
+            out[col] = pd.Series(pd.NA, index=out.index, dtype="string")
+        else:
+            out[col] = out[col].astype("string")
+    return out

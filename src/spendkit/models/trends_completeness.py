@@ -263,7 +263,8 @@ def publisher_facts(df: pd.DataFrame, calendar: pd.DataFrame | None = None,
     out = out.merge(observed_threshold(df, keys), on=list(keys), how="left")
     if profiles is not None:
         require_columns(profiles, keys, "publisher_facts profiles")
-        known = [c for c in ("threshold_gbp", "vat_basis") if c in profiles.columns]
+        known = [c for c in ("threshold_gbp", "vat_basis", "threshold_changes")
+                 if c in profiles.columns]
         out = out.merge(profiles[[*keys, *known]].drop_duplicates(list(keys)), on=list(keys),
                         how="left")
     if "threshold_gbp" not in out.columns:
@@ -272,3 +273,32 @@ def publisher_facts(df: pd.DataFrame, calendar: pd.DataFrame | None = None,
         out["vat_basis"] = "unknown"
     out["vat_basis"] = out["vat_basis"].astype("string").fillna("unknown")
     return out.sort_values(list(keys), kind="stable").reset_index(drop=True)
+
+
+def _in_file_order(values: pd.Series) -> str:
+    """Distinct non-blank values in order of first appearance, joined ' then '."""
+    text = values.astype("string").str.strip()
+    text = text[text.notna() & text.ne("")]
+    return " then ".join(dict.fromkeys(text)) if len(text) else ""
+
+
+def ledger_profiles(ledger: pd.DataFrame, by: str = "publisher_code") -> pd.DataFrame:
+    """Per council, the reporting threshold and VAT basis the ingest recorded for its files.
+
+    `ledger` is `spendkit.datasets.read_ledger()`. Values are taken in file-name order, so a
+    change shows as '500 then 250'; `threshold_changes` is True when there was one. Blank VAT
+    bases are 'unknown'. The result is the `profiles` argument of `publisher_facts`.
+    """
+    require_columns(ledger, [by, "source_file", "threshold_gbp", "vat_basis"], "ledger_profiles")
+    work = ledger[ledger[by].astype("string").str.strip().ne("").fillna(False)]
+    work = work.sort_values([by, "source_file"], kind="stable")
+    grouped = work.groupby(by, sort=True, observed=True)
+    out = pd.DataFrame({
+        "threshold_gbp": grouped["threshold_gbp"].agg(_in_file_order),
+        "vat_basis": grouped["vat_basis"].agg(_in_file_order),
+        "n_files": grouped.size(),
+    })
+    out["threshold_changes"] = out["threshold_gbp"].str.contains(" then ", regex=False)
+    out["threshold_gbp"] = out["threshold_gbp"].replace("", "unknown")
+    out["vat_basis"] = out["vat_basis"].replace("", "unknown")
+    return out.reset_index()

@@ -10,6 +10,7 @@ Money is written exactly (Decimal), never through a float.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -73,3 +74,32 @@ def to_excel_or_csv(df: pd.DataFrame, path: str | Path, sheet_name: str = "data"
     else:
         table.to_excel(target, index=False, sheet_name=sheet_name[:31], engine="openpyxl")
     return target
+
+
+def export_tables(tables: Mapping[str, pd.DataFrame], path: str | Path) -> list[Path]:
+    """Write several tables in one call: one .xlsx workbook (a sheet each) or CSVs in a folder.
+
+    `path` ending in .xlsx gives one workbook whose sheets are the table names (cut to
+    Excel's 31 characters, which must stay distinct); any other path is a folder that gets
+    `<name>.csv` per table. Formulas are neutralised as in `to_excel_or_csv`. Returns the
+    files written.
+    """
+    if not tables:
+        raise TrendsInputError("export_tables: expected at least one table, got none")
+    target = Path(path)
+    if target.suffix.lower() != ".xlsx":
+        if target.suffix:
+            raise TrendsInputError(
+                f"{target}: expected a folder (for CSVs) or a file name ending in .xlsx")
+        return [to_excel_or_csv(df, target / f"{name}.csv") for name, df in tables.items()]
+    sheets = [name[:31] for name in tables]
+    if len(set(sheets)) != len(sheets):
+        raise TrendsInputError(f"{target}: table names {list(tables)} are not distinct in "
+                               "their first 31 characters (Excel sheet names)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with pd.ExcelWriter(target, engine="openpyxl") as writer:
+        for sheet, df in zip(sheets, tables.values(), strict=True):
+            keep_index = any(name is not None for name in df.index.names)
+            table = _plain_values(neutralise_formulas(df.reset_index() if keep_index else df))
+            table.to_excel(writer, index=False, sheet_name=sheet)
+    return [target]

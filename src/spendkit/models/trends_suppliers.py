@@ -16,7 +16,7 @@ Rules (documented here so an analyst can quote them):
 * **Payment kinds** within a council, supplier and financial year:
   ``lump`` - a single positive payment of at least `lump_share` (default 50%) of the supplier's
   positive spend that year whose description or expense type says annual / renewal /
-  subscription / yearly / per annum; it pays for `cover_months` months (default 12, or "N
+  subscription / yearly / per annum (in `description`, `purpose` or `expense_type`); it pays for `cover_months` months (default 12, or "N
   months" / "N years" found in the text, at most 60). ``recurring`` - otherwise, when the
   supplier was paid in at least `min_months` (default 4, i.e. quarterly billing) distinct months
   of the year. ``one_off`` - the rest.
@@ -60,6 +60,28 @@ def supplier_of(df: pd.DataFrame, use_vendor: bool = False) -> pd.Series:
         values = df[col].astype("string").str.strip()
         out = out.mask(out.isna() & ~text_blank(values), values)
     return out
+
+
+#: The IT market a supplier role stands for, where it is narrower than the IT category.
+MARKET_ROLES = {"social_care_system": "social_care_case_management"}
+
+
+def it_market(df: pd.DataFrame, roles: dict[str, str] | None = None) -> pd.Series:
+    """The market each IT payment belongs to: `it_category`, narrowed by `supplier_role`.
+
+    Social-care case-management vendors (role ``social_care_system``) form their own market
+    inside ``line_of_business``, the one reported as effectively two suppliers nationally.
+    Non-IT rows get NA. `roles` maps supplier roles to market names (default `MARKET_ROLES`).
+    """
+    require_columns(df, ["is_it", "it_category"], "it_market")
+    mapping = MARKET_ROLES if roles is None else roles
+    market = df["it_category"].astype("string").str.strip()
+    market = market.mask(text_blank(market), "(uncategorised)")
+    if "supplier_role" in df.columns:
+        by_role = df["supplier_role"].astype("string").map(mapping).astype("string")
+        market = market.mask(by_role.notna(), by_role)
+    is_it = df["is_it"].astype("boolean").fillna(False).astype(bool)
+    return market.where(is_it).astype("string").rename("it_market")
 
 
 def _it_rows(df: pd.DataFrame, it_only: bool) -> pd.DataFrame:
@@ -190,8 +212,9 @@ def hhi(shares: Sequence[float] | pd.Series) -> float:
 
 def _description(df: pd.DataFrame) -> pd.Series:
     """The text a payment describes itself with (description and expense type)."""
-    parts = [df[c].astype("string").fillna("") for c in ("description", "expense_type")
-             if c in df.columns]
+    # `purpose` is where some publishers (the LGTC 2015 'Purpose' column) put the narrative.
+    parts = [df[c].astype("string").fillna("") for c in ("description", "purpose",
+                                                          "expense_type") if c in df.columns]
     if not parts:
         return pd.Series("", index=df.index, dtype="string")
     text = parts[0]
