@@ -1,0 +1,118 @@
+"""Benchmark: `spendkit ingest` on a ≥1,000,000-row corpus against a bare pyarrow CSV parse.
+
+    .venv/bin/python benchmarks/ingest.py [--scale 90] [--keep]
+
+Builds a mixed corpus with the sample generator (CSV in several encodings and layouts, ZIP of
+CSVs, XLSX workbooks), then in the same run times:
+
+* bare:   `pyarrow.csv.read_csv` of every CSV (ZIP members included), nothing else;
+* ingest: `spendkit ingest` of the same CSV/ZIP files into a fresh folder, in a child process
+          whose peak memory (max RSS) is measured;
+* full:   the same with the XLSX workbooks too (openpyxl-bound, reported apart).
+
+It prints rows/s, peak memory and the ratio ingest / bare. Not a test: tests stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import pyarrow.csv as pacsv
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def bare_parse(files: list[Path]) -> tuple[float, int]:
+    """Seconds and rows for pyarrow.csv.read_csv over the CSV files (and ZIP members)."""
+    rows = 0
+    start = time.perf_counter()
+    for f in files:
+        if f.suffix == ".zip":
+            with zipfile.ZipFile(f) as zf:
+                for name in zf.namelist():
+                    rows += pacsv.read_csv(io.BytesIO(zf.read(name))).num_rows
+        else:
+            try:
+                rows += pacsv.read_csv(f).num_rows
+            except Exception:  # noqa: BLE001 - a file pyarrow cannot parse bare is skipped
+                continue
+    return time.perf_counter() - start, rows
+
+
+def run_ingest(raw: Path, out: Path) -> dict:
+    """Ingest in a child process; return its wall time, peak RSS and summary figures."""
+    code = (
+        "import json, sys, time\n"
+        "from spendkit.ingest import ingest\n"
+        "t = time.perf_counter()\n"
+        f"s = ingest({str(raw)!r}, {str(out)!r}, force=True, progress=False)\n"
+        "print(json.dumps({'seconds': time.perf_counter() - t, 'rows_kept': s.rows_kept,\n"
+        "  'rows_rejected': s.rows_rejected, 'files': len(s.files), 'failed': len(s.failed)}))\n"
+    )
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["peak_rss_mb"] = max(peak_kb, before) / 1024
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--scale", type=float, default=90.0, help="sample scale (90 ≈ 1M rows)")
+    ap.add_argument("--keep", action="store_true", help="keep the corpus in benchmarks/_corpus")
+    ap.add_argument("--skip-xlsx", action="store_true", help="do not time the full corpus")
+    args = ap.parse_args()
+
+    from spendkit.sample import generate_sample
+
+    work = ROOT / "benchmarks" / "_corpus" if args.keep else Path(tempfile.mkdtemp())
+    corpus = work / "raw"
+    if corpus.exists():
+        shutil.rmtree(corpus)
+    t = time.perf_counter()
+    files = generate_sample(corpus, seed=20260401, scale=args.scale)
+    print(f"corpus: {len(files)} files, built in {time.perf_counter() - t:.1f}s "
+          f"({sum(f.stat().st_size for f in files) / 1e6:.0f} MB)")
+
+    text = [f for f in files if f.suffix in (".csv", ".zip")]
+    csv_only = work / "csv_only"
+    if csv_only.exists():
+        shutil.rmtree(csv_only)
+    for f in text:
+        dest = csv_only / f.relative_to(corpus)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(f, dest)
+
+    bare_s, bare_rows = bare_parse(text)
+    print(f"bare pyarrow.csv.read_csv: {bare_rows:,} rows in {bare_s:.2f}s "
+          f"({bare_rows / bare_s:,.0f} rows/s)")
+    res = run_ingest(csv_only, work / "out_csv")
+    rows = res["rows_kept"] + res["rows_rejected"]
+    print(f"spendkit ingest (same CSV/ZIP files): {rows:,} rows in {res['seconds']:.2f}s "
+          f"({rows / res['seconds']:,.0f} rows/s), peak memory {res['peak_rss_mb']:.0f} MB, "
+          f"{res['failed']} failed")
+    print(f"ratio ingest / bare parse: {res['seconds'] / bare_s:.2f} (target <= 2.0)")
+    if not args.skip_xlsx:
+        full = run_ingest(corpus, work / "out_full")
+        rows = full["rows_kept"] + full["rows_rejected"]
+        print(f"spendkit ingest (all files incl. XLSX): {rows:,} rows in "
+              f"{full['seconds']:.2f}s ({rows / full['seconds']:,.0f} rows/s), "
+              f"peak memory {full['peak_rss_mb']:.0f} MB")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
