@@ -326,26 +326,37 @@ class Enricher:
             raise EnrichInputError(
                 f"enrich: column 'supplier_name' missing; got {list(transactions.columns)}"
             )
-        out = transactions.copy()
-        n = len(out)
-        inputs = {c: _encode(_pandas_text(out[c]) if c in out.columns else None, n)
-                  for c in TEXT_INPUTS}
+        n = len(transactions)
+        inputs = {c: _encode(_pandas_text(transactions[c]) if c in transactions.columns
+                             else None, n) for c in TEXT_INPUTS}
         big = None
-        if "amount_gbp" in out.columns:
-            amount = pd.to_numeric(out["amount_gbp"].astype("float64"), errors="coerce")
-            big = (amount.abs() >= float(RESELLER_MICROSOFT_MIN_GBP)).to_numpy()
+        if "amount_gbp" in transactions.columns:
+            col = transactions["amount_gbp"]
+            if isinstance(col.dtype, pd.ArrowDtype):  # e.g. the loader's decimal128
+                big = _big(pa.array(col.array))
+            else:
+                amount = pd.to_numeric(col.astype("float64"), errors="coerce")
+                big = (amount.abs() >= float(RESELLER_MICROSOFT_MIN_GBP)).to_numpy()
         cols = self._core(inputs, n, big, detail)
+        index = transactions.index
+        added: dict[str, pd.Series] = {}
         for name in ENRICH_COLUMNS:
             values = cols[name]
             if name == "is_it":
-                out[name] = pd.Series(np.asarray(values, dtype=bool), index=out.index)
+                added[name] = pd.Series(np.asarray(values, dtype=bool), index=index)
             else:  # pandas' default string dtype, like the loader's
-                out[name] = pd.Series(values.to_pandas().array, index=out.index)
+                added[name] = pd.Series(values.to_pandas().array, index=index)
         if detail:
             for name in DETAIL_COLUMNS:
-                out[name] = pd.Series(np.asarray(cols[name].to_pylist(), dtype=object),
-                                      index=out.index, dtype=object)
-        return out
+                added[name] = pd.Series(np.asarray(cols[name].to_pylist(), dtype=object),
+                                        index=index, dtype=object)
+        if transactions.columns.isin(list(added)).any() or not transactions.columns.is_unique:
+            out = transactions.copy()
+            for name, values in added.items():
+                out[name] = values
+            return out
+        # One concat instead of a column insert per new column (each insert is costly).
+        return pd.concat([transactions, pd.DataFrame(added, index=index)], axis=1)
 
     def enrich_arrow(self, table: pa.Table) -> pa.Table:
         """`table` with the ENRICHMENT_FIELDS columns appended (Arrow types of the field list).
@@ -363,9 +374,7 @@ class Enricher:
                   for c in TEXT_INPUTS}
         big = None
         if "amount_gbp" in table.column_names:
-            amount = pc.abs(pc.cast(table.column("amount_gbp"), pa.float64()))
-            hit = pc.greater_equal(amount, float(RESELLER_MICROSOFT_MIN_GBP))
-            big = pc.fill_null(hit, False).to_numpy()
+            big = _big(table.column("amount_gbp"))
         cols = self._core(inputs, n, big, detail=False)
         for name in ENRICH_COLUMNS:
             values = cols[name]
@@ -376,10 +385,17 @@ class Enricher:
         return table
 
 
+def _big(amount: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """|amount| >= RESELLER_MICROSOFT_MIN_GBP per row (False where missing)."""
+    hit = pc.greater_equal(pc.abs(pc.cast(amount, pa.float64())),
+                           float(RESELLER_MICROSOFT_MIN_GBP))
+    return np.asarray(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def _pandas_text(col: pd.Series) -> pa.Array:
     """A pandas text column as an Arrow string array (nulls kept; `_encode` fills them)."""
-    if isinstance(col.dtype, pd.StringDtype):
-        return pa.array(col.array, type=pa.string(), from_pandas=True)
+    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
+        return pa.array(col.array)  # the Arrow data pandas already holds
     values = col.astype(object).where(col.notna(), None)
     return pa.array([v if v is None or isinstance(v, str) else str(v) for v in values],
                     type=pa.string())
@@ -391,9 +407,9 @@ def _encode(col: pa.Array | pa.ChunkedArray | None, n: int) -> tuple[np.ndarray,
         return np.zeros(n, dtype=np.int64), [""]
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
-    if not pa.types.is_string(col.type):
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
         col = col.cast(pa.string())
-    enc = pc.dictionary_encode(pc.fill_null(col, ""))
+    enc = pc.dictionary_encode(pc.fill_null(col, "") if col.null_count else col)
     return enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary.to_pylist()
 
 
