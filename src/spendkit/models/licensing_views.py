@@ -1,0 +1,264 @@
+"""Notebook-ready tables for the Microsoft licensing model: sensitivity, calibration, payments.
+
+Built on `spendkit.models.licensing`; each function returns a tidy DataFrame that a notebook can
+show or plot in a line or two (figures are in `spendkit.models.licensing_charts`):
+
+* `numbered_events(start, end)` — price and agreement events in a window, numbered for charts.
+* `scale_seats(agreement, total)` and `sensitivity_grid(agreement, seat_counts, discounts, start)`
+  — modelled cost of 12 months for a grid of seat counts and discounts.
+* `calibrate_deals(deals, discount, default_sku)` — implied seats at each discount and implied
+  discount at any published seat count or per-user price, one row per published deal.
+* `microsoft_payments_by_year(enriched)` — the cash behind the paid run-rate: per council and
+  financial year of payment, the largest Microsoft payment (usually the annual renewal) and
+  everything else the enrichment attributed to Microsoft.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from spendkit.models.economy import financial_year, financial_year_start
+from spendkit.models.licensing import (
+    DEFAULT_DISCOUNT,
+    DiscountRange,
+    LicenceAgreement,
+    annual_cost,
+    implied_discount,
+    implied_seats,
+    published_deals,
+)
+from spendkit.models.licensing_catalogue import (
+    LicensingError,
+    _as_date,
+    list_price,
+    price_events,
+    resolve_sku,
+)
+
+__all__ = [
+    "calibrate_deals",
+    "deals_for_council",
+    "financial_year_window",
+    "list_price_table",
+    "microsoft_payments_by_year",
+    "numbered_events",
+    "scale_seats",
+    "sensitivity_grid",
+]
+
+
+def financial_year_window(labels: Sequence[str]) -> tuple[date, date]:
+    """(1 April of the first, 31 March after the last) of financial-year labels like '2021-22'."""
+    if isinstance(labels, str) or len(labels) == 0:
+        raise LicensingError(f"expected a non-empty list of financial years such as "
+                             f"['2021-22'], got {labels!r}")
+    starts = sorted(financial_year_start(str(lab)) for lab in labels)
+    return starts[0], date(starts[-1].year + 1, 3, 31)
+
+
+def deals_for_council(gss_code: str, deals: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Published deals of a council by GSS code (joint deals list several codes joined by ';')."""
+    d = published_deals() if deals is None else deals
+    codes = d["gss_code"].fillna("").astype(str).str.split(";")
+    hit = codes.map(lambda cs: gss_code.strip().upper() in {c.strip().upper() for c in cs})
+    return d[hit.astype(bool)].reset_index(drop=True)
+
+
+def numbered_events(start: date | str | None = None,
+                    end: date | str | None = None) -> pd.DataFrame:
+    """`price_events()` between two dates (inclusive), numbered 1.. in date order.
+
+    Columns: n, date, event, confidence, source. Events on the same date keep their own rows
+    and numbers (a chart groups them by date).
+    """
+    ev = price_events().sort_values("date", kind="stable")
+    if start is not None:
+        ev = ev[ev["date"] >= pd.Timestamp(_as_date(start, "start"))]
+    if end is not None:
+        ev = ev[ev["date"] <= pd.Timestamp(_as_date(end, "end"))]
+    ev = ev.reset_index(drop=True)
+    ev.insert(0, "n", np.arange(1, len(ev) + 1))
+    return ev[["n", "date", "event", "confidence", "source"]]
+
+
+def _largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
+    """Whole numbers proportional to `weights` that sum exactly to `total`."""
+    exact = weights / weights.sum() * total
+    out = np.floor(exact).astype(int)
+    short = total - out.sum()
+    # Stable order: biggest remainder first, ties to the earlier line.
+    order = np.argsort(-(exact - out), kind="stable")
+    out[order[:short]] += 1
+    return out
+
+
+def scale_seats(agreement: LicenceAgreement, total: int) -> LicenceAgreement:
+    """The same agreement with its licence seats scaled to sum to `total`, keeping the mix.
+
+    Licence lines are scaled in proportion (largest-remainder rounding, so they sum exactly to
+    `total`); add-on seats scale by the same factor, rounded half up.
+    """
+    if isinstance(total, bool) or not isinstance(total, int | np.integer) or total < 0:
+        raise LicensingError(f"total seats must be a whole number >= 0, got {total!r}")
+    skus = list(agreement.seats)
+    current = np.array([agreement.seats[s] for s in skus], dtype=float)
+    if current.sum() <= 0:
+        raise LicensingError("cannot scale an agreement with no licence seats "
+                             f"(seats={dict(agreement.seats)!r})")
+    seats = dict(zip(skus, (int(v) for v in _largest_remainder(current, int(total))),
+                     strict=True))
+    factor = int(total) / current.sum()
+    add_ons = {s: int(np.floor(n * factor + 0.5)) for s, n in agreement.add_ons.items()}
+    return dataclasses.replace(agreement, seats=seats, add_ons=add_ons)
+
+
+def sensitivity_grid(agreement: LicenceAgreement, seat_counts: Sequence[int],
+                     discounts: Sequence[float], start: date | str,
+                     months: int = 12) -> pd.DataFrame:
+    """Modelled cost of `months` months from `start` for each seat count and discount.
+
+    The agreement is rescaled with `scale_seats` to each total and costed by `annual_cost`
+    (prices, price protection and billing as in the model) at list, then each discount is
+    applied as the model does: cost = list x (1 - discount).
+    Columns: seats, discount, months, cost_gbp, annual_gbp (cost per 12 months), is_estimate.
+    """
+    s = _as_date(start, "start")
+    if isinstance(months, bool) or not isinstance(months, int) or months < 1:
+        raise LicensingError(f"months must be a whole number >= 1, got {months!r}")
+    end_month = s.month - 1 + months
+    end = date(s.year + end_month // 12, end_month % 12 + 1, 1)
+    rows = []
+    for n in seat_counts:
+        # One model run per seat count at list price; the discount is a flat fraction off list
+        # in the model (cost = list x (1 - discount)), so each discount is a rescale.
+        costs = annual_cost(dataclasses.replace(scale_seats(agreement, n), discount=0.0),
+                            s, end, period="month")
+        n_months = int(costs["period"].nunique())
+        list_total = float(costs["list_cost_gbp"].sum())
+        estimate = bool(costs["is_estimate"].any())
+        for d in discounts:
+            DiscountRange.of(float(d))  # validates 0 <= d < 1 with the model's message
+            total = list_total * (1 - float(d))
+            rows.append({"seats": int(n), "discount": float(d), "months": n_months,
+                         "cost_gbp": round(total, 2),
+                         "annual_gbp": round(total / n_months * 12, 2),
+                         "is_estimate": estimate})
+    return pd.DataFrame(rows)
+
+
+def calibrate_deals(deals: pd.DataFrame | None = None,
+                    discount: DiscountRange | tuple[float, float, float] = DEFAULT_DISCOUNT,
+                    default_sku: str = "Microsoft 365 E3",
+                    since: date | str | None = None) -> pd.DataFrame:
+    """Implied seats and discounts for published deals, one row per deal with a cost.
+
+    Deals without a published SKU are priced as `default_sku` (`sku_assumed` is true): their
+    cost often covers more than one product (Azure, server licences, support), so their implied
+    seats are an upper bound on seats of that SKU. `since` drops deals starting earlier (the
+    catalogue's earliest prices are carried back to them otherwise). Implied seats use the
+    list price on the deal start; `implied_discount_published_seats` needs a published seat
+    count, `implied_discount_per_user_price` a published per-user-month price.
+    """
+    d = published_deals() if deals is None else deals.copy()
+    d = d[d["annual_cost_gbp"].notna() & d["start"].notna()]
+    if since is not None:
+        d = d[d["start"] >= pd.Timestamp(_as_date(since, "since"))]
+    d = d.reset_index(drop=True)
+    if d.empty:
+        raise LicensingError("no published deal with a cost and start date to calibrate against")
+    default = resolve_sku(default_sku)
+    d["sku_assumed"] = d["sku"].isna()
+    d["sku"] = d["sku"].fillna(default)
+    dr = DiscountRange.of(discount)
+    seats = implied_seats(d, dr)
+    wide = seats.pivot_table(index=["council", "start"], columns="scenario",
+                             values="implied_seats", sort=False).reset_index()
+    wide = wide.rename(columns={k: f"implied_seats_{k}_discount"
+                                for k in ("low", "central", "high")})
+    first = seats.drop_duplicates(["council", "start"])[
+        ["council", "start", "price_per_user_month", "is_estimate", "estimated_inputs"]]
+    out = d[["council", "start", "end", "sku", "sku_assumed", "annual_cost_gbp",
+             "annual_basis", "seats", "per_user_month_gbp", "agreement", "confidence",
+             "source"]].merge(first, on=["council", "start"]).merge(wide,
+                                                                   on=["council", "start"])
+    with_seats = d[d["seats"].notna()]
+    if not with_seats.empty:
+        disc = implied_discount(with_seats)[["council", "start", "implied_discount"]]
+        out = out.merge(disc.rename(columns={"implied_discount":
+                                             "implied_discount_published_seats"}),
+                        on=["council", "start"], how="left")
+    else:
+        out["implied_discount_published_seats"] = np.nan
+    out["implied_discount_per_user_price"] = (
+        1 - out["per_user_month_gbp"] / out["price_per_user_month"]).round(4)
+    out["discount_low"], out["discount_central"], out["discount_high"] = (
+        dr.low, dr.central, dr.high)
+    cols = ["council", "start", "end", "sku", "sku_assumed", "annual_cost_gbp", "annual_basis",
+            "price_per_user_month", "discount_low", "discount_central", "discount_high",
+            "implied_seats_low_discount", "implied_seats_central_discount",
+            "implied_seats_high_discount", "seats", "implied_discount_published_seats",
+            "per_user_month_gbp", "implied_discount_per_user_price", "agreement", "confidence",
+            "is_estimate", "estimated_inputs", "source"]
+    return out[cols].sort_values(["start", "council"], kind="stable").reset_index(drop=True)
+
+
+def list_price_table(skus: Sequence[str], dates: Sequence[date | str],
+                     billing: str = "annual") -> pd.DataFrame:
+    """GBP list prices of SKUs on dates (one row per pair), with estimate flags and basis."""
+    rows = []
+    for sku in skus:
+        for when in dates:
+            q = list_price(sku, when, billing=billing, currency="GBP")
+            rows.append({"sku": q.sku, "on": pd.Timestamp(q.on), "billing": billing,
+                         "price_per_user_month": round(q.value, 4),
+                         "is_estimate": q.is_estimate, "confidence": q.confidence,
+                         "basis": q.basis})
+    return pd.DataFrame(rows)
+
+
+def microsoft_payments_by_year(enriched: pd.DataFrame, publisher: str | None = None,
+                               vendor: str = "Microsoft") -> pd.DataFrame:
+    """Microsoft payments per council and financial year of payment: largest and the rest.
+
+    The largest payment of a year is usually the annual licence renewal; `other_gbp` is
+    everything else the enrichment attributed to `vendor` (true-ups, add-ons, and also Azure
+    consumption or other products bought through the same reseller). `total_gbp` is exact to
+    the penny (summed as decimals) and matches `microsoft_paid_run_rate`'s `paid_in_year_gbp`.
+    """
+    need = ["publisher_name", "payment_date", "amount_gbp", "underlying_vendor",
+            "supplier_name"]
+    if missing := [c for c in need if c not in enriched.columns]:
+        raise LicensingError(f"enriched transactions lack columns {missing}: expected {need}")
+    is_ms = (enriched["underlying_vendor"].astype("string").str.strip().str.casefold()
+             == vendor.casefold()).fillna(False).to_numpy(dtype=bool)
+    ms = enriched.loc[is_ms & enriched["amount_gbp"].notna().to_numpy()
+                      & enriched["payment_date"].notna().to_numpy(), need]
+    if publisher is not None:
+        ms = ms[ms["publisher_name"] == publisher]
+    cols = ["publisher_name", "financial_year", "n_payments", "total_gbp", "largest_gbp",
+            "largest_supplier", "largest_date", "other_gbp", "largest_share"]
+    if ms.empty:
+        return pd.DataFrame(columns=cols)
+    ms = ms.assign(financial_year=financial_year(ms["payment_date"]).to_numpy(),
+                   amount=ms["amount_gbp"].astype(object))
+    # Largest first within each year; ties broken by date then supplier for a stable pick.
+    ms = ms.sort_values(["publisher_name", "financial_year", "amount_gbp", "payment_date",
+                         "supplier_name"], ascending=[True, True, False, True, True],
+                        kind="stable")
+    g = ms.groupby(["publisher_name", "financial_year"], sort=True)
+    top = g.head(1).set_index(["publisher_name", "financial_year"])
+    out = g.agg(n_payments=("amount", "size"), total=("amount", "sum")).join(
+        top[["amount", "supplier_name", "payment_date"]]).reset_index()
+    out["total_gbp"] = out["total"].astype(float).round(2)
+    out["largest_gbp"] = out["amount"].astype(float).round(2)
+    out["other_gbp"] = (out["total"] - out["amount"]).astype(float).round(2)
+    out["largest_supplier"] = out["supplier_name"]
+    out["largest_date"] = pd.to_datetime(out["payment_date"]).astype("datetime64[s]")
+    out["largest_share"] = (out["largest_gbp"] / out["total_gbp"].where(out["total_gbp"] != 0)
+                            ).round(4)
+    return out[cols]
