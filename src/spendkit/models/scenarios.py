@@ -10,6 +10,8 @@ Model (per review year t = 1..N, cash £; year 0 is the baseline year):
 
 - price index P_t = Π(1 + inflation_s); Microsoft index M_t = Π(1 + price_s)(1 + mix_s)
 - run cost = non-Microsoft baseline × P_t + Microsoft baseline × M_t
+- costs in £ from the file (legacy, set-up) × k, k = baseline ÷ sized_for_baseline_gbp (1
+  when the file does not say what baseline it was sized for)
 - legacy replacement: one-off cost in its year; new run cost (× P_t) from that year; the old
   run cost (inside the baseline) stops after `dual_running_years`
 - shared service: saving % × the covered categories' cost × ramp, ramp = min(1, (t − start +
@@ -44,14 +46,17 @@ from spendkit.models.scenarios_spec import (
     list_scenarios,
     load_scenario,
     parse_scenario,
+    with_review_years,
+    without_uncertainty,
 )
 from spendkit.safe import safe_cell_text
 
 __all__ = [
-    "Baseline", "CoverageError", "export_comparison", "ScenarioFileError", "ScenarioInputError", "ScenarioSpec",
-    "MEASURES", "baseline_from_totals", "build_baseline", "compare_scenarios", "list_scenarios",
-    "load_scenario", "monte_carlo", "parse_scenario", "peer_benchmark", "peer_target_gbp",
-    "project", "safe_cell_text", "tornado",
+    "MEASURES", "Baseline", "CoverageError", "ScenarioFileError", "ScenarioInputError",
+    "ScenarioSpec", "baseline_from_totals", "build_baseline", "compare_scenarios",
+    "export_comparison", "list_scenarios", "load_scenario", "monte_carlo", "parse_scenario",
+    "peer_benchmark", "peer_target_gbp", "project", "safe_cell_text", "tornado",
+    "with_review_years", "without_uncertainty",
 ]
 
 #: Measures in the projection output, in display order.
@@ -274,18 +279,19 @@ def _simulate(b: Baseline, spec: ScenarioSpec, v: Mapping[str, np.ndarray],
     zeros = np.zeros((n, spec.review_years))
     one_off, legacy_run, shared_sav, peer_sav, grants = (zeros.copy() for _ in range(5))
 
+    k = spec.cost_scale(total0)  # file £ costs sized for another baseline (1 if unsized)
     for item in spec.legacy:
-        one_off[:, item.year - 1] += col(item.one_off_cost_gbp)[:, 0]
+        one_off[:, item.year - 1] += k * col(item.one_off_cost_gbp)[:, 0]
         new_on = years >= item.year
         old_off = years >= item.year + item.dual_running_years
-        legacy_run += (col(item.new_run_cost_gbp) * new_on
-                       - col(item.old_run_cost_gbp) * old_off) * price
+        legacy_run += k * (col(item.new_run_cost_gbp) * new_on
+                           - col(item.old_run_cost_gbp) * old_off) * price
     for item in spec.shared:
         other, ms = b.split(item.categories)
         covered = other * price + ms * ms_index
         ramp = np.clip((years - item.start_year + 1) / item.ramp_years, 0.0, 1.0)
         shared_sav += col(item.saving_pct) / 100.0 * ramp * covered
-        one_off[:, item.start_year - 1] += col(item.setup_cost_gbp)[:, 0]
+        one_off[:, item.start_year - 1] += k * col(item.setup_cost_gbp)[:, 0]
     for item in spec.grants:
         grants[:, item.year - 1] += (col(item.amount_gbp) * col(item.probability))[:, 0]
     if spec.peers is not None:

@@ -24,13 +24,17 @@ Years in events (`year`, `start_year`) count review years: 1 = the first year af
 - match_best_peers: {quantile, gap_closed_pct, start_year, ramp_years}
 - monte_carlo: {simulations, seed}
 - sources: list of strings (where the numbers come from)
+- sized_for_baseline_gbp (optional, > 0): the annual IT baseline the file's cost figures were
+  sized for. When given, every cost in £ (legacy one-off/old/new run costs, shared-service
+  set-up costs) is scaled by the council's baseline ÷ this figure, so one packaged file fits a
+  district and a metropolitan council alike. Grants are never scaled (a fund pays fixed sums).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +173,13 @@ class ScenarioSpec:
     seed: int = 20260401
     sources: tuple[str, ...] = ()
     quantities: tuple[Quantity, ...] = field(default=(), repr=False)
+    sized_for_baseline_gbp: float | None = None
+
+    def cost_scale(self, baseline_gbp: float) -> float:
+        """Factor applied to this file's £ costs for a council with `baseline_gbp` (1 if unsized)."""
+        if self.sized_for_baseline_gbp is None:
+            return 1.0
+        return float(baseline_gbp) / self.sized_for_baseline_gbp
 
     def uncertain_quantities(self) -> tuple[Quantity, ...]:
         """The levers with a distribution (plus grant probabilities strictly between 0 and 1)."""
@@ -179,7 +190,7 @@ class ScenarioSpec:
 
 _TOP = {"schema_version", "name", "title", "description", "version", "review_years", "funding",
         "inflation", "microsoft", "legacy_replacements", "shared_services", "grants",
-        "match_best_peers", "monte_carlo", "sources"}
+        "match_best_peers", "monte_carlo", "sources", "sized_for_baseline_gbp"}
 _QTY_KEYS = {"value", "dist", "low", "high", "sd"}
 _DISTS = {"triangular", "uniform", "normal"}
 
@@ -396,6 +407,12 @@ def parse_scenario(raw: Any, source: str = "<scenario>") -> ScenarioSpec:
         )
 
     mc = p.mapping(top.get("monte_carlo"), "monte_carlo", {"simulations", "seed"})
+    sized_for = None
+    if top.get("sized_for_baseline_gbp") is not None:
+        sized_for = p.number(top["sized_for_baseline_gbp"], "sized_for_baseline_gbp")
+        if sized_for <= 0:
+            p.fail("sized_for_baseline_gbp", f"expected an annual IT baseline in £ above 0, "
+                   f"found {sized_for:g}")
     sources = tuple(p.text(s, "sources") for s in p.items(top.get("sources"), "sources"))
     return ScenarioSpec(
         name=name,
@@ -419,6 +436,7 @@ def parse_scenario(raw: Any, source: str = "<scenario>") -> ScenarioSpec:
         seed=p.integer(mc.get("seed", 20260401), "monte_carlo.seed", 0),
         sources=sources,
         quantities=_unique(p.quantities),
+        sized_for_baseline_gbp=sized_for,
     )
 
 
@@ -441,6 +459,85 @@ def _unique(quantities: list[Quantity]) -> tuple[Quantity, ...]:
     for q in quantities:
         seen.setdefault(q.path, q)
     return tuple(seen.values())
+
+
+def with_review_years(spec: ScenarioSpec, years: int) -> ScenarioSpec:
+    """The scenario over `years` review years: paths cut short, or held at their last year.
+
+    A longer horizon repeats the file's last-year lever (the same lever, so Monte Carlo draws
+    it once and the tornado moves it as one); events after a shorter horizon fall outside it.
+    """
+    if isinstance(years, bool) or not isinstance(years, int) or not 1 <= years <= 30:
+        raise ScenarioFileError(spec.source, "review_years",
+                                f"expected a whole number from 1 to 30, found {years!r}")
+    if years == spec.review_years:
+        return spec
+
+    def fit(path: tuple[Quantity, ...]) -> tuple[Quantity, ...]:
+        return path[:years] + (path[-1],) * max(0, years - len(path))
+
+    fitted = replace(
+        spec, review_years=years,
+        funding_change_pct=fit(spec.funding_change_pct),
+        inflation_pct=fit(spec.inflation_pct),
+        ms_price_change_pct=fit(spec.ms_price_change_pct),
+        ms_mix_change_pct=fit(spec.ms_mix_change_pct),
+        legacy=tuple(x for x in spec.legacy if x.year <= years),
+        shared=tuple(x for x in spec.shared if x.start_year <= years),
+        grants=tuple(x for x in spec.grants if x.year <= years),
+        peers=spec.peers if spec.peers is None or spec.peers.start_year <= years else None,
+    )
+    return replace(fitted, quantities=_used_quantities(fitted))
+
+
+def _used_quantities(spec: ScenarioSpec) -> tuple[Quantity, ...]:
+    """The spec's quantities still referenced by its levers, in file order."""
+    used: list[Quantity] = [*spec.funding_change_pct, *spec.inflation_pct,
+                            *spec.ms_price_change_pct, *spec.ms_mix_change_pct]
+    for item in spec.legacy:
+        used += [item.one_off_cost_gbp, item.old_run_cost_gbp, item.new_run_cost_gbp]
+    for s in spec.shared:
+        used += [s.saving_pct, s.setup_cost_gbp]
+    for g in spec.grants:
+        used += [g.amount_gbp, g.probability]
+    if spec.peers is not None:
+        used.append(spec.peers.gap_closed_pct)
+    paths = {q.path for q in used}
+    return tuple(q for q in spec.quantities if q.path in paths)
+
+
+def without_uncertainty(spec: ScenarioSpec) -> ScenarioSpec:
+    """The scenario with every lever fixed at its central value (no distributions).
+
+    Monte Carlo on the result must reproduce `project` exactly: the notebook's self-check.
+    A grant with probability p then counts as p × amount in every draw, as in `project`.
+    """
+    fixed = {q.path: replace(q, dist=None, low=None, high=None, sd=None)
+             for q in spec.quantities}
+
+    def f(q: Quantity) -> Quantity:
+        return fixed[q.path]
+
+    def path(qs: tuple[Quantity, ...]) -> tuple[Quantity, ...]:
+        return tuple(f(q) for q in qs)
+
+    return replace(
+        spec,
+        funding_change_pct=path(spec.funding_change_pct),
+        inflation_pct=path(spec.inflation_pct),
+        ms_price_change_pct=path(spec.ms_price_change_pct),
+        ms_mix_change_pct=path(spec.ms_mix_change_pct),
+        legacy=tuple(replace(x, one_off_cost_gbp=f(x.one_off_cost_gbp),
+                             old_run_cost_gbp=f(x.old_run_cost_gbp),
+                             new_run_cost_gbp=f(x.new_run_cost_gbp)) for x in spec.legacy),
+        shared=tuple(replace(x, saving_pct=f(x.saving_pct), setup_cost_gbp=f(x.setup_cost_gbp))
+                     for x in spec.shared),
+        grants=tuple(replace(x, amount_gbp=f(x.amount_gbp), probability=f(x.probability))
+                     for x in spec.grants),
+        peers=None if spec.peers is None else replace(
+            spec.peers, gap_closed_pct=f(spec.peers.gap_closed_pct)),
+        quantities=tuple(fixed.values()),
+    )
 
 
 def load_scenario(name_or_path: str | Path) -> ScenarioSpec:
