@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -208,6 +209,8 @@ def _find_header(rows: list[list[str]]) -> tuple[int, bool] | None:
         key = (int(full), score, -pos)
         if score >= 2 and key > best_key:
             best, best_key = pos, key
+        if best is not None and best_key[0] and pos >= best + 3:
+            break  # a full header, and the next rows are data: no need to read further
     if best is None:
         return None
     return best, bool(best_key[0])
@@ -380,11 +383,11 @@ def _assemble(grids: list[tuple[str, Grid]], name: str, sha: str, publisher: str
 def _finish(table: pa.Table, source_file: str, sheet: str, sha: str, pub: Publisher) -> pa.Table:
     n = table.num_rows
     const = {
-        "publisher_name": pa.array([pub.name] * n, pa.string()),
-        "publisher_code": pa.array([pub.code] * n, pa.string()),
-        "source_file": pa.array([source_file] * n, pa.string()),
-        "source_sheet": pa.array([sheet] * n, pa.string()),
-        "source_sha256": pa.array([sha] * n, pa.string()),
+        "publisher_name": _repeat(pub.name, n),
+        "publisher_code": _repeat(pub.code, n),
+        "source_file": _repeat(source_file, n),
+        "source_sheet": _repeat(sheet, n),
+        "source_sha256": _repeat(sha, n),
     }
     schema = transaction_schema()
     cols, names = [], []
@@ -397,6 +400,13 @@ def _finish(table: pa.Table, source_file: str, sheet: str, sha: str, pub: Publis
             cols.append(table.column(extra))
             names.append(extra)
     return pa.table(cols, names=names)
+
+
+def _repeat(value: str, n: int) -> pa.Array:
+    """A string column holding one value n times, built in C (a dictionary decoded)."""
+    indices = pa.array(np.zeros(n, dtype=np.int32))
+    return pa.DictionaryArray.from_arrays(indices, pa.array([value], pa.string())).cast(
+        pa.string())
 
 
 def _sum_pence(table: pa.Table) -> int:

@@ -76,14 +76,14 @@ class DelimitedText:
         buf = self.buf
         n = len(buf)
         newlines = np.flatnonzero(buf == _NL)
-        is_quote = buf == _QUOTE
-        if is_quote.any():
-            parity = np.cumsum(is_quote, dtype=np.int64) & 1
-            ends = newlines[parity[newlines] == 0]
-            delims = np.flatnonzero((buf == ord(self.delimiter)) & (parity == 0))
+        quotes = np.flatnonzero(buf == _QUOTE)
+        delims = np.flatnonzero(buf == ord(self.delimiter))
+        if len(quotes):
+            # A position is outside quotes when an even number of quotes precede it.
+            ends = newlines[(np.searchsorted(quotes, newlines) & 1) == 0]
+            delims = delims[(np.searchsorted(quotes, delims) & 1) == 0]
         else:
             ends = newlines
-            delims = np.flatnonzero(buf == ord(self.delimiter))
         self.has_quoted_newlines = len(ends) != len(newlines)
         if n and (len(ends) == 0 or ends[-1] != n - 1):
             ends = np.append(ends, n)  # last record without a final newline
@@ -94,11 +94,18 @@ class DelimitedText:
         self.lines = np.searchsorted(newlines, self.starts, side="left").astype(np.int64) + 1
         rec_of_delim = np.searchsorted(self.ends, delims, side="left")
         self.nfields = np.bincount(rec_of_delim, minlength=len(starts))[: len(starts)] + 1
-        # Blank: nothing but delimiters, quotes and white space.
-        filler = np.isin(buf, np.frombuffer(
-            (self.delimiter + '" \t\r').encode(), dtype=np.uint8))
-        content = np.concatenate(([0], np.cumsum(~filler, dtype=np.int64)))
-        self.blank = (content[self.ends] - content[self.starts]) == 0
+        # Blank: nothing but delimiters, quotes and white space. Only records short enough
+        # to be all filler are looked at byte by byte.
+        lengths = self.ends - self.starts
+        self.blank = lengths == 0
+        maybe = np.flatnonzero((lengths > 0) & (lengths <= 4 * self.nfields + 8))
+        if len(maybe):
+            filler = set((self.delimiter + '" \t\r').encode())
+            data = self.data
+            for i in maybe:
+                chunk = data[self.starts[i]: self.ends[i]]
+                if not chunk.translate(None, bytes(filler)):
+                    self.blank[i] = True
         self.records: list[list[str]] | None = None
 
     def _scan_with_csv_module(self) -> None:

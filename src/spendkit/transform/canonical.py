@@ -53,12 +53,20 @@ def _empty(n: int) -> pa.Array:
 def to_canonical(grid: Grid, mapping: ColumnMapping) -> Canonical:
     """Clean a grid into the canonical schema (plus extra published columns)."""
     n = grid.n_rows
-    cols = [_clean(c) for c in grid.columns]
+    cleaned: dict[int, pa.Array] = {}
+
+    def col(idx: int) -> pa.Array:
+        # Clean lazily: padded files carry dozens of empty spacer columns nobody reads.
+        if idx not in cleaned:
+            cleaned[idx] = _clean(grid.columns[idx])
+        return cleaned[idx]
+
     get = mapping.fields.get
+    width = len(grid.columns)
 
     def column(name: str) -> pa.Array:
         idx = get(name)
-        return cols[idx] if idx is not None and idx < len(cols) else _empty(n)
+        return col(idx) if idx is not None and idx < width else _empty(n)
 
     reason = np.full(n, "", dtype=object)
     detail = np.full(n, "", dtype=object)
@@ -71,29 +79,37 @@ def to_canonical(grid: Grid, mapping: ColumnMapping) -> Canonical:
         else:
             detail[new] = what[new]
 
-    # Repeated header: most mapped cells equal their header text.
-    if n:
-        hits = np.zeros(n, np.int64)
-        for idx in mapping.fields.values():
-            if idx < len(cols) and mapping.headers[idx].strip():
-                key = header_key(mapping.headers[idx])
-                same = pc.equal(pc.utf8_lower(pc.replace_substring_regex(
-                    cols[idx], r"[^0-9A-Za-z]+", "")), key)
-                hits += np.asarray(same.fill_null(False), dtype=np.int64)
-        mark(hits >= max(2, len(mapping.fields) // 2), "repeated_header")
-
-    # Total lines: a cell that says 'Total'/'Grand Total' (not a supplier called 'Total Gas').
-    label = np.zeros(n, bool)
-    for c in cols:
-        label |= np.asarray(pc.match_substring_regex(c, _TOTAL_LABEL), dtype=bool)
     amounts = parse_amounts(column("amount_gbp"))
     supplier = column("supplier_name")
     supplier_empty = np.asarray(pc.equal(pc.utf8_length(supplier), 0), dtype=bool)
     dates = parse_dates(column("payment_date"))
-    raw_amount = np.asarray(column("amount_gbp").to_pylist(), dtype=object) if n else np.array([])
+
+    # Repeated header: a row whose amount is not a number and whose mapped cells mostly
+    # equal their header text. Only rows with an unreadable amount can be one.
+    suspects = np.flatnonzero(amounts.invalid)
+    if len(suspects):
+        take = pa.array(suspects)
+        hits = np.zeros(len(suspects), np.int64)
+        for idx in mapping.fields.values():
+            if idx < width and mapping.headers[idx].strip():
+                key = header_key(mapping.headers[idx])
+                cells = col(idx).take(take).to_pylist()
+                hits += np.array([header_key(c or "") == key for c in cells], dtype=np.int64)
+        repeated = np.zeros(n, bool)
+        repeated[suspects[hits >= max(2, len(mapping.fields) // 2)]] = True
+        mark(repeated, "repeated_header")
+
+    # Total lines: the supplier cell says 'Total'/'Grand Total' (not a supplier called
+    # 'Total Gas'), or any cell does on a row with no supplier.
     supplier_label = np.asarray(pc.match_substring_regex(supplier, _TOTAL_LABEL), dtype=bool)
-    mark((supplier_label | (label & supplier_empty)) & ~amounts.missing, "total_row",
-         "a cell reads 'Total'")
+    label = np.zeros(n, bool)
+    no_supplier = np.flatnonzero(supplier_empty & ~amounts.missing)
+    if len(no_supplier):
+        take = pa.array(no_supplier)
+        for idx in range(width):
+            hit = pc.match_substring_regex(grid.columns[idx].take(take), _TOTAL_LABEL)
+            label[no_supplier[np.asarray(hit.fill_null(False), dtype=bool)]] = True
+    mark((supplier_label | label) & ~amounts.missing, "total_row", "a cell reads 'Total'")
 
     # A bare sum: no date, no supplier, an amount equal to the sum of the rows above it.
     bare = supplier_empty & dates.missing & ~amounts.missing & ~amounts.invalid & (reason == "")
@@ -107,14 +123,22 @@ def to_canonical(grid: Grid, mapping: ColumnMapping) -> Canonical:
                 detail[i] = f"bare sum {format_pence(above)} equals the rows above"
 
     mark(amounts.missing, "missing_amount")
-    mark(amounts.invalid, "invalid_amount", np.array([f"amount {v!r}" for v in raw_amount],
-                                                     dtype=object) if n else "")
+    if amounts.invalid.any():
+        bad = np.full(n, "", dtype=object)
+        where = np.flatnonzero(amounts.invalid)
+        for i, v in zip(where, column("amount_gbp").take(pa.array(where)).to_pylist(),
+                        strict=True):
+            bad[i] = f"amount {v!r}"
+        mark(amounts.invalid, "invalid_amount", bad)
     mark(dates.missing, "missing_date")
-    if n and dates.invalid.any():
-        raw_dates = np.asarray(column("payment_date").to_pylist(), dtype=object)
-        mark(dates.invalid, "invalid_date",
-             np.array([f"date {v!r} fits no format chosen for the column "
-                       f"({dates.chosen_format or 'none'})" for v in raw_dates], dtype=object))
+    if dates.invalid.any():
+        bad = np.full(n, "", dtype=object)
+        where = np.flatnonzero(dates.invalid)
+        for i, v in zip(where, column("payment_date").take(pa.array(where)).to_pylist(),
+                        strict=True):
+            bad[i] = (f"date {v!r} fits no format chosen for the column "
+                      f"({dates.chosen_format or 'none'})")
+        mark(dates.invalid, "invalid_date", bad)
 
     keep = reason == ""
     rejects = [RawReject(int(grid.lines[i]), str(reason[i]), str(detail[i]), grid.raw_row(i))
@@ -133,14 +157,15 @@ def to_canonical(grid: Grid, mapping: ColumnMapping) -> Canonical:
     for name in _TEXT_FIELDS:
         out[name] = column(name).take(keep_idx)
     for name, idx in mapping.fields.items():
-        if name not in out and name not in TRANSACTION_COLUMNS and idx < len(cols):
-            out[name] = cols[idx].take(keep_idx)
+        if name not in out and name not in TRANSACTION_COLUMNS and idx < width:
+            out[name] = col(idx).take(keep_idx)
     for name, idx in mapping.extras.items():
-        if idx >= len(cols):
+        if idx >= width:
             continue
-        values = cols[idx].take(keep_idx)
-        if name.startswith("column_") and not pc.any(pc.greater(pc.utf8_length(values), 0)).as_py():
+        raw = grid.columns[idx]
+        if name.startswith("column_") and not pc.any(pc.greater(pc.utf8_length(raw), 0)).as_py():
             continue  # an unnamed spacer column with nothing in it
+        values = col(idx).take(keep_idx)
         key = f"published_{name}" if name in TRANSACTION_COLUMNS or name in out else name
         out[key] = values
     notes = amounts.notes + dates.notes
