@@ -263,12 +263,13 @@ def gap_table(result: ReviewResult, *, formatted: bool = True) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def gap_drivers(result: ReviewResult) -> pd.DataFrame:
+def gap_drivers(result: ReviewResult, *, formatted: bool = False) -> pd.DataFrame:
     """What makes up each scenario's gap to fund, summed over the review years (cash £).
 
     Rows are DRIVERS; columns are scenarios. Each column sums to the scenario's cumulative gap
     (costs add to it, savings, settlement growth and grants take away). Inflation on
     non-Microsoft costs = run cost − Microsoft licensing − the non-Microsoft baseline.
+    `formatted=True` gives £ strings for display.
     """
     b = result.baseline
     total0, ms0 = b.total_gbp, b.microsoft_gbp
@@ -290,7 +291,8 @@ def gap_drivers(result: ReviewResult) -> pd.DataFrame:
             -wide["grants"],
         ]
     # + 0.0 turns the -0.0 of a negated zero into 0.0 for display.
-    return pd.DataFrame(cols, index=pd.Index(DRIVERS, name="driver")) + 0.0
+    out = pd.DataFrame(cols, index=pd.Index(DRIVERS, name="driver")) + 0.0
+    return out.apply(_fmt) if formatted else out
 
 
 # --- narrative ---------------------------------------------------------------------------------
