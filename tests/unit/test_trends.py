@@ -341,3 +341,13 @@ def test_trend_summary_peer_bands_and_extend_to():
     assert first["min"] == pytest.approx(per_head.min())
     assert first["max"] == pytest.approx(per_head.max())
     assert "of spend classified on evidence" in t.coverage(df).caption()
+
+
+def test_council_code_by_name_or_code_and_clear_error():
+    df = frame([dict(payment_date="2024-04-01", amount_gbp="1.00", publisher_name="Leeds CC"),
+                dict(payment_date="2024-04-01", amount_gbp="1.00", publisher_code=OXFORD,
+                     publisher_name="Oxford CC")])
+    assert t.council_code(df, "Leeds CC") == LEEDS
+    assert t.council_code(df, f" {OXFORD} ") == OXFORD
+    with pytest.raises(t.TrendsInputError, match=r"Leeds CC \(E08000035\).*'Nowhere'"):
+        t.council_code(df, "Nowhere")

@@ -188,3 +188,19 @@ def test_export_tables_workbook_and_csv_folder(tmp_path):
         t.export_tables({"a": b}, tmp_path / "bad.json")
     with pytest.raises(t.TrendsInputError, match="at least one"):
         t.export_tables({}, tmp_path / "none.xlsx")
+
+
+def test_payment_kind_totals_exact_and_share():
+    rows = (months(LEEDS, "2024-04-01", 12, amount="100.00", supplier_canonical="Rec")
+            + [dict(payment_date="2024-06-01", amount_gbp="0.01", supplier_canonical="Once"),
+               dict(payment_date="2024-07-01", amount_gbp="1200.00", supplier_canonical="Lump",
+                    description="annual subscription")])
+    kinds = t.recurring_vs_oneoff(frame(rows))
+    out = t.payment_kind_totals(kinds)
+    row = out.iloc[0]
+    assert row["financial_year"] == "2024-25"
+    assert (row["recurring_gbp"], row["lump_gbp"], row["one_off_gbp"], row["amount_gbp"]) == (
+        Decimal("1200.00"), Decimal("1200.00"), Decimal("0.01"), Decimal("2400.01"))
+    assert out["amount_gbp"].dtype == t.AMOUNT_DTYPE
+    assert row["recurring_or_lump_pct"] == pytest.approx(2400 / 2400.01 * 100)
+    assert t.payment_kind_totals(kinds, by=()).iloc[0]["amount_gbp"] == Decimal("2400.01")

@@ -56,11 +56,13 @@ from spendkit.models.trends_completeness import (
 )
 from spendkit.models.trends_export import export_tables, neutralise_formulas, to_excel_or_csv
 from spendkit.models.trends_suppliers import (
+    HHI_HIGH,
     classify_payments,
     concentration,
     cover_months,
     hhi,
     it_market,
+    payment_kind_totals,
     recurring_vs_oneoff,
     spread_lumps,
     supplier_of,
@@ -70,12 +72,12 @@ from spendkit.models.trends_suppliers import (
 from spendkit.settings import PACKAGE_DATA
 
 __all__ = [
-    "AMOUNT_DTYPE", "Coverage", "PERIODS", "TrendResult", "TrendsInputError", "add_periods",
+    "AMOUNT_DTYPE", "Coverage", "HHI_HIGH", "PERIODS", "TrendResult", "TrendsInputError", "add_periods",
     "add_population", "as_amount", "category_shares", "classify_payments", "completeness_calendar",
-    "concentration", "council_info", "cover_months", "coverage", "coverage_table",
+    "concentration", "council_code", "council_info", "cover_months", "coverage", "coverage_table",
     "exclude_incomplete", "export_tables", "flag_incomplete", "for_plot", "hhi", "it_market",
     "it_spend_trend", "join_extras", "ledger_profiles", "load_local_authorities",
-    "load_population", "monthly_series", "neutralise_formulas", "observed_threshold",
+    "load_population", "monthly_series", "neutralise_formulas", "observed_threshold", "payment_kind_totals",
     "peer_bands", "peer_comparison", "per_head", "period_totals", "publisher_facts",
     "real_terms", "recurring_vs_oneoff", "rolling_12m", "spread_lumps", "supplier_of",
     "supplier_totals", "to_excel_or_csv", "top_suppliers", "trend_summary", "year_completeness",
@@ -639,3 +641,20 @@ def trend_summary(result: TrendResult, period: str = "financial_year") -> pd.Dat
                           "months_present", "months_missing") if c in cov.columns]
     return table[[*keys, *spend]].merge(cov[[*keys, *shares]], on=keys, how="left",
                                         validate="one_to_one")
+
+
+def council_code(df: pd.DataFrame, council: str) -> str:
+    """The GSS code of `council` (a `publisher_name` or GSS code present in `df`).
+
+    Raises `TrendsInputError` listing the councils in the data when it is not one of them.
+    """
+    require_columns(df, ["publisher_name", "publisher_code"], "council_code")
+    wanted = str(council).strip()
+    pairs = df[["publisher_name", "publisher_code"]].drop_duplicates().astype("string")
+    hit = pairs[pairs["publisher_name"].eq(wanted) | pairs["publisher_code"].eq(wanted)]
+    codes = sorted(hit["publisher_code"].dropna().unique())
+    if len(codes) != 1:
+        known = "; ".join(sorted(pairs["publisher_name"] + " (" + pairs["publisher_code"] + ")"))
+        raise TrendsInputError(f"council: expected one of the councils in the data ({known}), "
+                               f"got {council!r}")
+    return str(codes[0])

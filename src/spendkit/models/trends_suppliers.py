@@ -327,3 +327,25 @@ def spread_lumps(df: pd.DataFrame, by: str | Sequence[str] = ("publisher_code",)
     out["paid_gbp"] = from_pence(out.pop("_paid").astype("int64"), out.index)
     out["run_rate_gbp"] = from_pence(out.pop("_run").astype("int64"), out.index)
     return out.sort_values(gkeys, kind="stable").reset_index(drop=True)
+
+
+def payment_kind_totals(table: pd.DataFrame,
+                        by: str | Sequence[str] = ("financial_year",)) -> pd.DataFrame:
+    """Roll a `recurring_vs_oneoff` table up to `by`: exact spend by kind and the regular share.
+
+    Columns: the `by` keys, `recurring_gbp`, `lump_gbp`, `one_off_gbp`, `amount_gbp` (exact,
+    in `AMOUNT_DTYPE`) and `recurring_or_lump_pct` (float, of `amount_gbp`).
+    """
+    keys = list(as_tuple(by))
+    parts = ["recurring_gbp", "lump_gbp", "one_off_gbp", "amount_gbp"]
+    require_columns(table, [*keys, *parts], "payment_kind_totals")
+    pence = pd.DataFrame({c: to_pence(table[c]) for c in parts}, index=table.index)
+    pence[keys] = table[keys]
+    out = (pence.groupby(keys, sort=True, dropna=False, observed=True)[parts].sum().reset_index()
+           if keys else pence[parts].sum().to_frame().T)
+    regular = (out["recurring_gbp"] + out["lump_gbp"]).astype("float64")
+    total = out["amount_gbp"].astype("float64")
+    for col in parts:
+        out[col] = from_pence(out[col].astype("Int64"), out.index)
+    out["recurring_or_lump_pct"] = regular / total.where(total != 0) * 100
+    return out
