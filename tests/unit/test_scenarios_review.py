@@ -153,8 +153,8 @@ def test_without_uncertainty_makes_monte_carlo_equal_the_deterministic_path() ->
     det = sc.project(R.baseline, PEERS, peer_target_gbp=900.0)
     mc = sc.monte_carlo(R.baseline, fixed, simulations=20, seed=1, peer_target_gbp=900.0)
     for m in ("it_spend", "funding_envelope", "gap"):
-        got = mc.query("measure == @m and basis == 'cash'")
-        assert got["p50"].to_numpy() == pytest.approx(det.query("measure == @m")["cash_gbp"])
+        got = mc[(mc["measure"] == m) & (mc["basis"] == "cash")]
+        assert got["p50"].to_numpy() == pytest.approx(det.loc[det["measure"] == m, "cash_gbp"])
         assert (got["p10"] == got["p90"]).all()
 
 
