@@ -7,8 +7,17 @@ from decimal import Decimal
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from spendkit.enrich import classify_it, coverage_report, enrich, financial_year, load_rules
+from spendkit.enrich import (
+    classify_it,
+    coverage_report,
+    enrich,
+    financial_year,
+    load_rules,
+    normalise_supplier,
+)
 from spendkit.enrich.classify import apply_rules, normalise_label
 from spendkit.enrich.pipeline import EnrichInputError
 from spendkit.fields import ENRICHMENT_FIELDS
@@ -123,3 +132,45 @@ def test_coverage_report_values() -> None:
     assert row["unclassifiable_share"] == pytest.approx(0.2)
     assert row["top_unclassified"] == "Tesco (£400.00)"
     assert rep.loc["2023-24", "it_gbp"] == 100.0
+
+
+def _all_pattern_sets() -> list[tuple[tuple[str, ...], str]]:
+    from spendkit.enrich.classify import _field_rules
+    from spendkit.enrich.suppliers import _any_pattern, load_supplier_reference
+
+    sets = [_field_rules(f)[:2] for f in ("expense_type", "description", "service_area",
+                                          "supplier_key")]
+    ref = tuple(load_supplier_reference()["pattern"])
+    return [*sets, (ref, _any_pattern(ref))]
+
+
+WORDS = ["ICT", "SOFTWARE", "MICROSOFT", "LICENCE", "LICENSE", "VEHICLE", "NOT", "PHOENIX",
+         "FUTURES", "SCC", "CAPITA", "CAPITAL", "ORACLE", "CARE", "BT", "APPLE", "COURT", "IT",
+         "COMPUTER", "TELEPHONE", "S", "W", "365", "M365", "2024", "NETWORK", "RENTAL", "A"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(WORDS), min_size=1, max_size=5).map(" ".join),
+                min_size=1, max_size=40))
+def test_python_and_arrow_regex_engines_agree(values: list[str]) -> None:
+    from spendkit.enrich.suppliers import first_match
+
+    for patterns, any_pattern in _all_pattern_sets():
+        py = first_match(values, patterns, any_pattern, engine="python")
+        ar = first_match(values, patterns, any_pattern, engine="arrow")
+        assert py.tolist() == ar.tolist()
+
+
+def test_regex_engines_agree_on_package_labels_and_names() -> None:
+    from spendkit.enrich.classify import load_expense_labels
+    from spendkit.enrich.suppliers import first_match, load_supplier_reference
+
+    values = list(load_expense_labels().index)
+    values += normalise_supplier(load_supplier_reference()["canonical_name"]).tolist()
+    hits = 0
+    for patterns, any_pattern in _all_pattern_sets():
+        py = first_match(values, patterns, any_pattern, engine="python")
+        assert py.tolist() == first_match(values, patterns, any_pattern,
+                                          engine="arrow").tolist()
+        hits += int((py >= 0).sum())
+    assert hits > 100  # the comparison is not vacuous

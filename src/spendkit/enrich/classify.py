@@ -28,7 +28,6 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from spendkit.enrich.suppliers import ReferenceDataError, first_match, match_reference
 from spendkit.settings import PACKAGE_DATA
@@ -128,7 +127,7 @@ def _rule_evidence(norm: list[str], field: str, rules: pd.DataFrame | None = Non
     """First matching rule of `field` per normalised value, as evidence column arrays."""
     patterns, any_pattern, lookup = (_field_rules(field) if rules is None
                                      else _rule_table(field, rules))
-    which = first_match(pa.array(norm, type=pa.string()), patterns, any_pattern)
+    which = first_match(norm, patterns, any_pattern)
     picked = lookup[np.where(which < 0, len(patterns), which)]
     return {c: picked[:, j].copy() for j, c in enumerate(EVIDENCE_COLUMNS)}
 
@@ -172,7 +171,7 @@ def _expense_evidence(norm: list[str]) -> dict[str, np.ndarray]:
     in_map = _label_evidence(ev, norm, it_only=False)
     if in_map.any():
         # Microsoft named in a mapped label still gives the vendor.
-        ms = first_match(pa.array(norm, type=pa.string()), (_MICROSOFT,), _MICROSOFT) == 0
+        ms = first_match(norm, (_MICROSOFT,), _MICROSOFT) == 0
         ev["vendor"][in_map & ms] = "Microsoft"
     return ev
 

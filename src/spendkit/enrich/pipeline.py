@@ -320,6 +320,15 @@ class Enricher:
 
     # ------------------------------------------------------------------ public
 
+    def sizes(self) -> dict[str, int]:
+        """How much has been memoised: distinct names, keys, evidence classes, combinations."""
+        return {
+            "names": len(self._name_key),
+            "keys": len(self._classes["supplier_key"].by_value),
+            **{f"{f}_classes": len(c.rows) for f, c in self._classes.items()},
+            "combinations": len(self._combo_id),
+        }
+
     def enrich(self, transactions: pd.DataFrame, *, detail: bool = False) -> pd.DataFrame:
         """A copy of `transactions` with the enrichment columns added (see `enrich`)."""
         if "supplier_name" not in transactions.columns:

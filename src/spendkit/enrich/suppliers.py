@@ -93,17 +93,37 @@ def contains(values: pd.Series, pattern: str, arrow: pa.Array | None = None) -> 
     return pd.Series(hits.astype(bool), index=values.index)
 
 
-def first_match(arr: pa.Array, patterns: tuple[str, ...], any_pattern: str) -> np.ndarray:
-    """Index of the first of `patterns` found in each value of `arr` (-1 when none).
+#: Batches up to this size are matched with Python's `re` (compiled once): Arrow compiles its
+#: RE2 pattern on every call (~3 ms for the reference's alternation), which would be the
+#: whole cost of the few new values a file brings.
+SMALL_BATCH = 32
 
-    One pass of the alternation of all patterns finds the values that match any; only those
-    are tried pattern by pattern (in order, first wins), so a batch of values that match
-    nothing costs one regex scan.
+
+@lru_cache(maxsize=64)
+def _compiled(patterns: tuple[str, ...], any_pattern: str) -> tuple[re.Pattern, list[re.Pattern]]:
+    return re.compile(any_pattern), [re.compile(p) for p in patterns]
+
+
+def first_match(values: list[str], patterns: tuple[str, ...], any_pattern: str,
+                *, engine: str = "auto") -> np.ndarray:
+    """Index of the first of `patterns` found in each of `values` (-1 when none).
+
+    One pass of the alternation of all patterns (`any_pattern`) finds the values that match
+    any; only those are tried pattern by pattern (in order, first wins). engine "arrow" runs
+    Arrow's RE2 over the batch in C++, "python" uses `re`; "auto" picks Python for small
+    batches. Values are normalised keys and labels (A-Z, 0-9 and single spaces), on which the
+    patterns (RE2 syntax, which `re` also accepts) mean the same in both engines.
     """
-    out = np.full(len(arr), -1, dtype=np.int64)
-    if not len(arr) or not patterns:
+    out = np.full(len(values), -1, dtype=np.int64)
+    if not len(values) or not patterns:
         return out
-    # Arrow's RE2 runs the whole column in C++; patterns use only RE2-compatible syntax.
+    if engine == "python" or (engine == "auto" and len(values) <= SMALL_BATCH):
+        any_re, each = _compiled(patterns, any_pattern)
+        for k, v in enumerate(values):
+            if any_re.search(v):
+                out[k] = next((i for i, p in enumerate(each) if p.search(v)), -1)
+        return out
+    arr = pa.array(values, type=pa.string())
     any_hit = pc.match_substring_regex(arr, any_pattern).to_numpy(zero_copy_only=False)
     todo = np.flatnonzero(any_hit)
     if len(todo) < len(arr):
@@ -118,7 +138,6 @@ def first_match(arr: pa.Array, patterns: tuple[str, ...], any_pattern: str) -> n
         if len(todo) and not keep.all():
             arr = arr.filter(pa.array(keep))
     return out
-
 
 
 # --------------------------------------------------------------------------- reference table
@@ -178,8 +197,7 @@ def match_reference(keys: pd.Series, reference: pd.DataFrame | None = None) -> p
     ref = load_supplier_reference() if reference is None else reference
     uniq = pd.unique(keys.astype(object).to_numpy())
     patterns = tuple(ref["pattern"])
-    which = first_match(pa.array(uniq.tolist(), type=pa.string()), patterns,
-                        _any_pattern(patterns))
+    which = first_match([str(u) for u in uniq], patterns, _any_pattern(patterns))
     cols = ["supplier_id", "canonical_name", "role", "vendors_sold", "is_it", "it_category"]
     # Row len(ref) of the lookup is the "no match" row of empty strings.
     lookup = np.vstack([ref[cols].to_numpy(dtype=object), np.full((1, len(cols)), "", object)])
