@@ -77,7 +77,6 @@ def cost_over_time_figure(monthly: pd.DataFrame, events: pd.DataFrame | None = N
                 text=",".join(str(n) for n in grp["n"]), hovertext=text,
                 font={"size": 11, "color": "#333333"}, bgcolor="#F2F2F2")
     fig.update_layout(title=escape_html(title), hovermode="closest",
-                      legend={"orientation": "h", "y": -0.18, "x": 0},
                       yaxis_title="£ per month", margin={"t": 90})
     gbp_axis(fig)
     return fig
@@ -96,7 +95,8 @@ def bundle_figure(comparison: object, title: str | None = None) -> go.Figure:
     bundle = table[table["role"] == "bundle"].iloc[0]
     parts = table[table["role"] == "component"]
     left = escape_html(f"{bundle['sku']} (bundle)")
-    right = "a la carte"
+    base = str(parts["sku"].iloc[0]).replace("Microsoft 365 ", "") if len(parts) else ""
+    right = escape_html(f"{base} + add-ons (à la carte)")
     fig = go.Figure()
     fig.add_trace(go.Bar(x=[left], y=[bundle["price_per_user_month"]],
                          name=escape_html(bundle["sku"]), marker_color=OKABE_ITO[0],
@@ -118,9 +118,9 @@ def bundle_figure(comparison: object, title: str | None = None) -> go.Figure:
     ratio = float(s["ratio"])
     fig.update_layout(
         barmode="stack", yaxis_title="£ per user per month (list, ex VAT)",
-        title=escape_html(title or f"{bundle['sku']} vs a la carte on "
-                          f"{pd.Timestamp(s['on']):%d %b %Y}: a la carte costs "
-                          f"{ratio:.2f}x the bundle"),
+        title=escape_html(title or f"{bundle['sku']} vs à la carte on "
+                          f"{pd.Timestamp(s['on']).day} {pd.Timestamp(s['on']):%b %Y}: "
+                          f"à la carte costs {ratio:.2f}x the bundle"),
         legend={"traceorder": "normal"})
     fig.update_yaxes(tickprefix="£")
     return fig
@@ -144,7 +144,7 @@ def sensitivity_figure(grid: pd.DataFrame, reference_gbp: float | None = None,
             hovertemplate=f"{label}<br>%{{x:,}} seats: £%{{y:,.0f}} a year<extra></extra>"))
     if reference_gbp is not None:
         fig.add_hline(y=reference_gbp, line={"color": "#000000", "dash": "dash", "width": 1})
-        fig.add_annotation(x=1, xref="paper", y=reference_gbp, yanchor="bottom", xanchor="right",
+        fig.add_annotation(x=0, xref="paper", y=reference_gbp, yanchor="bottom", xanchor="left",
                            showarrow=False, text=escape_html(
                                f"{reference_label}: £{reference_gbp:,.0f} a year"))
     fig.update_layout(title=escape_html(title), xaxis_title="seats",
@@ -178,7 +178,6 @@ def modelled_vs_paid_figure(table: pd.DataFrame,
                  "arrayminus": (central - t["cost_gbp_low"].astype("float64")).to_numpy(),
                  "color": OKABE_ITO[3]},
         hovertemplate="%{x} modelled<br>£%{y:,.0f}<extra></extra>"))
-    fig.update_layout(title=escape_html(title), yaxis_title="£ a year",
-                      legend={"orientation": "h", "y": -0.15, "x": 0})
+    fig.update_layout(title=escape_html(title), yaxis_title="£ a year")
     gbp_axis(fig)
     return fig
