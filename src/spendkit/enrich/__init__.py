@@ -6,6 +6,10 @@ Contract (others code against these names):
   `spendkit.fields.ENRICHMENT_FIELDS` added: supplier_key, supplier_canonical, supplier_role,
   is_it, it_category, it_basis, it_confidence, underlying_vendor. Works on distinct values and
   distinct (supplier_key, expense_type, service_area, description) combinations, mapped back.
+- `Enricher()`: the same, for many tables (one per file): rules loaded once, supplier names,
+  per-field evidence and classified combinations memoised across calls, canonical names
+  stable across calls. `Enricher().enrich(df)` equals `enrich(df)`; `enrich_arrow(table)`
+  appends the columns to a pyarrow Table with their Arrow types (what ingest uses).
 - `normalise_supplier(names) -> Series` of keys; `cluster_suppliers(names) -> DataFrame` of
   name -> key -> canonical with the evidence for each merge.
 - `classify_it(combos) -> DataFrame`: the classifier on distinct combinations, with the
