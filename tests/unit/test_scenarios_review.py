@@ -176,6 +176,20 @@ def test_sized_for_baseline_scales_costs_but_not_grants() -> None:
         spec(sized_for_baseline_gbp=0)
 
 
+def test_tornado_inputs_as_applied_scale_costs_only() -> None:
+    sized = spec(name="sized", sized_for_baseline_gbp=144_000,
+                 legacy_replacements=[{"name": "x", "year": 1, "one_off_cost_gbp": {
+                     "value": 100, "dist": "uniform", "low": 50, "high": 200}}],
+                 grants=[{"name": "g", "amount_gbp": 1000, "year": 1, "probability": 0.5}])
+    t = sr.run_review(TX, "E1", [sized], simulations=10, seed=1,
+                      population=POP).tornados.set_index("lever")
+    cost = t.loc["legacy_replacements[1].one_off_cost_gbp"]
+    assert (cost["low_applied"], cost["high_applied"]) == pytest.approx((5.0, 20.0))
+    assert cost["swing"] == pytest.approx(15.0)
+    grant = t.loc["grants[1].probability"]
+    assert (grant["low_applied"], grant["high_applied"]) == (0.0, 1.0)
+
+
 def test_lever_labels() -> None:
     assert sr.lever_label(PEERS, "grants[1].probability") == "LDF: won or not"
     assert sr.lever_label(PEERS, "legacy_replacements[1].one_off_cost_gbp") == \

@@ -13,7 +13,7 @@ from plotly.subplots import make_subplots
 from spendkit.html import escape_html
 from spendkit.models.scenarios import ScenarioInputError
 from spendkit.models.scenarios_review import ReviewResult
-from spendkit.plotting import OKABE_ITO, caption, gbp_axis
+from spendkit.plotting import OKABE_ITO, caption, gbp, gbp_axis
 
 __all__ = ["fan_chart", "tornado_chart"]
 
@@ -100,7 +100,7 @@ def tornado_chart(result: ReviewResult, scenario: str | None = None, *,
         fig.add_trace(go.Bar(
             y=labels, x=(rows[f"at_{side}"] - central).round(0).tolist(), base=round(central),
             orientation="h", name=name, marker_color=colour,
-            customdata=list(zip(rows[f"{side}_input"].round(3), rows[f"at_{side}"].round(0),
+            customdata=list(zip(rows[f"{side}_applied"].round(3), rows[f"at_{side}"].round(0),
                                 strict=True)),
             hovertemplate=("%{y}<br>input %{customdata[0]:,}<br>gap over the review "
                            "£%{customdata[1]:,.0f}<extra></extra>")))
@@ -116,5 +116,6 @@ def tornado_chart(result: ReviewResult, scenario: str | None = None, *,
         margin={"l": 320, "t": 100})
     gbp_axis(fig, "x")
     caption(fig, f"Each lever moved to its low and high (P10/P90 for a normal lever) with the "
-            f"others central; central case £{central:,.0f}.")
+            f"others central; central case {gbp(central, pence=False)}. £ inputs as applied "
+            "to this council's baseline.")
     return fig

@@ -196,12 +196,19 @@ def run_review(transactions: pd.DataFrame, council: str,
         t = tornado(base, s, metric=tornado_metric, peer_target_gbp=targets[s.name])
         t.insert(0, "scenario", s.name)
         t.insert(2, "label", [lever_label(s, p, base.financial_year) for p in t["lever"]])
+        # Inputs as applied: file £ costs are scaled to this baseline (grants never are).
+        k = np.where(t["lever"].str.endswith(_SCALED), s.cost_scale(base.total_gbp), 1.0)
+        t.insert(5, "low_applied", t["low_input"] * k)
+        t.insert(6, "high_applied", t["high_input"] * k)
         torn.append(t)
     tornados = pd.concat(torn, ignore_index=True)
     return ReviewResult(base, tuple(specs), coverage, bench, pops.get(publisher), targets,
                         comparison, bands, tornados, n,
                         seed if seed is not None else specs[0].seed, tornado_metric)
 
+
+#: Lever paths whose £ values `ScenarioSpec.cost_scale` scales (see scenarios._simulate).
+_SCALED = ("one_off_cost_gbp", "old_run_cost_gbp", "new_run_cost_gbp", "setup_cost_gbp")
 
 # --- labels and tables -------------------------------------------------------------------------
 
