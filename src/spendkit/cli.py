@@ -30,7 +30,8 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     from spendkit.ingest import ingest
 
     progress = False if args.quiet else None
-    summary = ingest(args.raw_dir, args.out, force=args.force, progress=progress)
+    summary = ingest(args.raw_dir, args.out, force=args.force, progress=progress,
+                     jobs=args.jobs)
     if summary.up_to_date:
         print(f"up to date: {summary.latest} (nothing changed in the raw files)")
     print(summary.text(), end="")
@@ -99,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path, help="processed folder (default: data/processed)")
     s.add_argument("--force", action="store_true", help="reload files already processed")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument("--jobs", type=int, help="processes to load with (default: automatic)")
     s.set_defaults(func=_cmd_ingest)
 
     s = sub.add_parser("sample", help="write the SYNTHETIC sample data set")

@@ -26,8 +26,13 @@ as `duplicate_publication`, naming the file they repeat, and are not counted twi
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
+import contextlib
 import hashlib
+import itertools
 import json
+import multiprocessing
 import os
 import re
 import shutil
@@ -44,6 +49,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 import spendkit
+from spendkit.enrich import Enricher
 from spendkit.errors import SpendkitError, UnreadableFileError
 from spendkit.fields import (
     ENRICHMENT_FIELDS,
@@ -162,32 +168,70 @@ def _fingerprints(table: pa.Table) -> np.ndarray:
     return pd.util.hash_pandas_object(cols, index=False).to_numpy(np.uint64)
 
 
-def _enrich(table: pa.Table) -> pa.Table:
-    from spendkit.enrich import enrich
-
-    df = table.select(["supplier_name", "expense_type", "service_area", "description",
-                       "amount_gbp"]).to_pandas(types_mapper=lambda t: pd.ArrowDtype(t)
-                                                if pa.types.is_decimal(t) else None)
-    enriched = enrich(df)
-    for f in ENRICHMENT_FIELDS:
-        values = enriched[f.name]
-        if f.type == pa.bool_():
-            arr = pa.array(values.fillna(False).astype(bool).to_numpy(), pa.bool_())
-        else:
-            arr = pa.array(values.astype(object).where(values.notna(), "").tolist(), pa.string())
-        table = table.append_column(f.name, arr)
-    return table
+def _load_job(path: Path, rel: str) -> tuple[Path, LoadResult | Exception, np.ndarray | None]:
+    """Load one file (in a worker process or inline) and fingerprint its rows."""
+    try:
+        result = load(path, source_name=rel, data=path.read_bytes())
+    except (UnreadableFileError, OSError) as exc:
+        return path, (exc if isinstance(exc, UnreadableFileError)
+                      else UnreadableFileError(rel, f"cannot be read ({exc})")), None
+    return path, result, _fingerprints(result.table)
 
 
-def _shape(result: LoadResult, fingerprints: np.ndarray, keep: np.ndarray) -> tuple[
-        pa.Table, pa.Table]:
+def _worker_count(n_files: int, total_bytes: int, jobs: int | None) -> int:
+    """Processes to load with: parallel only when there is enough work to pay for start-up."""
+    if jobs is not None:
+        return max(1, jobs)
+    if n_files < 4 or total_bytes < 16_000_000:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+@contextlib.contextmanager
+def _loaded(paths: list[Path], raw: Path, workers: int):
+    """Yield an iterator of (path, result, fingerprints) in path order.
+
+    With several workers, files load in child processes a few at a time (memory stays bounded
+    by a handful of files); the parent keeps the order, so output does not depend on timing.
+    """
+    rels = [p.relative_to(raw).as_posix() for p in paths]
+    if workers <= 1:
+        yield (_load_job(p, r) for p, r in zip(paths, rels, strict=True))
+        return
+    ctx = multiprocessing.get_context("spawn")  # no fork after Arrow's threads have started
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        def ordered():
+            window: collections.deque = collections.deque()
+            jobs = iter(zip(paths, rels, strict=True))
+            for p, r in itertools.islice(jobs, 2 * workers):
+                window.append(pool.submit(_load_job, p, r))
+            while window:
+                done = window.popleft().result()
+                nxt = next(jobs, None)
+                if nxt is not None:
+                    window.append(pool.submit(_load_job, *nxt))
+                yield done
+        yield ordered()
+
+
+def _rejects_by_sha(prev_dir: Path) -> dict[str, pa.Table]:
+    path = prev_dir / "rejects.parquet"
+    if not path.exists():
+        return {}
+    table = pq.read_table(path)
+    return {sha: table.filter(pc.equal(table.column("source_sha256"), sha))
+            for sha in pc.unique(table.column("source_sha256")).to_pylist()}
+
+
+def _shape(result: LoadResult, fingerprints: np.ndarray, keep: np.ndarray,
+           enricher: Enricher) -> tuple[pa.Table, pa.Table]:
     """(dataset rows, extras) from a loaded file, dropping duplicate rows."""
     table = result.table.filter(pa.array(keep)) if not keep.all() else result.table
     fps = fingerprints[keep]
     extras_cols = [c for c in table.column_names
                    if c not in TRANSACTION_COLUMNS and c not in OPTIONAL_FIELDS]
     extras = table.select(["source_file", "source_sheet", "source_line", *extras_cols])
-    data = _enrich(table.select(list(TRANSACTION_COLUMNS)))
+    data = enricher.enrich_arrow(table.select(list(TRANSACTION_COLUMNS)))
     n = data.num_rows
     for name in OPTIONAL_FIELDS:
         col = table.column(name) if name in table.column_names else pa.nulls(n, pa.string())
@@ -244,7 +288,8 @@ def _previous_state(latest: Path) -> dict[str, dict]:
 
 
 def ingest(raw_dir: Path | str | None = None, out_dir: Path | str | None = None, *,
-           force: bool = False, progress: bool | None = None) -> IngestSummary:
+           force: bool = False, progress: bool | None = None,
+           jobs: int | None = None) -> IngestSummary:
     """Load every raw file under raw_dir and write the processed dataset to out_dir.
 
     Args:
@@ -252,6 +297,8 @@ def ingest(raw_dir: Path | str | None = None, out_dir: Path | str | None = None,
         out_dir: processed folder (default: settings' data/processed).
         force: reload every file even if its SHA-256 was processed before.
         progress: show a progress bar (default: only when stderr is a terminal).
+        jobs: processes to load files with (default: one per core when the batch is large
+            enough to pay for starting them, else 1).
 
     Returns:
         IngestSummary; files that could not be read are listed in `.failed` (the rest of
@@ -289,37 +336,40 @@ def ingest(raw_dir: Path | str | None = None, out_dir: Path | str | None = None,
     seen: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # publisher → (sorted fps, files)
     seen_files: list[str] = []
     duplicates = 0
+    enricher = Enricher()  # one per run: canonical supplier names stay stable across files
+    prev_rejects = _rejects_by_sha(prev_dir) if previous and prev_dir is not None else {}
+    reuse = {p for p in files if (prior := previous.get(blobs[p])) and prev_dir is not None
+             and prior.get("source_file") == p.relative_to(raw).as_posix()}
+    to_load = [p for p in files if p not in reuse]
+    size = sum(p.stat().st_size for p in to_load)
+    workers = _worker_count(len(to_load), size, jobs)
     try:
-        with _progress(show, len(files)) as bar:
+        with _progress(show, len(files)) as bar, _loaded(to_load, raw, workers) as loaded:
             for path in files:
                 rel = path.relative_to(raw).as_posix()
                 sha = blobs[path]
                 sha16 = sha[:16]
-                prior = previous.get(sha)
-                if prior and prev_dir is not None and prior.get("source_file") == rel:
+                if path in reuse:
+                    prior = previous[sha]
                     _reuse(prev_dir, staging, prior, sha16)
-                    reused = pq.read_table(prev_dir / "rejects.parquet").filter(
-                        pc.equal(pc.field("source_sha256"), sha)) if (
-                        prev_dir / "rejects.parquet").exists() else None
-                    if reused is not None:
-                        reject_tables.append(reused)
+                    if sha in prev_rejects:
+                        reject_tables.append(prev_rejects[sha])
                     _remember(seen, seen_files, staging, prior, rel)
                     outcomes.append(FileOutcome(rel, "reused", prior))
                     bar.advance(rel, prior.get("rows_read", 0))
                     continue
-                try:
-                    result = load(path, source_name=rel, data=path.read_bytes())
-                except (UnreadableFileError, OSError) as exc:
+                got_path, result, fps = next(loaded)
+                assert got_path == path
+                if isinstance(result, Exception):
                     outcomes.append(FileOutcome(rel, "failed", {"source_file": rel,
                                                                 "source_sha256": sha},
-                                                str(exc)))
+                                                str(result)))
                     bar.advance(rel, 0)
                     continue
-                fps = _fingerprints(result.table)
                 keep, dup_of = _dedupe(seen, seen_files, fps, result.ledger.publisher_name)
                 dup_rejects = _duplicate_rejects(result, keep, dup_of)
                 duplicates += int((~keep).sum())
-                data, extras = _shape(result, fps, keep)
+                data, extras = _shape(result, fps, keep, enricher)
                 parts = _write_parts(data, staging, sha16)
                 if extras.num_columns > 3 and extras.num_rows:
                     ex = staging / "extras" / f"{sha16}.parquet"
