@@ -23,13 +23,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from spendkit.errors import UnreadableFileError
-from spendkit.extract.decode import decode_bytes, normalise_newlines
+from spendkit.extract.decode import DecodedText, decode_bytes, normalise_newlines
 from spendkit.extract.delimited import DelimitedText
 from spendkit.extract.excel import SheetRows, grid_from_sheet, read_xls, read_xlsx
 from spendkit.extract.grid import Grid, RawReject
 from spendkit.extract.sniff import sniff_kind
 from spendkit.fields import TRANSACTION_COLUMNS, reject_schema, transaction_schema
-from spendkit.publishers import Publisher, resolve_publisher
+from spendkit.publishers import Profile, Publisher, profile_for, resolve_publisher
 from spendkit.transform.canonical import to_canonical
 from spendkit.transform.columns import REQUIRED, ColumnMapping, header_score, map_columns
 
@@ -191,7 +191,7 @@ def load(path: str | Path, publisher: str | None = None, *, source_name: str | N
 
     grids: list[tuple[str, Grid]] = []
     if kind == "text":
-        grids.append((name, _text_grid(data, name, ledger)))
+        grids.append((name, _text_grid(data, name, ledger, profile_for(str(path)))))
     elif kind in ("xlsx", "xls"):
         grids += [(name, g) for g in _excel_grids(data, name, kind, ledger)]
     else:
@@ -224,8 +224,14 @@ def _no_header(name: str, first: list[str]) -> UnreadableFileError:
         f"the first row reads {shown!r}", line=1)
 
 
-def _text_grid(data: bytes, name: str, ledger: Ledger) -> Grid:
-    decoded = decode_bytes(data)
+def _text_grid(data: bytes, name: str, ledger: Ledger, profile: Profile | None = None) -> Grid:
+    if profile is not None and profile.encoding:
+        # The publisher's profile knows better than detection (e.g. a DOS code page).
+        decoded = DecodedText(data.decode(profile.encoding, errors="replace").lstrip("\ufeff"),
+                              profile.encoding, notes=[f"encoding {profile.encoding} from the "
+                                                       "publisher profile"])
+    else:
+        decoded = decode_bytes(data)
     text, endings = normalise_newlines(decoded.text)
     ledger.encoding = decoded.encoding
     ledger.line_endings = {k: v for k, v in endings.items() if v}
@@ -238,6 +244,18 @@ def _text_grid(data: bytes, name: str, ledger: Ledger) -> Grid:
     nonblank = doc.nonblank_indices()
     if len(nonblank) == 0:
         raise UnreadableFileError(name, "has no non-blank rows")
+    if profile is not None and profile.header_line:
+        # The profile names the header's physical line.
+        want = int(profile.header_line)
+        hits = [int(i) for i in nonblank if int(doc.lines[i]) == want]
+        if not hits:
+            raise UnreadableFileError(name, f"the publisher profile puts the header on line "
+                                      f"{want}, but that line is blank or inside a record",
+                                      line=want)
+        index = hits[0]
+        ledger.warnings.append(f"header line {want} from the publisher profile")
+        at_end = index == int(nonblank[-1]) and index != int(nonblank[0])
+        return doc.build_grid(index, header_at_end=at_end)
     head = list(nonblank[:HEAD_ROWS])
     tail = [i for i in nonblank[-TAIL_ROWS:] if i not in set(head)]
     cand = head + tail

@@ -237,3 +237,22 @@ def test_unmapped_headers_warned_and_kept(tmp_path: Path) -> None:
     r = spendkit.load(write(tmp_path, "x.csv", text))
     assert any("'Widget Colour'" in w for w in r.ledger.warnings)
     assert r.transactions["widget_colour"].tolist() == ["blue"]
+
+
+def test_publisher_profile_overrides_encoding_and_header(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from spendkit import publishers
+
+    profile = publishers.Profile("testshire", "Testshire County Council", "E10000099", "net",
+                                 "500", "cp437", "3", "", "hand-written test profile")
+    monkeypatch.setattr(publishers, "profiles", lambda: (profile,))
+    folder = tmp_path / "testshire"
+    folder.mkdir()
+    # Line 2 would also pass for a header; the profile says line 3. 0x9C is '£' in cp437.
+    content = b"Report,,\nDate,Name,Amount\nDate,Name,Net \x9c\n01/04/2024,A,5\n"
+    r = spendkit.load(write(folder, "f.csv", content))
+    assert r.ledger.encoding == "cp437" and r.ledger.header_line == 3
+    assert r.ledger.column_mapping["amount_gbp"] == "Net £"
+    assert (r.ledger.publisher_name, r.ledger.vat_basis, r.ledger.threshold_gbp) == (
+        "Testshire County Council", "net", "500")
+    assert r.ledger.rows_kept == 1
