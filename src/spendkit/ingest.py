@@ -43,7 +43,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -157,15 +156,50 @@ def financial_year_labels(dates: pa.Array) -> pa.Array:
         pc.cast(start, pa.string()), pc.utf8_slice_codeunits(nxt, 2, 4), "-")
 
 
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser: spreads bits so combined keys rarely collide."""
+    x = x.astype(np.uint64, copy=True)
+    with np.errstate(over="ignore"):
+        x ^= x >> np.uint64(30)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        x ^= x >> np.uint64(27)
+        x *= np.uint64(0x94D049BB133111EB)
+        x ^= x >> np.uint64(31)
+    return x
+
+
+def _string_hashes(values: pa.Array) -> np.ndarray:
+    """Stable 64-bit hash per row of a string column, computed once per distinct value."""
+    encoded = pc.dictionary_encode(values.fill_null(""))
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    per_value = np.array(
+        [int.from_bytes(hashlib.blake2b(v.encode(), digest_size=8).digest(), "little")
+         for v in encoded.dictionary.to_pylist()], dtype=np.uint64)
+    return per_value[encoded.indices.to_numpy(zero_copy_only=False)] if len(per_value) else \
+        np.zeros(len(values), np.uint64)
+
+
 def _fingerprints(table: pa.Table) -> np.ndarray:
-    cols = pd.DataFrame({
-        "p": table.column("publisher_code").to_pandas(),
-        "n": table.column("publisher_name").to_pandas(),
-        "d": table.column("payment_date").cast(pa.int32()).to_pandas(),
-        "a": table.column("amount_gbp").cast(pa.string()).to_pandas(),
-        "s": pc.utf8_lower(table.column("supplier_name")).to_pandas(),
-    })
-    return pd.util.hash_pandas_object(cols, index=False).to_numpy(np.uint64)
+    """Per-row fingerprint of (publisher, date, amount, supplier name in lower case)."""
+    n = table.num_rows
+    if n == 0:
+        return np.zeros(0, np.uint64)
+    days = table.column("payment_date").cast(pa.int32()).to_numpy(zero_copy_only=False)
+    pence = _pence(table.column("amount_gbp"))
+    fp = _mix(_string_hashes(pc.utf8_lower(table.column("supplier_name"))))
+    with np.errstate(over="ignore"):
+        for part in (_string_hashes(table.column("publisher_name")),
+                     days.astype(np.int64).view(np.uint64), pence.view(np.uint64)):
+            fp = _mix(fp ^ _mix(part + np.uint64(0x9E3779B97F4A7C15)))
+    return fp
+
+
+def _pence(amounts: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """int64 pence from a decimal128(18, 2) column, read straight from its buffer."""
+    arr = amounts.combine_chunks() if isinstance(amounts, pa.ChunkedArray) else amounts
+    words = np.frombuffer(arr.buffers()[1], dtype=np.int64)
+    return words[2 * arr.offset: 2 * (arr.offset + len(arr)): 2].copy()
 
 
 def _load_job(path: Path, rel: str) -> tuple[Path, LoadResult | Exception, np.ndarray | None]:
@@ -245,14 +279,18 @@ def _write_parts(data: pa.Table, root: Path, sha16: str) -> list[str]:
     written = []
     if data.num_rows == 0:
         return written
-    fy = financial_year_labels(data.column("payment_date"))
-    keys = pa.table({"p": data.column("publisher_name"), "y": fy})
-    groups = keys.group_by(["p", "y"]).aggregate([]).sort_by([("p", "ascending"),
-                                                              ("y", "ascending")])
-    for pub, year in zip(groups.column("p").to_pylist(), groups.column("y").to_pylist(),
-                         strict=True):
-        mask = pc.and_(pc.equal(data.column("publisher_name"), pub), pc.equal(fy, year))
-        part = data.filter(mask)
+    keys = pc.binary_join_element_wise(data.column("publisher_name"),
+                                       financial_year_labels(data.column("payment_date")), "\x00")
+    encoded = pc.dictionary_encode(keys)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    labels = encoded.dictionary.to_pylist()
+    order = np.argsort(codes, kind="stable")
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    for rows in sorted(np.split(order, bounds), key=lambda r: labels[codes[r[0]]]):
+        pub, year = labels[codes[rows[0]]].split("\x00")
+        part = data.take(pa.array(rows)) if len(rows) != data.num_rows else data
         rel = f"transactions/publisher={slug(pub)}/financial_year={year}/{sha16}.parquet"
         dest = root / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -405,9 +443,7 @@ def _with_sha(rejects: pa.Table, sha: str) -> pa.Table:
 
 
 def _sum_pence(data: pa.Table) -> int:
-    if data.num_rows == 0:
-        return 0
-    return int((pc.sum(data.column("amount_gbp")).as_py() or 0) * 100)
+    return int(_pence(data.column("amount_gbp")).sum()) if data.num_rows else 0
 
 
 def _dedupe(seen: dict, seen_files: list[str], fps: np.ndarray, publisher: str
