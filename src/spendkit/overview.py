@@ -132,6 +132,23 @@ def years_span(years: Sequence[str] | None) -> tuple[pd.Timestamp | None, pd.Tim
     return pd.Timestamp(first, 4, 1), pd.Timestamp(last + 1, 3, 1)
 
 
+def calendar_for_years(tx: pd.DataFrame, years: Sequence[str] | None,
+                       by: str | Sequence[str] = ("publisher_name",)) -> pd.DataFrame:
+    """`completeness_calendar` over the selected financial years (whole years, edges included).
+
+    With `years`, every month of each selected year is listed (so a year published only in
+    part shows its missing months), and months of unselected years in between are left out.
+    """
+    from spendkit.models.trends_completeness import completeness_calendar
+
+    labels = check_years(years)
+    start, end = years_span(labels)
+    calendar = completeness_calendar(tx, by=by, start=start, end=end)
+    if labels is None:
+        return calendar
+    return calendar[calendar["financial_year"].isin(labels)].reset_index(drop=True)
+
+
 # --- the ledger ---------------------------------------------------------------------------------
 
 
@@ -453,8 +470,8 @@ def calendar_heatmap(calendar: pd.DataFrame, by: str = "publisher_name",
     require_columns(calendar, [by, "month", "status", "n_payments", "n_source_files"],
                     "calendar_heatmap")
     codes = {s: i for i, s in enumerate(STATUSES)}
-    months = pd.date_range(calendar["month"].min(), calendar["month"].max(), freq="MS") \
-        if len(calendar) else pd.DatetimeIndex([])
+    # The calendar's own months: a selection of non-adjacent years leaves no fake gap columns.
+    months = pd.DatetimeIndex(sorted(calendar["month"].unique()))
     rows = sorted(calendar[by].astype(str).unique(), reverse=True)  # first council on top
     work = calendar.assign(_row=calendar[by].astype(str),
                            _code=calendar["status"].astype(str).map(codes))

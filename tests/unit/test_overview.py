@@ -381,3 +381,20 @@ def test_display_helpers(tx):
     assert list(out.columns) == ["total_gbp", "it_share_pct", "it_share_supplier_pct"]
     assert out.iloc[0].tolist() == ["£1,234.50", 5.1, 100.0]
     assert len(ov.for_council(tx, OXFORD)) == 2 and len(ov.for_council(tx, None)) == len(tx)
+
+
+def test_calendar_for_years_keeps_selected_whole_years():
+    tx = pd.DataFrame({
+        "publisher_name": [LEEDS] * 3,
+        "payment_date": pd.to_datetime(["2021-05-02", "2023-06-03", "2023-07-03"]),
+        "amount_gbp": money("1", "2", "3"),
+        "source_file": ["a.csv", "b.csv", "c.csv"],
+    })
+    cal = ov.calendar_for_years(tx[tx["payment_date"].dt.year.ne(2022)], ["2021-22", "2023-24"])
+    assert len(cal) == 24 and set(cal["financial_year"]) == {"2021-22", "2023-24"}
+    assert cal["status"].eq("present").sum() == 3
+    assert cal["month_label"].iloc[0] == "2021-04" and cal["month_label"].iloc[-1] == "2024-03"
+    fig = ov.calendar_heatmap(cal)
+    assert len(fig.data[0].x) == 24  # no columns for the unselected year between
+    everything = ov.calendar_for_years(tx, None)
+    assert everything["month_label"].iloc[0] == "2021-05" and len(everything) == 27
