@@ -275,7 +275,9 @@ def warning_summary(ledger: pd.DataFrame, council: str | None = None) -> pd.Data
         return pd.DataFrame({"publisher_name": pd.Series(dtype=str),
                              "warning": pd.Series(dtype=str),
                              "files": pd.Series(dtype="int64")})
-    pairs["warning"] = pairs["warning"].astype(str).str.replace(r"\d+", "N", regex=True)
+    # Counts become N; digits inside names ('UTF-8', 'column_8') stay.
+    pairs["warning"] = pairs["warning"].astype(str).str.replace(r"(?<![\w-])\d+(?!\w)", "N",
+                                                                regex=True)
     out = (pairs.groupby(["publisher_name", "warning"], sort=True)["source_file"].nunique()
            .rename("files").reset_index())
     return out.sort_values(["publisher_name", "files", "warning"], ascending=[True, False, True],

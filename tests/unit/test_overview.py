@@ -43,7 +43,7 @@ def ledger_row(source_file: str, publisher: str = LEEDS, *, read: int = 3, kept:
 def ledger() -> pd.DataFrame:
     return pd.DataFrame([
         ledger_row("leeds/a.csv", read=4, kept=3, rejected=1, total="30.00",
-                   warnings="1 bracketed negatives read as negative | BOM removed",
+                   warnings="1 bracketed negatives read as negative | UTF-8 BOM removed",
                    reasons={"total_row": 1}),
         ledger_row("leeds/b.zip", read=2, kept=2, dups=1, total="5.50", fmt="zip",
                    encoding="utf-8", header_line=2),
@@ -178,7 +178,7 @@ def test_warning_summary_normalises_numbers(ledger):
     rows = {(r.publisher_name, r.warning): r.files for r in out.itertuples()}
     assert rows[(LEEDS, "N bracketed negatives read as negative")] == 1
     assert rows[(OXFORD, "N bracketed negatives read as negative")] == 1
-    assert rows[(LEEDS, "BOM removed")] == 1
+    assert rows[(LEEDS, "UTF-8 BOM removed")] == 1
     assert ov.warning_summary(ledger.iloc[[1]]).empty
 
 
