@@ -30,7 +30,7 @@ def _run(cmd: list[str], **kwargs) -> int:
 
 def setup() -> None:
     """Create .venv and install the project with its dev extras when pyproject.toml changed."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be run by an older python3
         sys.exit(f"spendkit needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     if not (BIN / "python").exists() and not (BIN / "python.exe").exists():
         print(f"creating {VENV}", flush=True)

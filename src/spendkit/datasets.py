@@ -107,17 +107,18 @@ def read_extras(processed: Path | str | None = None) -> pd.DataFrame:
         else pd.DataFrame()
 
 
-def ensure_processed(raw: Path | str | None = None, processed: Path | str | None = None
-                     ) -> Path:
+def ensure_processed(raw: Path | str | None = None, processed: Path | str | None = None,
+                     *, strict: bool = True) -> Path:
     """Ingest the raw folder if the processed data is missing or stale; return its folder.
 
     Quiet and quick when nothing changed (the ingest finds its version already built), so
-    notebooks call it first and always read data that matches `data/raw`.
+    notebooks call it first and always read data that matches `data/raw`. With strict=False
+    files that cannot be read are left for the ledger to report instead of raising.
     """
     from spendkit.ingest import ingest
 
     summary = ingest(raw, processed, progress=False)
-    if summary.failed:
+    if summary.failed and strict:
         names = ", ".join(f.path for f in summary.failed)
         raise SpendkitError(f"some raw files could not be read ({names}); see "
                             f"{summary.latest / 'summary.txt'}")

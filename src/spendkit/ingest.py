@@ -309,17 +309,35 @@ def _link_or_copy(src: Path, dest: Path) -> None:
         shutil.copy2(src, dest)
 
 
-def _version_name(shas: Iterable[str]) -> str:
+def _code_fingerprint() -> str:
+    """Hash of spendkit's own code and package data: a new loader or rule means a new build."""
+    root = Path(spendkit.__file__).resolve().parent
     h = hashlib.sha256(spendkit.__version__.encode())
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and p.suffix in (".py", ".csv", ".yaml", ".yml") and \
+                "__pycache__" not in p.parts:
+            h.update(p.relative_to(root).as_posix().encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def _version_name(shas: Iterable[str]) -> str:
+    h = hashlib.sha256(_code_fingerprint().encode())
     for s in sorted(shas):
         h.update(s.encode())
     return "v-" + h.hexdigest()[:16]
 
 
 def _previous_state(latest: Path) -> dict[str, dict]:
-    """sha256 → ledger row of the files in the current version (for reuse)."""
+    """sha256 → ledger row of the files in the current version (for reuse).
+
+    Only a version built by the same code is reused file by file: after a change to the
+    loader or the rules every file is loaded again.
+    """
     ledger = latest / "ledger.parquet"
-    if not ledger.exists():
+    stamp = latest / "CODE"
+    if not ledger.exists() or not stamp.exists() or \
+            stamp.read_text(encoding="utf-8").strip() != _code_fingerprint():
         return {}
     rows = pq.read_table(ledger).to_pylist()
     return {r["source_sha256"]: r for r in rows if r["status"] != "failed" and r["source_sha256"]}
@@ -405,7 +423,7 @@ def ingest(raw_dir: Path | str | None = None, out_dir: Path | str | None = None,
                     bar.advance(rel, 0)
                     continue
                 keep, dup_of = _dedupe(seen, seen_files, fps, result.ledger.publisher_name)
-                dup_rejects = _duplicate_rejects(result, keep, dup_of)
+                dup_rejects = _duplicate_rejects(result, keep, dup_of, seen_files)
                 duplicates += int((~keep).sum())
                 data, extras = _shape(result, fps, keep, enricher)
                 parts = _write_parts(data, staging, sha16)
@@ -497,8 +515,8 @@ def _remember(seen: dict, seen_files: list[str], staging: Path, prior: dict, rel
     _add_seen(seen, seen_files, prior["publisher_name"], fps, rel)
 
 
-def _duplicate_rejects(result: LoadResult, keep: np.ndarray, dup_of: np.ndarray
-                       ) -> pa.Table | None:
+def _duplicate_rejects(result: LoadResult, keep: np.ndarray, dup_of: np.ndarray,
+                       seen_files: list[str]) -> pa.Table | None:
     if keep.all():
         return None
     idx = np.flatnonzero(~keep)
@@ -508,7 +526,7 @@ def _duplicate_rejects(result: LoadResult, keep: np.ndarray, dup_of: np.ndarray
         "source_sheet": t.column("source_sheet"),
         "source_line": t.column("source_line"),
         "reason": pa.array(["duplicate_publication"] * len(idx), pa.string()),
-        "detail": pa.array([f"repeats a payment already ingested (file #{int(i)})"
+        "detail": pa.array([f"repeats a payment in {seen_files[int(i)]}"
                             for i in dup_of[idx]], pa.string()),
         "raw": pc.binary_join_element_wise(
             t.column("payment_date").cast(pa.string()), t.column("supplier_name"),
@@ -588,6 +606,7 @@ def _finish(staging: Path, outcomes: list[FileOutcome], reject_tables: list[pa.T
     pq.write_table(rejects, staging / "rejects.parquet", **PARQUET_OPTIONS)
     summary = _summary_from_ledger(ledger, staging, outcomes, duplicates)
     (staging / "summary.txt").write_text(summary.text(), encoding="utf-8")
+    (staging / "CODE").write_text(_code_fingerprint() + "\n", encoding="utf-8")
     return summary
 
 

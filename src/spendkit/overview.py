@@ -430,8 +430,7 @@ def _amount_of_raw(raw: pd.Series) -> pd.Series:
 def duplicate_publications(rejects: pd.DataFrame, ledger: pd.DataFrame) -> pd.DataFrame:
     """Rows dropped as already published: per file, the earlier file it repeats, rows and £.
 
-    The ingest's detail names the earlier file by its position among the files read
-    ('file #3', counting files not failed, in ledger order); unknown positions stay NA.
+    The ingest's detail names the earlier file ('repeats a payment in <path>').
     """
     require_columns(rejects, ["source_file", "reason", "detail", "raw"],
                     "duplicate_publications")
@@ -443,11 +442,7 @@ def duplicate_publications(rejects: pd.DataFrame, ledger: pd.DataFrame) -> pd.Da
                              "repeats_file": pd.Series(dtype=str),
                              "rows": pd.Series(dtype="int64"),
                              "amount_gbp": pd.Series(dtype=AMOUNT_DTYPE)})
-    read = ledger.loc[ledger["status"].ne("failed"), "source_file"].astype(str).tolist()
-    pos = pd.to_numeric(dup["detail"].astype("string").str.extract(r"file #(\d+)")[0],
-                        errors="coerce")
-    repeats = pos.map(lambda i: read[int(i)] if pd.notna(i) and 0 <= int(i) < len(read)
-                      else pd.NA)
+    repeats = dup["detail"].astype("string").str.extract(r"repeats a payment in (.+)$")[0]
     work = pd.DataFrame({"publisher_name": _publisher_of_files(ledger, dup["source_file"]),
                          "source_file": dup["source_file"].astype(str),
                          "repeats_file": repeats.astype("string").fillna("(unknown)"),

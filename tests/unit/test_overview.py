@@ -70,7 +70,7 @@ def rejects() -> pd.DataFrame:
         "source_file": ["leeds/a.csv", "leeds/b.zip/m2.csv"],
         "source_line": [5, 2],
         "reason": ["total_row", "duplicate_publication"],
-        "detail": ["Total", "repeats a payment already ingested (file #0)"],
+        "detail": ["Total", "repeats a payment in leeds/a.csv"],
         "raw": ["Total|30.00", "2024-04-02|Acme Ltd|7.25"],
     })
 
@@ -253,7 +253,7 @@ def test_duplicate_publications(ledger, rejects):
     row = out.iloc[0]
     assert row["source_file"] == "leeds/b.zip/m2.csv" and row["repeats_file"] == "leeds/a.csv"
     assert row["rows"] == 1 and row["amount_gbp"] == Decimal("7.25")
-    unknown = rejects.assign(detail="repeats a payment already ingested (file #99)")
+    unknown = rejects.assign(detail="dropped for an unknown reason")
     assert ov.duplicate_publications(unknown, ledger)["repeats_file"].iloc[0] == "(unknown)"
     empty = ov.duplicate_publications(rejects.iloc[:1], ledger)
     assert empty.empty and list(empty.columns) == ["publisher_name", "source_file",
