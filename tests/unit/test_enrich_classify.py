@@ -63,7 +63,11 @@ def test_each_rule_stands_alone() -> None:
     assert got["rule_id"].tolist() == ["exp_vehicle_licence", "exp_not_ict", "exp_telecoms"]
     desc = apply_rules(pd.Series([normalise_label("Annual Renewal of Microsoft Licences"),
                                   normalise_label("CCTV Monitor and Maint")]), "description")
-    assert desc["vendor"].tolist() == ["Microsoft", ""]
+    assert desc["vendor"].tolist() == ["", ""]  # vendors come from the product rules
+    prod = apply_rules(pd.Series([normalise_label("Annual Renewal of Microsoft Licences"),
+                                  normalise_label("CCTV Monitor and Maint")]), "product")
+    assert prod["vendor"].tolist() == ["Microsoft", ""]
+    assert prod["rule_id"].tolist() == ["prod_microsoft", ""]
     assert desc["effect"].tolist() == ["it", "not_it"]
 
 

@@ -19,6 +19,30 @@ How the evidence combines (first that applies):
    partly-IT supplier such as a copier firm in the ICT cost centre);
 7. supplier's name says IT ("… Software Ltd") and no expense label -> IT, "supplier", low;
 8. otherwise not IT.
+
+Underlying vendor (the reseller look-through) is decided apart from the IT verdict, by the
+`product` rules of `it_rules.csv` run on the description and on the expense type (some
+councils publish the narrative there). Each text names at most one product: the first product
+rule that matches, and the rules list every non-Microsoft product before Microsoft's, so
+"Veeam Backup for Microsoft 365" is Veeam. Across the two texts a non-Microsoft product beats
+Azure, which beats Microsoft licensing (description first on a tie). Then:
+
+- a non-Microsoft product named -> that vendor, never Microsoft, whoever was paid;
+- Microsoft licensing named (M365, Office, EA, E3/E5, Windows, Dynamics, Azure AD…) ->
+  "Microsoft" (`MICROSOFT_LICENSING`), when paid to Microsoft, to a supplier whose reference
+  `vendors_sold` includes Microsoft, or to a supplier not in the reference; a known supplier
+  that does not sell Microsoft (Civica's "SharePoint integration consultancy") gets "";
+- Azure named -> "Microsoft Azure" (`MICROSOFT_AZURE`) when paid to Microsoft or to a supplier
+  whose reference `vendors_sold` includes Microsoft: Microsoft spend, but consumption, not the
+  per-user licensing the licensing notebook models, so it is kept apart from "Microsoft".
+  Azure hosting billed by anyone else (Civica's hosted systems) is that provider's own
+  service: underlying_vendor "" (the payment stays IT, SaaS/cloud);
+- nothing named -> the supplier's own vendor for a single-vendor software / SaaS / hardware
+  supplier (a direct Microsoft payment is "Microsoft"), else "".
+
+`vendor_rule` records the deciding product rule (or `ref:<supplier_id>`), so a payment that
+names a product, even one that yields no vendor, is never given Microsoft by the reseller size
+pattern of `pipeline.Enricher`.
 """
 
 from __future__ import annotations
@@ -32,7 +56,13 @@ import pandas as pd
 from spendkit.enrich.suppliers import ReferenceDataError, first_match, match_reference
 from spendkit.settings import PACKAGE_DATA
 
-RULE_FIELDS = ("expense_type", "description", "service_area", "supplier_key")
+#: Fields a rule can apply to. "product" rules run on description and expense type and give
+#: the vendor a payment names (the look-through); the others decide IT or not IT.
+RULE_FIELDS = ("expense_type", "description", "service_area", "supplier_key", "product")
+#: underlying_vendor for Microsoft licensing (what the licensing notebook compares) and for
+#: Azure consumption paid to Microsoft or a Microsoft reseller (Microsoft spend, not licensing).
+MICROSOFT_LICENSING = "Microsoft"
+MICROSOFT_AZURE = "Microsoft Azure"
 RULE_COLUMNS = (
     "rule_id", "order", "field", "pattern", "effect", "it_category", "confidence", "vendor",
     "basis", "note", "source",
@@ -66,7 +96,16 @@ def load_rules(path: str | None = None) -> pd.DataFrame:
         where = f"{file}, row {i + 2} ({r['rule_id']!r})"
         if r["field"] not in RULE_FIELDS:
             raise ReferenceDataError(f"{where}: field {r['field']!r} not in {RULE_FIELDS}")
-        if r["effect"] not in ("it", "not_it"):
+        if r["field"] == "product":
+            if r["effect"] or not r["vendor"]:
+                raise ReferenceDataError(
+                    f"{where}: a product rule needs a vendor and an empty effect; got "
+                    f"vendor {r['vendor']!r}, effect {r['effect']!r}")
+        elif r["vendor"]:
+            raise ReferenceDataError(
+                f"{where}: vendor {r['vendor']!r} on a {r['field']} rule; vendors come from "
+                "product rules only")
+        elif r["effect"] not in ("it", "not_it"):
             raise ReferenceDataError(f"{where}: effect {r['effect']!r}, expected it/not_it")
         if r["it_category"] not in cats:
             raise ReferenceDataError(f"{where}: it_category {r['it_category']!r} not in taxonomy")
@@ -104,7 +143,6 @@ def load_expense_labels(path: str | None = None) -> pd.DataFrame:
 
 
 EVIDENCE_COLUMNS = ("rule_id", "effect", "it_category", "confidence", "vendor")
-_MICROSOFT = r"\bMICROSOFT\b|\bM365\b"
 
 
 @lru_cache(maxsize=16)
@@ -165,29 +203,34 @@ def _label_evidence(ev: dict[str, np.ndarray], norm: list[str], *, it_only: bool
     return hit
 
 
+def _with_product(ev: dict[str, np.ndarray], norm: list[str]) -> dict[str, np.ndarray]:
+    """Set `vendor` (and `product_rule`) from the first product rule each value names."""
+    prod = _rule_evidence(norm, "product")
+    ev["vendor"] = prod["vendor"]
+    ev["product_rule"] = prod["rule_id"]
+    return ev
+
+
 def _expense_evidence(norm: list[str]) -> dict[str, np.ndarray]:
     """Label map first, then expense_type rules: verdict per normalised label."""
     ev = _rule_evidence(norm, "expense_type")
-    in_map = _label_evidence(ev, norm, it_only=False)
-    if in_map.any():
-        # Microsoft named in a mapped label still gives the vendor.
-        ms = first_match(norm, (_MICROSOFT,), _MICROSOFT) == 0
-        ev["vendor"][in_map & ms] = "Microsoft"
-    return ev
+    _label_evidence(ev, norm, it_only=False)
+    return _with_product(ev, norm)
 
 
 def _description_evidence(norm: list[str]) -> dict[str, np.ndarray]:
     """Description rules; a description that is exactly a mapped IT label counts as one."""
     ev = _rule_evidence(norm, "description")
     _label_evidence(ev, norm, it_only=True)
-    return ev
+    return _with_product(ev, norm)
 
 
 def field_evidence(field: str, values: list[str]) -> dict[str, np.ndarray]:
     """Evidence for distinct raw values of one input field, in the order given.
 
     field is "expense_type" (columns rule_id, effect, it_category, confidence, vendor,
-    has_label), "description" or "service_area" (the first five), or "supplier_key" (those
+    product_rule, has_label), "description" (the first six: vendor and product_rule come from
+    the product rules), "service_area" (the first five), or "supplier_key" (those
     five for the supplier-name rules, plus the reference columns of `match_reference`:
     supplier_id, canonical_name, role, vendors_sold, ref_is_it, ref_category). Classifying a
     combination needs nothing else, so callers can cache this per value. Returns column name
@@ -216,14 +259,16 @@ REF_COLUMNS = ("supplier_id", "canonical_name", "role", "vendors_sold", "ref_is_
                "ref_category")
 #: Columns of `combine_evidence`'s result.
 DECISION_COLUMNS = ("is_it", "it_category", "it_basis", "it_confidence", "underlying_vendor",
-                    "vendor_basis", "supplier_role", "supplier_canonical_ref", "it_rule")
+                    "vendor_basis", "vendor_rule", "supplier_role", "supplier_canonical_ref",
+                    "it_rule")
 
 
 def classify_it(combos: pd.DataFrame) -> pd.DataFrame:
     """Classify distinct combinations of supplier_key, expense_type, service_area, description.
 
     Returns `combos` with is_it, it_category, it_basis, it_confidence, underlying_vendor,
-    vendor_basis, supplier_role, supplier_canonical_ref and it_rule (the deciding rule ids).
+    vendor_basis, vendor_rule (the product rule or supplier reference behind the vendor),
+    supplier_role, supplier_canonical_ref and it_rule (the deciding rule ids).
     Missing columns are treated as empty strings.
     """
     df = combos.copy()
@@ -286,7 +331,9 @@ def combine_evidence(
     # A label gives the category unless a line-of-business vendor (its support and licences
     # are the system) or a more specific description says otherwise.
     e_conf = exp["confidence"]
-    lob = np.isin(sup["role"], ["lob_system_vendor", "social_care_system"]) & r_it
+    # ... except hosting or cloud named in the description (Civica's Azure hosting is cloud).
+    lob = (np.isin(sup["role"], ["lob_system_vendor", "social_care_system"]) & r_it
+           & (d_cat != "saas_cloud"))
     d_specific = d_cat != ""
     d_label = np.array([str(r).startswith("label:") for r in desc["rule_id"]], dtype=bool)
     cat_e = np.where(lob, "line_of_business", np.where(
@@ -334,18 +381,36 @@ def combine_evidence(
         default="",
     )
 
-    # Underlying vendor: a direct vendor payment, or a product named in label / description.
+    # Underlying vendor (see the module docstring): a product named in the description or the
+    # expense type (non-Microsoft > Azure > Microsoft licensing), else a direct vendor payment.
     role, vendors = sup["role"], sup["vendors_sold"]
     single = np.array([";" not in str(v) for v in vendors], dtype=bool)
     direct = np.isin(role, ["software_vendor", "saas_cloud", "hardware"]) & r_it & single & (
         vendors != "")
+    sells_ms = np.array(["Microsoft" in str(v).split(";") for v in vendors], dtype=bool) & r_it
     d_vendor, e_vendor = desc["vendor"], exp["vendor"]
-    vendor = np.where(d_vendor != "", d_vendor, np.where(e_vendor != "", e_vendor,
-                      np.where(direct, vendors, "")))
-    vendor_basis = np.where(d_vendor != "", "description", np.where(
-        e_vendor != "", "expense_type", np.where(direct, "supplier", "")))
+
+    def rank(v: np.ndarray) -> np.ndarray:
+        return np.select([v == "", v == MICROSOFT_LICENSING, v == MICROSOFT_AZURE], [3, 2, 1], 0)
+
+    use_d = (d_vendor != "") & (rank(d_vendor) <= rank(e_vendor))
+    named = np.where(use_d, d_vendor, e_vendor)
+    named_basis = np.where(use_d, "description", np.where(e_vendor != "", "expense_type", ""))
+    named_rule = np.where(use_d, desc["product_rule"], exp["product_rule"])
+    # A Microsoft product billed by a known supplier that does not sell Microsoft (Civica's
+    # Azure hosting, its SharePoint consultancy) is that supplier's own service. Licensing
+    # named to an unknown payee still counts; Azure needs Microsoft or a Microsoft seller.
+    unknown = sup["supplier_id"] == ""
+    named = np.where(((named == MICROSOFT_AZURE) & ~sells_ms)
+                     | ((named == MICROSOFT_LICENSING) & ~sells_ms & ~unknown), "", named)
+    has_named = named_rule != ""
+    vendor = np.where(has_named, named, np.where(direct, vendors, ""))
+    vendor_basis = np.where(vendor == "", "", np.where(has_named, named_basis, "supplier"))
+    vendor_rule = np.where(has_named, named_rule, np.where(
+        direct, np.array(["ref:" + str(s) for s in sup["supplier_id"]], dtype=object), ""))
     vendor = np.where(is_it, vendor, "")
     vendor_basis = np.where(is_it, vendor_basis, "")
+    vendor_rule = np.where(is_it, vendor_rule, "")
 
     ref_rule = np.array(["ref:" + str(s) for s in sup["supplier_id"]], dtype=object)
     rule = np.select(
@@ -368,6 +433,7 @@ def combine_evidence(
         "it_confidence": np.asarray(confidence, dtype=object),
         "underlying_vendor": vendor.astype(object),
         "vendor_basis": vendor_basis.astype(object),
+        "vendor_rule": vendor_rule.astype(object),
         "supplier_role": np.asarray(role, dtype=object),
         "supplier_canonical_ref": np.asarray(sup["canonical_name"], dtype=object),
         "it_rule": np.asarray(rule, dtype=object),

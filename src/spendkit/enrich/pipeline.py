@@ -20,7 +20,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from spendkit.enrich.classify import DECISION_COLUMNS, combine_evidence, field_evidence
+from spendkit.enrich.classify import (
+    DECISION_COLUMNS,
+    MICROSOFT_LICENSING,
+    combine_evidence,
+    field_evidence,
+)
 from spendkit.enrich.suppliers import (
     _merge_reason,
     _Name,
@@ -35,10 +40,13 @@ ENRICH_COLUMNS = (
     "supplier_key", "supplier_canonical", "supplier_role", "is_it", "it_category", "it_basis",
     "it_confidence", "underlying_vendor",
 )
-DETAIL_COLUMNS = ("vendor_basis", "it_rule", "cluster_evidence")
-#: A reseller's software-licence payment at least this big, naming no product, is taken to be
-#: Microsoft licensing (low confidence): Microsoft is the licence councils buy in six figures
-#: through an LSP (facts.md s3), while other vendors' renewals name the product.
+DETAIL_COLUMNS = ("vendor_basis", "vendor_rule", "it_rule", "cluster_evidence")
+#: A software-licence payment at least this big to a reseller whose reference role says it sells
+#: Microsoft licensing (role lsp_reseller, Microsoft in vendors_sold), naming no product in its
+#: description or expense type, is taken to be Microsoft licensing (vendor_basis
+#: "reseller_size", low confidence): Microsoft is the licence councils buy in six figures through
+#: an LSP (facts.md s3), while other vendors' renewals usually name the product. Anything named
+#: (Sophos, Nutanix, Azure…) blocks it.
 RESELLER_MICROSOFT_MIN_GBP = Decimal("10000")
 #: Bits per field in a packed combination code (four fields in an int64). Evidence classes
 #: are bounded by the number of rules and mapped labels, far below 2**15.
@@ -46,7 +54,8 @@ _BITS = 15
 _EVIDENCE_FIELDS = ("supplier_key", "expense_type", "service_area", "description")
 #: Per-combination string outputs (detail ones included), kept as Arrow arrays for `take`.
 _COMBO_TEXT = ("supplier_role", "it_category", "it_basis", "it_confidence",
-               "underlying_vendor", "vendor_basis", "it_rule")
+               "underlying_vendor", "vendor_basis", "vendor_rule", "it_rule")
+_DETAIL_ONLY = ("vendor_basis", "vendor_rule", "it_rule")
 
 
 class EnrichInputError(SpendkitError):
@@ -295,25 +304,27 @@ class Enricher:
             "supplier_canonical": per_name(self._name_canon),
         }
         for col in _COMBO_TEXT:
-            if detail or col not in ("vendor_basis", "it_rule"):
+            if detail or col not in _DETAIL_ONLY:
                 out[col] = pc.take(self._combo_text(col), row_combo)
         combo_np = row_combo.to_numpy()
         is_it = self._combo_column("is_it")[combo_np] if n else np.zeros(0, bool)
         out["is_it"] = is_it
         if big is not None and n:
             # Reseller look-through by role and size: a large licence payment to a Microsoft
-            # LSP that names no product.
+            # LSP that names no product (vendor_rule "" means nothing named and no direct vendor).
             eligible = (self._combo_column("is_it") & (self._combo_column("it_category")
                                                        == "software_licences")
-                        & (self._combo_column("underlying_vendor") == ""))
+                        & (self._combo_column("underlying_vendor") == "")
+                        & (self._combo_column("vendor_rule") == ""))
             lsp = np.array([self._name_lsp[i] for i in name_ids.tolist()], dtype=bool)
             mask = eligible[combo_np] & lsp[name_idx] & big
             if mask.any():
                 hit = pa.array(mask)
-                out["underlying_vendor"] = pc.if_else(hit, "Microsoft",
+                out["underlying_vendor"] = pc.if_else(hit, MICROSOFT_LICENSING,
                                                       out["underlying_vendor"])
                 if detail:
                     out["vendor_basis"] = pc.if_else(hit, "reseller_size", out["vendor_basis"])
+                    out["vendor_rule"] = pc.if_else(hit, "reseller_size", out["vendor_rule"])
         if detail:
             out["cluster_evidence"] = per_name(self._name_evidence)
         return out
@@ -426,8 +437,11 @@ def enrich(transactions: pd.DataFrame, *, detail: bool = False) -> pd.DataFrame:
     """Add supplier keys, canonical names, roles and the IT classification to a copy.
 
     Needs `supplier_name`; `expense_type`, `service_area`, `description` and `amount_gbp` are
-    used when present. With `detail=True` also adds vendor_basis (why underlying_vendor),
-    it_rule (the deciding rule) and cluster_evidence. One-off: to enrich many tables (one per
+    used when present. With `detail=True` also adds vendor_basis (why underlying_vendor:
+    description, expense_type, supplier or reseller_size), vendor_rule (the product rule,
+    supplier reference or "reseller_size" behind it), it_rule (the deciding rule) and
+    cluster_evidence. underlying_vendor "Microsoft" means Microsoft licensing; Azure
+    consumption through Microsoft or a Microsoft reseller is "Microsoft Azure". One-off: to enrich many tables (one per
     file) make one `Enricher` and call its `enrich` or `enrich_arrow` for each.
     """
     return Enricher().enrich(transactions, detail=detail)
