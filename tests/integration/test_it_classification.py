@@ -97,3 +97,32 @@ def test_one_enricher_over_files_equals_per_file_enrich(
     # Across files one Enricher gives each supplier key one canonical; per-file calls do not.
     assert got_df.groupby("supplier_key")["supplier_canonical"].nunique().max() == 1
     assert want_df.groupby("supplier_key")["supplier_canonical"].nunique().max() > 1
+
+
+def test_microsoft_look_through_precision_recall(joined: pd.DataFrame, record_property) -> None:
+    """underlying_vendor == "Microsoft" (licensing) against the rows that carry a vendor label.
+
+    The label is a vendor name, "none" (no vendor behind the payment, e.g. Civica's own Azure
+    hosting, or not IT), or empty (not labelled: e.g. undescribed reseller payments whose
+    product cannot be known from the file).
+    """
+    j = joined[joined["underlying_vendor"].ne("") & joined["is_it_p"].notna()]
+    assert len(j) >= 40
+    truth = j["underlying_vendor"].eq("Microsoft")
+    got = j["underlying_vendor_p"].astype(object).fillna("")
+    pred = got.eq("Microsoft")
+    tp, fp, fn = int((truth & pred).sum()), int((~truth & pred).sum()), int((truth & ~pred).sum())
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    named = j["underlying_vendor"].ne("none") & ~truth
+    other_ok = float((got[named] == j.loc[named, "underlying_vendor"]).mean())
+    msg = (f"vendor-labelled={len(j)} microsoft={int(truth.sum())} tp={tp} fp={fp} fn={fn} "
+           f"look_through_precision={precision:.3f} recall={recall:.3f} "
+           f"other_vendor_accuracy={other_ok:.3f}")
+    print("\n" + msg)
+    record_property("look_through_precision", round(precision, 4))
+    record_property("look_through_recall", round(recall, 4))
+    assert precision >= 0.95, (msg, j.loc[~truth & pred, ["file", "source_line"]])
+    assert recall >= 0.90, (msg, j.loc[truth & ~pred, ["file", "source_line"]])
+    # Nothing labelled as another vendor, or as none, is any kind of Microsoft.
+    assert not got[~truth].str.startswith("Microsoft").any(), msg
+    assert other_ok == 1.0, msg
