@@ -6,6 +6,12 @@ Contract (others code against these names):
   `spendkit.fields.ENRICHMENT_FIELDS` added: supplier_key, supplier_canonical, supplier_role,
   is_it, it_category, it_basis, it_confidence, underlying_vendor. Works on distinct values and
   distinct (supplier_key, expense_type, service_area, description) combinations, mapped back.
+  underlying_vendor is "Microsoft" for Microsoft licensing only (named M365/EA/E3…, a direct
+  Microsoft payment, or a large unnamed licence payment to a Microsoft LSP); Azure consumption
+  paid to Microsoft or a Microsoft reseller is "Microsoft Azure"; a payment naming another
+  product (Mimecast, Nutanix, Sophos…) gets that vendor even through a reseller; Azure hosting
+  billed by a service provider (Civica) gets "". `enrich(df, detail=True)` adds vendor_basis
+  and vendor_rule saying why.
 - `Enricher()`: the same, for many tables (one per file): rules loaded once, supplier names,
   per-field evidence and classified combinations memoised across calls, canonical names
   stable across calls. `Enricher().enrich(df)` equals `enrich(df)`; `enrich_arrow(table)`
