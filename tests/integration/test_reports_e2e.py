@@ -49,8 +49,10 @@ def test_each_report_is_offline_small_and_has_charts(reports: ReportSummary, pos
     assert report.n_figures >= 1
     assert count_plotlyjs(page) == 1
     assert "SYNTHETIC" in page.upper()
-    # --no-input: no code cell is shown (the class names still appear in the page's CSS)
-    assert re.search(r'<div[^>]*class="[^"]*jp-InputArea[ "]', page) is None
+    # --no-input: no code is shown (markdown cells keep their input area: that is the prose)
+    code_cells = re.findall(r'<div class="(jp-Cell jp-CodeCell[^"]*)"', page)
+    assert code_cells and all("jp-mod-noInput" in c for c in code_cells)
+    assert "hl-ipython3" not in page
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None,

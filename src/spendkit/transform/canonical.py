@@ -123,22 +123,23 @@ def to_canonical(grid: Grid, mapping: ColumnMapping) -> Canonical:
                 detail[i] = f"bare sum {format_pence(above)} equals the rows above"
 
     mark(amounts.missing, "missing_amount")
+    def described(mask: np.ndarray, values: pa.Array, template: str) -> np.ndarray:
+        """Reject details quoting the offending cell, built only for the rows that need one."""
+        out = np.full(n, "", dtype=object)
+        where = np.flatnonzero(mask)
+        for i, v in zip(where, values.take(pa.array(where)).to_pylist(), strict=True):
+            out[i] = template.format(v)
+        return out
+
     if amounts.invalid.any():
-        bad = np.full(n, "", dtype=object)
-        where = np.flatnonzero(amounts.invalid)
-        for i, v in zip(where, column("amount_gbp").take(pa.array(where)).to_pylist(),
-                        strict=True):
-            bad[i] = f"amount {v!r}"
-        mark(amounts.invalid, "invalid_amount", bad)
+        mark(amounts.invalid, "invalid_amount",
+             described(amounts.invalid, column("amount_gbp"), "amount {!r}"))
     mark(dates.missing, "missing_date")
     if dates.invalid.any():
-        bad = np.full(n, "", dtype=object)
-        where = np.flatnonzero(dates.invalid)
-        for i, v in zip(where, column("payment_date").take(pa.array(where)).to_pylist(),
-                        strict=True):
-            bad[i] = (f"date {v!r} fits no format chosen for the column "
-                      f"({dates.chosen_format or 'none'})")
-        mark(dates.invalid, "invalid_date", bad)
+        fmt = dates.chosen_format or "none"
+        mark(dates.invalid, "invalid_date",
+             described(dates.invalid, column("payment_date"),
+                       "date {!r} fits no format chosen for the column (" + fmt + ")"))
 
     keep = reason == ""
     rejects = [RawReject(int(grid.lines[i]), str(reason[i]), str(detail[i]), grid.raw_row(i))
