@@ -27,7 +27,13 @@ def run_summary(summary: IngestSummary, processed: Path | None = None) -> dict[s
     it = table.filter(pc.field("is_it"))
     it_total = pc.sum(it.column("amount_gbp")).as_py() if it.num_rows else 0
     publishers = sorted(set(table.column("publisher_name").to_pylist()))
-    return {
+    synthetic = int(ledger["source_file"].str.contains("SYNTHETIC", regex=False).sum())
+    facts: dict[str, Any] = {}
+    if synthetic:
+        facts["SYNTHETIC data"] = (f"{synthetic} of {len(ledger)} raw files are the synthetic "
+                                   "sample made by `spendkit sample`: invented payments, not "
+                                   "any council's real spend")
+    return facts | {
         "spendkit version": __version__,
         "data": f"{len(ledger)} raw file(s) from {len(publishers)} publisher(s): "
                 + ", ".join(publishers),

@@ -37,6 +37,7 @@ def test_one_report_per_notebook_and_an_index(reports: ReportSummary) -> None:
     for r in reports.reports:
         assert f'href="{r.html.name}"' in index
     assert "rows kept" in index and "spendkit version" in index
+    assert "SYNTHETIC data" in index
 
 
 @pytest.mark.parametrize("position", range(4))
