@@ -309,15 +309,25 @@ def _link_or_copy(src: Path, dest: Path) -> None:
         shutil.copy2(src, dest)
 
 
+#: What decides the ingest's output: a change here means a new build, not stale data.
+_INGEST_CODE = ("extract", "transform", "enrich", "load.py", "ingest.py", "fields.py",
+                "publishers.py", "package_data/column_aliases.csv",
+                "package_data/publisher_profiles.csv", "package_data/mysociety",
+                "package_data/suppliers.csv", "package_data/it_rules.csv",
+                "package_data/expense_labels.csv", "package_data/it_taxonomy.csv")
+
+
 def _code_fingerprint() -> str:
-    """Hash of spendkit's own code and package data: a new loader or rule means a new build."""
+    """Hash of the spendkit code and reference data the ingest output depends on."""
     root = Path(spendkit.__file__).resolve().parent
     h = hashlib.sha256(spendkit.__version__.encode())
-    for p in sorted(root.rglob("*")):
-        if p.is_file() and p.suffix in (".py", ".csv", ".yaml", ".yml") and \
-                "__pycache__" not in p.parts:
-            h.update(p.relative_to(root).as_posix().encode())
-            h.update(p.read_bytes())
+    for name in _INGEST_CODE:
+        target = root / name
+        files = sorted(target.rglob("*")) if target.is_dir() else [target]
+        for p in files:
+            if p.is_file() and p.suffix in (".py", ".csv") and "__pycache__" not in p.parts:
+                h.update(p.relative_to(root).as_posix().encode())
+                h.update(p.read_bytes())
     return h.hexdigest()
 
 
@@ -369,6 +379,28 @@ def ingest(raw_dir: Path | str | None = None, out_dir: Path | str | None = None,
     if not files:
         raise IngestError(f"{raw}: no CSV, XLS, XLSX or ZIP files found")
     out.mkdir(parents=True, exist_ok=True)
+    with _lock(out):
+        return _ingest_locked(raw, out, files, force, progress, jobs)
+
+
+@contextlib.contextmanager
+def _lock(out: Path):
+    """One ingest at a time per processed folder (notebooks may start several at once)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; runs are rarely concurrent there
+        yield
+        return
+    with open(out / ".lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _ingest_locked(raw: Path, out: Path, files: list[Path], force: bool,
+                   progress: bool | None, jobs: int | None) -> IngestSummary:
     latest = out / "latest"
     versions = out / ".versions"
     blobs = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
