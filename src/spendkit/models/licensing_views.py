@@ -11,6 +11,11 @@ show or plot in a line or two (figures are in `spendkit.models.licensing_charts`
 * `microsoft_payments_by_year(enriched)` — the cash behind the paid run-rate: per council and
   financial year of payment, the largest Microsoft payment (usually the annual renewal) and
   everything else the enrichment attributed to Microsoft.
+* `council_context(council, selected)` — a notebook's setup: the council's rows in every year,
+  its name, GSS code, selected financial years and their date window.
+* `own_deal(deals, agreement)` — the council's latest published deal with a cost, with the seats
+  it implies at each discount and the discount it implies at the modelled seat count.
+* `summary_lines(...)` — the plain-English summary of a licensing analysis, one sentence a line.
 """
 
 from __future__ import annotations
@@ -18,19 +23,24 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from datetime import date
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from spendkit.datasets import read_transactions
 from spendkit.models.economy import financial_year, financial_year_start
 from spendkit.models.licensing import (
     DEFAULT_DISCOUNT,
+    BundleComparison,
     DiscountRange,
     LicenceAgreement,
     annual_cost,
+    estimated_inputs,
     implied_discount,
     implied_seats,
     published_deals,
+    total_cost,
 )
 from spendkit.models.licensing_catalogue import (
     LicensingError,
@@ -39,16 +49,23 @@ from spendkit.models.licensing_catalogue import (
     price_events,
     resolve_sku,
 )
+from spendkit.plotting import gbp
 
 __all__ = [
+    "COUNCIL_COLUMNS",
+    "CouncilContext",
+    "OwnDeal",
     "calibrate_deals",
+    "council_context",
     "deals_for_council",
     "financial_year_window",
     "list_price_table",
     "microsoft_payments_by_year",
     "numbered_events",
+    "own_deal",
     "scale_seats",
     "sensitivity_grid",
+    "summary_lines",
 ]
 
 
@@ -262,3 +279,147 @@ def microsoft_payments_by_year(enriched: pd.DataFrame, publisher: str | None = N
     out["largest_share"] = (out["largest_gbp"] / out["total_gbp"].where(out["total_gbp"] != 0)
                             ).round(4)
     return out[cols]
+
+
+# Columns `council_context` reads for the council: enough for `microsoft_paid_run_rate`.
+COUNCIL_COLUMNS = ["publisher_name", "publisher_code", "payment_date", "amount_gbp",
+                   "supplier_name", "underlying_vendor", "financial_year"]
+
+
+class CouncilContext(NamedTuple):
+    """A council's transactions in every ingested year and the financial years selected for it.
+
+    A tuple, so a notebook can unpack it: `ours, name, gss, years, start, end = ctx`.
+    """
+
+    ours: pd.DataFrame
+    name: str
+    gss_code: str
+    financial_years: list[str]
+    window_start: date
+    window_end: date
+
+    def describe(self) -> str:
+        """One line: 'Name (GSS): financial years 2021-22 to 2025-26'."""
+        fy = self.financial_years
+        return f"{self.name} ({self.gss_code}): financial years {fy[0]} to {fy[-1]}"
+
+
+def council_context(council: str, selected: pd.DataFrame,
+                    ours: pd.DataFrame | None = None) -> CouncilContext:
+    """The council's rows in every year, its name and GSS code, and the years selected for it.
+
+    `council` is a publisher name or GSS code; `selected` is the notebook's transactions (already
+    filtered to the chosen years) and gives the financial years and their window. `ours` defaults
+    to the council's ingested rows in *every* year (`COUNCIL_COLUMNS`): an annual renewal paid in
+    one year spreads into the next, so the paid run-rate needs the years around the selection.
+    """
+    if ours is None:
+        ours = read_transactions(publishers=[council], columns=COUNCIL_COLUMNS)
+    if ours.empty:
+        raise LicensingError(f"no ingested transactions for council {council!r}: expected a "
+                             "publisher_name or GSS code of the ingested data")
+    name, gss = str(ours["publisher_name"].iloc[0]), str(ours["publisher_code"].iloc[0])
+    in_selection = selected["publisher_name"] == name
+    years = sorted(str(y) for y in selected.loc[in_selection, "financial_year"].unique())
+    if not years:
+        raise LicensingError(f"council {name!r} has no transactions in the selected financial "
+                             "years: expected years = None or years the data covers")
+    start, end = financial_year_window(years)
+    return CouncilContext(ours, name, gss, years, start, end)
+
+
+@dataclasses.dataclass(frozen=True)
+class OwnDeal:
+    """A council's published deal priced by the model, for the seats and discount it implies.
+
+    `sku` is the SKU the deal is priced as (None: the deal's own published SKU); `seats_at` is
+    `implied_seats` at the low, central and high discount; `discount_at` the discount off list
+    the deal implies at `seats`.
+    """
+
+    deal: pd.DataFrame
+    sku: str | None
+    seats: int
+    seats_at: pd.DataFrame
+    discount_at: float
+
+    def text(self) -> str:
+        """The implied seats as a fixed-width table, then the implied discount as a sentence."""
+        table = self.seats_at[["council", "start", "sku", "annual_cost_gbp",
+                               "price_per_user_month", "scenario", "discount",
+                               "implied_seats"]].to_string(index=False)
+        return (f"{table}\n\nAt {self.seats:,} seats the deal implies a discount of "
+                f"{self.discount_at:.1%} off list.")
+
+
+def own_deal(deals: pd.DataFrame, agreement: LicenceAgreement,
+             seats: int | None = None) -> OwnDeal | None:
+    """The last deal in `deals` with an annual cost, priced for `agreement` (None if no such deal).
+
+    A deal without a published SKU is priced as the agreement's main SKU (the one with the most
+    seats; the first on a tie). `seats` defaults to the agreement's licence seats.
+    """
+    costed = deals[deals["annual_cost_gbp"].notna()]
+    if costed.empty:
+        return None
+    n = sum(agreement.seats.values()) if seats is None else seats
+    deal = costed.iloc[[-1]]
+    sku = None if deal["sku"].notna().all() else max(agreement.seats, key=agreement.seats.get)
+    seats_at = implied_seats(deal, agreement.discount, sku=sku)
+    disc = implied_discount(deal, seats=n, sku=sku)["implied_discount"].iloc[0]
+    return OwnDeal(deal, sku, int(n), seats_at, float(disc))
+
+
+def summary_lines(agreement: LicenceAgreement, costs: pd.DataFrame,
+                  financial_years: Sequence[str], bundle: BundleComparison,
+                  bundle_on: date | str, paid: pd.DataFrame | None = None,
+                  deal: OwnDeal | None = None) -> list[str]:
+    """The plain-English summary of a licensing analysis, one sentence per line.
+
+    `costs` is `annual_cost(..., period="financial_year")` for `financial_years`; `bundle` is the
+    `bundle_vs_a_la_carte` comparison made on `bundle_on`; `paid` is `modelled_vs_paid` (its
+    complete, fully modelled years are compared); `deal` is `own_deal(...)`. The sentences on
+    paid and on the deal are left out when there is nothing to say. The last line lists every
+    estimated price behind the figures.
+    """
+    seats = sum(agreement.seats.values())
+    d = agreement.discount
+    per_year = total_cost(costs)
+    s = bundle.summary.iloc[0]
+
+    def m(value: object) -> str:
+        return gbp(value, compact=True)
+
+    lines = [
+        f"Model: {seats:,} seats ({', '.join(agreement.seats)}), {agreement.term_years}-year "
+        f"terms from {agreement.start:%B %Y}, {agreement.billing} billing.",
+        f"Modelled cost {financial_years[0]} to {financial_years[-1]}: "
+        f"{m(per_year['cost_gbp_central'].sum())} at {d.central:.0%} off list (range "
+        f"{m(per_year['cost_gbp_low'].sum())} to {m(per_year['cost_gbp_high'].sum())}).",
+        f"E3 + add-ons on {bundle_on}: {gbp(s['a_la_carte_per_user_month'])} vs E5 "
+        f"{gbp(s['bundle_per_user_month'])} per user per month, {s['ratio']:.2f}x "
+        f"({s['ratio_low']:.2f}-{s['ratio_high']:.2f}x); {m(s['difference_annual_gbp'])} "
+        f"a year more at list for {seats:,} seats.",
+    ]
+    full = (paid[paid["is_complete"] & (paid["modelled_months"] == 12)] if paid is not None
+            else pd.DataFrame())
+    if not full.empty:
+        lines.append(
+            f"Paid run-rate in complete, fully modelled years: {m(full['run_rate_gbp'].mean())} "
+            f"a year on average vs modelled {m(full['cost_gbp_central'].mean())} "
+            f"(ratio {full['run_rate_gbp'].sum() / full['cost_gbp_central'].sum():.2f}); "
+            f"{int(full['within_range'].sum())} of {len(full)} years within the modelled range.")
+    if deal is not None:
+        c = deal.seats_at.loc[deal.seats_at["scenario"] == "central"].iloc[0]
+        lines.append(
+            f"Published deal ({c['council']}, from {c['start']:%b %Y}): "
+            f"{m(c['annual_cost_gbp'])} a year buys {c['implied_seats']:,.0f} {c['sku']} seats "
+            f"at {c['discount']:.0%} off list, or implies {deal.discount_at:.1%} off at "
+            f"{deal.seats:,} seats.")
+    e3 = list_price("E3", bundle_on).value
+    lines.append(f"E5 alone costs {s['bundle_per_user_month'] / e3 - 1:.0%} more than E3 at list "
+                 f"on {bundle_on}.")
+    flagged = sorted(set(estimated_inputs(costs)) | set(estimated_inputs(bundle.summary)))
+    lines.append(f"Estimated prices used ({len(flagged)}): " + "; ".join(flagged))
+    return lines
