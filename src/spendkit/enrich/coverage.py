@@ -19,11 +19,9 @@ class CoverageInputError(SpendkitError):
 
 def financial_year(dates: pd.Series) -> pd.Series:
     """UK financial year label ('2021-22', April to March) for each date; "" when missing."""
-    d = pd.to_datetime(dates.astype("object"), errors="coerce")
-    start = d.dt.year - (d.dt.month < 4).astype("Int64")
-    label = start.astype("Int64").astype("string") + "-" + (
-        (start + 1) % 100).astype("Int64").astype("string").str.zfill(2)
-    return label.fillna("").astype(object)
+    from spendkit.models.economy import financial_year as fy
+
+    return fy(pd.to_datetime(dates.astype("object"), errors="coerce")).fillna("").astype(object)
 
 
 def _amount(df: pd.DataFrame) -> pd.Series:
