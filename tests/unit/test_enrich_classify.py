@@ -91,7 +91,9 @@ def test_enrich_contract_and_look_through() -> None:
         "Microsoft", "", "Microsoft", "", "", "Microsoft", "", "Nutanix"]
     assert out.loc[1, "it_basis"] == "supplier" and out.loc[1, "it_confidence"] == "medium"
     assert out.loc[0, "it_basis"] == "supplier+description+service_area"
-    assert out.loc[3, "it_basis"] == "supplier"  # the trap decided
+    assert out.loc[3, "it_basis"] == "supplier (not IT)"  # the trap decided
+    assert out.loc[4, "it_basis"] == "supplier (not IT)"  # Oracle Care: a not-IT trap
+    assert out.loc[6, "it_basis"] == "expense_type (not IT)"  # agency staff, redacted payee
     assert out.loc[2, "supplier_role"] == "lsp_reseller"
     assert out.loc[6, "supplier_key"] == "" and out.loc[6, "it_category"] == ""
     assert df.columns.tolist() == out.columns.tolist()[: len(df.columns)]
@@ -135,6 +137,9 @@ def test_coverage_report_values() -> None:
     assert row["it_share_supplier"] == pytest.approx(0.25)
     assert row["unclassifiable_share"] == pytest.approx(0.2)
     assert row["top_unclassified"] == "Tesco (£400.00)"
+    # Classified = IT (400) + agency staff decided not IT by its label (200); Tesco has none.
+    assert row["classified_share"] == pytest.approx(0.6)
+    assert row["no_evidence_share"] == pytest.approx(0.4)
     assert rep.loc["2023-24", "it_gbp"] == 100.0
 
 
@@ -178,3 +183,73 @@ def test_regex_engines_agree_on_package_labels_and_names() -> None:
                                           engine="arrow").tolist()
         hits += int((py >= 0).sum())
     assert hits > 100  # the comparison is not vacuous
+
+
+def test_not_it_labels_record_their_evidence() -> None:
+    df = table([
+        ("Abbey Care Homes Ltd", "Residential Care", "", "", "900.00"),
+        ("Kier Construction Ltd", "Building Works - Capital", "", "", "800.00"),
+        ("Tesco", "Food", "", "", "30.00"),  # unknown label: no evidence either way
+        ("PHOENIX FUTURES", "ICT : Software", "", "", "20.00"),  # trap supplier
+        ("Acme", "Learning Resource Not ICT Schools", "", "", "10.00"),  # blocking label
+        ("Acme", "Food", "", "Monthly CCTV monitoring", "10.00"),
+        ("BT PLC", "Telephones", "", "", "10.00"),
+        ("Acme", "EMPLOYEES", "", "", "10.00"),  # SeRCOP group
+    ])
+    out = classify_it(enrich(df)[["supplier_key", "expense_type", "service_area",
+                                  "description"]])
+    assert out["it_basis"].tolist() == [
+        "expense_type (not IT)", "expense_type (not IT)", "", "supplier (not IT)",
+        "expense_type (not IT)", "description (not IT)", "expense_type+supplier",
+        "expense_type (not IT)"]
+    assert out["is_it"].tolist() == [False] * 6 + [True, False]
+    # A non-blocking label decides nothing, so it sets no confidence; the others keep theirs.
+    assert out["it_confidence"].tolist() == ["", "", "", "high", "medium", "medium", "high", ""]
+    assert out["it_rule"].tolist()[:3] == ["label:RESIDENTIAL CARE",
+                                           "label:BUILDING WORKS CAPITAL", ""]
+    assert out["it_category"].tolist()[:6] == [""] * 6
+
+
+def test_non_blocking_not_it_labels_never_change_the_verdict() -> None:
+    from spendkit.enrich.classify import load_expense_labels
+
+    labels = load_expense_labels()
+    soft = labels.index[labels["blocks_it"].eq("false")].tolist()
+    assert len(soft) > 50 and "RESIDENTIAL CARE" in soft and "AGENCY STAFF" in soft
+    # IT evidence of every other kind: reseller, supplier name, description, ICT cost centre.
+    others = [("COMPUTACENTER", "", ""), ("ACME SOFTWARE", "", ""),
+              ("ACME", "", "Microsoft 365 E3 licences"), ("ACME", "ICT", ""),
+              ("PHOENIX FUTURES", "", ""), ("ACME", "", "")]
+    rows = [(k, lab, svc, d) for lab in [*soft, "ZZZ UNKNOWN LABEL"] for k, svc, d in others]
+    out = classify_it(pd.DataFrame(rows, columns=["supplier_key", "expense_type",
+                                                  "service_area", "description"]))
+    cols = ["is_it", "it_category", "it_confidence", "underlying_vendor"]
+    got = out[cols].to_numpy().reshape(len(soft) + 1, len(others), len(cols))
+    for i, lab in enumerate(soft):
+        assert (got[i] == got[-1]).all(), lab  # same as an unknown label
+    # A supplier name saying IT counts only when there is no label at all (case 7).
+    assert got[-1][:, 0].tolist() == [True, False, True, True, False, False]
+    basis = out["it_basis"].to_numpy().reshape(len(soft) + 1, len(others))
+    assert basis[0].tolist()[4:] == ["supplier (not IT)", "expense_type (not IT)"]
+    assert basis[-1].tolist()[4:] == ["supplier (not IT)", ""]
+    assert basis[0].tolist()[0] == basis[-1].tolist()[0] == "supplier"
+
+
+def test_expense_label_blocks_it_column_is_checked(tmp_path) -> None:
+    from spendkit.enrich.classify import load_expense_labels
+    from spendkit.enrich.suppliers import ReferenceDataError
+
+    bad = tmp_path / "labels.csv"
+    bad.write_text("label,is_it,it_category,confidence,blocks_it,source\n"
+                   "Care,false,,high,maybe,test\n")
+    with pytest.raises(ReferenceDataError, match=r"row 2 \('Care'\): blocks_it"):
+        load_expense_labels(str(bad))
+    old = tmp_path / "old.csv"
+    old.write_text("label,is_it,it_category,confidence,source\n"
+                   "Care,false,,high,test\nSoftware,true,software_licences,high,test\n")
+    assert load_expense_labels(str(old))["blocks_it"].tolist() == ["true", ""]
+    blank = tmp_path / "blank.csv"
+    blank.write_text("label,is_it,it_category,confidence,blocks_it,source\n"
+                     "Care,false,,high,false, \n")
+    with pytest.raises(ReferenceDataError, match="empty source"):
+        load_expense_labels(str(blank))

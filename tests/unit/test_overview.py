@@ -297,7 +297,7 @@ def tx() -> pd.DataFrame:
         "amount_gbp": money("100.00", "50.00", "30.00", "20.00", "-5.00", "5.00", "10.00",
                             "0.01"),
         "is_it": [True, False, False, False, False, False, True, False],
-        "it_basis": ["expense_type", "supplier", "", "", "", "", "supplier+description", ""],
+        "it_basis": ["expense_type", "supplier (not IT)", "", "", "", "", "supplier+description", ""],
         "is_redacted": [False, False, True, False, False, False, False, False],
         "supplier_name": ["Softcat", "PHOENIX FUTURES", "REDACTED", "KIER LTD", "Kier Ltd",
                           "Tarmac", "Bytes", "Tiny Co"],

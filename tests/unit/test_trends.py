@@ -243,6 +243,24 @@ def test_coverage_parts_and_shares():
         pytest.approx(100.0)
 
 
+def test_coverage_counts_not_it_evidence_as_classified():
+    df = frame([
+        dict(payment_date="2024-04-10", amount_gbp="100"),  # IT
+        dict(payment_date="2024-04-11", amount_gbp="500", is_it=False, it_category="",
+             it_basis="expense_type (not IT)"),  # 'Residential Care'
+        dict(payment_date="2024-04-12", amount_gbp="150", is_it=False, it_category="",
+             it_basis="supplier (not IT)"),  # a not-IT trap supplier
+        dict(payment_date="2024-04-13", amount_gbp="250", is_it=False, it_category="",
+             it_basis=""),  # no evidence either way
+    ])
+    cov = t.coverage(df)
+    assert cov.classified_gbp == Decimal("750.00")
+    assert cov.unclassified_gbp == Decimal("250.00")
+    assert cov.caption().startswith(
+        "75.0% of spend classified on evidence (IT or not IT), "
+        "25.0% no evidence either way (counted as not IT), 0.0% redacted;")
+
+
 def test_category_shares_sum_to_100():
     df = frame([dict(payment_date="2024-05-01", amount_gbp="300", it_category="software"),
                 dict(payment_date="2024-05-02", amount_gbp="100", it_category="telecoms"),

@@ -12,6 +12,17 @@ Contract (others code against these names):
   product (Mimecast, Nutanix, Sophos…) gets that vendor even through a reseller; Azure hosting
   billed by a service provider (Civica) gets "". `enrich(df, detail=True)` adds vendor_basis
   and vendor_rule saying why.
+- `it_basis` is the evidence that decided, for IT and not-IT payments alike:
+  - IT: the deciding kind first, then agreeing kinds joined by '+', from expense_type,
+    supplier, description, service_area (e.g. "expense_type+supplier", "service_area");
+  - not IT on evidence: "supplier (not IT)" (a known not-IT supplier such as Phoenix
+    Futures), "expense_type (not IT)" (a not-IT expense label: 'Residential Care', 'Building
+    Works', 'NOT ICT', vehicle licences, SeRCOP groups such as Employees or Premises) or
+    "description (not IT)" (CCTV, copier charges, postage…);
+  - "": no evidence either way (counted as not IT).
+  So "classified" means `is_it` or a non-empty `it_basis`. Recording a not-IT label never
+  changes is_it, it_category, it_confidence or underlying_vendor: only labels with
+  `blocks_it` true in `expense_labels.csv` outweigh IT evidence.
 - `Enricher()`: the same, for many tables (one per file): rules loaded once, supplier names,
   per-field evidence and classified combinations memoised across calls, canonical names
   stable across calls. `Enricher().enrich(df)` equals `enrich(df)`; `enrich_arrow(table)`
@@ -22,8 +33,9 @@ Contract (others code against these names):
   deciding rule and the vendor's basis as extra columns.
 - `coverage_report(enriched, by=("publisher_name", "financial_year")) -> DataFrame`: per
   publisher and UK financial year, total and IT spend, the share of IT spend decided by each
-  kind of evidence, the share of spend that cannot be classified, and the largest unclassified
-  suppliers.
+  kind of evidence, the shares of spend classified (IT or not IT on evidence), with no
+  evidence, and redacted (cannot be classified by supplier), and the largest suppliers with no
+  evidence.
 
 The rules are package data (`package_data/it_rules.csv`, `expense_labels.csv`,
 `suppliers.csv`, `it_taxonomy.csv`), each row with its source.

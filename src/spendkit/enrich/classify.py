@@ -20,6 +20,15 @@ How the evidence combines (first that applies):
 7. supplier's name says IT ("… Software Ltd") and no expense label -> IT, "supplier", low;
 8. otherwise not IT.
 
+`it_basis` names the evidence that decided, for not-IT payments too, so coverage can tell
+"checked: not IT" from "no evidence": "supplier (not IT)" (case 1), "expense_type (not IT)"
+or "description (not IT)" (case 3), and in case 8 "expense_type (not IT)" when the expense
+type is a known not-IT label, else "" (no evidence either way). Not-IT labels come in two
+strengths (`expense_labels.csv` column `blocks_it`): "true" labels ('NOT ICT', vehicle
+licences) decide not IT over weaker IT evidence (case 3); "false" labels ('Residential Care',
+'Building Works', SeRCOP groups such as Employees) only record the evidence for a payment
+nothing else calls IT, so a mislabelled IT reseller still comes out IT (case 4).
+
 Underlying vendor (the reseller look-through) is decided apart from the IT verdict, by the
 `product` rules of `it_rules.csv` run on the description and on the expense type (some
 councils publish the narrative there). Each text names at most one product: the first product
@@ -68,6 +77,8 @@ RULE_COLUMNS = (
     "basis", "note", "source",
 )
 CONFIDENCES = ("high", "medium", "low")
+#: Appended to the evidence kind in `it_basis` of a payment that evidence says is not IT.
+NOT_IT_SUFFIX = " (not IT)"
 _NON_ALNUM = re.compile(r"[^0-9A-Z]+")
 
 
@@ -125,7 +136,12 @@ def load_rules(path: str | None = None) -> pd.DataFrame:
 
 @lru_cache(maxsize=4)
 def load_expense_labels(path: str | None = None) -> pd.DataFrame:
-    """The expense-type label map (package data `expense_labels.csv`), keyed by normalised label."""
+    """The expense-type label map (package data `expense_labels.csv`), keyed by normalised label.
+
+    Columns: is_it (true/false), it_category, confidence, blocks_it ("" for IT labels; for
+    not-IT labels "true" when the label overrides weaker IT evidence, "false" when it only
+    records not-IT evidence for a payment nothing calls IT; absent column = "true"), source.
+    """
     file = path or str(PACKAGE_DATA / "expense_labels.csv")
     labels = pd.read_csv(file, dtype=str, keep_default_na=False)
     cats = set(load_taxonomy()["it_category"]) | {""}
@@ -135,6 +151,19 @@ def load_expense_labels(path: str | None = None) -> pd.DataFrame:
             f"{file}, row {bad.index[0] + 2}: is_it must be true/false and it_category one of "
             f"{sorted(cats)}; got {bad.iloc[0]['is_it']!r}, {bad.iloc[0]['it_category']!r}"
         )
+    if "blocks_it" not in labels.columns:
+        labels["blocks_it"] = labels["is_it"].map({"true": "", "false": "true"})
+    ok = labels["blocks_it"].where(labels["is_it"].eq("false"), "") == labels["blocks_it"]
+    ok &= labels["blocks_it"].isin(["", "true", "false"]) & (
+        labels["is_it"].eq("true") | labels["blocks_it"].ne(""))
+    if not ok.all():
+        i = int((~ok).to_numpy().argmax())
+        raise ReferenceDataError(
+            f"{file}, row {i + 2} ({labels['label'].iloc[i]!r}): blocks_it must be empty for an "
+            f"IT label and true/false for a not-IT one; got {labels['blocks_it'].iloc[i]!r}")
+    if "source" in labels.columns and labels["source"].str.strip().eq("").any():
+        i = int(labels["source"].str.strip().eq("").to_numpy().argmax())
+        raise ReferenceDataError(f"{file}, row {i + 2} ({labels['label'].iloc[i]!r}): empty source")
     labels["label"] = labels["label"].map(normalise_label)
     if labels["label"].duplicated().any():
         dup = labels.loc[labels["label"].duplicated(), "label"].tolist()
@@ -181,20 +210,30 @@ def apply_rules(values: pd.Series, field: str, rules: pd.DataFrame | None = None
 
 
 @lru_cache(maxsize=1)
-def _label_map() -> dict[str, tuple[str, str, str]]:
-    """Normalised label -> (is_it, it_category, confidence) of the default label map."""
+def _label_map() -> dict[str, tuple[str, str, str, str]]:
+    """Normalised label -> (is_it, it_category, confidence, blocks_it) of the default map."""
     labels = load_expense_labels()
     return dict(zip(labels.index, zip(labels["is_it"], labels["it_category"],
-                                      labels["confidence"], strict=True), strict=True))
+                                      labels["confidence"], labels["blocks_it"], strict=True),
+                    strict=True))
 
 
 def _label_evidence(ev: dict[str, np.ndarray], norm: list[str], *, it_only: bool) -> np.ndarray:
-    """Overwrite `ev` where the value is a mapped label (only IT ones if `it_only`)."""
+    """Overwrite `ev` where the value is a mapped label (only IT ones if `it_only`).
+
+    A not-IT label that does not block IT (`blocks_it` false) leaves the rule evidence as it
+    is (it decides nothing) and only names itself in `rule_id` when no rule matched; the
+    caller records it as not-IT evidence.
+    """
     labels = _label_map()
     hit = np.zeros(len(norm), dtype=bool)
     for i, v in enumerate(norm):
         m = labels.get(v)
         if m is None or (it_only and m[0] != "true"):
+            continue
+        if m[0] == "false" and m[3] == "false":
+            if ev["rule_id"][i] == "":
+                ev["rule_id"][i] = "label:" + v
             continue
         hit[i] = True
         ev["effect"][i] = "it" if m[0] == "true" else "not_it"
@@ -212,9 +251,16 @@ def _with_product(ev: dict[str, np.ndarray], norm: list[str]) -> dict[str, np.nd
 
 
 def _expense_evidence(norm: list[str]) -> dict[str, np.ndarray]:
-    """Label map first, then expense_type rules: verdict per normalised label."""
+    """Label map first, then expense_type rules: verdict per normalised label.
+
+    `not_it_label` is true where the label says not IT, whether or not it blocks IT evidence.
+    """
     ev = _rule_evidence(norm, "expense_type")
     _label_evidence(ev, norm, it_only=False)
+    labels = _label_map()
+    ev["not_it_label"] = np.array(
+        [e == "not_it" or labels.get(v, ("",))[0] == "false"
+         for e, v in zip(ev["effect"], norm, strict=True)], dtype=bool)
     return _with_product(ev, norm)
 
 
@@ -229,7 +275,7 @@ def field_evidence(field: str, values: list[str]) -> dict[str, np.ndarray]:
     """Evidence for distinct raw values of one input field, in the order given.
 
     field is "expense_type" (columns rule_id, effect, it_category, confidence, vendor,
-    product_rule, has_label), "description" (the first six: vendor and product_rule come from
+    product_rule, not_it_label, has_label), "description" (the first six: vendor and product_rule come from
     the product rules), "service_area" (the first five), or "supplier_key" (those
     five for the supplier-name rules, plus the reference columns of `match_reference`:
     supplier_id, canonical_name, role, vendors_sold, ref_is_it, ref_category). Classifying a
@@ -309,6 +355,7 @@ def combine_evidence(
     r_trap = sup["ref_is_it"] == "false"
     r_part = sup["ref_is_it"] == "partial"
     has_label = exp["has_label"].astype(bool)
+    e_not_label = exp["not_it_label"].astype(bool)
 
     conds = [
         r_trap,
@@ -354,16 +401,19 @@ def combine_evidence(
         return out
 
     cases = [case == k for k in range(1, 8)]
+    # Not-IT payments name their evidence too ("" = none either way): coverage counts them.
+    not_it = NOT_IT_SUFFIX
     basis = np.select(
-        cases,
+        [*cases, case == 0],
         [
-            np.full(n, "supplier", dtype=object),
+            np.full(n, "supplier" + not_it, dtype=object),
             plus("expense_type", (r_it, "supplier"), (d_it, "description")),
-            np.where(e_not, "expense_type", "description").astype(object),
+            np.where(e_not, "expense_type" + not_it, "description" + not_it).astype(object),
             plus("supplier", (d_it, "description"), (a_it, "service_area")),
             plus("description", (a_it, "service_area")),
             plus("service_area", (r_part, "supplier")),
             np.full(n, "supplier", dtype=object),
+            np.where(e_not_label, "expense_type" + not_it, "").astype(object),
         ],
         default="",
     )
@@ -414,7 +464,7 @@ def combine_evidence(
 
     ref_rule = np.array(["ref:" + str(s) for s in sup["supplier_id"]], dtype=object)
     rule = np.select(
-        cases,
+        [*cases, case == 0],
         [
             ref_rule,
             exp["rule_id"],
@@ -423,6 +473,7 @@ def combine_evidence(
             desc["rule_id"],
             svc["rule_id"],
             sup["rule_id"],
+            np.where(e_not_label, exp["rule_id"], "").astype(object),
         ],
         default="",
     )

@@ -34,13 +34,17 @@ def coverage_report(
     *,
     top: int = 5,
 ) -> pd.DataFrame:
-    """Per group: total and IT spend, IT share by basis, unclassifiable share, top unclassified.
+    """Per group: total and IT spend, IT share by basis, classified shares, top unclassified.
 
     `financial_year` in `by` is derived from `payment_date` when the column is absent. Shares
     are of spend (net of credits): `it_share_<basis>` is the share of IT spend decided first by
-    that evidence; `unclassifiable_share` is the share of all spend with a redacted or blank
-    supplier; `top_unclassified` lists the largest suppliers of spend with no evidence either
-    way (not IT, no label, no reference entry) as 'name (£amount)' joined by '; '.
+    that evidence; `classified_share` is the share of all spend decided IT or not IT on
+    evidence (IT, or a non-empty `it_basis` such as "expense_type (not IT)");
+    `no_evidence_share` the share with no evidence either way and a named supplier (counted as
+    not IT: where IT could hide); `unclassifiable_share` the share with a redacted or blank
+    supplier (some of it may still be classified by its expense type), so classified,
+    no-evidence and unclassified redacted spend sum to the total. `top_unclassified` lists the
+    largest suppliers of the no-evidence spend as 'name (£amount)' joined by '; '.
     Money columns are float pounds rounded to pence (report figures, not ledger values).
     """
     need = {"amount_gbp", "is_it", "it_basis", "supplier_canonical"}
@@ -60,7 +64,8 @@ def coverage_report(
             raise CoverageInputError(f"coverage_report: group column {k!r} not in the table")
     amt = _amount(enriched)
     is_it = enriched["is_it"].astype(bool)
-    primary = enriched["it_basis"].astype(object).fillna("").str.split("+").str[0]
+    basis = enriched["it_basis"].astype(object).fillna("")
+    primary = basis.str.split("+").str[0]
     supplier = enriched["supplier_canonical"].astype(object).fillna("")
     redacted = supplier.str.strip().eq("")
     if "is_redacted" in enriched.columns:
@@ -70,10 +75,15 @@ def coverage_report(
     for b in BASES:
         df[f"_it_{b}"] = amt.where(is_it & primary.eq(b), 0.0)
     df["unclassifiable_gbp"] = amt.where(redacted, 0.0)
+    classified = is_it | basis.ne("")
+    unclassified = ~classified & ~redacted
+    df["classified_gbp"] = amt.where(classified, 0.0)
+    df["no_evidence_gbp"] = amt.where(unclassified, 0.0)
     df["rows"] = 1
     df["it_rows"] = is_it.astype(int)
     g = df.groupby(keys, sort=True, dropna=False)
-    sums = g[["total_gbp", "it_gbp", "unclassifiable_gbp", "rows", "it_rows"]
+    sums = g[["total_gbp", "it_gbp", "unclassifiable_gbp", "classified_gbp",
+              "no_evidence_gbp", "rows", "it_rows"]
              + [f"_it_{b}" for b in BASES]].sum()
     it_total = sums["it_gbp"].replace(0.0, np.nan)
     total = sums["total_gbp"].replace(0.0, np.nan)
@@ -84,10 +94,11 @@ def coverage_report(
     for b in BASES:
         rep[f"it_share_{b}"] = (sums[f"_it_{b}"] / it_total).fillna(0.0)
     rep["unclassifiable_share"] = (sums["unclassifiable_gbp"] / total).fillna(0.0)
+    rep["classified_share"] = (sums["classified_gbp"] / total).fillna(0.0)
+    rep["no_evidence_share"] = (sums["no_evidence_gbp"] / total).fillna(0.0)
     rep["rows"] = sums["rows"].astype("int64")
     rep["it_rows"] = sums["it_rows"].astype("int64")
 
-    unclassified = ~is_it & enriched["it_basis"].astype(object).fillna("").eq("") & ~redacted
     u = df.loc[unclassified, keys].assign(supplier=supplier[unclassified], amt=amt[unclassified])
     tops = (
         u.groupby([*keys, "supplier"], sort=True)["amt"].sum().reset_index()

@@ -374,9 +374,12 @@ def per_head(table: pd.DataFrame, values: Sequence[str] = ("amount_gbp",),
 class Coverage:
     """What a headline figure rests on: spend classified, unclassified, redacted; months missing.
 
-    Amounts are exact net sums. A payment is *unclassified* when `is_it` is missing or, when
-    the frame has `it_basis`, no evidence was recorded for the decision; shares are of
-    `total_gbp` (net, so credits count against the share they sit in).
+    Amounts are exact net sums. A payment is *classified* when evidence decided it IT or not
+    IT (`is_it` known and, when the frame has `it_basis`, a non-empty basis such as
+    "expense_type" or "expense_type (not IT)"), and *unclassified* when there is no evidence
+    either way (`is_it` missing or `it_basis` ""; such spend is counted as not IT). Redacted
+    spend is reported apart and may overlap either. Shares are of `total_gbp` (net, so credits
+    count against the share they sit in).
     """
 
     total_gbp: Decimal
@@ -418,10 +421,10 @@ class Coverage:
     def caption(self) -> str:
         """One line to print under a chart: coverage in words."""
         gaps = len(self.months_missing) + len(self.months_incomplete)
-        # "Unclassified" spend is counted as not IT by default; say so, or a reader takes
+        # Spend with no evidence is counted as not IT by default; say so, or a reader takes
         # it for spend of unknown kind.
-        return (f"{self.classified_pct:.1f}% of spend classified on evidence, "
-                f"{self.unclassified_pct:.1f}% unclassified (no IT evidence, counted as not IT), "
+        return (f"{self.classified_pct:.1f}% of spend classified on evidence (IT or not IT), "
+                f"{self.unclassified_pct:.1f}% no evidence either way (counted as not IT), "
                 f"{self.redacted_pct:.1f}% redacted; {self.months_present} months present, "
                 f"{gaps} missing or incomplete")
 
