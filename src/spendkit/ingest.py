@@ -274,8 +274,13 @@ def _shape(result: LoadResult, fingerprints: np.ndarray, keep: np.ndarray,
     return data.select(DATASET_SCHEMA.names).cast(DATASET_SCHEMA), extras
 
 
-def _write_parts(data: pa.Table, root: Path, sha16: str) -> list[str]:
-    """Write one Parquet file per (publisher, financial year) present; return relative paths."""
+def _write_parts(data: pa.Table, root: Path, sha16: str,
+                 writer: concurrent.futures.Executor | None = None) -> list[str]:
+    """Write one Parquet file per (publisher, financial year) present; return relative paths.
+
+    With a writer (a thread pool) the writes run beside the next file's work: Parquet
+    encoding releases the GIL, and file contents do not depend on when they are written.
+    """
     written = []
     if data.num_rows == 0:
         return written
@@ -296,9 +301,21 @@ def _write_parts(data: pa.Table, root: Path, sha16: str) -> list[str]:
         dest.parent.mkdir(parents=True, exist_ok=True)
         # The financial year lives in the path only (hive style): a column of the same name
         # inside the files makes pandas/pyarrow refuse to merge the two.
-        pq.write_table(part, dest, **PARQUET_OPTIONS)
+        if writer is None:
+            pq.write_table(part, dest, **PARQUET_OPTIONS)
+        else:
+            _pending.append(writer.submit(pq.write_table, part, dest, **PARQUET_OPTIONS))
         written.append(rel)
     return written
+
+
+_pending: list[concurrent.futures.Future] = []
+
+
+def _drain() -> None:
+    """Wait for queued writes; re-raise the first error."""
+    while _pending:
+        _pending.pop(0).result()
 
 
 def _link_or_copy(src: Path, dest: Path) -> None:
@@ -431,6 +448,7 @@ def _ingest_locked(raw: Path, out: Path, files: list[Path], force: bool,
     to_load = [p for p in files if p not in reuse]
     size = sum(p.stat().st_size for p in to_load)
     workers = _worker_count(len(to_load), size, jobs)
+    writer = concurrent.futures.ThreadPoolExecutor(max_workers=2)
     try:
         with _progress(show, len(files)) as bar, _loaded(to_load, raw, workers) as loaded:
             for path in files:
@@ -458,7 +476,7 @@ def _ingest_locked(raw: Path, out: Path, files: list[Path], force: bool,
                 dup_rejects = _duplicate_rejects(result, keep, dup_of, seen_files)
                 duplicates += int((~keep).sum())
                 data, extras = _shape(result, fps, keep, enricher)
-                parts = _write_parts(data, staging, sha16)
+                parts = _write_parts(data, staging, sha16, writer)
                 if extras.num_columns > 3 and extras.num_rows:
                     ex = staging / "extras" / f"{sha16}.parquet"
                     ex.parent.mkdir(parents=True, exist_ok=True)
@@ -472,6 +490,7 @@ def _ingest_locked(raw: Path, out: Path, files: list[Path], force: bool,
                 outcomes.append(FileOutcome(rel, "loaded", led))
                 _add_seen(seen, seen_files, result.ledger.publisher_name, fps[keep], rel)
                 bar.advance(rel, result.ledger.rows_read)
+        _drain()
         summary = _finish(staging, outcomes, reject_tables, duplicates, raw)
         final = versions / version
         if final.exists():
@@ -480,8 +499,11 @@ def _ingest_locked(raw: Path, out: Path, files: list[Path], force: bool,
         _switch(latest, final)
         _prune(versions, keep={final.name, prev_dir.name if prev_dir else ""})
     except BaseException:
+        _pending.clear()
+        writer.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    writer.shutdown(wait=True)
     summary.version_dir = final
     summary.latest = latest
     return summary
