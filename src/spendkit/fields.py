@@ -72,7 +72,9 @@ ENRICHMENT_FIELDS: tuple[Field, ...] = (
     Field("supplier_role", pa.string(), "Role from the supplier reference (reseller, telecoms…)."),
     Field("is_it", pa.bool_(), "Payment classified as IT spend."),
     Field("it_category", pa.string(), "IT taxonomy category, empty when not IT."),
-    Field("it_basis", pa.string(), "Evidence that decided: expense_type, supplier, description…"),
+    Field("it_basis", pa.string(), "Evidence that decided: 'expense_type', 'supplier', "
+          "'description' (combined with '+'), the same with ' (not IT)' for evidence that a "
+          "payment is not IT, or '' when there is no evidence either way."),
     Field("it_confidence", pa.string(), "'high', 'medium' or 'low'."),
     Field("underlying_vendor", pa.string(), "Vendor behind a reseller payment (e.g. 'Microsoft')."),
 )
