@@ -98,7 +98,8 @@ def decode_bytes(data: bytes) -> DecodedText:
         repaired += 1
         return _MOJIBAKE[match.group(0)]
 
-    text = _MOJIBAKE_RE.sub(unmangle, text)
+    if "Â" in text or "â" in text or "†" in text:  # skip the regex pass on clean text
+        text = _MOJIBAKE_RE.sub(unmangle, text)
     if repaired:
         notes.append(f"{repaired} mojibake sequence(s) repaired (e.g. 'Â£' → '£', '†' → ' ')")
     if "\ufffd" in text and encoding.startswith("utf-8"):
