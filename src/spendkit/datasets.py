@@ -16,6 +16,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from spendkit.errors import SpendkitError
+from spendkit.load import arrow_to_pandas
 from spendkit.settings import get_settings
 
 
@@ -35,13 +36,6 @@ def latest_dir(processed: Path | str | None = None) -> Path:
     raise NoProcessedDataError(
         f"{base}: no processed data found; run `spendkit ingest` (or `python3 dev.py report`) "
         "first")
-
-
-def _pandas(table: pa.Table) -> pd.DataFrame:
-    def mapper(t: pa.DataType):
-        return pd.ArrowDtype(t) if pa.types.is_decimal(t) else None
-
-    return table.to_pandas(types_mapper=mapper, date_as_object=False)
 
 
 def transactions_dataset(processed: Path | str | None = None) -> ds.Dataset:
@@ -84,7 +78,7 @@ def read_transactions(processed: Path | str | None = None, *,
                         "source_line") if c in table.column_names]
     if sort:
         table = table.sort_by([(c, "ascending") for c in sort])
-    return _pandas(table)
+    return arrow_to_pandas(table)
 
 
 def read_ledger(processed: Path | str | None = None) -> pd.DataFrame:

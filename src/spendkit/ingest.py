@@ -424,7 +424,7 @@ def _ingest_locked(raw: Path, out: Path, files: list[Path], force: bool,
     version = _version_name(blobs.values())
     target = versions / version
     if not force and target.is_dir() and latest.resolve() == target.resolve():
-        summary = _summary_from(target, files, raw)
+        summary = _summary_from(target)
         summary.up_to_date = True
         return summary
 
@@ -491,7 +491,7 @@ def _ingest_locked(raw: Path, out: Path, files: list[Path], force: bool,
                 _add_seen(seen, seen_files, result.ledger.publisher_name, fps[keep], rel)
                 bar.advance(rel, result.ledger.rows_read)
         _drain()
-        summary = _finish(staging, outcomes, reject_tables, duplicates, raw)
+        summary = _finish(staging, outcomes, reject_tables, duplicates)
         final = versions / version
         if final.exists():
             shutil.rmtree(final)
@@ -648,7 +648,7 @@ def _ledger_table(outcomes: list[FileOutcome]) -> pa.Table:
 
 
 def _finish(staging: Path, outcomes: list[FileOutcome], reject_tables: list[pa.Table],
-            duplicates: int, raw: Path) -> IngestSummary:
+            duplicates: int) -> IngestSummary:
     ledger = _ledger_table(outcomes)
     pq.write_table(ledger, staging / "ledger.parquet", **PARQUET_OPTIONS)
     ledger.to_pandas().to_csv(staging / "ledger.csv", index=False, lineterminator="\n")
@@ -673,7 +673,7 @@ def _summary_from_ledger(ledger: pa.Table, version: Path, outcomes: list[FileOut
     return IngestSummary(version, version, outcomes, kept, rejected, duplicates, total)
 
 
-def _summary_from(version: Path, files: list[Path], raw: Path) -> IngestSummary:
+def _summary_from(version: Path) -> IngestSummary:
     ledger = pq.read_table(version / "ledger.parquet")
     rows = ledger.to_pylist()
     outcomes = [FileOutcome(r["source_file"], "failed" if r["status"] == "failed" else

@@ -139,7 +139,7 @@ class LoadResult:
     @property
     def transactions(self) -> pd.DataFrame:
         """Kept rows as pandas (amount_gbp exact decimal, payment_date datetime64)."""
-        return _to_pandas(self.table)
+        return arrow_to_pandas(self.table)
 
     @property
     def rejects(self) -> pd.DataFrame:
@@ -151,7 +151,11 @@ class LoadResult:
                f"{self.ledger.rows_rejected} rejected>"
 
 
-def _to_pandas(table: pa.Table) -> pd.DataFrame:
+def arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
+    """pandas view of a canonical Arrow table, with amounts kept as exact decimals.
+
+    Decimals become ArrowDtype columns, dates datetime64, strings pandas' default str dtype.
+    """
     def mapper(t: pa.DataType):
         if pa.types.is_decimal(t):
             return pd.ArrowDtype(t)
@@ -473,9 +477,4 @@ def _roll_up(ledger: Ledger, pub: Publisher | None) -> None:
     assert ledger.rows_read == ledger.rows_kept + ledger.rows_rejected
 
 
-def kept_total(result: LoadResult) -> Decimal:
-    """Exact sum of a result's kept amounts."""
-    return result.ledger.kept_total_gbp
-
-
-__all__ = ["Ledger", "LoadResult", "PartLedger", "kept_total", "load"]
+__all__ = ["Ledger", "LoadResult", "PartLedger", "arrow_to_pandas", "load"]
