@@ -472,7 +472,7 @@ def _ingest_locked(raw: Path, out: Path, files: list[Path], force: bool,
                                                 str(result)))
                     bar.advance(rel, 0)
                     continue
-                keep, dup_of = _dedupe(seen, seen_files, fps, result.ledger.publisher_name)
+                keep, dup_of = _dedupe(seen, fps, result.ledger.publisher_name)
                 dup_rejects = _duplicate_rejects(result, keep, dup_of, seen_files)
                 duplicates += int((~keep).sum())
                 data, extras = _shape(result, fps, keep, enricher)
@@ -518,8 +518,7 @@ def _sum_pence(data: pa.Table) -> int:
     return int(_pence(data.column("amount_gbp")).sum()) if data.num_rows else 0
 
 
-def _dedupe(seen: dict, seen_files: list[str], fps: np.ndarray, publisher: str
-            ) -> tuple[np.ndarray, np.ndarray]:
+def _dedupe(seen: dict, fps: np.ndarray, publisher: str) -> tuple[np.ndarray, np.ndarray]:
     """keep mask, and the index (into seen_files) of the file each dropped row repeats."""
     keep = np.ones(len(fps), bool)
     dup_of = np.full(len(fps), -1, np.int64)
@@ -527,22 +526,18 @@ def _dedupe(seen: dict, seen_files: list[str], fps: np.ndarray, publisher: str
     if prior is None or len(fps) == 0 or len(prior[0]) == 0:
         return keep, dup_of
     known, owner = prior
-    pos = np.searchsorted(known, fps)
-    pos = np.minimum(pos, len(known) - 1)
-    hit = known[pos] == fps
+    left = np.searchsorted(known, fps, side="left")
+    times_seen = np.searchsorted(known, fps, side="right") - left
     # Multiset: a payment repeated k times here is a duplicate only up to the times seen.
     order = np.argsort(fps, kind="stable")
-    ranks = np.empty(len(fps), np.int64)
     sorted_fps = fps[order]
     starts = np.r_[0, np.flatnonzero(sorted_fps[1:] != sorted_fps[:-1]) + 1]
     run_start = np.repeat(starts, np.diff(np.r_[starts, len(fps)]))
+    ranks = np.empty(len(fps), np.int64)
     ranks[order] = np.arange(len(fps)) - run_start
-    right = np.searchsorted(known, fps, side="right")
-    left = np.searchsorted(known, fps, side="left")
-    times_seen = right - left
-    dup = hit & (ranks < times_seen)
+    dup = ranks < times_seen
     keep[dup] = False
-    dup_of[dup] = owner[pos[dup]]
+    dup_of[dup] = owner[left[dup]]
     return keep, dup_of
 
 

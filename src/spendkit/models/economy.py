@@ -80,6 +80,12 @@ def shift_financial_year(label: str, years: int) -> str:
     return _fy_label(parse_financial_year(label) + years)
 
 
+def financial_year_start_years(timestamps: pd.Series) -> pd.Series:
+    """Starting calendar year (Int64) of the UK financial year (1 April - 31 March) of each
+    datetime64 value; the one place the April boundary is written for pandas code."""
+    return (timestamps.dt.year - (timestamps.dt.month < 4).astype("Int64")).astype("Int64")
+
+
 def financial_year(dates: pd.Series | Iterable) -> pd.Series:
     """UK financial-year labels ('2021-22', April to March) for a column of dates.
 
@@ -87,9 +93,7 @@ def financial_year(dates: pd.Series | Iterable) -> pd.Series:
     dates give <NA>. The result is a pandas string Series aligned to the input's index.
     """
     s = dates if isinstance(dates, pd.Series) else pd.Series(list(dates), dtype=object)
-    ts = pd.to_datetime(s, errors="raise")
-    start = ts.dt.year - (ts.dt.month < 4).astype("Int64")
-    start = start.astype("Int64")
+    start = financial_year_start_years(pd.to_datetime(s, errors="raise"))
     # Label each distinct start year once, then map: cheap on millions of rows.
     uniques = start.dropna().unique()
     labels = {int(y): _fy_label(int(y)) for y in uniques}

@@ -39,6 +39,7 @@ from spendkit.models.trends_base import (
     from_pence,
     fy_label,
     fy_label_start,
+    fy_start_year,
     join_extras,
     require_columns,
     sum_amounts,
@@ -139,8 +140,7 @@ def monthly_series(df: pd.DataFrame, by: str | Sequence[str] = ("publisher_code"
         published = out["status"].ne("missing")
         out["amount_gbp"] = out["amount_gbp"].mask(published & out["amount_gbp"].isna(),
                                                    Decimal("0.00"))
-    start = out["month"].dt.year - (out["month"].dt.month < 4).astype("int64")
-    out["financial_year"] = fy_label(start)
+    out["financial_year"] = fy_label(fy_start_year(out["month"]))
     cols = [*keys, "month", "financial_year", "amount_gbp", "n_payments",
             *[c for c in ("status", "is_complete") if c in out.columns]]
     return out[cols].sort_values([*keys, "month"], kind="stable").reset_index(drop=True)

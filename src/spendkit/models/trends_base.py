@@ -125,8 +125,9 @@ def month_start(dates: pd.Series) -> pd.Series:
 
 def fy_start_year(dates: pd.Series) -> pd.Series:
     """Starting calendar year of the UK financial year (1 April - 31 March) of each date."""
-    ts = to_timestamp(dates)
-    return (ts.dt.year - (ts.dt.month < 4).astype("int64")).astype("Int64")
+    from spendkit.models.economy import financial_year_start_years
+
+    return financial_year_start_years(to_timestamp(dates))
 
 
 def fy_label(start_year: pd.Series) -> pd.Series:

@@ -30,6 +30,7 @@ from spendkit.models.trends_base import (
     as_tuple,
     fy_label,
     fy_label_start,
+    fy_start_year,
     require_columns,
     sum_amounts,
     to_pence,
@@ -101,8 +102,7 @@ def completeness_calendar(
     out["status"] = pd.Series(status, index=out.index, dtype="string")
     out["is_complete"] = out["status"].eq("present")
     out["month_label"] = out["month"].dt.strftime("%Y-%m").astype("string")
-    start_year = out["month"].dt.year - (out["month"].dt.month < 4).astype("int64")
-    out["financial_year"] = fy_label(start_year)
+    out["financial_year"] = fy_label(fy_start_year(out["month"]))
     cols = [*keys, "month", "month_label", "financial_year", "n_payments", "amount_gbp",
             "n_source_files", "source_files", "n_publishing_files", "n_repeated_rows",
             "status", "is_complete"]
