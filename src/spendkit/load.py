@@ -166,7 +166,7 @@ def arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------------------------
 def load(path: str | Path, publisher: str | None = None, *, source_name: str | None = None,
-         data: bytes | None = None) -> LoadResult:
+         data: bytes | None = None, sha256: str | None = None) -> LoadResult:
     """Load one published spending file (CSV, XLS, XLSX or ZIP) into the canonical table.
 
     Args:
@@ -175,6 +175,7 @@ def load(path: str | Path, publisher: str | None = None, *, source_name: str | N
         source_name: name recorded in `source_file` (default: the file's name); `spendkit
             ingest` passes the path relative to the raw folder.
         data: the file's bytes, if already read.
+        sha256: their SHA-256 hex digest, if already computed (saves hashing them twice).
 
     Raises:
         UnreadableFileError: the file is not spending data (HTML, PDF, empty, encrypted,
@@ -187,7 +188,7 @@ def load(path: str | Path, publisher: str | None = None, *, source_name: str | N
             data = path.read_bytes()
         except OSError as exc:
             raise UnreadableFileError(str(path), f"cannot be read ({exc.strerror})") from exc
-    sha = hashlib.sha256(data).hexdigest()
+    sha = sha256 or hashlib.sha256(data).hexdigest()
     kind = sniff_kind(data)
     ledger = Ledger(source_file=name, source_sha256=sha, format=kind if kind != "text" else "csv")
     if kind not in _TABULAR:
