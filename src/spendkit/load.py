@@ -23,9 +23,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from spendkit.errors import UnreadableFileError
-from spendkit.extract.decode import DecodedText, decode_bytes, normalise_newlines
+from spendkit.extract.decode import (
+    DecodedText,
+    decode_bytes,
+    decode_to_utf8,
+    line_ending_counts,
+    normalise_newlines,
+)
 from spendkit.extract.delimited import DelimitedText
 from spendkit.extract.excel import SheetRows, grid_from_sheet, read_xls, read_xlsx
+from spendkit.extract.fastcsv import regular_grid
 from spendkit.extract.grid import Grid, RawReject
 from spendkit.extract.sniff import sniff_kind
 from spendkit.fields import TRANSACTION_COLUMNS, reject_schema, transaction_schema
@@ -230,6 +237,20 @@ def _no_header(name: str, first: list[str]) -> UnreadableFileError:
 
 
 def _text_grid(data: bytes, name: str, ledger: Ledger, profile: Profile | None = None) -> Grid:
+    if profile is None or not profile.header_line:
+        # Arrow checks the UTF-8 as it parses; a file that fails goes the careful way.
+        body, decoded = decode_to_utf8(data, profile.encoding if profile else None,
+                                       verify=False)
+        endings = line_ending_counts(body)
+        fast = (regular_grid(body, endings, _find_header)
+                if body and not body.isspace() else None)
+        if fast is not None:
+            grid, ledger.delimiter = fast
+            ledger.encoding = decoded.encoding
+            ledger.line_endings = {k: v for k, v in endings.items() if v}
+            ledger.warnings += decoded.notes
+            ledger.parse_path = "arrow"
+            return grid
     if profile is not None and profile.encoding:
         # The publisher's profile knows better than detection (e.g. a DOS code page).
         decoded = DecodedText(data.decode(profile.encoding, errors="replace").lstrip("\ufeff"),
@@ -333,7 +354,10 @@ def _publisher_values(grid: Grid, mapping: ColumnMapping) -> list[str]:
     idx = mapping.fields.get("publisher_name")
     if idx is None or idx >= len(grid.columns):
         return []
-    col = pc.utf8_trim_whitespace(grid.columns[idx])
+    col = grid.columns[idx]
+    if pa.types.is_dictionary(col.type):
+        col = col.dictionary_decode()
+    col = pc.utf8_trim_whitespace(col)
     counts = pc.value_counts(col).to_pylist()
     counts.sort(key=lambda d: (-d["counts"], d["values"] or ""))
     return [d["values"] for d in counts if d["values"]][:5]
@@ -420,7 +444,8 @@ def _finish(table: pa.Table, source_file: str, sheet: str, sha: str, pub: Publis
         names.append(f.name)
     for extra in table.column_names:
         if extra not in TRANSACTION_COLUMNS:
-            cols.append(table.column(extra))
+            col = table.column(extra)
+            cols.append(col.cast(pa.string()) if pa.types.is_dictionary(col.type) else col)
             names.append(extra)
     return pa.table(cols, names=names)
 

@@ -107,6 +107,53 @@ def decode_bytes(data: bytes) -> DecodedText:
     return DecodedText(text, encoding, had_bom, replaced, notes)
 
 
+# Lead characters of the mojibake keys, by their UTF-8 lead byte (a cheap memchr first).
+_MOJIBAKE_LEADS = tuple(sorted({k[0].encode("utf-8") for k in _MOJIBAKE}))
+_REPLACEMENT = "\ufffd".encode()
+
+
+def decode_to_utf8(data: bytes, encoding: str | None = None, *,
+                   verify: bool = True) -> tuple[bytes, DecodedText]:
+    """The file as UTF-8 bytes (no BOM) for Arrow to parse, and what `decode_bytes` decided.
+
+    Clean UTF-8 (the common case) is passed through without being decoded at all; anything
+    else goes through `decode_bytes` (or the given encoding) and is re-encoded. The returned
+    DecodedText carries the decisions and notes but no text. With `verify=False` non-ASCII
+    bytes are not checked here: the caller's parser must reject invalid UTF-8 (Arrow does).
+    """
+    if encoding:
+        text = data.decode(encoding, errors="replace").lstrip("\ufeff")
+        return text.encode("utf-8"), DecodedText(
+            "", encoding, notes=[f"encoding {encoding} from the publisher profile"])
+    had_bom = data.startswith(_UTF8_BOM)
+    body = data[len(_UTF8_BOM):] if had_bom else data
+    if body.isascii():
+        clean, name = True, "ascii"
+    else:
+        clean, name = True, "utf-8"
+        if verify:
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError:
+                clean = False
+        clean = clean and not any(lead[:1] in body and lead in body for lead in _MOJIBAKE_LEADS)
+    if not clean:
+        decoded = decode_bytes(data)
+        text, decoded.text = decoded.text, ""
+        return text.encode("utf-8"), decoded
+    notes = ["UTF-8 byte-order mark removed"] if had_bom else []
+    if name == "utf-8" and _REPLACEMENT in body:
+        notes.append(f"{body.count(_REPLACEMENT)} U+FFFD replacement character(s) already in "
+                     "the file")
+    return body, DecodedText("", "utf-8-sig" if had_bom else name, had_bom, 0, notes)
+
+
+def line_ending_counts(data: bytes) -> dict[str, int]:
+    """CRLF, LF and lone-CR line ends in `data` (bytes or text counts agree)."""
+    crlf = data.count(b"\r\n")
+    return {"crlf": crlf, "lf": data.count(b"\n") - crlf, "cr": data.count(b"\r") - crlf}
+
+
 def _looks_like_dos_pound(body: bytes) -> bool:
     """True when 0x9C appears as a currency sign (DOS '£') and 0xA3 does not."""
     if b"\x9c" not in body or b"\xa3" in body:

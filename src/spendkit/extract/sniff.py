@@ -15,7 +15,7 @@ def sniff_kind(data: bytes) -> str:
 
     'binary' is returned for bytes that are none of these and do not look like text.
     """
-    if not data.strip():
+    if not data or data.isspace():  # isspace stops at the first other byte; strip copies
         return "empty"
     if data.startswith(OLE_MAGIC):
         # An encrypted OOXML workbook is an OLE container holding 'EncryptedPackage'.

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from spendkit.fields import AMOUNT_TYPE
+from spendkit.transform.text import clean_text, text_bytes
 
 _NUMBER = r"^(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$"
 # Values beyond this lose penny precision as float64 (2**53 pence); no council pays £90 trillion.
@@ -31,9 +32,79 @@ class ParsedAmounts:
     notes: list[str] = field(default_factory=list)
 
 
+_PLAIN = r"^-?\d{1,13}(\.\d{1,2})?$"  # '1234.5', '-£1,234.56' once '£' and ',' are gone
+_STYLES = ("bracketed negatives", "trailing-minus credits", "CR credits")
+
+
 def parse_amounts(values: pa.Array) -> ParsedAmounts:
-    """Parse a column of amount strings into pence; never raises on a value."""
-    s = pc.utf8_trim_whitespace(pc.replace_substring(values.cast(pa.string()), "\xa0", " "))
+    """Parse a column of amount strings into pence; never raises on a value.
+
+    A dictionary-encoded column is parsed once per distinct value.
+    """
+    if pa.types.is_dictionary(values.type):
+        per_value = _parse_values(values.dictionary)
+        codes = values.indices.to_numpy(zero_copy_only=False)
+        weights = np.bincount(codes, minlength=len(values.dictionary))
+        pence, missing, invalid = (a[codes] for a in per_value[:3])
+    else:
+        per_value = _parse_values(values)
+        weights = np.ones(len(values), np.int64)
+        pence, missing, invalid = per_value[:3]
+    counts = {label: int(weights[mask].sum()) for label, mask in per_value[3].items()}
+    notes: list[str] = []
+    if counts["artefacts"]:
+        notes.append(f"{counts['artefacts']} amount(s) carried binary float artefacts "
+                     "(e.g. 1041.4099999999999) and were read to the penny")
+    if counts["sub_penny"]:
+        notes.append(f"{counts['sub_penny']} amount(s) had fractions of a penny and were "
+                     "rounded half-to-even to the penny")
+    for label in _STYLES:
+        if counts[label]:
+            notes.append(f"{counts[label]} {label} read as negative")
+    return ParsedAmounts(pence, missing, invalid, notes)
+
+
+def _parse_values(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                              dict[str, np.ndarray]]:
+    """(pence, missing, invalid, masks for the ledger notes) of each value.
+
+    Plain numbers (after dropping '£' and thousands commas) are cast straight to decimal;
+    only the rest go through the style-by-style reading.
+    """
+    s = clean_text(values)
+    n = len(s)
+    data = text_bytes(s)
+    stripped = s
+    for sign in ("£", ","):  # literal replaces, only when needed: 4x cheaper than a regex
+        if sign.encode() in data:
+            stripped = pc.replace_substring(stripped, sign, "")
+    plain = np.asarray(pc.match_substring_regex(stripped, _PLAIN), dtype=bool)
+    pence = np.zeros(n, np.int64)
+    missing = np.zeros(n, bool)
+    invalid = np.zeros(n, bool)
+    masks = {k: np.zeros(n, bool) for k in ("artefacts", "sub_penny", *_STYLES)}
+    if plain.any():
+        rows = np.flatnonzero(plain)
+        simple = stripped if plain.all() else stripped.take(pa.array(rows))
+        pence[rows] = _decimal_pence(pc.cast(simple, AMOUNT_TYPE))
+    if not plain.all():
+        rows = np.flatnonzero(~plain)
+        rest = _parse_styled(s.take(pa.array(rows)))
+        pence[rows], missing[rows], invalid[rows] = rest[:3]
+        for k, mask in rest[3].items():
+            masks[k][rows] = mask
+    return pence, missing, invalid, masks
+
+
+def _decimal_pence(arr: pa.Array) -> np.ndarray:
+    """int64 pence from a decimal128(18, 2) array (the low word of each 128-bit value)."""
+    words = np.frombuffer(arr.buffers()[1], dtype=np.int64)
+    return words[2 * arr.offset: 2 * (arr.offset + len(arr)): 2].copy()
+
+
+def _parse_styled(s: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                         dict[str, np.ndarray]]:
+    """Every amount style: brackets, trailing minus, CR, currency signs, float artefacts."""
     missing = pc.equal(pc.utf8_length(s), 0)
     upper = pc.utf8_upper(s)
     paren = pc.match_substring_regex(s, r"^[^(]*\(.*\)\s*$")
@@ -52,26 +123,17 @@ def parse_amounts(values: pa.Array) -> ParsedAmounts:
     neg = np.asarray(pc.or_(pc.or_(paren, trailing), pc.or_(leading, credit)), dtype=bool)
     pence = np.where(neg, -pence, pence)
     invalid = ~np.asarray(valid, dtype=bool) & ~np.asarray(missing, dtype=bool) | too_big
-    notes: list[str] = []
     off = np.abs(scaled - np.rint(scaled))
     long_tail = np.asarray(pc.match_substring_regex(body, r"\.\d{3,}"), dtype=bool) & ~invalid
-    artefacts = int(np.count_nonzero(long_tail & (off < 1e-6)))
-    if artefacts:
-        notes.append(f"{artefacts} amount(s) carried binary float artefacts "
-                     "(e.g. 1041.4099999999999) and were read to the penny")
-    sub_penny = long_tail & (off >= 1e-6)
-    if sub_penny.any():
-        notes.append(f"{int(sub_penny.sum())} amount(s) had fractions of a penny and were "
-                     "rounded half-to-even to the penny")
-    styles = {
-        "bracketed negatives": paren, "trailing-minus credits": trailing, "CR credits": credit,
+    masks = {
+        "artefacts": long_tail & (off < 1e-6),
+        "sub_penny": long_tail & (off >= 1e-6),
+        "bracketed negatives": np.asarray(paren, dtype=bool) & ~invalid,
+        "trailing-minus credits": np.asarray(trailing, dtype=bool) & ~invalid,
+        "CR credits": np.asarray(credit, dtype=bool) & ~invalid,
     }
-    for label, mask in styles.items():
-        n = int(np.count_nonzero(np.asarray(mask, dtype=bool) & ~invalid))
-        if n:
-            notes.append(f"{n} {label} read as negative")
     pence = np.where(invalid, 0, pence)
-    return ParsedAmounts(pence, np.asarray(missing, dtype=bool), invalid, notes)
+    return pence, np.asarray(missing, dtype=bool), invalid, masks
 
 
 def to_decimal(pence: np.ndarray) -> pa.Array:

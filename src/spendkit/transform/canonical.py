@@ -15,10 +15,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from spendkit.extract.grid import Grid, RawReject
-from spendkit.fields import TRANSACTION_COLUMNS
+from spendkit.fields import REJECT_REASONS, TRANSACTION_COLUMNS
 from spendkit.transform.amounts import format_pence, parse_amounts, to_decimal
 from spendkit.transform.columns import ColumnMapping, header_key
 from spendkit.transform.dates import parse_dates
+from spendkit.transform.text import clean_text
 
 _TOTAL_LABEL = r"(?i)^\s*(grand\s*|sub\s*-?\s*)?totals?\b\s*:?\s*(for\b.*)?$|^\s*grand\s+total\b"
 _REDACTED = (
@@ -41,13 +42,31 @@ class Canonical:
     redacted: int = 0
 
 
-def _clean(col: pa.Array) -> pa.Array:
-    col = pc.replace_substring(col.cast(pa.string()), "\xa0", " ")
-    return pc.utf8_trim_whitespace(col)
+def as_dictionary(col: pa.Array) -> pa.DictionaryArray:
+    """A text column dictionary-encoded (nulls as ''), so work is done once per distinct value."""
+    if pa.types.is_dictionary(col.type):
+        return col
+    col = col.cast(pa.string())
+    return pc.dictionary_encode(col.fill_null("") if col.null_count else col)
+
+
+def per_row(mask_of_values: pa.Array | np.ndarray, col: pa.DictionaryArray) -> np.ndarray:
+    """A boolean per distinct value, spread to one per row."""
+    return np.asarray(mask_of_values, dtype=bool)[codes(col)]
+
+
+def codes(col: pa.DictionaryArray) -> np.ndarray:
+    """The dictionary indices of a column as a numpy array."""
+    return col.indices.to_numpy(zero_copy_only=False)
 
 
 def _empty(n: int) -> pa.Array:
-    return pa.array([""] * n, pa.string())
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)),
+                                          pa.array([""], pa.string())).cast(pa.string())
+
+
+_REASON_CODES = {r: i + 1 for i, r in enumerate(REJECT_REASONS)}
+_REASON_NAMES = {i: r for r, i in _REASON_CODES.items()}
 
 
 def to_canonical(grid: Grid, mapping: ColumnMapping) -> Canonical:
@@ -58,7 +77,7 @@ def to_canonical(grid: Grid, mapping: ColumnMapping) -> Canonical:
     def col(idx: int) -> pa.Array:
         # Clean lazily: padded files carry dozens of empty spacer columns nobody reads.
         if idx not in cleaned:
-            cleaned[idx] = _clean(grid.columns[idx])
+            cleaned[idx] = clean_text(grid.columns[idx])
         return cleaned[idx]
 
     get = mapping.fields.get
@@ -68,20 +87,21 @@ def to_canonical(grid: Grid, mapping: ColumnMapping) -> Canonical:
         idx = get(name)
         return col(idx) if idx is not None and idx < width else _empty(n)
 
-    reason = np.full(n, "", dtype=object)
-    detail = np.full(n, "", dtype=object)
+    reason = np.zeros(n, np.int8)  # 0: kept; else a _REASON_CODES value
+    details: dict[int, str] = {}
 
-    def mark(mask: np.ndarray, why: str, what: np.ndarray | str = "") -> None:
-        new = mask & (reason == "")
-        reason[new] = why
-        if isinstance(what, str):
-            detail[new] = what
-        else:
-            detail[new] = what[new]
+    def mark(mask: np.ndarray, why: str, what: dict[int, str] | str = "") -> None:
+        new = mask & (reason == 0)
+        rows = np.flatnonzero(new)
+        if not len(rows):
+            return
+        reason[rows] = _REASON_CODES[why]
+        for i in rows:
+            details[int(i)] = what if isinstance(what, str) else what[int(i)]
 
     amounts = parse_amounts(column("amount_gbp"))
-    supplier = column("supplier_name")
-    supplier_empty = np.asarray(pc.equal(pc.utf8_length(supplier), 0), dtype=bool)
+    supplier = as_dictionary(column("supplier_name"))
+    supplier_empty = per_row(pc.equal(pc.utf8_length(supplier.dictionary), 0), supplier)
     dates = parse_dates(column("payment_date"))
 
     # Repeated header: a row whose amount is not a number and whose mapped cells mostly
@@ -101,35 +121,36 @@ def to_canonical(grid: Grid, mapping: ColumnMapping) -> Canonical:
 
     # Total lines: the supplier cell says 'Total'/'Grand Total' (not a supplier called
     # 'Total Gas'), or any cell does on a row with no supplier.
-    supplier_label = np.asarray(pc.match_substring_regex(supplier, _TOTAL_LABEL), dtype=bool)
+    supplier_label = per_row(pc.match_substring_regex(supplier.dictionary, _TOTAL_LABEL), supplier)
     label = np.zeros(n, bool)
     no_supplier = np.flatnonzero(supplier_empty & ~amounts.missing)
     if len(no_supplier):
         take = pa.array(no_supplier)
         for idx in range(width):
-            hit = pc.match_substring_regex(grid.columns[idx].take(take), _TOTAL_LABEL)
+            cells = grid.columns[idx].take(take)
+            if pa.types.is_dictionary(cells.type):
+                cells = cells.dictionary_decode()
+            hit = pc.match_substring_regex(cells, _TOTAL_LABEL)
             label[no_supplier[np.asarray(hit.fill_null(False), dtype=bool)]] = True
     mark((supplier_label | label) & ~amounts.missing, "total_row", "a cell reads 'Total'")
 
     # A bare sum: no date, no supplier, an amount equal to the sum of the rows above it.
-    bare = supplier_empty & dates.missing & ~amounts.missing & ~amounts.invalid & (reason == "")
+    bare = supplier_empty & dates.missing & ~amounts.missing & ~amounts.invalid & (reason == 0)
     if bare.any():
-        ok = (reason == "") & ~amounts.missing & ~amounts.invalid & ~bare
+        ok = (reason == 0) & ~amounts.missing & ~amounts.invalid & ~bare
         running = np.cumsum(np.where(ok, amounts.pence, 0))
         for i in np.flatnonzero(bare):
             above = running[i - 1] if i else 0
             if above == amounts.pence[i]:
-                reason[i] = "total_row"
-                detail[i] = f"bare sum {format_pence(above)} equals the rows above"
+                reason[i] = _REASON_CODES["total_row"]
+                details[int(i)] = f"bare sum {format_pence(above)} equals the rows above"
 
     mark(amounts.missing, "missing_amount")
-    def described(mask: np.ndarray, values: pa.Array, template: str) -> np.ndarray:
+    def described(mask: np.ndarray, values: pa.Array, template: str) -> dict[int, str]:
         """Reject details quoting the offending cell, built only for the rows that need one."""
-        out = np.full(n, "", dtype=object)
         where = np.flatnonzero(mask)
-        for i, v in zip(where, values.take(pa.array(where)).to_pylist(), strict=True):
-            out[i] = template.format(v)
-        return out
+        return {int(i): template.format(v)
+                for i, v in zip(where, values.take(pa.array(where)).to_pylist(), strict=True)}
 
     if amounts.invalid.any():
         mark(amounts.invalid, "invalid_amount",
@@ -141,32 +162,39 @@ def to_canonical(grid: Grid, mapping: ColumnMapping) -> Canonical:
              described(dates.invalid, column("payment_date"),
                        "date {!r} fits no format chosen for the column (" + fmt + ")"))
 
-    keep = reason == ""
-    rejects = [RawReject(int(grid.lines[i]), str(reason[i]), str(detail[i]), grid.raw_row(i))
+    keep = reason == 0
+    rejects = [RawReject(int(grid.lines[i]), _REASON_NAMES[int(reason[i])],
+                         str(details.get(int(i), "")), grid.raw_row(i))
                for i in np.flatnonzero(~keep)]
+    all_kept = bool(keep.all())
     keep_idx = pa.array(np.flatnonzero(keep))
 
-    redacted_mask = supplier_empty | np.asarray(
-        pc.match_substring_regex(supplier, _REDACTED), dtype=bool)
+    def kept(values: pa.Array) -> pa.Array:
+        return values if all_kept else values.take(keep_idx)
+
+    redacted_mask = supplier_empty | per_row(
+        pc.match_substring_regex(supplier.dictionary, _REDACTED), supplier)
     out: dict[str, pa.Array] = {
-        "payment_date": dates.dates.take(keep_idx),
-        "date_precision": dates.precision.take(keep_idx),
+        "payment_date": kept(dates.dates),
+        "date_precision": kept(dates.precision),
         "amount_gbp": to_decimal(amounts.pence[keep]),
         "is_redacted": pa.array(redacted_mask[keep]),
         "source_line": pa.array(grid.lines[keep], pa.int64()),
     }
     for name in _TEXT_FIELDS:
-        out[name] = column(name).take(keep_idx)
+        out[name] = kept(column(name))
     for name, idx in mapping.fields.items():
         if name not in out and name not in TRANSACTION_COLUMNS and idx < width:
-            out[name] = col(idx).take(keep_idx)
+            out[name] = kept(col(idx))
     for name, idx in mapping.extras.items():
         if idx >= width:
             continue
         raw = grid.columns[idx]
+        if pa.types.is_dictionary(raw.type):
+            raw = raw.dictionary.take(pa.array(np.unique(codes(raw))))
         if name.startswith("column_") and not pc.any(pc.greater(pc.utf8_length(raw), 0)).as_py():
             continue  # an unnamed spacer column with nothing in it
-        values = col(idx).take(keep_idx)
+        values = kept(col(idx))
         key = f"published_{name}" if name in TRANSACTION_COLUMNS or name in out else name
         out[key] = values
     notes = amounts.notes + dates.notes

@@ -115,12 +115,9 @@ def _excel_serial(value: str) -> dt.datetime | None:
 
 def parse_dates(values: pa.Array) -> ParsedDates:
     """Parse a column of date strings, choosing the format by a frequency-weighted vote."""
-    s = pc.utf8_trim_whitespace(values.cast(pa.string()))
-    missing = np.asarray(pc.equal(pc.utf8_length(s), 0), dtype=bool)
-    counts = pc.value_counts(s)
-    uniq = counts.field("values").to_pylist()
-    freq = np.asarray(counts.field("counts"), dtype=np.int64)
-    uniq = [u if u is not None else "" for u in uniq]
+    codes, uniq, freq = _distinct(values)
+    missing = np.asarray([u == "" for u in uniq], dtype=bool)[codes] if len(uniq) else \
+        np.zeros(len(values), bool)
 
     parsed: dict[str, list[dt.datetime | None]] = {}
     scores: dict[str, int] = {}
@@ -151,7 +148,7 @@ def parse_dates(values: pa.Array) -> ParsedDates:
     for name in ranked:
         values = parsed[name]
         for i, v in enumerate(values):
-            if v is not None and result[i] is None:
+            if v is not None and result[i] is None and freq[i]:
                 result[i] = v
                 prec[i] = precision_of[name]
                 used[name] += int(freq[i])
@@ -163,10 +160,21 @@ def parse_dates(values: pa.Array) -> ParsedDates:
         notes.append(f"{timed} date(s) carried a time of day "
                      "(e.g. 01:00 from a time-zone shift); the date part was kept")
 
-    idx = pc.index_in(s, value_set=pa.array(uniq, pa.string()))
-    dates_u = pa.array([v.date() if v is not None else None for v in result], pa.date32())
-    prec_u = pa.array(prec, pa.string())
-    dates = dates_u.take(idx)
-    precision = prec_u.take(idx)
+    take = pa.array(codes)
+    dates = pa.array([v.date() if v is not None else None for v in result], pa.date32()).take(take)
+    precision = pa.array(prec, pa.string()).take(take)
     invalid = np.asarray(pc.is_null(dates), dtype=bool) & ~missing
     return ParsedDates(dates, precision, missing, invalid, chosen, dict(used), notes)
+
+
+def _distinct(values: pa.Array) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """(row → distinct index, distinct trimmed values, rows per value) of a text column."""
+    if not pa.types.is_dictionary(values.type):
+        values = values.cast(pa.string())
+        values = pc.dictionary_encode(values.fill_null("") if values.null_count else values)
+    trimmed = pc.dictionary_encode(pc.utf8_trim_whitespace(values.dictionary.fill_null("")))
+    remap = trimmed.indices.to_numpy(zero_copy_only=False)
+    codes = remap[values.indices.to_numpy(zero_copy_only=False)] if len(remap) else \
+        np.zeros(len(values), np.int64)
+    uniq = trimmed.dictionary.to_pylist()
+    return codes, uniq, np.bincount(codes, minlength=len(uniq))

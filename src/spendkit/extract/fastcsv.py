@@ -1,0 +1,219 @@
+"""Regular delimited files → Grid straight from Arrow's CSV reader, no Python per row.
+
+Most published files are regular: a header near the top, one record per line, no line breaks
+inside quoted cells, no blank lines between records. For those the UTF-8 bytes go to
+`pyarrow.csv.read_csv` once (every column read as strings), records of the wrong width come
+back through Arrow's invalid-row handler with their line numbers, and a line count checks the result: every physical line of the data must be
+a record, a rejected record or a trailing blank line. Anything else (quoted line breaks, blank
+lines mid-file, a header at the end, a profile naming the header line) returns None and the
+caller takes the careful path in `delimited.py`, which decides the same things row by row.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from spendkit.extract.delimited import sniff_delimiter
+from spendkit.extract.grid import Grid, RawReject
+
+_HEAD_BYTES = 1 << 18
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
+def _cells(line: bytes, delimiter: str) -> list[str]:
+    rows = list(csv.reader([line.decode("utf-8", errors="replace")], delimiter=delimiter))
+    return rows[0] if rows else [""]
+
+
+def _physical_lines(data: bytes) -> list[tuple[int, int]]:
+    """(start, end) byte offsets of each line in `data`, line ends excluded."""
+    out, start = [], 0
+    for m in _LINE_END.finditer(data):
+        out.append((start, m.start()))
+        start = m.end()
+    if start < len(data):
+        out.append((start, len(data)))
+    return out
+
+
+def _ends(data: bytes, start: int, end: int) -> int:
+    """Line ends (CRLF, LF or CR) in data[start:end]."""
+    if end <= start:
+        return 0
+    return (data.count(b"\n", start, end) + data.count(b"\r", start, end)
+            - data.count(b"\r\n", start, end))
+
+
+class _Blank:
+    """A line (or cell) holding nothing but delimiters, quotes and white space."""
+
+    def __init__(self, delimiter: str) -> None:
+        self.filler = (delimiter + '" \t\r').encode()
+
+    def __call__(self, raw: bytes) -> bool:
+        return not raw.translate(None, self.filler)
+
+
+def regular_grid(body: bytes, endings: dict[str, int],
+                 find_header) -> tuple[Grid, str] | None:
+    """(Grid, delimiter) of a regular file's UTF-8 bytes, or None when it needs the careful path.
+
+    `endings` are the body's line-end counts (`decode.line_ending_counts`), counted once by the
+    caller; `find_header(rows)` is the loader's header chooser over candidate rows (head then
+    tail).
+    """
+    from spendkit.load import HEAD_ROWS, TAIL_ROWS  # one definition of the search window
+
+    head = body[:_HEAD_BYTES]
+    sample = head.decode("utf-8", errors="ignore")
+    delimiter = sniff_delimiter(sample.replace("\r\n", "\n").replace("\r", "\n"))
+    blank = _Blank(delimiter)
+    spans = _physical_lines(head)
+    whole = len(head) == len(body)
+    if not whole:
+        spans = spans[:-1]  # the last span may be cut short
+    head_rows: list[tuple[int, list[str]]] = []  # (line index, cells) of non-blank lines
+    for i, (a, b) in enumerate(spans):
+        raw = head[a:b]
+        if raw.count(b'"') % 2:
+            return None  # a quoted line break near the top
+        if blank(raw):
+            continue
+        head_rows.append((i, _cells(raw, delimiter)))
+        if len(head_rows) >= HEAD_ROWS:
+            break
+    if not head_rows or (len(head_rows) < HEAD_ROWS and not whole):
+        return None
+    try:  # Arrow checks the data's UTF-8; the lines above it are checked here
+        head[:spans[head_rows[-1][0]][1]].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    tail_rows: list[list[str]] = []
+    if whole:
+        seen = {i for i, _ in head_rows}
+        nonblank = [i for i, (a, b) in enumerate(spans) if not blank(head[a:b])]
+        tail_rows = [_cells(head[spans[i][0]:spans[i][1]], delimiter)
+                     for i in nonblank[-TAIL_ROWS:] if i not in seen]
+    else:
+        tail_spans = _physical_lines(body[-4096:])[1:]
+        nonblank_tail = [body[-4096:][a:b] for a, b in tail_spans
+                         if not blank(body[-4096:][a:b])]
+        tail_rows = [_cells(r, delimiter) for r in nonblank_tail[-TAIL_ROWS:]]
+    found = find_header([c for _, c in head_rows] + tail_rows)
+    if found is None or found[0] >= len(head_rows):
+        return None  # no header, or a header below the data: the careful path explains
+    pos = found[0]
+    if whole and pos == len(head_rows) - 1 and pos and not tail_rows:
+        return None  # the last non-blank line: a header below the data
+    line_index, header = head_rows[pos]
+    header_line = line_index + 1
+    start = spans[line_index][1]
+    start += 2 if body[start:start + 2] == b"\r\n" else (1 if start < len(body) else 0)
+    end = len(body)
+    while end > start and body[end - 1] in b"\r\n":
+        end -= 1
+    trailing_ends = _ends(body, end, len(body))
+    # A data line owns the first line end after it; each further one ends a blank line.
+    blank_rows = max(trailing_ends - 1, 0) if end > start else trailing_ends
+    # Lines of the data: all the body's line ends less those above it and below it.
+    data_lines = sum(endings.values()) - _ends(body, 0, start) - _ends(body, end, len(body))
+    data_lines += 1 if end > start else 0  # the last data line has its end below it
+    return _parse(body, start, end, data_lines, header, header_line, delimiter, blank,
+                  blank_rows, pos)
+
+
+def _read(body: bytes, start: int, end: int, names: list[str], delimiter: str,
+          on_invalid) -> pa.Table:
+    """Arrow's CSV reader over body[start:end] (no copy), every column as strings."""
+    size = end - start
+    return pacsv.read_csv(
+        pa.BufferReader(pa.py_buffer(body).slice(start, size)),
+        read_options=pacsv.ReadOptions(column_names=names, use_threads=False,
+                                       block_size=max(size + 1, 1 << 20)),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid,
+                                         newlines_in_values=body.find(b'"', start) >= 0),
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                             strings_can_be_null=False,
+                                             quoted_strings_can_be_null=False))
+
+
+def _parse(body: bytes, start: int, end: int, data_lines: int, header: list[str],
+           header_line: int,
+           delimiter: str, blank: _Blank, blank_rows: int,
+           preamble: int) -> tuple[Grid, str] | None:
+    width = max(len(header), 1)
+    names = [f"c{i}" for i in range(width)]
+    odd: list[tuple[int, str]] = []
+
+    def on_invalid(row) -> str:
+        odd.append((row.number, row.text))
+        return "skip"
+
+    try:
+        table = _read(body, start, end, names, delimiter, on_invalid) if end > start else None
+    except pa.ArrowInvalid:
+        return None  # not UTF-8 after all, or a parse Arrow refuses: careful path
+
+    n_lines = 0
+    if table is not None:
+        n_lines = table.num_rows + len(odd)
+        if n_lines != data_lines or any(n is None or "\ufffd" in t for n, t in odd):
+            return None  # a record spans lines, or a blank line mid-file: careful path
+        columns = [table.column(i).combine_chunks() for i in range(width)]
+    else:
+        columns = [pa.array([], pa.string()) for _ in range(width)]
+    odd_numbers = np.array([n for n, _ in odd], np.int64)
+    lines = np.delete(np.arange(1, n_lines + 1, dtype=np.int64), odd_numbers - 1) + header_line
+
+    # Records parsed at full width but holding only filler are blank lines too.
+    if len(lines):
+        pattern = '^[ \\t\\r"' + re.escape(delimiter) + "]*$"
+        empty = np.flatnonzero(np.asarray(pc.match_substring_regex(columns[0], pattern),
+                                          dtype=bool))
+        for col in columns[1:]:
+            if not len(empty):
+                break
+            hit = pc.match_substring_regex(col.take(pa.array(empty)), pattern)
+            empty = empty[np.asarray(hit, dtype=bool)]
+        if len(empty):
+            blank_rows += len(empty)
+            keep = pa.array(np.delete(np.arange(len(lines)), empty))
+            columns = [c.take(keep) for c in columns]
+            lines = np.delete(lines, empty)
+
+    rejects: list[RawReject] = []
+    notes: list[str] = []
+    kept_odd: list[tuple[int, list[str]]] = []
+    unnamed_tail = [not h.strip() for h in header]
+    for number, text in odd:
+        line = header_line + number
+        if blank(text.encode("utf-8")):
+            blank_rows += 1
+            continue
+        cells = _cells(text.encode("utf-8"), delimiter)
+        if len(cells) > width and not any(c.strip() for c in cells[width:]):
+            kept_odd.append((line, cells[:width]))
+        elif len(cells) < width and all(unnamed_tail[len(cells):]):
+            kept_odd.append((line, cells + [""] * (width - len(cells))))
+        else:
+            rejects.append(RawReject(line, "wrong_field_count",
+                                     f"expected {width} fields, found {len(cells)}",
+                                     "|".join(cells)))
+    if kept_odd:
+        notes.append(f"{len(kept_odd)} row(s) had empty padding fields beyond or short of "
+                     "the header (ignored)")
+        merged = np.concatenate([lines, np.array([ln for ln, _ in kept_odd], np.int64)])
+        order = pa.array(np.argsort(merged, kind="stable"))
+        columns = [pa.concat_arrays([c, pa.array([cells[j] for _, cells in kept_odd],
+                                                 pa.string())]).take(order)
+                   for j, c in enumerate(columns)]
+        lines = np.sort(merged, kind="stable")
+    return Grid(columns=columns, lines=lines, header=header, header_line=header_line,
+                blank_rows=blank_rows, preamble_rows=preamble, rejects=rejects,
+                notes=notes), delimiter
