@@ -29,3 +29,39 @@ def reference_dir(realdata_dir: Path) -> Path:
     if not ref.is_dir():
         pytest.skip(f"reference facts not found at {ref}")
     return ref
+
+
+def _load_both(path: Path):
+    """(result as shipped, result from the loader's careful path only) for one file."""
+    import sys
+
+    import spendkit
+
+    load_module = sys.modules["spendkit.load"]
+    fast = spendkit.load(path)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(load_module, "regular_grid", lambda *args, **kwargs: None)
+        careful = spendkit.load(path)
+    return fast, careful
+
+
+def _assert_same(fast, careful) -> None:
+    import dataclasses
+
+    assert fast.table.equals(careful.table)
+    assert fast.rejects_table.equals(careful.rejects_table)
+    a, b = dataclasses.asdict(fast.ledger), dataclasses.asdict(careful.ledger)
+    a.pop("parse_path"), b.pop("parse_path")
+    assert a == b
+
+
+@pytest.fixture(scope="session")
+def paths_agree():
+    """Load a file by the fast and the careful path, assert they agree, return both results."""
+
+    def check(path: Path):
+        fast, careful = _load_both(path)
+        _assert_same(fast, careful)
+        return fast, careful
+
+    return check
