@@ -236,20 +236,36 @@ def _no_header(name: str, first: list[str]) -> UnreadableFileError:
         f"the first row reads {shown!r}", line=1)
 
 
+def _regular_text_grid(data: bytes, ledger: Ledger, encoding: str | None) -> Grid | None:
+    """The fast path (Arrow over the file's UTF-8 bytes), or None when the file needs care."""
+    # Non-ASCII bytes are first trusted as UTF-8: Arrow checks them as it parses, and only a
+    # file that fails is decoded in Python (windows-1252 and the rest) and tried again.
+    body, decoded = decode_to_utf8(data, encoding, verify=False)
+    if not body or body.isspace():
+        return None
+    endings = line_ending_counts(body)
+    fast = regular_grid(body, endings, _find_header)
+    if fast is None and decoded.encoding in ("utf-8", "utf-8-sig"):
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            body, decoded = decode_to_utf8(data, encoding)
+            endings = line_ending_counts(body)
+            fast = regular_grid(body, endings, _find_header)
+    if fast is None:
+        return None
+    grid, ledger.delimiter = fast
+    ledger.encoding = decoded.encoding
+    ledger.line_endings = {k: v for k, v in endings.items() if v}
+    ledger.warnings += decoded.notes
+    ledger.parse_path = "arrow"
+    return grid
+
+
 def _text_grid(data: bytes, name: str, ledger: Ledger, profile: Profile | None = None) -> Grid:
     if profile is None or not profile.header_line:
-        # Arrow checks the UTF-8 as it parses; a file that fails goes the careful way.
-        body, decoded = decode_to_utf8(data, profile.encoding if profile else None,
-                                       verify=False)
-        endings = line_ending_counts(body)
-        fast = (regular_grid(body, endings, _find_header)
-                if body and not body.isspace() else None)
-        if fast is not None:
-            grid, ledger.delimiter = fast
-            ledger.encoding = decoded.encoding
-            ledger.line_endings = {k: v for k, v in endings.items() if v}
-            ledger.warnings += decoded.notes
-            ledger.parse_path = "arrow"
+        grid = _regular_text_grid(data, ledger, profile.encoding if profile else None)
+        if grid is not None:
             return grid
     if profile is not None and profile.encoding:
         # The publisher's profile knows better than detection (e.g. a DOS code page).

@@ -12,7 +12,9 @@ caller takes the careful path in `delimited.py`, which decides the same things r
 from __future__ import annotations
 
 import csv
+import itertools
 import re
+from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -22,13 +24,24 @@ import pyarrow.csv as pacsv
 from spendkit.extract.delimited import sniff_delimiter
 from spendkit.extract.grid import Grid, RawReject
 
-_HEAD_BYTES = 1 << 18
+_HEAD_BYTES = 150_000  # where the header and the delimiter sample must lie
+_SNIFF_LINES = 60  # lines the delimiter is sniffed on (as `sniff_delimiter` reads them)
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 
 
 def _cells(line: bytes, delimiter: str) -> list[str]:
     rows = list(csv.reader([line.decode("utf-8", errors="replace")], delimiter=delimiter))
     return rows[0] if rows else [""]
+
+
+def _line_spans(data: bytes, limit: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of each complete line in data[:limit]; the file's last line even if unended."""
+    start = 0
+    for m in _LINE_END.finditer(data, 0, limit):
+        yield start, m.start()
+        start = m.end()
+    if limit == len(data) and start < len(data):
+        yield start, len(data)
 
 
 def _physical_lines(data: bytes) -> list[tuple[int, int]]:
@@ -70,17 +83,19 @@ def regular_grid(body: bytes, endings: dict[str, int],
     """
     from spendkit.load import HEAD_ROWS, TAIL_ROWS  # one definition of the search window
 
-    head = body[:_HEAD_BYTES]
-    sample = head.decode("utf-8", errors="ignore")
+    limit = min(len(body), _HEAD_BYTES)
+    lines = _line_spans(body, limit)
+    spans = list(itertools.islice(lines, _SNIFF_LINES))  # physical lines, ends excluded
+    if not spans or (len(spans) < _SNIFF_LINES and limit < len(body)):
+        return None  # very long lines: let the careful path read them
+    sample = body[:spans[-1][1]].decode("utf-8", errors="ignore")
     delimiter = sniff_delimiter(sample.replace("\r\n", "\n").replace("\r", "\n"))
     blank = _Blank(delimiter)
-    spans = _physical_lines(head)
-    whole = len(head) == len(body)
-    if not whole:
-        spans = spans[:-1]  # the last span may be cut short
     head_rows: list[tuple[int, list[str]]] = []  # (line index, cells) of non-blank lines
-    for i, (a, b) in enumerate(spans):
-        raw = head[a:b]
+    for i, (a, b) in enumerate(itertools.chain(spans, lines)):
+        if i >= len(spans):
+            spans.append((a, b))
+        raw = body[a:b]
         if raw.count(b'"') % 2:
             return None  # a quoted line break near the top
         if blank(raw):
@@ -88,28 +103,28 @@ def regular_grid(body: bytes, endings: dict[str, int],
         head_rows.append((i, _cells(raw, delimiter)))
         if len(head_rows) >= HEAD_ROWS:
             break
-    if not head_rows or (len(head_rows) < HEAD_ROWS and not whole):
+    else:  # every line up to the limit was read
+        if limit < len(body):
+            return None  # fewer than HEAD_ROWS rows in the first _HEAD_BYTES: careful path
+    if not head_rows:
         return None
+    head_end = spans[head_rows[-1][0]][1]
     try:  # Arrow checks the data's UTF-8; the lines above it are checked here
-        head[:spans[head_rows[-1][0]][1]].decode("utf-8")
+        body[:head_end].decode("utf-8")
     except UnicodeDecodeError:
         return None
-    tail_rows: list[list[str]] = []
-    if whole:
-        seen = {i for i, _ in head_rows}
-        nonblank = [i for i, (a, b) in enumerate(spans) if not blank(head[a:b])]
-        tail_rows = [_cells(head[spans[i][0]:spans[i][1]], delimiter)
-                     for i in nonblank[-TAIL_ROWS:] if i not in seen]
-    else:
-        tail_spans = _physical_lines(body[-4096:])[1:]
-        nonblank_tail = [body[-4096:][a:b] for a, b in tail_spans
-                         if not blank(body[-4096:][a:b])]
-        tail_rows = [_cells(r, delimiter) for r in nonblank_tail[-TAIL_ROWS:]]
+    # The last non-blank lines below the head rows: a header can be the file's last line.
+    tail_from = max(head_end, len(body) - 4096)
+    tail_spans = _physical_lines(body[tail_from:])
+    if tail_from > head_end:
+        tail_spans = tail_spans[1:]  # the first may be cut short
+    tail_lines = [body[tail_from + a:tail_from + b] for a, b in tail_spans]
+    tail_rows = [_cells(r, delimiter) for r in [t for t in tail_lines if not blank(t)][-TAIL_ROWS:]]
     found = find_header([c for _, c in head_rows] + tail_rows)
     if found is None or found[0] >= len(head_rows):
         return None  # no header, or a header below the data: the careful path explains
     pos = found[0]
-    if whole and pos == len(head_rows) - 1 and pos and not tail_rows:
+    if pos == len(head_rows) - 1 and pos and not tail_rows:
         return None  # the last non-blank line: a header below the data
     line_index, header = head_rows[pos]
     header_line = line_index + 1

@@ -89,7 +89,6 @@ def _shape(fmt: str) -> re.Pattern[str]:
 _SHAPES = {fmt: _shape(fmt) for _n, fmt, _f, _p in FORMATS}
 
 
-@lru_cache(maxsize=200_000)
 def _parse_one(value: str, fmt: str) -> dt.datetime | None:
     """strptime one value in one format, None when it does not fit or is implausible."""
     if _SHAPES[fmt].fullmatch(value) is None:
@@ -113,17 +112,29 @@ def _excel_serial(value: str) -> dt.datetime | None:
     return dt.datetime.combine(_EXCEL_EPOCH + dt.timedelta(days=days), dt.time())
 
 
+_READERS = tuple(name for name, *_ in FORMATS) + ("excel serial",)
+
+
+@lru_cache(maxsize=100_000)
+def _readings(value: str) -> tuple[dt.datetime | None, ...]:
+    """The value read in every format (None where it does not fit), in `_READERS` order.
+
+    Cached per distinct string: a corpus repeats the same few hundred dates across files.
+    """
+    if not value:
+        return (None,) * len(_READERS)
+    return tuple(_parse_one(value, fmt) for _n, fmt, _f, _p in FORMATS) + (_excel_serial(value),)
+
+
 def parse_dates(values: pa.Array) -> ParsedDates:
     """Parse a column of date strings, choosing the format by a frequency-weighted vote."""
     codes, uniq, freq = _distinct(values)
     missing = np.asarray([u == "" for u in uniq], dtype=bool)[codes] if len(uniq) else \
         np.zeros(len(values), bool)
 
-    parsed: dict[str, list[dt.datetime | None]] = {}
+    readings = [_readings(u) for u in uniq]
+    parsed = {name: [r[k] for r in readings] for k, name in enumerate(_READERS)}
     scores: dict[str, int] = {}
-    for name, fmt, _family, _prec in FORMATS:
-        parsed[name] = [_parse_one(u, fmt) if u else None for u in uniq]
-    parsed["excel serial"] = [_excel_serial(u) if u else None for u in uniq]
     for name, values in parsed.items():
         scores[name] = int(sum(f for v, f in zip(values, freq, strict=True) if v is not None))
 
