@@ -37,6 +37,7 @@ import os
 import re
 import shutil
 import sys
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -49,6 +50,7 @@ import pyarrow.parquet as pq
 
 import spendkit
 from spendkit.enrich import Enricher
+from spendkit.enrich.pipeline import TEXT_INPUTS
 from spendkit.errors import SpendkitError, UnreadableFileError
 from spendkit.fields import (
     ENRICHMENT_FIELDS,
@@ -64,6 +66,23 @@ RAW_SUFFIXES = {".csv", ".txt", ".xls", ".xlsx", ".xlsm", ".zip", ".tsv"}
 OPTIONAL_FIELDS = ("effective_date", "expense_category", "service_division",
                    "procurement_category", "capital_or_revenue", "invoice_number")
 PARQUET_OPTIONS = {"compression": "zstd", "use_dictionary": True, "write_statistics": True}
+
+
+#: Wall-clock seconds per stage of the ingest runs in this process (`benchmarks/ingest.py
+#: --profile` prints them). Timings only: nothing written depends on them.
+STAGE_SECONDS: dict[str, float] = collections.defaultdict(float)
+
+
+class _Lap:
+    """Charge the time since the previous lap to a stage of STAGE_SECONDS."""
+
+    def __init__(self) -> None:
+        self._t = time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        now = time.perf_counter()
+        STAGE_SECONDS[stage] += now - self._t
+        self._t = now
 
 
 @dataclass
@@ -168,31 +187,58 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def _string_hashes(values: pa.Array) -> np.ndarray:
-    """Stable 64-bit hash per row of a string column, computed once per distinct value."""
-    encoded = pc.dictionary_encode(values.fill_null(""))
-    if isinstance(encoded, pa.ChunkedArray):
-        encoded = encoded.combine_chunks()
+def _encoded(column: pa.ChunkedArray | pa.Array) -> pa.DictionaryArray:
+    """A text column dictionary-encoded, nulls as "" (the form `Enricher` also uses)."""
+    col = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    return pc.dictionary_encode(pc.fill_null(col, "") if col.null_count else col)
+
+
+def _string_hashes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Stable 64-bit hash per row of a string column (nulls as ""), computed once per
+    distinct value; a dictionary array is taken as already encoded."""
+    encoded = values if pa.types.is_dictionary(values.type) else _encoded(values)
+    if not len(encoded.dictionary):
+        return np.zeros(len(values), np.uint64)
     per_value = np.array(
         [int.from_bytes(hashlib.blake2b(v.encode(), digest_size=8).digest(), "little")
          for v in encoded.dictionary.to_pylist()], dtype=np.uint64)
-    return per_value[encoded.indices.to_numpy(zero_copy_only=False)] if len(per_value) else \
-        np.zeros(len(values), np.uint64)
+    return per_value[encoded.indices.to_numpy(zero_copy_only=False)]
 
 
-def _fingerprints(table: pa.Table) -> np.ndarray:
-    """Per-row fingerprint of (publisher, date, amount, supplier name in lower case)."""
+def _fingerprints(table: pa.Table, supplier: pa.DictionaryArray | None = None,
+                  publisher: pa.DictionaryArray | None = None) -> np.ndarray:
+    """Per-row fingerprint of (publisher, date, amount, supplier name in lower case).
+
+    `supplier` and `publisher` are the table's columns already encoded by `_encoded`, if the
+    caller has them (their distinct values are lower-cased and hashed, not every row).
+    """
     n = table.num_rows
     if n == 0:
         return np.zeros(0, np.uint64)
+    supplier = _encoded(table.column("supplier_name")) if supplier is None else supplier
+    publisher = _encoded(table.column("publisher_name")) if publisher is None else publisher
+    lower = pa.DictionaryArray.from_arrays(supplier.indices, pc.utf8_lower(supplier.dictionary))
     days = table.column("payment_date").cast(pa.int32()).to_numpy(zero_copy_only=False)
     pence = _pence(table.column("amount_gbp"))
-    fp = _mix(_string_hashes(pc.utf8_lower(table.column("supplier_name"))))
+    fp = _mix(_string_hashes(lower))
     with np.errstate(over="ignore"):
-        for part in (_string_hashes(table.column("publisher_name")),
+        for part in (_string_hashes(publisher),
                      days.astype(np.int64).view(np.uint64), pence.view(np.uint64)):
             fp = _mix(fp ^ _mix(part + np.uint64(0x9E3779B97F4A7C15)))
     return fp
+
+
+def _financial_year_starts(dates: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Start year of the financial year of each date (2021 for 1 April 2021–31 March 2022)."""
+    d = dates.cast(pa.int32()).to_numpy(zero_copy_only=False).astype("datetime64[D]")
+    year = d.astype("datetime64[Y]").astype(np.int64) + 1970
+    month0 = d.astype("datetime64[M]").astype(np.int64) % 12  # 0 = January
+    return year - (month0 < 3)
+
+
+def _financial_year_label(start: int) -> str:
+    """2021 → '2021-22' (as `financial_year_labels`)."""
+    return f"{start}-{str(start + 1)[2:4]}"
 
 
 def _pence(amounts: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -202,18 +248,38 @@ def _pence(amounts: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return words[2 * arr.offset: 2 * (arr.offset + len(arr)): 2].copy()
 
 
-def _load_job(path: Path, rel: str) -> tuple[Path, LoadResult | Exception, np.ndarray | None]:
-    """Load one file (in a worker process or inline) and fingerprint its rows."""
+def _sha256_file(path: Path) -> str:
+    # hashlib releases the GIL on large buffers, so a thread pool hashes files in parallel.
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _hash_files(files: list[Path]) -> dict[Path, str]:
+    """SHA-256 of every file, a few at a time in threads."""
+    workers = max(1, min(os.cpu_count() or 1, 4, len(files)))
+    if workers == 1:
+        return {p: _sha256_file(p) for p in files}
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        return dict(zip(files, pool.map(_sha256_file, files), strict=True))
+
+
+def _load_job(path: Path, rel: str, sha: str) -> tuple[Path, LoadResult | Exception]:
+    """Load one file (in a worker or inline), reusing the SHA-256 computed up front."""
     try:
-        result = load(path, source_name=rel, data=path.read_bytes())
+        result = load(path, source_name=rel, data=path.read_bytes(), sha256=sha)
     except (UnreadableFileError, OSError) as exc:
         return path, (exc if isinstance(exc, UnreadableFileError)
-                      else UnreadableFileError(rel, f"cannot be read ({exc})")), None
-    return path, result, _fingerprints(result.table)
+                      else UnreadableFileError(rel, f"cannot be read ({exc})"))
+    return path, result
+
+
+#: How `ingest` runs `load()` in parallel: "process" (spawned child processes: no GIL
+#: contention, but results are pickled back) or "thread" (no start-up or pickling; pays off
+#: when load() spends its time in Arrow's C++ kernels, which release the GIL).
+WORKER_KIND = "process"
 
 
 def _worker_count(n_files: int, total_bytes: int, jobs: int | None) -> int:
-    """Processes to load with: parallel only when there is enough work to pay for start-up."""
+    """Workers to load with: parallel only when there is enough work to pay for start-up."""
     if jobs is not None:
         return max(1, jobs)
     if n_files < 4 or total_bytes < 16_000_000:
@@ -222,30 +288,40 @@ def _worker_count(n_files: int, total_bytes: int, jobs: int | None) -> int:
 
 
 @contextlib.contextmanager
-def _loaded(paths: list[Path], raw: Path, workers: int):
-    """Yield an iterator of (path, result, fingerprints) in path order.
+def _loaded(paths: list[Path], raw: Path, shas: dict[Path, str], workers: int,
+            kind: str = WORKER_KIND):
+    """Yield an iterator of (path, result or error) in path order.
 
-    With several workers, files load in child processes a few at a time (memory stays bounded
-    by a handful of files); the parent keeps the order, so output does not depend on timing.
+    With several workers, files load a few at a time ahead of the consumer (memory stays
+    bounded by a handful of files); results come back in path order whatever the timing.
     """
-    rels = [p.relative_to(raw).as_posix() for p in paths]
-    if workers <= 1:
-        yield (_load_job(p, r) for p, r in zip(paths, rels, strict=True))
+    jobs = [(p, p.relative_to(raw).as_posix(), shas[p]) for p in paths]
+    if workers <= 1 or len(jobs) <= 1:
+        yield (_load_job(*job) for job in jobs)
         return
-    ctx = multiprocessing.get_context("spawn")  # no fork after Arrow's threads have started
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-        def ordered():
-            window: collections.deque = collections.deque()
-            jobs = iter(zip(paths, rels, strict=True))
-            for p, r in itertools.islice(jobs, 2 * workers):
-                window.append(pool.submit(_load_job, p, r))
-            while window:
-                done = window.popleft().result()
-                nxt = next(jobs, None)
-                if nxt is not None:
-                    window.append(pool.submit(_load_job, *nxt))
-                yield done
+    if kind == "process":
+        ctx = multiprocessing.get_context("spawn")  # no fork after Arrow's threads have started
+        pool: concurrent.futures.Executor = concurrent.futures.ProcessPoolExecutor(
+            workers, mp_context=ctx)
+    else:
+        pool = concurrent.futures.ThreadPoolExecutor(workers)
+
+    def ordered():
+        window: collections.deque = collections.deque()
+        todo = iter(jobs)
+        for job in itertools.islice(todo, 2 * workers):
+            window.append(pool.submit(_load_job, *job))
+        while window:
+            done = window.popleft().result()
+            nxt = next(todo, None)
+            if nxt is not None:
+                window.append(pool.submit(_load_job, *nxt))
+            yield done
+
+    try:
         yield ordered()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _rejects_by_sha(prev_dir: Path) -> dict[str, pa.Table]:
@@ -257,65 +333,353 @@ def _rejects_by_sha(prev_dir: Path) -> dict[str, pa.Table]:
             for sha in pc.unique(table.column("source_sha256")).to_pylist()}
 
 
-def _shape(result: LoadResult, fingerprints: np.ndarray, keep: np.ndarray,
-           enricher: Enricher) -> tuple[pa.Table, pa.Table]:
-    """(dataset rows, extras) from a loaded file, dropping duplicate rows."""
-    table = result.table.filter(pa.array(keep)) if not keep.all() else result.table
-    fps = fingerprints[keep]
+# --------------------------------------------------------------------------------------------
+# Duplicate publications: per publisher, the fingerprints kept so far.
+#
+# State per publisher: (fingerprints, sorted and distinct; times each was kept; the index of
+# the first file that kept it). A row of file j is a duplicate iff its occurrence rank among
+# the rows of file j with the same fingerprint is below the number of times earlier files
+# kept that fingerprint; the row names the first file that kept it.
+
+_State = tuple[np.ndarray, np.ndarray, np.ndarray]
+_EMPTY_STATE: _State = (np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+
+def _groups(fps: np.ndarray, files: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Sort rows by (fingerprint, file, row) and find the runs of equal fingerprints."""
+    order = np.argsort(fps, kind="stable")  # rows arrive in (file, row) order already
+    sf, sfile = fps[order], files[order]
+    new_fp = np.ones(len(sf), bool)
+    new_fp[1:] = sf[1:] != sf[:-1]
+    return order, sf, sfile, new_fp
+
+
+def _lookup(state: _State, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(position in state, found?) of each key (keys sorted, for a cache-friendly search)."""
+    known = state[0]
+    pos = np.searchsorted(known, keys)
+    found = pos < len(known)
+    found[found] = known[pos[found]] == keys[found]
+    return pos, found
+
+
+def _updated(state: _State, keys: np.ndarray, pos: np.ndarray, found: np.ndarray,
+             times: np.ndarray, first: np.ndarray) -> _State:
+    """state with (keys, times, first) set: known keys updated, new ones inserted in order."""
+    known, t, f = state
+    if found.any():
+        t = t.copy()
+        t[pos[found]] = times[found]
+    new = ~found
+    if new.any():
+        at = pos[new]
+        known = np.insert(known, at, keys[new])
+        t = np.insert(t, at, times[new])
+        f = np.insert(f, at, first[new])
+    return known, t, f
+
+
+def _dedupe(state: _State | None, fps: np.ndarray,
+            files: np.ndarray) -> tuple[np.ndarray, np.ndarray, _State]:
+    """(keep mask, file each dropped row repeats or -1, new state) for one publisher's rows.
+
+    `fps` are the rows of several files in path order (`files` their file indices, not
+    decreasing); each file is checked against the state and the files before it, as if they
+    came one at a time. Most fingerprints occur once and are new: those are kept and added
+    with one sort; the rest go through `_dedupe_exact`.
+    """
+    state = _EMPTY_STATE if state is None else state
+    n = len(fps)
+    keep = np.ones(n, bool)
+    dup_of = np.full(n, -1, np.int64)
+    if n == 0:
+        return keep, dup_of, state
+    order = np.argsort(fps)  # not stable: equal fingerprints are handled exactly below
+    sf = fps[order]
+    _pos, found = _lookup(state, sf)
+    hard = found
+    same = sf[1:] == sf[:-1]
+    hard[1:] |= same
+    hard[:-1] |= same
+    if hard.any():
+        rows = np.sort(order[hard])
+        keep[rows], dup_of[rows], state = _dedupe_exact(state, fps[rows], files[rows])
+        easy = ~hard
+        order, sf = order[easy], sf[easy]
+    # The rest: fingerprints seen once here and never before, kept once by their own file.
+    pos, found = _lookup(state, sf)
+    state = _updated(state, sf, pos, found, np.ones(len(sf), np.int64), files[order])
+    return keep, dup_of, state
+
+
+def _dedupe_exact(state: _State, fps: np.ndarray,
+                  files: np.ndarray) -> tuple[np.ndarray, np.ndarray, _State]:
+    """`_dedupe` for any rows. Within a fingerprint, the times kept before file j is the
+    running maximum of the per-file counts before it (and of the state's count)."""
+    n = len(fps)
+    order, sf, sfile, new_fp = _groups(fps, files)
+    new_run = new_fp.copy()
+    new_run[1:] |= sfile[1:] != sfile[:-1]
+    run_start = np.flatnonzero(new_run)
+    run_len = np.diff(np.append(run_start, n))
+    group = np.cumsum(new_fp) - 1
+    run_group = group[run_start]
+    group_start = np.flatnonzero(new_fp)
+    keys = sf[group_start]
+    pos, found = _lookup(state, keys)
+    before = np.zeros(len(keys), np.int64)
+    before[found] = state[1][pos[found]]
+    first = sfile[group_start].astype(np.int64)
+    first[found] = state[2][pos[found]]
+    # Running max of run lengths within each group: offset each group above all earlier ones.
+    offset = run_group * (n + 1)
+    incl = np.maximum.accumulate(run_len + offset) - offset
+    excl = np.zeros_like(incl)
+    excl[1:] = incl[:-1]
+    starts_group = new_fp[run_start]
+    excl[starts_group] = 0
+    times_before = np.maximum(excl, before[run_group])
+    rank = np.arange(n) - np.repeat(run_start, run_len)
+    dup_sorted = rank < np.repeat(times_before, run_len)
+    keep = np.empty(n, bool)
+    keep[order] = ~dup_sorted
+    dup_of = np.full(n, -1, np.int64)
+    dup_of[order] = np.where(dup_sorted, first[group], -1)
+    last_run = np.append(starts_group[1:], True)
+    times = np.maximum(before, incl[last_run])
+    return keep, dup_of, _updated(state, keys, pos, found, times, first)
+
+
+def _add_kept(state: _State | None, fps: np.ndarray, files: np.ndarray) -> _State:
+    """state after files whose rows are all kept (files reused from the previous version)."""
+    state = _EMPTY_STATE if state is None else state
+    if len(fps) == 0:
+        return state
+    _order, sf, sfile, new_fp = _groups(fps, files)
+    group_start = np.flatnonzero(new_fp)
+    keys = sf[group_start]
+    counts = np.diff(np.append(group_start, len(sf)))
+    pos, found = _lookup(state, keys)
+    times = counts.astype(np.int64)
+    times[found] += state[1][pos[found]]
+    first = sfile[group_start].astype(np.int64)
+    first[found] = state[2][pos[found]]
+    return _updated(state, keys, pos, found, times, first)
+
+
+class _Seen:
+    """Fingerprints kept so far, per publisher; reused files are read only when needed."""
+
+    def __init__(self) -> None:
+        self._state: dict[str, _State] = {}
+        self._later: dict[str, list[tuple[int, list[Path]]]] = {}
+
+    def remember(self, publisher: str, file: int, parts: list[Path]) -> None:
+        """A reused file's kept rows (its Parquet parts), read at the next dedupe."""
+        if parts:
+            self._later.setdefault(publisher, []).append((file, parts))
+
+    def dedupe(self, publisher: str, fps: np.ndarray,
+               files: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """keep mask and dup_of (file index or -1) of rows of consecutive loaded files."""
+        state = self._state.get(publisher)
+        later = self._later.pop(publisher, None)
+        if later:
+            read = [pq.read_table(p, columns=["row_fingerprint"]).column("row_fingerprint")
+                    .to_numpy() for _f, parts in later for p in parts]
+            which = np.repeat([f for f, parts in later for _p in parts], [len(r) for r in read])
+            state = _add_kept(state, np.concatenate(read).astype(np.uint64), which)
+        keep, dup_of, self._state[publisher] = _dedupe(state, fps, files)
+        return keep, dup_of
+
+
+# --------------------------------------------------------------------------------------------
+# Batches: several loaded files' rows shaped, enriched and split into parts together.
+
+#: Rows gathered from loaded files before they are fingerprinted, deduplicated, enriched and
+#: written together (whole-column work costs per batch, not per file). A batch also ends
+#: before a reused file. Memory is bounded by one batch (plus one file that alone exceeds
+#: it), the files loading ahead and the writes in flight.
+BATCH_ROWS = 250_000
+
+
+@dataclass
+class _Loaded:
+    index: int  # position in path order
+    rel: str
+    sha: str
+    result: LoadResult
+
+
+def _canonical(table: pa.Table) -> pa.Table:
+    """The dataset's input columns of one loaded file (optional fields as strings or nulls)."""
+    n = table.num_rows
+    cols = [table.column(c) for c in TRANSACTION_COLUMNS]
+    for name in OPTIONAL_FIELDS:
+        cols.append(table.column(name).cast(pa.string()) if name in table.column_names
+                    else pa.nulls(n, pa.string()))
+    return pa.Table.from_arrays(cols, schema=_INPUT_SCHEMA)
+
+
+_INPUT_SCHEMA = pa.schema(list(transaction_schema())
+                          + [pa.field(n, pa.string()) for n in OPTIONAL_FIELDS])
+
+
+@dataclass
+class _Written:
+    """What a batch produced for one file."""
+
+    loaded: _Loaded
+    parts: list[str]
+    duplicates: int
+    dataset_pence: int
+    dup_rejects: pa.Table | None
+
+
+def _process_batch(batch: list[_Loaded], seen: _Seen, enricher: Enricher, root: Path,
+                   writer: _Writer, rels: list[str]) -> list[_Written]:
+    """Fingerprint, deduplicate, enrich and write a batch of loaded files (path order)."""
+    lap = _Lap()
+    tables = [_canonical(b.result.table) for b in batch]
+    lengths = np.array([t.num_rows for t in tables], np.int64)
+    table = pa.concat_tables(tables).combine_chunks()
+    member = np.repeat(np.arange(len(batch)), lengths)  # batch position of each row
+    index = np.array([b.index for b in batch], np.int64)
+    # Text columns encoded once, for the fingerprints, the enrichment and the partitions.
+    enc = {c: _encoded(table.column(c)) for c in ("publisher_name", *TEXT_INPUTS)}
+    lap("batch: concat")
+    fps = _fingerprints(table, enc["supplier_name"], enc["publisher_name"])
+    lap("batch: fingerprints")
+    keep = np.ones(table.num_rows, bool)
+    dup_of = np.full(table.num_rows, -1, np.int64)
+    pubs = [b.result.ledger.publisher_name for b in batch]
+    pub_codes = {p: k for k, p in enumerate(dict.fromkeys(pubs))}
+    row_pub = np.array([pub_codes[p] for p in pubs], np.int64)[member]
+    for pub, k in pub_codes.items():
+        rows = np.arange(table.num_rows) if len(pub_codes) == 1 else np.flatnonzero(row_pub == k)
+        keep[rows], dup_of[rows] = seen.dedupe(pub, fps[rows], index[member[rows]])
+    lap("batch: dedupe")
+
+    kept = table
+    if not keep.all():
+        mask = pa.array(keep)
+        kept = table.filter(mask)
+        enc = {c: e.filter(mask) for c, e in enc.items()}
+    kept_counts = np.bincount(member[keep], minlength=len(batch))
+    inputs = pa.table({**{c: enc[c] for c in TEXT_INPUTS},
+                       "amount_gbp": kept.column("amount_gbp")})
+    enriched = enricher.enrich_arrow(inputs, segments=kept_counts.tolist())
+    lap("batch: enrich")
+    columns = {**{c: kept.column(c) for c in kept.column_names},
+               **{f.name: enriched.column(f.name) for f in ENRICHMENT_FIELDS},
+               "row_fingerprint": pa.array(fps[keep], pa.uint64())}
+    data = pa.Table.from_arrays([columns[name] for name in DATASET_SCHEMA.names],
+                                schema=DATASET_SCHEMA)
+    pence = np.concatenate([[0], np.cumsum(_pence(data.column("amount_gbp")))])
+    bounds = np.concatenate([[0], np.cumsum(kept_counts)])
+    lap("batch: shape")
+
+    # Each file's rows go to one part per (publisher, financial year), in their original
+    # order. Parts are ranked like their labels "publisher\x00year"; files almost always
+    # hold one part, or several in sequence: only a file whose parts interleave is sorted.
+    if data.column("payment_date").null_count:
+        raise IngestError("a kept row has no payment_date (load() should have rejected it)")
+    publishers = enc["publisher_name"].dictionary.to_pylist()
+    by_name = sorted(range(len(publishers)), key=publishers.__getitem__)
+    pub_rank = np.empty(len(publishers), np.int64)
+    pub_rank[by_name] = np.arange(len(publishers))
+    fy = _financial_year_starts(data.column("payment_date"))
+    fy_min = int(fy.min()) if len(fy) else 0
+    span = int(fy.max()) - fy_min + 1 if len(fy) else 1
+    row_rank = pub_rank[enc["publisher_name"].indices.to_numpy(zero_copy_only=False)] * span \
+        + (fy - fy_min)
+    kept_member = member[keep]
+    down = np.flatnonzero(row_rank[1:] < row_rank[:-1]) + 1
+    interleaved = set(kept_member[down[kept_member[down] == kept_member[down - 1]]].tolist())
+    lap("batch: split")
+
+    out = []
+    for i, b in enumerate(batch):
+        sha16 = b.sha[:16]
+        lo, hi = int(bounds[i]), int(bounds[i + 1])
+        rows, part_rank = data.slice(lo, hi - lo), row_rank[lo:hi]
+        if i in interleaved:
+            order = np.argsort(part_rank, kind="stable")
+            rows, part_rank = rows.take(pa.array(order)), part_rank[order]
+        starts = np.flatnonzero(np.r_[True, part_rank[1:] != part_rank[:-1]]) \
+            if hi > lo else np.zeros(0, np.int64)
+        ends = np.append(starts[1:], hi - lo) if hi > lo else starts
+        parts = []
+        for a, z in zip(starts.tolist(), ends.tolist(), strict=True):
+            pub, year = divmod(int(part_rank[a]), span)
+            rel = (f"transactions/publisher={slug(publishers[by_name[pub]])}/"
+                   f"financial_year={_financial_year_label(year + fy_min)}/{sha16}.parquet")
+            parts.append((rel, rows if z - a == rows.num_rows else rows.slice(a, z - a)))
+        written = _write_parts(parts, root, writer)
+        lo, hi = int(lengths[:i].sum()), int(lengths[:i + 1].sum())
+        file_keep = keep[lo:hi]
+        _write_extras(b.result.table, file_keep, root / "extras" / f"{sha16}.parquet", writer)
+        n_dup = int(len(file_keep) - file_keep.sum())
+        out.append(_Written(
+            b, written, n_dup, int(pence[bounds[i + 1]] - pence[bounds[i]]),
+            _duplicate_rejects(b.result.table, file_keep, dup_of[lo:hi], rels) if n_dup
+            else None))
+    lap("batch: per-file parts, extras, rejects")
+    return out
+
+
+def _write_extras(table: pa.Table, keep: np.ndarray, dest: Path, writer: _Writer) -> None:
+    """Published columns outside the dataset, of the kept rows, keyed by line."""
     extras_cols = [c for c in table.column_names
                    if c not in TRANSACTION_COLUMNS and c not in OPTIONAL_FIELDS]
-    extras = table.select(["source_file", "source_sheet", "source_line", *extras_cols])
-    data = enricher.enrich_arrow(table.select(list(TRANSACTION_COLUMNS)))
-    n = data.num_rows
-    for name in OPTIONAL_FIELDS:
-        col = table.column(name) if name in table.column_names else pa.nulls(n, pa.string())
-        data = data.append_column(name, col.cast(pa.string()))
-    data = data.append_column("row_fingerprint", pa.array(fps, pa.uint64()))
-    return data.select(DATASET_SCHEMA.names).cast(DATASET_SCHEMA), extras
+    if not extras_cols:
+        return
+    if not keep.all():
+        table = table.filter(pa.array(keep))
+    if not table.num_rows:
+        return
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    writer.write(table.select(["source_file", "source_sheet", "source_line", *extras_cols]),
+                 dest)
 
 
-def _write_parts(data: pa.Table, root: Path, sha16: str,
-                 writer: concurrent.futures.Executor | None = None) -> list[str]:
-    """Write one Parquet file per (publisher, financial year) present; return relative paths.
-
-    With a writer (a thread pool) the writes run beside the next file's work: Parquet
-    encoding releases the GIL, and file contents do not depend on when they are written.
-    """
-    written = []
-    if data.num_rows == 0:
-        return written
-    keys = pc.binary_join_element_wise(data.column("publisher_name"),
-                                       financial_year_labels(data.column("payment_date")), "\x00")
-    encoded = pc.dictionary_encode(keys)
-    if isinstance(encoded, pa.ChunkedArray):
-        encoded = encoded.combine_chunks()
-    codes = encoded.indices.to_numpy(zero_copy_only=False)
-    labels = encoded.dictionary.to_pylist()
-    order = np.argsort(codes, kind="stable")
-    bounds = np.flatnonzero(np.diff(codes[order])) + 1
-    for rows in sorted(np.split(order, bounds), key=lambda r: labels[codes[r[0]]]):
-        pub, year = labels[codes[rows[0]]].split("\x00")
-        part = data.take(pa.array(rows)) if len(rows) != data.num_rows else data
-        rel = f"transactions/publisher={slug(pub)}/financial_year={year}/{sha16}.parquet"
+def _write_parts(parts: list[tuple[str, pa.Table]], root: Path, writer: _Writer) -> list[str]:
+    """Write one file's Parquet parts (one per publisher and financial year); return paths."""
+    for rel, part in parts:
         dest = root / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         # The financial year lives in the path only (hive style): a column of the same name
         # inside the files makes pandas/pyarrow refuse to merge the two.
-        if writer is None:
-            pq.write_table(part, dest, **PARQUET_OPTIONS)
-        else:
-            _pending.append(writer.submit(pq.write_table, part, dest, **PARQUET_OPTIONS))
-        written.append(rel)
-    return written
+        writer.write(part, dest)
+    return [rel for rel, _part in parts]
 
 
-_pending: list[concurrent.futures.Future] = []
+class _Writer:
+    """Parquet writes in a small thread pool, beside the next batch's work.
 
+    Parquet encoding releases the GIL, and file contents do not depend on when they are
+    written. At most `limit` writes wait at a time, so pending tables do not pile up.
+    """
 
-def _drain() -> None:
-    """Wait for queued writes; re-raise the first error."""
-    while _pending:
-        _pending.pop(0).result()
+    def __init__(self, threads: int = 2, limit: int = 64) -> None:
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=threads)
+        self._pending: collections.deque[concurrent.futures.Future] = collections.deque()
+        self._limit = limit
+
+    def write(self, table: pa.Table, dest: Path) -> None:
+        while len(self._pending) >= self._limit:
+            self._pending.popleft().result()
+        self._pending.append(self._pool.submit(pq.write_table, table, dest, **PARQUET_OPTIONS))
+
+    def drain(self) -> None:
+        """Wait for queued writes; re-raise the first error."""
+        while self._pending:
+            self._pending.popleft().result()
+
+    def close(self, cancel: bool = False) -> None:
+        if cancel:
+            self._pending.clear()
+        self._pool.shutdown(wait=True, cancel_futures=cancel)
 
 
 def _link_or_copy(src: Path, dest: Path) -> None:
@@ -420,7 +784,10 @@ def _ingest_locked(raw: Path, out: Path, files: list[Path], force: bool,
                    progress: bool | None, jobs: int | None) -> IngestSummary:
     latest = out / "latest"
     versions = out / ".versions"
-    blobs = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+    STAGE_SECONDS.clear()
+    lap = _Lap()
+    blobs = _hash_files(files)
+    lap("hash files")
     version = _version_name(blobs.values())
     target = versions / version
     if not force and target.is_dir() and latest.resolve() == target.resolve():
@@ -436,74 +803,92 @@ def _ingest_locked(raw: Path, out: Path, files: list[Path], force: bool,
     staging.mkdir(parents=True)
 
     show = sys.stderr.isatty() if progress is None else progress
-    outcomes: list[FileOutcome] = []
-    reject_tables: list[pa.Table] = []
-    seen: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # publisher → (sorted fps, files)
-    seen_files: list[str] = []
-    duplicates = 0
+    rels = [p.relative_to(raw).as_posix() for p in files]
+    outcomes: list[FileOutcome | None] = [None] * len(files)
+    rejects: list[list[pa.Table]] = [[] for _ in files]
+    seen = _Seen()
     enricher = Enricher()  # one per run: canonical supplier names stay stable across files
     prev_rejects = _rejects_by_sha(prev_dir) if previous and prev_dir is not None else {}
-    reuse = {p for p in files if (prior := previous.get(blobs[p])) and prev_dir is not None
-             and prior.get("source_file") == p.relative_to(raw).as_posix()}
+    reuse = {p for p, rel in zip(files, rels, strict=True)
+             if (prior := previous.get(blobs[p])) and prev_dir is not None
+             and prior.get("source_file") == rel}
     to_load = [p for p in files if p not in reuse]
     size = sum(p.stat().st_size for p in to_load)
     workers = _worker_count(len(to_load), size, jobs)
-    writer = concurrent.futures.ThreadPoolExecutor(max_workers=2)
+    writer = _Writer()
+    batch: list[_Loaded] = []
+    batch_rows = 0
+    lap("setup (previous state, rules)")
     try:
-        with _progress(show, len(files)) as bar, _loaded(to_load, raw, workers) as loaded:
-            for path in files:
-                rel = path.relative_to(raw).as_posix()
-                sha = blobs[path]
-                sha16 = sha[:16]
+        with _progress(show, len(files)) as bar, \
+                _loaded(to_load, raw, blobs, workers) as loaded:
+            def flush() -> None:
+                nonlocal batch, batch_rows
+                if not batch:
+                    return
+                written = _process_batch(batch, seen, enricher, staging, writer, rels)
+                rows_lap = _Lap()
+                for w in written:
+                    b = w.loaded
+                    rej = [_with_sha(b.result.rejects_table, b.sha)]
+                    if w.dup_rejects is not None:
+                        rej.append(_with_sha(w.dup_rejects, b.sha))
+                    rejects[b.index] = rej
+                    led = _ledger_row(b.result, b.rel, w.parts, w.duplicates, w.dataset_pence)
+                    outcomes[b.index] = FileOutcome(b.rel, "loaded", led)
+                    bar.advance(b.rel, b.result.ledger.rows_read)
+                rows_lap("batch: ledger rows")
+                batch, batch_rows = [], 0
+
+            for i, path in enumerate(files):
+                rel, sha = rels[i], blobs[path]
                 if path in reuse:
+                    flush()  # the files before it decide what its rows repeat
+                    lap = _Lap()
                     prior = previous[sha]
-                    _reuse(prev_dir, staging, prior, sha16)
+                    parts = json.loads(prior.get("parts") or "[]")
+                    _reuse(prev_dir, staging, parts, sha[:16])
                     if sha in prev_rejects:
-                        reject_tables.append(prev_rejects[sha])
-                    _remember(seen, seen_files, staging, prior, rel)
-                    outcomes.append(FileOutcome(rel, "reused", prior))
+                        rejects[i] = [prev_rejects[sha]]
+                    seen.remember(prior["publisher_name"], i, [staging / p for p in parts])
+                    outcomes[i] = FileOutcome(rel, "reused", prior)
                     bar.advance(rel, prior.get("rows_read", 0))
                     continue
-                got_path, result, fps = next(loaded)
+                lap("ingest loop")
+                got_path, result = next(loaded)
+                lap("load (waiting for results)")
                 assert got_path == path
                 if isinstance(result, Exception):
-                    outcomes.append(FileOutcome(rel, "failed", {"source_file": rel,
-                                                                "source_sha256": sha},
-                                                str(result)))
+                    outcomes[i] = FileOutcome(rel, "failed", {"source_file": rel,
+                                                              "source_sha256": sha},
+                                              str(result))
                     bar.advance(rel, 0)
                     continue
-                keep, dup_of = _dedupe(seen, fps, result.ledger.publisher_name)
-                dup_rejects = _duplicate_rejects(result, keep, dup_of, seen_files)
-                duplicates += int((~keep).sum())
-                data, extras = _shape(result, fps, keep, enricher)
-                parts = _write_parts(data, staging, sha16, writer)
-                if extras.num_columns > 3 and extras.num_rows:
-                    ex = staging / "extras" / f"{sha16}.parquet"
-                    ex.parent.mkdir(parents=True, exist_ok=True)
-                    pq.write_table(extras, ex, **PARQUET_OPTIONS)
-                rej = _with_sha(result.rejects_table, sha)
-                if dup_rejects is not None:
-                    rej = pa.concat_tables([rej, _with_sha(dup_rejects, sha)])
-                reject_tables.append(rej)
-                led = _ledger_row(result, rel, parts, int((~keep).sum()),
-                                  int(_sum_pence(data)))
-                outcomes.append(FileOutcome(rel, "loaded", led))
-                _add_seen(seen, seen_files, result.ledger.publisher_name, fps[keep], rel)
-                bar.advance(rel, result.ledger.rows_read)
-        _drain()
-        summary = _finish(staging, outcomes, reject_tables, duplicates)
+                batch.append(_Loaded(i, rel, sha, result))
+                batch_rows += result.table.num_rows
+                if batch_rows >= BATCH_ROWS:
+                    flush()
+                    lap = _Lap()
+            flush()
+            lap = _Lap()
+        writer.drain()
+        lap("write: drain")
+        done = [o for o in outcomes if o is not None]
+        duplicates = sum(int(o.ledger.get("duplicate_rows", 0)) for o in done
+                         if o.status == "loaded")
+        summary = _finish(staging, done, [t for ts in rejects for t in ts], duplicates)
         final = versions / version
         if final.exists():
             shutil.rmtree(final)
         staging.rename(final)
         _switch(latest, final)
+        lap("finish: ledger, rejects, switch")
         _prune(versions, keep={final.name, prev_dir.name if prev_dir else ""})
     except BaseException:
-        _pending.clear()
-        writer.shutdown(wait=True, cancel_futures=True)
+        writer.close(cancel=True)
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    writer.shutdown(wait=True)
+    writer.close()
     summary.version_dir = final
     summary.latest = latest
     return summary
@@ -518,65 +903,18 @@ def _sum_pence(data: pa.Table) -> int:
     return int(_pence(data.column("amount_gbp")).sum()) if data.num_rows else 0
 
 
-def _dedupe(seen: dict, fps: np.ndarray, publisher: str) -> tuple[np.ndarray, np.ndarray]:
-    """keep mask, and the index (into seen_files) of the file each dropped row repeats."""
-    keep = np.ones(len(fps), bool)
-    dup_of = np.full(len(fps), -1, np.int64)
-    prior = seen.get(publisher)
-    if prior is None or len(fps) == 0 or len(prior[0]) == 0:
-        return keep, dup_of
-    known, owner = prior
-    left = np.searchsorted(known, fps, side="left")
-    times_seen = np.searchsorted(known, fps, side="right") - left
-    # Multiset: a payment repeated k times here is a duplicate only up to the times seen.
-    order = np.argsort(fps, kind="stable")
-    sorted_fps = fps[order]
-    starts = np.r_[0, np.flatnonzero(sorted_fps[1:] != sorted_fps[:-1]) + 1]
-    run_start = np.repeat(starts, np.diff(np.r_[starts, len(fps)]))
-    ranks = np.empty(len(fps), np.int64)
-    ranks[order] = np.arange(len(fps)) - run_start
-    dup = ranks < times_seen
-    keep[dup] = False
-    dup_of[dup] = owner[left[dup]]
-    return keep, dup_of
-
-
-def _add_seen(seen: dict, seen_files: list[str], publisher: str, fps: np.ndarray,
-              rel: str) -> None:
-    seen_files.append(rel)
-    idx = np.full(len(fps), len(seen_files) - 1, np.int64)
-    if publisher in seen:
-        known, owner = seen[publisher]
-        fps = np.concatenate([known, fps])
-        idx = np.concatenate([owner, idx])
-    order = np.argsort(fps, kind="stable")
-    seen[publisher] = (fps[order], idx[order])
-
-
-def _remember(seen: dict, seen_files: list[str], staging: Path, prior: dict, rel: str) -> None:
-    parts = json.loads(prior.get("parts") or "[]")
-    if not parts:
-        seen_files.append(rel)
-        return
-    table = pa.concat_tables([pq.read_table(staging / p, columns=["row_fingerprint"])
-                              for p in parts])
-    fps = table.column("row_fingerprint").to_numpy()
-    _add_seen(seen, seen_files, prior["publisher_name"], fps, rel)
-
-
-def _duplicate_rejects(result: LoadResult, keep: np.ndarray, dup_of: np.ndarray,
-                       seen_files: list[str]) -> pa.Table | None:
-    if keep.all():
-        return None
+def _duplicate_rejects(table: pa.Table, keep: np.ndarray, dup_of: np.ndarray,
+                       rels: list[str]) -> pa.Table:
+    """Reject rows for a file's duplicate publications, naming the file each repeats."""
     idx = np.flatnonzero(~keep)
-    t = result.table.take(pa.array(idx))
+    t = table.take(pa.array(idx))
     return pa.table({
         "source_file": t.column("source_file"),
         "source_sheet": t.column("source_sheet"),
         "source_line": t.column("source_line"),
         "reason": pa.array(["duplicate_publication"] * len(idx), pa.string()),
-        "detail": pa.array([f"repeats a payment in {seen_files[int(i)]}"
-                            for i in dup_of[idx]], pa.string()),
+        "detail": pa.array([f"repeats a payment in {rels[int(i)]}" for i in dup_of[idx]],
+                           pa.string()),
         "raw": pc.binary_join_element_wise(
             t.column("payment_date").cast(pa.string()), t.column("supplier_name"),
             t.column("amount_gbp").cast(pa.string()), "|"),
@@ -607,8 +945,8 @@ def _ledger_row(result: LoadResult, rel: str, parts: list[str], duplicates: int,
     }
 
 
-def _reuse(prev_dir: Path, staging: Path, prior: dict, sha16: str) -> None:
-    for rel in json.loads(prior.get("parts") or "[]"):
+def _reuse(prev_dir: Path, staging: Path, parts: list[str], sha16: str) -> None:
+    for rel in parts:
         _link_or_copy(prev_dir / rel, staging / rel)
     ex = prev_dir / "extras" / f"{sha16}.parquet"
     if ex.exists():

@@ -234,15 +234,43 @@ class Enricher:
                 self._key_evidence[a.key].append(f"{a.key}~{b.key} ({why[1]})")
                 self._key_evidence[b.key].append(f"{b.key}~{a.key} ({why[1]})")
 
-    def _name_ids(self, names: list[str], indices: np.ndarray) -> np.ndarray:
+    def _name_ids(self, names: list[str], indices: np.ndarray,
+                  segments: Sequence[int] | None = None) -> np.ndarray:
+        """Name id of each distinct name, resolving new names as per-segment calls would.
+
+        `names` is in order of first appearance (Arrow's dictionary order). New names are
+        resolved in groups by the segment they first appear in, with their counts in that
+        segment, which is what one call per segment would do.
+        """
         get = self._name_id.get
         ids = [get(v, -1) for v in names]
         if -1 in ids:
-            new = [i for i, x in enumerate(ids) if x < 0]
-            counts = np.bincount(indices, minlength=len(names))[new]
-            self._add_names([names[i] for i in new], counts)
+            new = np.array([i for i, x in enumerate(ids) if x < 0], dtype=np.int64)
+            if segments is None or len(segments) <= 1:
+                counts = np.bincount(indices, minlength=len(names))[new]
+                self._add_names([names[i] for i in new.tolist()], counts)
+            else:
+                self._add_names_by_segment(names, indices, new, segments)
             ids = [self._name_id[v] for v in names]
         return np.array(ids, dtype=np.int64)
+
+    def _add_names_by_segment(self, names: list[str], indices: np.ndarray, new: np.ndarray,
+                              segments: Sequence[int]) -> None:
+        """`_add_names` once per segment, for the new names first seen in that segment."""
+        is_new = np.zeros(len(names), dtype=bool)
+        is_new[new] = True
+        rows = np.flatnonzero(is_new[indices])
+        seg_of_row = np.searchsorted(np.cumsum(segments), rows, side="right")
+        codes = indices[rows]
+        first_seg = np.empty(len(names), dtype=np.int64)
+        uniq, first_at = np.unique(codes, return_index=True)
+        first_seg[uniq] = seg_of_row[first_at]
+        in_first = seg_of_row == first_seg[codes]
+        counts = np.bincount(codes[in_first], minlength=len(names))
+        order = np.argsort(first_seg[new], kind="stable")
+        new, segs = new[order], first_seg[new][order]
+        for group in np.split(new, np.flatnonzero(np.diff(segs)) + 1):
+            self._add_names([names[i] for i in group.tolist()], counts[group])
 
     # ------------------------------------------------------------------ combinations
 
@@ -282,10 +310,11 @@ class Enricher:
     # ------------------------------------------------------------------ the core
 
     def _core(self, inputs: dict[str, tuple[np.ndarray, list[str]]], n: int,
-              big: np.ndarray | None, detail: bool) -> dict[str, pa.Array | np.ndarray]:
+              big: np.ndarray | None, detail: bool,
+              segments: Sequence[int] | None = None) -> dict[str, pa.Array | np.ndarray]:
         """Enrichment columns from each text input's (dictionary indices, dictionary)."""
         name_idx, names = inputs["supplier_name"]
-        name_ids = self._name_ids(names, name_idx)
+        name_ids = self._name_ids(names, name_idx, segments)
         kclass = np.array([self._name_kclass[i] for i in name_ids.tolist()], dtype=np.int64)
         code = kclass[name_idx] << (3 * _BITS)
         for j, field in ((1, "expense_type"), (2, "service_area"), (3, "description")):
@@ -378,13 +407,20 @@ class Enricher:
         # One concat instead of a column insert per new column (each insert is costly).
         return pd.concat([transactions, pd.DataFrame(added, index=index)], axis=1)
 
-    def enrich_arrow(self, table: pa.Table) -> pa.Table:
+    def enrich_arrow(self, table: pa.Table, *,
+                     segments: Sequence[int] | None = None) -> pa.Table:
         """`table` with the ENRICHMENT_FIELDS columns appended (Arrow types of the field list).
 
         Needs `supplier_name`; `expense_type`, `service_area`, `description` and `amount_gbp`
         (any type castable to float64, e.g. decimal128) are used when present. Nulls count as
         empty strings. Columns already present under an enrichment name are replaced.
+        `segments` (row counts adding up to the table's) gives the same result as one call per
+        segment in turn, concatenated, at the cost of one call: ingest enriches many files'
+        rows at once that way.
         """
+        if segments is not None and sum(segments) != table.num_rows:
+            raise EnrichInputError(f"enrich_arrow: segments add up to {sum(segments)}, "
+                                   f"expected the table's {table.num_rows} rows")
         if "supplier_name" not in table.column_names:
             raise EnrichInputError(
                 f"enrich_arrow: column 'supplier_name' missing; got {table.column_names}"
@@ -395,7 +431,7 @@ class Enricher:
         big = None
         if "amount_gbp" in table.column_names:
             big = _big(table.column("amount_gbp"))
-        cols = self._core(inputs, n, big, detail=False)
+        cols = self._core(inputs, n, big, detail=False, segments=segments)
         for name in ENRICH_COLUMNS:
             values = cols[name]
             arr = pa.array(values, pa.bool_()) if name == "is_it" else values
@@ -422,15 +458,34 @@ def _pandas_text(col: pd.Series) -> pa.Array:
 
 
 def _encode(col: pa.Array | pa.ChunkedArray | None, n: int) -> tuple[np.ndarray, list[str]]:
-    """(dictionary indices, dictionary) of a text column, nulls as ""; a missing one is ""."""
+    """(dictionary indices, dictionary) of a text column, nulls as ""; a missing one is "".
+
+    A dictionary-encoded column whose dictionary is distinct strings, all used, and which has
+    no nulls is taken as it is (ingest encodes each column once for several purposes).
+    """
     if col is None:
         return np.zeros(n, dtype=np.int64), [""]
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    if pa.types.is_dictionary(col.type):
+        if _usable_dictionary(col):
+            return col.indices.to_numpy(zero_copy_only=False), col.dictionary.to_pylist()
+        col = col.cast(col.type.value_type)
     if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
         col = col.cast(pa.string())
     enc = pc.dictionary_encode(pc.fill_null(col, "") if col.null_count else col)
-    return enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary.to_pylist()
+    return enc.indices.to_numpy(zero_copy_only=False), enc.dictionary.to_pylist()
+
+
+def _usable_dictionary(col: pa.DictionaryArray) -> bool:
+    """Is an encoded column what `_encode` would make of it (bar the order of values)?"""
+    values = col.dictionary
+    if col.null_count or values.null_count or not pa.types.is_string(values.type):
+        return False
+    if pc.count_distinct(values).as_py() != len(values):
+        return False
+    used = np.bincount(col.indices.to_numpy(zero_copy_only=False), minlength=len(values))
+    return bool(used.all())
 
 
 def enrich(transactions: pd.DataFrame, *, detail: bool = False) -> pd.DataFrame:

@@ -1,0 +1,180 @@
+"""Ingest's batch machinery: vectorised dedupe, segment-wise enrichment, financial years."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spendkit.enrich import Enricher
+from spendkit.enrich.pipeline import EnrichInputError, _encode
+from spendkit.ingest import (
+    _add_kept,
+    _dedupe,
+    _financial_year_label,
+    _financial_year_starts,
+    financial_year_labels,
+)
+
+# --------------------------------------------------------------------------------- dedupe
+
+
+def reference(files: list[tuple[list[int], bool]]) -> list[tuple[list[bool], list[int]]]:
+    """One file at a time: a row repeats a payment while its rank among equal fingerprints in
+    its file is below the times earlier files kept it; reused files keep every row."""
+    kept: Counter[int] = Counter()
+    first: dict[int, int] = {}
+    out = []
+    for j, (fps, reused) in enumerate(files):
+        here: Counter[int] = Counter()
+        keep, dup_of = [], []
+        for fp in fps:
+            rank = here[fp]
+            here[fp] += 1
+            dup = not reused and rank < kept[fp]
+            keep.append(not dup)
+            dup_of.append(first[fp] if dup else -1)
+        for fp, k in zip(fps, keep, strict=True):
+            if k:
+                kept[fp] += 1
+                first.setdefault(fp, j)
+        out.append((keep, dup_of))
+    return out
+
+
+def batched(files: list[tuple[list[int], bool]],
+            cuts: set[int]) -> list[tuple[list[bool], list[int]]]:
+    """The same through `_dedupe` on batches of loaded files (ending at each cut and before
+    each reused file) and `_add_kept` for reused ones."""
+    state = None
+    out: list[tuple[list[bool], list[int]] | None] = [None] * len(files)
+    batch: list[int] = []
+
+    def flush() -> None:
+        nonlocal state, batch
+        if not batch:
+            return
+        fps = np.array([fp for j in batch for fp in files[j][0]], np.uint64)
+        which = np.array([j for j in batch for _ in files[j][0]], np.int64)
+        keep, dup_of, state = _dedupe(state, fps, which)
+        for j in batch:
+            rows = which == j
+            out[j] = (keep[rows].tolist(), dup_of[rows].tolist())
+        batch = []
+
+    for j, (fps, reused) in enumerate(files):
+        if reused:
+            flush()
+            state = _add_kept(state, np.array(fps, np.uint64), np.full(len(fps), j, np.int64))
+            out[j] = ([True] * len(fps), [-1] * len(fps))
+            continue
+        batch.append(j)
+        if j in cuts:
+            flush()
+    flush()
+    return out
+
+
+FILES = st.lists(st.tuples(st.lists(st.integers(0, 6), max_size=12), st.booleans()),
+                 max_size=8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(files=FILES, cuts=st.sets(st.integers(0, 8)))
+def test_batched_dedupe_equals_one_file_at_a_time(files: list[tuple[list[int], bool]],
+                                                  cuts: set[int]) -> None:
+    assert batched(files, cuts) == reference(files)
+
+
+def test_dedupe_counts_a_multiset_and_names_the_first_file() -> None:
+    # File 0 has payment 7 twice; file 1 three times (one new); file 2 repeats 7 once.
+    files = [([7, 7, 8], False), ([7, 9, 7, 7], False), ([7], False)]
+    got = batched(files, cuts=set())
+    assert got[0] == ([True, True, True], [-1, -1, -1])
+    assert got[1] == ([False, True, False, True], [0, -1, 0, -1])
+    assert got[2] == ([False], [0])
+    assert batched(files, cuts={0, 1}) == got
+
+
+def test_large_fingerprints_and_empty_batches() -> None:
+    big = np.array([2**64 - 1, 2**63, 2**64 - 1], np.uint64)
+    keep, dup_of, state = _dedupe(None, big, np.array([0, 0, 1], np.int64))
+    assert keep.tolist() == [True, True, False] and dup_of.tolist() == [-1, -1, 0]
+    assert state[0].tolist() == [2**63, 2**64 - 1] and state[1].tolist() == [1, 1]
+    keep, dup_of, same = _dedupe(state, np.zeros(0, np.uint64), np.zeros(0, np.int64))
+    assert len(keep) == 0 and same is state
+
+
+# ---------------------------------------------------------------------- enrich by segments
+
+NAMES = ["Facultatieve Technologies Ltd", "Facultative Technologies", "FACULTATIVE TECHNOLOGIES",
+         "Bytes Software Services Ltd", "Phoenix Software Ltd", "PHOENIX FUTURES", "BT PLC",
+         "Softcat Ltd", "Softcat", "Kent County Council", "Gwent County Council", ""]
+EXPENSES = ["ICT : Software", "Rents", "Computer Software & Equipment", "Telephones", ""]
+
+
+def _table(names: list[str], expenses: list[str]) -> pa.Table:
+    return pa.table({"supplier_name": pa.array(names, pa.string()),
+                     "expense_type": pa.array(expenses, pa.string()),
+                     "amount_gbp": pa.array([15000.0] * len(names))})
+
+
+@settings(max_examples=15, deadline=None)
+@given(rows=st.lists(st.tuples(st.sampled_from(NAMES), st.sampled_from(EXPENSES)),
+                     min_size=1, max_size=25),
+       cuts=st.sets(st.integers(0, 25)))
+def test_enrich_arrow_segments_equal_one_call_per_segment(rows: list[tuple[str, str]],
+                                                           cuts: set[int]) -> None:
+    table = _table([r[0] for r in rows], [r[1] for r in rows])
+    bounds = [0, *sorted(c for c in cuts if c < len(rows)), len(rows)]
+    segments = [b - a for a, b in zip(bounds, bounds[1:], strict=False)]
+    one_by_one = Enricher()
+    expected = pa.concat_tables([one_by_one.enrich_arrow(table.slice(a, b - a))
+                                 for a, b in zip(bounds, bounds[1:], strict=False)])
+    got = Enricher().enrich_arrow(table, segments=segments)
+    assert got.equals(expected)
+
+
+def test_enrich_arrow_segments_must_cover_the_table() -> None:
+    with pytest.raises(EnrichInputError, match="segments add up to 1"):
+        Enricher().enrich_arrow(_table(["BT PLC", "Softcat"], ["", ""]), segments=[1])
+
+
+def test_encode_takes_a_clean_dictionary_as_it_is_and_re_encodes_others() -> None:
+    plain = pa.array(["b", None, "a", "b", ""], pa.string())
+    idx, values = _encode(plain, 5)
+    assert [values[i] for i in idx] == ["b", "", "a", "b", ""]
+    clean = pa.array(["b", "a", "b"]).dictionary_encode()
+    idx, values = _encode(clean, 3)
+    assert values == ["b", "a"] and idx.tolist() == [0, 1, 0]
+    # An unused value, a null or a repeated value: decoded and encoded again.
+    unused = pa.DictionaryArray.from_arrays(pa.array([1, 1], pa.int32()), ["x", "a"])
+    idx, values = _encode(unused, 2)
+    assert values == ["a"] and idx.tolist() == [0, 0]
+    nulls = pa.DictionaryArray.from_arrays(pa.array([0, None], pa.int32()), ["x"])
+    idx, values = _encode(nulls, 2)
+    assert [values[i] for i in idx] == ["x", ""]
+    repeated = pa.DictionaryArray.from_arrays(pa.array([0, 1], pa.int32()), ["x", "x"])
+    idx, values = _encode(repeated, 2)
+    assert values == ["x"] and idx.tolist() == [0, 0]
+
+
+# ------------------------------------------------------------------------ financial years
+
+@given(st.lists(st.dates(min_value=dt.date(1000, 1, 1), max_value=dt.date(9998, 12, 31)),
+                max_size=30))
+def test_financial_year_starts_match_the_arrow_labels(dates: list[dt.date]) -> None:
+    arr = pa.array(dates, pa.date32())
+    labels = [_financial_year_label(int(y)) for y in _financial_year_starts(arr)]
+    assert labels == financial_year_labels(arr).to_pylist()
+
+
+def test_financial_year_boundary() -> None:
+    arr = pa.array([dt.date(2022, 3, 31), dt.date(2022, 4, 1), dt.date(1999, 12, 31)])
+    assert _financial_year_starts(arr).tolist() == [2021, 2022, 1999]
+    assert _financial_year_label(1999) == "1999-00"
