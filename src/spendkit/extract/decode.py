@@ -89,7 +89,7 @@ def decode_bytes(data: bytes) -> DecodedText:
             notes.append("0x9C read as '£' (DOS code page 850)")
         else:
             undefined = sum(body.count(b) for b in _CP1252_HOLES if b in body)
-            text = body.decode("cp1252", errors="replace")
+            text = _decode_cp1252(body)
             encoding = "cp1252"
             if undefined:
                 replaced = undefined
@@ -169,6 +169,14 @@ def probably_utf8(body: bytes, probe: int = 1 << 16) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def _decode_cp1252(body: bytes) -> str:
+    """windows-1252 text; read as latin-1 (a C fast path, ~15x quicker) when no byte is in
+    0x80-0x9F, the only range where the two differ."""
+    if not np.any((np.frombuffer(body, dtype=np.uint8) & 0xE0) == 0x80):
+        return body.decode("latin-1")
+    return body.decode("cp1252", errors="replace")
 
 
 def _looks_like_dos_pound(body: bytes) -> bool:
