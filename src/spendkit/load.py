@@ -446,11 +446,11 @@ def _assemble(grids: list[tuple[str, Grid]], name: str, sha: str, publisher: str
 def _finish(table: pa.Table, source_file: str, sheet: str, sha: str, pub: Publisher) -> pa.Table:
     n = table.num_rows
     const = {
-        "publisher_name": _repeat(pub.name, n),
-        "publisher_code": _repeat(pub.code, n),
-        "source_file": _repeat(source_file, n),
-        "source_sheet": _repeat(sheet, n),
-        "source_sha256": _repeat(sha, n),
+        "publisher_name": repeat_string(pub.name, n),
+        "publisher_code": repeat_string(pub.code, n),
+        "source_file": repeat_string(source_file, n),
+        "source_sheet": repeat_string(sheet, n),
+        "source_sha256": repeat_string(sha, n),
     }
     schema = transaction_schema()
     cols, names = [], []
@@ -466,11 +466,15 @@ def _finish(table: pa.Table, source_file: str, sheet: str, sha: str, pub: Publis
     return pa.table(cols, names=names)
 
 
-def _repeat(value: str, n: int) -> pa.Array:
-    """A string column holding one value n times, built in C (a dictionary decoded)."""
-    indices = pa.array(np.zeros(n, dtype=np.int32))
-    return pa.DictionaryArray.from_arrays(indices, pa.array([value], pa.string())).cast(
-        pa.string())
+def repeat_string(value: str, n: int) -> pa.Array:
+    """A string column holding one value n times, built from its buffers (no per-row work)."""
+    raw = value.encode("utf-8")
+    if len(raw) * n >= 2**31:
+        return pa.array([value] * n, pa.large_string()).cast(pa.string())
+    offsets = np.arange(0, (n + 1) * len(raw), len(raw) or 1, dtype=np.int32)[: n + 1] \
+        if raw else np.zeros(n + 1, np.int32)
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets),
+                                                  pa.py_buffer(raw * n)])
 
 
 def _sum_pence(table: pa.Table) -> int:

@@ -61,8 +61,9 @@ def codes(col: pa.DictionaryArray) -> np.ndarray:
 
 
 def _empty(n: int) -> pa.Array:
-    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)),
-                                          pa.array([""], pa.string())).cast(pa.string())
+    """n empty strings, built from buffers: all offsets zero, no character data."""
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(np.zeros(n + 1, np.int32)),
+                                                  pa.py_buffer(b"")])
 
 
 _REASON_CODES = {r: i + 1 for i, r in enumerate(REJECT_REASONS)}
