@@ -188,14 +188,18 @@ def _parse(body: bytes, start: int, end: int, data_lines: int, header: list[str]
 
     # Records parsed at full width but holding only filler are blank lines too.
     if len(lines):
-        pattern = '^[ \\t\\r"' + re.escape(delimiter) + "]*$"
-        empty = np.flatnonzero(np.asarray(pc.match_substring_regex(columns[0], pattern),
-                                          dtype=bool))
+        filler = ' \t\r"' + delimiter
+
+        def only_filler(col: pa.Array) -> np.ndarray:
+            # Trimming the filler characters is ~6x cheaper than a regex per cell.
+            return np.asarray(pc.equal(pc.binary_length(pc.ascii_ltrim(col, filler)), 0),
+                              dtype=bool)
+
+        empty = np.flatnonzero(only_filler(columns[0]))
         for col in columns[1:]:
             if not len(empty):
                 break
-            hit = pc.match_substring_regex(col.take(pa.array(empty)), pattern)
-            empty = empty[np.asarray(hit, dtype=bool)]
+            empty = empty[only_filler(col.take(pa.array(empty)))]
         if len(empty):
             blank_rows += len(empty)
             keep = pa.array(np.delete(np.arange(len(lines)), empty))
