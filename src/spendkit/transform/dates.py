@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import string
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -89,17 +90,6 @@ def _shape(fmt: str) -> re.Pattern[str]:
 _SHAPES = {fmt: _shape(fmt) for _n, fmt, _f, _p in FORMATS}
 
 
-def _parse_one(value: str, fmt: str) -> dt.datetime | None:
-    """strptime one value in one format, None when it does not fit or is implausible."""
-    if _SHAPES[fmt].fullmatch(value) is None:
-        return None
-    try:
-        parsed = dt.datetime.strptime(value, fmt)
-    except ValueError:
-        return None
-    return parsed if _MIN <= parsed.date() <= _MAX else None
-
-
 _SERIAL = re.compile(r"\d{5}(\.\d+)?")
 
 
@@ -123,7 +113,29 @@ def _readings(value: str) -> tuple[dt.datetime | None, ...]:
     """
     if not value:
         return (None,) * len(_READERS)
-    return tuple(_parse_one(value, fmt) for _n, fmt, _f, _p in FORMATS) + (_excel_serial(value),)
+    fits = _formats_fitting(value.translate(_SIGNATURE))
+    return tuple(_strptime(value, fmt) if fit else None
+                 for (_n, fmt, _f, _p), fit in zip(FORMATS, fits, strict=True)) + (
+        _excel_serial(value),)
+
+
+# A value's shape with ASCII digits as '0' and ASCII letters as 'a': the shape regexes only
+# tell those classes apart, so they match the signature exactly when they match the value.
+_SIGNATURE = str.maketrans(string.digits + string.ascii_letters, "0" * 10 + "a" * 52)
+
+
+@lru_cache(maxsize=4096)
+def _formats_fitting(signature: str) -> tuple[bool, ...]:
+    """Which FORMATS' shapes a signature fits (a file has a handful of signatures)."""
+    return tuple(_SHAPES[fmt].fullmatch(signature) is not None for _n, fmt, _f, _p in FORMATS)
+
+
+def _strptime(value: str, fmt: str) -> dt.datetime | None:
+    try:
+        parsed = dt.datetime.strptime(value, fmt)
+    except ValueError:
+        return None
+    return parsed if _MIN <= parsed.date() <= _MAX else None
 
 
 def parse_dates(values: pa.Array) -> ParsedDates:
