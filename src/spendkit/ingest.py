@@ -66,6 +66,21 @@ RAW_SUFFIXES = {".csv", ".txt", ".xls", ".xlsx", ".xlsm", ".zip", ".tsv"}
 OPTIONAL_FIELDS = ("effective_date", "expense_category", "service_division",
                    "procurement_category", "capital_or_revenue", "invoice_number")
 PARQUET_OPTIONS = {"compression": "zstd", "use_dictionary": True, "write_statistics": True}
+#: Dataset and extras parts: columns with (almost) one value per row get no dictionary (it
+#: would be abandoned for plain encoding anyway, after the cost of building it), and min/max
+#: statistics only where readers filter or prune (publisher, date, amount, IT flag, file).
+#: Together this halves the cost of writing the parts and makes them smaller.
+NO_DICTIONARY = frozenset({"amount_gbp", "transaction_id", "invoice_number", "source_line",
+                           "row_fingerprint"})
+STATISTICS = frozenset({"publisher_name", "publisher_code", "payment_date", "amount_gbp",
+                        "is_it", "source_sha256", "source_line"})
+
+
+def _part_options(names: list[str]) -> dict:
+    """pq.write_table options for a part with these columns (see NO_DICTIONARY)."""
+    return {"compression": "zstd",
+            "use_dictionary": [n for n in names if n not in NO_DICTIONARY],
+            "write_statistics": [n for n in names if n in STATISTICS]}
 
 
 #: Wall-clock seconds per stage of the ingest runs in this process (`benchmarks/ingest.py
@@ -189,8 +204,9 @@ def _mix(x: np.ndarray) -> np.ndarray:
 
 def _encoded(column: pa.ChunkedArray | pa.Array) -> pa.DictionaryArray:
     """A text column dictionary-encoded, nulls as "" (the form `Enricher` also uses)."""
-    col = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    return pc.dictionary_encode(pc.fill_null(col, "") if col.null_count else col)
+    encoded = pc.dictionary_encode(pc.fill_null(column, "") if column.null_count else column)
+    # One hash table across chunks: combining only unifies the dictionaries' prefixes.
+    return encoded.combine_chunks() if isinstance(encoded, pa.ChunkedArray) else encoded
 
 
 def _string_hashes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -272,14 +288,16 @@ def _load_job(path: Path, rel: str, sha: str) -> tuple[Path, LoadResult | Except
     return path, result
 
 
-#: How `ingest` runs `load()` in parallel: "process" (spawned child processes: no GIL
-#: contention, but results are pickled back) or "thread" (no start-up or pickling; pays off
-#: when load() spends its time in Arrow's C++ kernels, which release the GIL).
-WORKER_KIND = "process"
+#: How `ingest` runs `load()` in parallel: "thread" (no start-up, no pickling of results, and
+#: no `if __name__ == "__main__"` needed in the caller's script; parallel where load() runs in
+#: Arrow's C++ kernels, which release the GIL) or "process" (spawned children: parallel
+#: Python too, but each imports spendkit and every result is pickled back). On the 2-core
+#: benchmark machine processes were the slowest of the two; threads are the default.
+WORKER_KIND = "thread"
 
 
 def _worker_count(n_files: int, total_bytes: int, jobs: int | None) -> int:
-    """Workers to load with: parallel only when there is enough work to pay for start-up."""
+    """Workers to load with: parallel only when there is enough work to pay for it."""
     if jobs is not None:
         return max(1, jobs)
     if n_files < 4 or total_bytes < 16_000_000:
@@ -289,7 +307,7 @@ def _worker_count(n_files: int, total_bytes: int, jobs: int | None) -> int:
 
 @contextlib.contextmanager
 def _loaded(paths: list[Path], raw: Path, shas: dict[Path, str], workers: int,
-            kind: str = WORKER_KIND):
+            kind: str | None = None):
     """Yield an iterator of (path, result or error) in path order.
 
     With several workers, files load a few at a time ahead of the consumer (memory stays
@@ -299,7 +317,7 @@ def _loaded(paths: list[Path], raw: Path, shas: dict[Path, str], workers: int,
     if workers <= 1 or len(jobs) <= 1:
         yield (_load_job(*job) for job in jobs)
         return
-    if kind == "process":
+    if (kind or WORKER_KIND) == "process":
         ctx = multiprocessing.get_context("spawn")  # no fork after Arrow's threads have started
         pool: concurrent.futures.Executor = concurrent.futures.ProcessPoolExecutor(
             workers, mp_context=ctx)
@@ -542,7 +560,7 @@ def _process_batch(batch: list[_Loaded], seen: _Seen, enricher: Enricher, root: 
     lap = _Lap()
     tables = [_canonical(b.result.table) for b in batch]
     lengths = np.array([t.num_rows for t in tables], np.int64)
-    table = pa.concat_tables(tables).combine_chunks()
+    table = pa.concat_tables(tables)  # one chunk per file: a file's slice is a chunk
     member = np.repeat(np.arange(len(batch)), lengths)  # batch position of each row
     index = np.array([b.index for b in batch], np.int64)
     # Text columns encoded once, for the fingerprints, the enrichment and the partitions.
@@ -669,7 +687,8 @@ class _Writer:
     def write(self, table: pa.Table, dest: Path) -> None:
         while len(self._pending) >= self._limit:
             self._pending.popleft().result()
-        self._pending.append(self._pool.submit(pq.write_table, table, dest, **PARQUET_OPTIONS))
+        self._pending.append(self._pool.submit(pq.write_table, table, dest,
+                                               **_part_options(table.column_names)))
 
     def drain(self) -> None:
         """Wait for queued writes; re-raise the first error."""
@@ -744,8 +763,8 @@ def ingest(raw_dir: Path | str | None = None, out_dir: Path | str | None = None,
         out_dir: processed folder (default: settings' data/processed).
         force: reload every file even if its SHA-256 was processed before.
         progress: show a progress bar (default: only when stderr is a terminal).
-        jobs: processes to load files with (default: one per core when the batch is large
-            enough to pay for starting them, else 1).
+        jobs: workers loading files at once (threads, see WORKER_KIND; default: one per core
+            when there is enough to load, else 1).
 
     Returns:
         IngestSummary; files that could not be read are listed in `.failed` (the rest of
