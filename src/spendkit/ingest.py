@@ -22,6 +22,13 @@ ones) are detected by a fingerprint of (publisher, date, amount, supplier name):
 ids are left out because a republication often drops or renumbers them.
 Rows of a later file (in path order) that repeat rows already ingested go to the rejects table
 as `duplicate_publication`, naming the file they repeat, and are not counted twice.
+
+Files load a few at a time in worker threads (`jobs`), and their rows are then handled in
+batches of about BATCH_ROWS rows: fingerprinted, deduplicated, enriched and split into parts
+once per batch rather than once per file, with the Parquet writes running in a small thread
+pool beside the next batch. Results are taken in path order, so the output does not depend on
+timing or on the batch size. Memory stays bounded by one batch, the files loading ahead and
+the writes waiting (a few hundred MB for a million rows), not by the size of the raw folder.
 """
 
 from __future__ import annotations
