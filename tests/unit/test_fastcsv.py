@@ -69,3 +69,22 @@ def test_fast_path_agrees_on_random_files(tmp_path: Path, paths_agree, rows: lis
     path = tmp_path / "r.csv"
     path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
     paths_agree(path)
+
+
+def test_load_gives_the_same_results_from_threads(tmp_path: Path) -> None:
+    """Ingest loads files in threads: results must not depend on it (caches are shared)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = []
+    for i in range(8):
+        p = tmp_path / f"t{i}.csv"
+        rows = "".join(f"{d:02d}/0{1 + i % 9}/2024,Supplier {d % 5},ICT,{d}.{i:02d}\n"
+                       for d in range(1, 29))
+        p.write_bytes((HEADER.rsplit(",", 1)[0] + "\n" + rows).encode())
+        paths.append(p)
+    serial = [spendkit.load(p) for p in paths]
+    with ThreadPoolExecutor(4) as pool:
+        threaded = list(pool.map(spendkit.load, paths * 3))
+    for i, r in enumerate(threaded):
+        assert r.table.equals(serial[i % 8].table)
+        assert r.ledger.date_format == "dd/mm/yyyy"
