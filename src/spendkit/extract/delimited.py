@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from spendkit.extract.grid import Grid, RawReject, string_columns
+from spendkit.extract.grid import Grid, fit_odd_records, string_columns
 
 _DELIMITERS = (",", ";", "\t", "|")
 _QUOTE = ord('"')
@@ -162,23 +162,8 @@ class DelimitedText:
         good = data[counts == width]
         odd = data[counts != width]
 
-        rejects: list[RawReject] = []
-        notes: list[str] = []
-        kept_odd: list[tuple[int, list[str]]] = []
-        unnamed_tail = [not h.strip() for h in header]
-        for i in odd:
-            cells = self.cells(int(i))
-            if len(cells) > width and not any(c.strip() for c in cells[width:]):
-                kept_odd.append((int(i), cells[:width]))
-            elif len(cells) < width and all(unnamed_tail[len(cells):]):
-                kept_odd.append((int(i), cells + [""] * (width - len(cells))))
-            else:
-                rejects.append(RawReject(
-                    int(self.lines[i]), "wrong_field_count",
-                    f"expected {width} fields, found {len(cells)}", "|".join(cells)))
-        if kept_odd:
-            notes.append(f"{len(kept_odd)} row(s) had empty padding fields beyond or short of "
-                         "the header (ignored)")
+        kept_odd, rejects, notes = fit_odd_records(
+            [(int(i), int(self.lines[i]), self.cells(int(i))) for i in odd], header)
 
         columns = self._parse_records(good, width)
         lines = self.lines[good]

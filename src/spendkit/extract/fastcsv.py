@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from spendkit.extract.delimited import sniff_delimiter
-from spendkit.extract.grid import Grid, RawReject
+from spendkit.extract.grid import Grid, fit_odd_records
 
 _HEAD_BYTES = 150_000  # where the header and the delimiter sample must lie
 _SNIFF_LINES = 60  # lines the delimiter is sniffed on (as `sniff_delimiter` reads them)
@@ -206,27 +206,15 @@ def _parse(body: bytes, start: int, end: int, data_lines: int, header: list[str]
             columns = [c.take(keep) for c in columns]
             lines = np.delete(lines, empty)
 
-    rejects: list[RawReject] = []
-    notes: list[str] = []
-    kept_odd: list[tuple[int, list[str]]] = []
-    unnamed_tail = [not h.strip() for h in header]
+    records = []
     for number, text in odd:
-        line = header_line + number
         if blank(text.encode("utf-8")):
             blank_rows += 1
-            continue
-        cells = _cells(text.encode("utf-8"), delimiter)
-        if len(cells) > width and not any(c.strip() for c in cells[width:]):
-            kept_odd.append((line, cells[:width]))
-        elif len(cells) < width and all(unnamed_tail[len(cells):]):
-            kept_odd.append((line, cells + [""] * (width - len(cells))))
         else:
-            rejects.append(RawReject(line, "wrong_field_count",
-                                     f"expected {width} fields, found {len(cells)}",
-                                     "|".join(cells)))
+            line = header_line + number
+            records.append((line, line, _cells(text.encode("utf-8"), delimiter)))
+    kept_odd, rejects, notes = fit_odd_records(records, header)
     if kept_odd:
-        notes.append(f"{len(kept_odd)} row(s) had empty padding fields beyond or short of "
-                     "the header (ignored)")
         merged = np.concatenate([lines, np.array([ln for ln, _ in kept_odd], np.int64)])
         order = pa.array(np.argsort(merged, kind="stable"))
         columns = [pa.concat_arrays([c, pa.array([cells[j] for _, cells in kept_odd],

@@ -52,3 +52,30 @@ def string_columns(rows: list[list[str]], width: int) -> list[pa.Array]:
         return [pa.array([], pa.string()) for _ in range(width)]
     cols = list(zip(*rows, strict=True))
     return [pa.array(c, pa.string()) for c in cols]
+
+
+def fit_odd_records(records: list[tuple[int, int, list[str]]], header: list[str],
+                    ) -> tuple[list[tuple[int, list[str]]], list[RawReject], list[str]]:
+    """Records whose field count differs from the header's: kept or rejected.
+
+    A record is kept, cut or padded to the header's width, when the difference is only empty
+    padding: extra fields that are all empty, or missing fields whose header is unnamed. Any
+    other is rejected as `wrong_field_count` (an unquoted '£2,681.94' shifts every column).
+    `records` are (key, line, cells); kept ones come back as (key, cells), with a ledger note.
+    """
+    width = max(len(header), 1)
+    unnamed_tail = [not h.strip() for h in header]
+    kept: list[tuple[int, list[str]]] = []
+    rejects: list[RawReject] = []
+    for key, line, cells in records:
+        if len(cells) > width and not any(c.strip() for c in cells[width:]):
+            kept.append((key, cells[:width]))
+        elif len(cells) < width and all(unnamed_tail[len(cells):]):
+            kept.append((key, cells + [""] * (width - len(cells))))
+        else:
+            rejects.append(RawReject(line, "wrong_field_count",
+                                     f"expected {width} fields, found {len(cells)}",
+                                     "|".join(cells)))
+    notes = [f"{len(kept)} row(s) had empty padding fields beyond or short of the header "
+             "(ignored)"] if kept else []
+    return kept, rejects, notes
