@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import resource
 import shutil
 import subprocess
 import sys
@@ -58,7 +57,7 @@ def run_ingest(raw: Path, out: Path, jobs: int | None = None) -> dict:
     """Ingest in a child process; return its wall time, peak RSS, summary figures and the
     seconds per stage."""
     code = (
-        "import json, os, sys, time\n"
+        "import json, os, resource, sys, time\n"
         "import spendkit.ingest as m\n"
         "if __name__ == '__main__':\n"
         "    t, c = time.perf_counter(), time.process_time()\n"
@@ -67,14 +66,16 @@ def run_ingest(raw: Path, out: Path, jobs: int | None = None) -> dict:
         "    print(json.dumps({'seconds': time.perf_counter() - t, 'rows_kept': s.rows_kept,\n"
         "      'rows_rejected': s.rows_rejected, 'files': len(s.files),\n"
         "      'failed': len(s.failed), 'cpu_main': time.process_time() - c,\n"
-        "      'stages': dict(m.STAGE_SECONDS)}))\n"
+        "      'stages': dict(m.STAGE_SECONDS),\n"
+        "      'peak_kb': max(resource.getrusage(w).ru_maxrss for w in\n"
+        "                     (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))}))\n"
     )
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # The child measures itself: RUSAGE_CHILDREN seen from here is a maximum over every child
+    # so far, and counts what a forked child inherits from this (large) parent.
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    result["peak_rss_mb"] = max(peak_kb, before) / 1024
+    result["peak_rss_mb"] = result.pop("peak_kb") / 1024
     return result
 
 
