@@ -278,7 +278,8 @@ def _text_grid(data: bytes, name: str, ledger: Ledger, profile: Profile | None =
         raise UnreadableFileError(name, "is empty (no rows after decoding)")
     doc = DelimitedText(text)
     ledger.delimiter = doc.delimiter
-    ledger.parse_path = "arrow" if doc.regular else "csv-module (irregular quoting)"
+    ledger.parse_path = ("record scan + arrow" if doc.regular
+                         else "csv-module (irregular quoting)")
     nonblank = doc.nonblank_indices()
     if len(nonblank) == 0:
         raise UnreadableFileError(name, "has no non-blank rows")
