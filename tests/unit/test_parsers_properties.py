@@ -67,3 +67,24 @@ def test_dates_round_trip_in_any_single_format(days: list[dt.date], fmt: str) ->
     cells = [d.strftime(fmt) for d in days]
     parsed = parse_dates(pa.array(cells))
     assert parsed.dates.to_pylist() == days
+
+
+# Bytes councils' files are made of: ASCII, windows-1252 punctuation and '£', UTF-8 lead and
+# continuation bytes, the DOS '£' (0x9C) and bytes windows-1252 leaves undefined.
+FILE_BYTES = st.lists(st.sampled_from(
+    [*range(32, 127), 10, 13, 0x80, 0x81, 0x85, 0x86, 0x92, 0x96, 0x9C, 0x9D, 0xA0, 0xA3,
+     0xBF, 0xC2, 0xC3, 0xE2, 0xE9, 0xFF]), max_size=60).map(bytes)
+
+
+@settings(max_examples=400)
+@given(FILE_BYTES, st.booleans())
+def test_fast_decoding_agrees_with_decode_bytes(body: bytes, bom: bool) -> None:
+    """decode_to_utf8 (numpy windows-1252, pass-through UTF-8) decides as decode_bytes does."""
+    from spendkit.extract.decode import decode_bytes, decode_to_utf8
+
+    data = (b"\xef\xbb\xbf" if bom else b"") + body
+    utf8, decided = decode_to_utf8(data)
+    ref = decode_bytes(data)
+    assert utf8 == ref.text.encode("utf-8")
+    assert (decided.encoding, decided.notes, decided.replaced_bytes) == \
+        (ref.encoding, ref.notes, ref.replaced_bytes)

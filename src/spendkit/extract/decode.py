@@ -142,6 +142,13 @@ def decode_to_utf8(data: bytes, encoding: str | None = None) -> tuple[bytes, Dec
                 clean = False
         clean = clean and not any(lead[:1] in body and lead in body for lead in _MOJIBAKE_LEADS)
     if not clean:
+        fast = _plain_cp1252(body)
+        if fast is not None:
+            utf8, undefined = fast
+            notes = [f"{undefined} byte(s) undefined in windows-1252 replaced with U+FFFD"] \
+                if undefined else []
+            notes += ["UTF-8 byte-order mark removed"] if had_bom else []
+            return utf8, DecodedText("", "cp1252", had_bom, undefined, notes)
         decoded = decode_bytes(data)
         text, decoded.text = decoded.text, ""
         return text.encode("utf-8"), decoded
@@ -150,6 +157,48 @@ def decode_to_utf8(data: bytes, encoding: str | None = None) -> tuple[bytes, Dec
         notes.append(f"{body.count(_REPLACEMENT)} U+FFFD replacement character(s) already in "
                      "the file")
     return body, DecodedText("", "utf-8-sig" if had_bom else name, had_bom, 0, notes)
+
+
+def _utf8_of_cp1252() -> tuple[np.ndarray, np.ndarray]:
+    """Per byte value: its windows-1252 character's UTF-8 bytes (padded to 3) and their count."""
+    table = np.zeros((256, 3), np.uint8)
+    lengths = np.zeros(256, np.int64)
+    for b in range(256):
+        utf8 = bytes([b]).decode("cp1252", errors="replace").encode("utf-8")
+        table[b, :len(utf8)] = list(utf8)
+        lengths[b] = len(utf8)
+    return table, lengths
+
+
+_CP1252_UTF8, _CP1252_UTF8_LEN = _utf8_of_cp1252()
+
+
+def _plain_cp1252(body: bytes) -> tuple[bytes, int] | None:
+    """A windows-1252 body as UTF-8 bytes (and its undefined bytes), in numpy, or None.
+
+    None unless `decode_bytes` would simply read the body as windows-1252: no UTF-8-like
+    sequence (a lead byte followed by a continuation byte, so the hybrid reading cannot win),
+    no DOS '£', and none of the bytes that start a mojibake repair ('Â', 'â', '†'). The
+    numpy work releases the GIL, unlike a codec: files transcode in parallel threads.
+    """
+    buf = np.frombuffer(body, dtype=np.uint8)
+    if any(b in body for b in (b"\xc2", b"\xe2", b"\x86")) or _looks_like_dos_pound(body):
+        return None
+    lead = (buf[:-1] >= 0xC2) & (buf[:-1] <= 0xF4)
+    if np.any(lead & ((buf[1:] & 0xC0) == 0x80)):
+        return None
+    high = np.flatnonzero(buf >= 0x80)
+    undefined = sum(body.count(b) for b in _CP1252_HOLES if b in body)
+    if not len(high):
+        return body, undefined
+    seqs = _CP1252_UTF8[buf[high]]
+    extra = _CP1252_UTF8_LEN[buf[high]] - 1  # bytes each character adds (1 or 2)
+    # Insert all but the last byte of each character's sequence before its byte, in file
+    # order, then overwrite the original byte (now shifted) with the sequence's last byte.
+    leading = seqs[:, :2][np.arange(2)[None, :] < extra[:, None]]
+    out = np.insert(buf, np.repeat(high, extra), leading)
+    out[high + np.cumsum(extra)] = seqs[np.arange(len(high)), extra]
+    return out.tobytes(), undefined
 
 
 def line_ending_counts(data: bytes) -> dict[str, int]:
