@@ -88,3 +88,15 @@ def test_fast_decoding_agrees_with_decode_bytes(body: bytes, bom: bool) -> None:
     assert utf8 == ref.text.encode("utf-8")
     assert (decided.encoding, decided.notes, decided.replaced_bytes) == \
         (ref.encoding, ref.notes, ref.replaced_bytes)
+
+
+@given(st.binary(max_size=40) | st.text(max_size=20).map(lambda t: t.encode("utf-8")))
+def test_is_utf8_agrees_with_python(data: bytes) -> None:
+    from spendkit.extract.decode import is_utf8
+
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        assert not is_utf8(data)
+    else:
+        assert is_utf8(data)
