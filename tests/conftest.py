@@ -6,6 +6,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# No per-example deadline: timings on shared CI machines vary (a first call that warms Arrow's
+# kernels took 300 ms once), and a test that fails on timing alone says nothing about the code.
+settings.register_profile("spendkit", deadline=None)
+settings.load_profile("spendkit")
 
 ROOT = Path(__file__).resolve().parents[1]
 REALDATA = Path(os.environ.get("SPENDKIT_REALDATA", ROOT.parent / "shared" / "realdata"))
