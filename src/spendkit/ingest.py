@@ -67,6 +67,7 @@ from spendkit.fields import (
 )
 from spendkit.load import LoadResult, load
 from spendkit.settings import get_settings
+from spendkit.transform.text import dictionary_encoded
 
 RAW_SUFFIXES = {".csv", ".txt", ".xls", ".xlsx", ".xlsm", ".zip", ".tsv"}
 #: Optional published fields kept as named columns in the dataset (uniform across files).
@@ -209,17 +210,10 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def _encoded(column: pa.ChunkedArray | pa.Array) -> pa.DictionaryArray:
-    """A text column dictionary-encoded, nulls as "" (the form `Enricher` also uses)."""
-    encoded = pc.dictionary_encode(pc.fill_null(column, "") if column.null_count else column)
-    # One hash table across chunks: combining only unifies the dictionaries' prefixes.
-    return encoded.combine_chunks() if isinstance(encoded, pa.ChunkedArray) else encoded
-
-
 def _string_hashes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Stable 64-bit hash per row of a string column (nulls as ""), computed once per
     distinct value; a dictionary array is taken as already encoded."""
-    encoded = values if pa.types.is_dictionary(values.type) else _encoded(values)
+    encoded = dictionary_encoded(values)
     if not len(encoded.dictionary):
         return np.zeros(len(values), np.uint64)
     per_value = np.array(
@@ -232,14 +226,17 @@ def _fingerprints(table: pa.Table, supplier: pa.DictionaryArray | None = None,
                   publisher: pa.DictionaryArray | None = None) -> np.ndarray:
     """Per-row fingerprint of (publisher, date, amount, supplier name in lower case).
 
-    `supplier` and `publisher` are the table's columns already encoded by `_encoded`, if the
-    caller has them (their distinct values are lower-cased and hashed, not every row).
+    `supplier` and `publisher` are the table's columns already encoded by
+    `dictionary_encoded`, if the caller has them (their distinct values are lower-cased and
+    hashed, not every row).
     """
     n = table.num_rows
     if n == 0:
         return np.zeros(0, np.uint64)
-    supplier = _encoded(table.column("supplier_name")) if supplier is None else supplier
-    publisher = _encoded(table.column("publisher_name")) if publisher is None else publisher
+    if supplier is None:
+        supplier = dictionary_encoded(table.column("supplier_name"))
+    if publisher is None:
+        publisher = dictionary_encoded(table.column("publisher_name"))
     lower = pa.DictionaryArray.from_arrays(supplier.indices, pc.utf8_lower(supplier.dictionary))
     days = table.column("payment_date").cast(pa.int32()).to_numpy(zero_copy_only=False)
     pence = _pence(table.column("amount_gbp"))
@@ -571,7 +568,7 @@ def _process_batch(batch: list[_Loaded], seen: _Seen, enricher: Enricher, root: 
     member = np.repeat(np.arange(len(batch)), lengths)  # batch position of each row
     index = np.array([b.index for b in batch], np.int64)
     # Text columns encoded once, for the fingerprints, the enrichment and the partitions.
-    enc = {c: _encoded(table.column(c)) for c in ("publisher_name", *TEXT_INPUTS)}
+    enc = {c: dictionary_encoded(table.column(c)) for c in ("publisher_name", *TEXT_INPUTS)}
     lap("batch: concat")
     fps = _fingerprints(table, enc["supplier_name"], enc["publisher_name"])
     lap("batch: fingerprints")

@@ -58,7 +58,7 @@ CELLS = st.sampled_from(["Acme Ltd", " Beta plc ", "", "Total", "£1,234.56", "(
 ROW = st.lists(CELLS, min_size=3, max_size=7)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(ROW, min_size=0, max_size=12), end=st.sampled_from(["\n", "\r\n", "\r"]),
        preamble=st.integers(0, 2), trailing=st.integers(0, 2), bom=st.booleans())
 def test_fast_path_agrees_on_random_files(tmp_path: Path, paths_agree, rows: list[list[str]],

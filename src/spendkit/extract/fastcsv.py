@@ -3,10 +3,11 @@
 Most published files are regular: a header near the top, one record per line, no line breaks
 inside quoted cells, no blank lines between records. For those the UTF-8 bytes go to
 `pyarrow.csv.read_csv` once (every column read as strings), records of the wrong width come
-back through Arrow's invalid-row handler with their line numbers, and a line count checks the result: every physical line of the data must be
-a record, a rejected record or a trailing blank line. Anything else (quoted line breaks, blank
-lines mid-file, a header at the end, a profile naming the header line) returns None and the
-caller takes the careful path in `delimited.py`, which decides the same things row by row.
+back through Arrow's invalid-row handler with their line numbers, and a line count checks the
+result: every physical line of the data must be a record, a rejected record or a trailing
+blank line. Anything else (quoted line breaks, blank lines mid-file, a header at the end, a
+profile naming the header line) returns None and the caller takes the careful path in
+`delimited.py`, which decides the same things record by record.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from spendkit.fields import REJECT_REASONS, TRANSACTION_COLUMNS
 from spendkit.transform.amounts import format_pence, parse_amounts, to_decimal
 from spendkit.transform.columns import ColumnMapping, header_key
 from spendkit.transform.dates import parse_dates
-from spendkit.transform.text import clean_text
+from spendkit.transform.text import clean_text, dictionary_encoded
 
 _TOTAL_LABEL = r"(?i)^\s*(grand\s*|sub\s*-?\s*)?totals?\b\s*:?\s*(for\b.*)?$|^\s*grand\s+total\b"
 _REDACTED = (
@@ -40,14 +40,6 @@ class Canonical:
     date_formats_used: dict[str, int]
     notes: list[str] = field(default_factory=list)
     redacted: int = 0
-
-
-def as_dictionary(col: pa.Array) -> pa.DictionaryArray:
-    """A text column dictionary-encoded (nulls as ''), so work is done once per distinct value."""
-    if pa.types.is_dictionary(col.type):
-        return col
-    col = col.cast(pa.string())
-    return pc.dictionary_encode(col.fill_null("") if col.null_count else col)
 
 
 def per_row(mask_of_values: pa.Array | np.ndarray, col: pa.DictionaryArray) -> np.ndarray:
@@ -101,7 +93,7 @@ def to_canonical(grid: Grid, mapping: ColumnMapping) -> Canonical:
             details[int(i)] = what if isinstance(what, str) else what[int(i)]
 
     amounts = parse_amounts(column("amount_gbp"))
-    supplier = as_dictionary(column("supplier_name"))
+    supplier = dictionary_encoded(column("supplier_name"))
     supplier_empty = per_row(pc.equal(pc.utf8_length(supplier.dictionary), 0), supplier)
     dates = parse_dates(column("payment_date"))
 

@@ -35,3 +35,16 @@ def clean_text(values: pa.Array) -> pa.Array:
     if _NBSP in data:
         values = pc.replace_substring(values, "\xa0", " ")
     return pc.utf8_trim_whitespace(values)
+
+
+def dictionary_encoded(values: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
+    """A text column dictionary-encoded, nulls as "", to work once per distinct value.
+
+    A column already encoded is returned as it is (its dictionary may repeat values).
+    """
+    if not pa.types.is_dictionary(values.type):
+        if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+            values = values.cast(pa.string())
+        values = pc.dictionary_encode(pc.fill_null(values, "") if values.null_count else values)
+    # One hash table across chunks: combining only unifies the dictionaries' prefixes.
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
