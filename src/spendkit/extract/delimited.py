@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from spendkit.extract.grid import Grid, fit_odd_records, string_columns
+from spendkit.extract.grid import Grid, filler, fit_odd_records, string_columns
 
 _DELIMITERS = (",", ";", "\t", "|")
 _QUOTE = ord('"')
@@ -100,11 +100,11 @@ class DelimitedText:
         self.blank = lengths == 0
         maybe = np.flatnonzero((lengths > 0) & (lengths <= 4 * self.nfields + 8))
         if len(maybe):
-            filler = set((self.delimiter + '" \t\r').encode())
+            blank_chars = filler(self.delimiter).encode()
             data = self.data
             for i in maybe:
                 chunk = data[self.starts[i]: self.ends[i]]
-                if not chunk.translate(None, bytes(filler)):
+                if not chunk.translate(None, blank_chars):
                     self.blank[i] = True
         self.records: list[list[str]] | None = None
 

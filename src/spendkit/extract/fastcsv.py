@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from spendkit.extract.delimited import sniff_delimiter
-from spendkit.extract.grid import Grid, fit_odd_records
+from spendkit.extract.grid import Grid, filler, fit_odd_records
 
 _HEAD_BYTES = 150_000  # where the header and the delimiter sample must lie
 _SNIFF_LINES = 60  # lines the delimiter is sniffed on (as `sniff_delimiter` reads them)
@@ -68,7 +68,7 @@ class _Blank:
     """A line (or cell) holding nothing but delimiters, quotes and white space."""
 
     def __init__(self, delimiter: str) -> None:
-        self.filler = (delimiter + '" \t\r').encode()
+        self.filler = filler(delimiter).encode()
 
     def __call__(self, raw: bytes) -> bool:
         return not raw.translate(None, self.filler)
@@ -77,6 +77,9 @@ class _Blank:
 def regular_grid(body: bytes, endings: dict[str, int],
                  find_header) -> tuple[Grid, str] | None:
     """(Grid, delimiter) of a regular file's UTF-8 bytes, or None when it needs the careful path.
+
+    `body` must be valid UTF-8 (`decode.decode_to_utf8` checks it, and Arrow checks the data
+    again as it converts).
 
     `endings` are the body's line-end counts (`decode.line_ending_counts`), counted once by the
     caller; `find_header(rows)` is the loader's header chooser over candidate rows (head then
@@ -110,10 +113,6 @@ def regular_grid(body: bytes, endings: dict[str, int],
     if not head_rows:
         return None
     head_end = spans[head_rows[-1][0]][1]
-    try:  # Arrow checks the data's UTF-8; the lines above it are checked here
-        body[:head_end].decode("utf-8")
-    except UnicodeDecodeError:
-        return None
     # The last non-blank lines below the head rows: a header can be the file's last line.
     tail_from = max(head_end, len(body) - 4096)
     tail_spans = _physical_lines(body[tail_from:])
@@ -189,11 +188,11 @@ def _parse(body: bytes, start: int, end: int, data_lines: int, header: list[str]
 
     # Records parsed at full width but holding only filler are blank lines too.
     if len(lines):
-        filler = ' \t\r"' + delimiter
+        blank_chars = filler(delimiter)
 
         def only_filler(col: pa.Array) -> np.ndarray:
             # Trimming the filler characters is ~6x cheaper than a regex per cell.
-            return np.asarray(pc.equal(pc.binary_length(pc.ascii_ltrim(col, filler)), 0),
+            return np.asarray(pc.equal(pc.binary_length(pc.ascii_ltrim(col, blank_chars)), 0),
                               dtype=bool)
 
         empty = np.flatnonzero(only_filler(columns[0]))

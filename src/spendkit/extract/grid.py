@@ -13,6 +13,11 @@ import numpy as np
 import pyarrow as pa
 
 
+def filler(delimiter: str) -> str:
+    """Characters a blank record may hold: the delimiter, quotes and white space."""
+    return delimiter + '" \t\r'
+
+
 @dataclass
 class RawReject:
     """A row not kept, as read: where it was and why."""
