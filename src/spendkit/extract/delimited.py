@@ -28,14 +28,20 @@ _NL = ord("\n")
 
 def sniff_delimiter(text: str, sample_lines: int = 60) -> str:
     """Pick the delimiter that gives the most lines the same (>1) field count."""
-    sample = text[:200_000].split("\n")[:sample_lines]
+    head = text[:200_000]
+    sample = head.split("\n")[:sample_lines]
     best, best_score = ",", -1
     for delim in _DELIMITERS:
-        counts = Counter(len(r) for r in csv.reader(sample, delimiter=delim) if r)
-        if not counts:
-            continue
-        width, freq = counts.most_common(1)[0]
-        score = freq * (width > 1) * 1000 + width
+        if delim not in head:
+            if not any(sample):
+                continue
+            score = 1  # every row is one field (what csv.reader would find, without parsing)
+        else:
+            counts = Counter(len(r) for r in csv.reader(sample, delimiter=delim) if r)
+            if not counts:
+                continue
+            width, freq = counts.most_common(1)[0]
+            score = freq * (width > 1) * 1000 + width
         if score > best_score:
             best, best_score = delim, score
     return best
