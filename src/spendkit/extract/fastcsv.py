@@ -180,7 +180,9 @@ def _parse(body: bytes, start: int, end: int, data_lines: int, header: list[str]
         n_lines = table.num_rows + len(odd)
         if n_lines != data_lines or any(n is None or "\ufffd" in t for n, t in odd):
             return None  # a record spans lines, or a blank line mid-file: careful path
-        columns = [table.column(i).combine_chunks() for i in range(width)]
+        # One block, so one chunk each: taken as it is (combine_chunks would copy it).
+        columns = [c.chunk(0) if c.num_chunks == 1 else c.combine_chunks()
+                   for c in table.columns]
     else:
         columns = [pa.array([], pa.string()) for _ in range(width)]
     odd_numbers = np.array([n for n, _ in odd], np.int64)
