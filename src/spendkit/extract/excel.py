@@ -1,15 +1,26 @@
-"""Excel workbooks (XLSX via openpyxl, BIFF8 XLS via xlrd) → per-sheet rows of string cells.
+"""Excel workbooks (XLSX via python-calamine, BIFF8 XLS via xlrd) → per-sheet rows of string cells.
 
 Cells become the strings a CSV export would hold, so one cleaning path serves both: dates as ISO
 (`2024-04-09`, or with the time when it is not midnight), numbers via `repr` so float artefacts
 such as 1041.4099999999999 reach the amount parser intact (it rounds to the penny and says so).
+
+XLSX is read by python-calamine (Rust; 25x faster than openpyxl on a 60,000-row workbook) and
+made to give the same `SheetRows` as `read_xlsx_openpyxl`, the reference reader, which is also
+the fallback when calamine cannot read a workbook. What calamine does not report (error cells,
+`_xHHHH_` escapes as openpyxl leaves them, rows after the last value) is taken from one scan of
+each sheet's XML; see `read_xlsx` for the cases where the two readers still differ.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import dataclass
+import posixpath
+import re
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from xml.etree import ElementTree
 
 import numpy as np
 
@@ -55,8 +66,12 @@ def _collect(name: str, row_iter) -> SheetRows:
     return SheetRows(name, rows, lines, blank)
 
 
-def read_xlsx(data: bytes, path: str) -> list[SheetRows]:
-    """Every worksheet of an XLSX workbook as SheetRows."""
+def read_xlsx_openpyxl(data: bytes, path: str) -> list[SheetRows]:
+    """Every worksheet of an XLSX workbook as SheetRows, read by openpyxl (the reference reader).
+
+    Rows run from 1 to the last `<row>` element of the sheet XML (capped by the sheet's
+    `<dimension>` when it has one); rows with no visible text count as `blank_rows`.
+    """
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -71,6 +86,233 @@ def read_xlsx(data: bytes, path: str) -> list[SheetRows]:
         ]
     finally:
         wb.close()
+
+
+def read_xlsx(data: bytes, path: str) -> list[SheetRows]:
+    """Every worksheet of an XLSX workbook as SheetRows, read by python-calamine.
+
+    Gives the same SheetRows as `read_xlsx_openpyxl` (same sheets in the same order, hidden ones
+    included and chart sheets left out; same cell strings, 1-based `lines` and `blank_rows`),
+    about 25 times faster. Falls back to `read_xlsx_openpyxl` when calamine (or the scan of the
+    sheet XML) cannot read the workbook; if openpyxl cannot either, its `UnreadableFileError`
+    names the file.
+
+    The readers still differ in these cases, none of which Excel writes:
+    - a number written with a zero fraction (`<v>1234.0</v>`, from some non-Excel writers) reads
+      "1234" here and "1234.0" in openpyxl, because calamine gives every number as a float and an
+      integral float is taken to be an integer as Excel writes it (`<v>1234</v>`); integers of
+      1e16 or more, written without an exponent, read as floats ("1e+16") here and digits there;
+    - a `<dimension>` smaller than the data: openpyxl stops at it, dropping the rows and columns
+      beyond; calamine reads them (so `rows`, `lines` and `blank_rows` then differ);
+    - a sheet without `<dimension>`: openpyxl ends each row at that row's last XML cell, here every
+      row has the sheet's width, so rows may differ by trailing "" cells (nothing downstream
+      reads them: `grid_from_sheet` pads rows to the header's width);
+    - a string holding a `_xHHHH_` escape and the same character written literally: openpyxl keeps
+      the escape as text, here both become the escape text;
+    - an inline (not shared) string containing `_x005F_`: openpyxl keeps it, here it is "_".
+    """
+    try:
+        return _read_xlsx_calamine(data)
+    except Exception:
+        # Anything calamine or the XML scan cannot handle goes to the reference reader, which
+        # either reads the workbook or raises the UnreadableFileError that names the file.
+        return read_xlsx_openpyxl(data, path)
+
+
+class _NeedsReference(Exception):
+    """A workbook layout this reader does not reproduce exactly; openpyxl reads it instead."""
+
+
+@dataclass
+class _SheetXml:
+    """What calamine does not report about a sheet, from one scan of its XML."""
+
+    last_row: int = 0  # 1-based number of the last <row> element (openpyxl reads up to it)
+    dim_rows: int | None = None  # rows in <dimension ref>; openpyxl stops there
+    dim_cols: int | None = None  # columns in <dimension ref>; openpyxl pads rows to it
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (row0, col0) -> "#N/A"
+    escapes: dict[int, str] = field(default_factory=dict)  # char -> "_x000D_" as written
+
+
+_SHEET_DATA = re.compile(rb"<(\w+:)?sheetData\b")
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*\bref="([^"]*)"')
+_ROW_NUMBER = re.compile(rb'\sr="(\d+)"')
+# An error cell with content (a self-closing one has no value): `<c r="B8" t="e"><v>#N/A</v></c>`.
+_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\s([^>]*?\bt="e"[^>/]*)>(.*?)</(?:\w+:)?c>', re.S)
+_CELL_REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
+_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+_ESCAPE = re.compile(rb"_x([0-9A-Fa-f]{4})_")
+_XML_ENTITIES = {b"&amp;": b"&", b"&lt;": b"<", b"&gt;": b">", b"&quot;": b'"', b"&apos;": b"'"}
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _escapes(xml: bytes, start: int = 0, end: int | None = None) -> dict[int, str]:
+    # Excel writes control characters as _xHHHH_; openpyxl keeps that text, calamine decodes it.
+    # `_x005F_` (an escaped underscore) is left out: openpyxl drops it from shared strings too.
+    end = len(xml) if end is None else end
+    if xml.find(b"_x", start, end) == -1:
+        return {}
+    found: dict[int, str] = {}
+    for m in _ESCAPE.finditer(xml, start, end):
+        found.setdefault(int(m.group(1), 16), m.group(0).decode("ascii"))
+    found.pop(0x5F, None)
+    return found
+
+
+def _scan_sheet(xml: bytes) -> _SheetXml:
+    """Last row number, dimension width, error cells and `_xHHHH_` escapes of one sheet XML."""
+    facts = _SheetXml()
+    m = _SHEET_DATA.search(xml)
+    if m is None:
+        return facts
+    dim = _DIMENSION.search(xml, 0, m.start())
+    if dim is not None:
+        corner = re.fullmatch(rb"([A-Z]{1,3})(\d+)", dim.group(1).split(b":")[-1])
+        if corner is None:
+            raise _NeedsReference(f"dimension {dim.group(1)!r}")
+        facts.dim_cols = _column_number(corner.group(1))
+        facts.dim_rows = int(corner.group(2))
+    prefix = m.group(1) or b""
+    start = m.end()
+    end = xml.find(b"</" + prefix + b"sheetData>", start)
+    if end == -1:  # <sheetData/>: no rows
+        return facts
+    last = xml.rfind(b"<" + prefix + b"row", start, end)
+    if last != -1:
+        number = _ROW_NUMBER.search(xml[last:xml.find(b">", last)])
+        if number is None:  # rows numbered by position only: openpyxl counts them
+            raise _NeedsReference("row without r attribute")
+        facts.last_row = int(number.group(1))
+    if xml.find(b't="e"', start, end) != -1:
+        for cell in _ERROR_CELL.finditer(xml, start, end):
+            ref = _CELL_REF.search(cell.group(1))
+            value = _VALUE.search(cell.group(2))
+            if ref is None:
+                raise _NeedsReference("error cell without r attribute")
+            if value is not None:
+                text = value.group(1)
+                for entity, char in _XML_ENTITIES.items():
+                    text = text.replace(entity, char)
+                key = (int(ref.group(2)) - 1, _column_number(ref.group(1)) - 1)
+                facts.errors[key] = text.decode("utf-8")
+    facts.escapes = _escapes(xml, start, end)
+    return facts
+
+
+class _Layout:
+    """Sheet name → its XML part, and the shared strings' `_xHHHH_` escapes, of one workbook."""
+
+    def __init__(self, data: bytes) -> None:
+        self.zf = zipfile.ZipFile(io.BytesIO(data))
+        book = "xl/workbook.xml"
+        for rel in self._rels("_rels/.rels"):
+            if rel.get("Type", "").endswith("/officeDocument"):
+                book = self._resolve("", rel.get("Target", ""))
+        folder = posixpath.dirname(book)
+        rels_part = posixpath.join(folder, "_rels", posixpath.basename(book) + ".rels")
+        targets, self.string_escapes = {}, {}
+        for rel in self._rels(rels_part):
+            target = self._resolve(folder, rel.get("Target", ""))
+            targets[rel.get("Id")] = target
+            if rel.get("Type", "").endswith("/sharedStrings"):
+                self.string_escapes = _escapes(self.zf.read(target))
+        self.parts: dict[str, str] = {}
+        for el in ElementTree.fromstring(self.zf.read(book)).iter():
+            if el.tag.endswith("}sheet"):
+                rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), None)
+                if rid in targets:
+                    self.parts[el.get("name", "")] = targets[rid]
+
+    def _rels(self, part: str) -> Iterable[ElementTree.Element]:
+        root = ElementTree.fromstring(self.zf.read(part))
+        return [el for el in root if el.tag.endswith("}Relationship")]
+
+    @staticmethod
+    def _resolve(folder: str, target: str) -> str:
+        if target.startswith("/"):
+            return target[1:]
+        return posixpath.normpath(posixpath.join(folder, target))
+
+    def sheet(self, name: str) -> _SheetXml:
+        """The XML facts of the worksheet called `name`."""
+        if name not in self.parts:
+            raise _NeedsReference(f"no XML part for sheet {name!r}")
+        facts = _scan_sheet(self.zf.read(self.parts[name]))
+        facts.escapes = self.string_escapes | facts.escapes
+        return facts
+
+
+def _read_xlsx_calamine(data: bytes) -> list[SheetRows]:
+    from python_calamine import CalamineWorkbook, SheetTypeEnum
+
+    layout = _Layout(data)
+    out = []
+    with CalamineWorkbook.from_filelike(io.BytesIO(data)) as wb:
+        for meta in wb.sheets_metadata:
+            if meta.typ != SheetTypeEnum.WorkSheet:
+                continue  # openpyxl's wb.worksheets leaves chart sheets out too
+            facts = layout.sheet(meta.name)
+            values = wb.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+            out.append(_sheet_rows(meta.name, values, facts))
+    return out
+
+
+_STR = frozenset({str})
+_STR_FLOAT = frozenset({str, float})
+
+
+def _float_text(value: float) -> str:
+    # Calamine gives every number as a float; Excel writes integers without '.', which openpyxl
+    # reads as int, so an integral float below 1e16 (where repr would still print digits) is one.
+    if value.is_integer() and -1e16 < value < 1e16:
+        return str(int(value))
+    return repr(value)
+
+
+def _value_text(value: object) -> str:
+    if value.__class__ is float:
+        return _float_text(value)  # type: ignore[arg-type]
+    return _cell_text(value)
+
+
+def _column_text(column: tuple) -> Sequence[str]:
+    """One column's cells as strings; text-only and text+number columns take the short paths."""
+    kinds = set(map(type, column))
+    if kinds == _STR:  # calamine gives "" for empty cells
+        return column
+    if kinds <= _STR_FLOAT:
+        return [v if v.__class__ is str else _float_text(v) for v in column]
+    return [_value_text(v) for v in column]
+
+
+def _sheet_rows(name: str, values: list[list], facts: _SheetXml) -> SheetRows:
+    """SheetRows from calamine's cells (rows from A1) and the facts its XML scan found."""
+    height = len(values)
+    width = len(values[0]) if values else 0
+    columns: list[Sequence[str]] = [_column_text(c) for c in zip(*values, strict=True)]
+    if height and facts.dim_cols is not None and facts.dim_cols > width:
+        # openpyxl pads every row to the <dimension> width (styled empty cells widen it)
+        columns += [("",) * height] * (facts.dim_cols - width)
+    rows = [list(r) for r in zip(*columns, strict=True)] if columns else [[] for _ in range(height)]
+    for (r, c), text in facts.errors.items():
+        if r >= height or c >= len(rows[r]):
+            raise _NeedsReference(f"error cell outside calamine's range in sheet {name!r}")
+        rows[r][c] = text  # calamine reads error cells as ""
+    if facts.escapes:
+        table = facts.escapes
+        rows = [[c.translate(table) for c in row] for row in rows]
+    keep = [i for i, row in enumerate(rows) if "".join(row).strip()]
+    # openpyxl yields rows up to the last <row> element, or to the <dimension> if that ends
+    # first; data below an understated dimension is kept here (see read_xlsx).
+    last = facts.last_row if facts.dim_rows is None else min(facts.last_row, facts.dim_rows)
+    total = max(last, height)
+    return SheetRows(name, [rows[i] for i in keep], [i + 1 for i in keep], total - len(keep))
 
 
 def read_xls(data: bytes, path: str) -> list[SheetRows]:
