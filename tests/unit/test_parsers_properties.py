@@ -100,3 +100,17 @@ def test_is_utf8_agrees_with_python(data: bytes) -> None:
         assert not is_utf8(data)
     else:
         assert is_utf8(data)
+
+
+_PIECES = [b"a", b"\xc3", b"\x82", b"\xa2", b"\xe2", b"\x80", b"\xa0", b"\xef", b"\xbf", b"\xbd",
+           "£".encode(), "†".encode(), "Â".encode(), "\ufffd".encode()]
+
+
+@settings(max_examples=500)
+@given(st.lists(st.sampled_from(_PIECES), max_size=30).map(b"".join))
+def test_sequences_at_high_bytes_count_as_bytes_count(body: bytes) -> None:
+    """Needles matched at the high bytes only are counted as a search of the whole body."""
+    from spendkit.extract.decode import _MOJIBAKE_LEADS, _REPLACEMENT, _sequences_at_high_bytes
+
+    needles = (*_MOJIBAKE_LEADS, _REPLACEMENT)
+    assert _sequences_at_high_bytes(body, needles) == [body.count(n) for n in needles]

@@ -132,11 +132,15 @@ def decode_to_utf8(data: bytes, encoding: str | None = None) -> tuple[bytes, Dec
             "", encoding, notes=[f"encoding {encoding} from the publisher profile"])
     had_bom = data.startswith(_UTF8_BOM)
     body = data[len(_UTF8_BOM):] if had_bom else data
+    replacements = 0
     if body.isascii():
         clean, name = True, "ascii"
     else:
         clean, name = probably_utf8(body) and is_utf8(body), "utf-8"
-        clean = clean and not any(lead[:1] in body and lead in body for lead in _MOJIBAKE_LEADS)
+        if clean:
+            found = _sequences_at_high_bytes(body, (*_MOJIBAKE_LEADS, _REPLACEMENT))
+            clean = not any(found[:-1])
+            replacements = found[-1]
     if not clean:
         fast = _plain_cp1252(body)
         if fast is not None:
@@ -149,10 +153,28 @@ def decode_to_utf8(data: bytes, encoding: str | None = None) -> tuple[bytes, Dec
         text, decoded.text = decoded.text, ""
         return text.encode("utf-8"), decoded
     notes = ["UTF-8 byte-order mark removed"] if had_bom else []
-    if name == "utf-8" and _REPLACEMENT in body:
-        notes.append(f"{body.count(_REPLACEMENT)} U+FFFD replacement character(s) already in "
-                     "the file")
+    if name == "utf-8" and replacements:
+        notes.append(f"{replacements} U+FFFD replacement character(s) already in the file")
     return body, DecodedText("", "utf-8-sig" if had_bom else name, had_bom, 0, notes)
+
+
+def _sequences_at_high_bytes(body: bytes, needles: tuple[bytes, ...]) -> list[int]:
+    """How often each needle (starting with a byte above 0x7F) occurs in `body`.
+
+    One numpy pass finds the bytes above 0x7F; the needles are matched at those positions
+    only, instead of a search through the whole file per needle. Counts equal `bytes.count`
+    for needles that cannot overlap themselves (true of UTF-8 sequences).
+    """
+    buf = np.frombuffer(body, dtype=np.uint8)
+    high = np.flatnonzero(buf >= 0x80)
+    counts = []
+    for needle in needles:
+        at = high[buf[high] == needle[0]]
+        for k in range(1, len(needle)):
+            at = at[at + k < len(buf)]
+            at = at[buf[at + k] == needle[k]]
+        counts.append(len(at))
+    return counts
 
 
 #: Each byte's windows-1252 character as UTF-8 (undefined bytes as U+FFFD, as the codec does).
