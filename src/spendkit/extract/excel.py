@@ -77,7 +77,7 @@ def read_xlsx_openpyxl(data: bytes, path: str) -> list[SheetRows]:
 
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, KeyError, OSError, ValueError) as exc:
+    except (InvalidFileException, KeyError, OSError, ValueError, zipfile.BadZipFile) as exc:
         raise UnreadableFileError(path, f"not a readable XLSX workbook ({exc})") from exc
     try:
         return [
@@ -107,6 +107,11 @@ def read_xlsx(data: bytes, path: str) -> list[SheetRows]:
     - a sheet without `<dimension>`: openpyxl ends each row at that row's last XML cell, here every
       row has the sheet's width, so rows may differ by trailing "" cells (nothing downstream
       reads them: `grid_from_sheet` pads rows to the header's width);
+    - a number in a date format that is not a date Excel can show (it shows ####): negative
+      (calamine gives only its time of day, openpyxl a date before 1900), after 9999-12-31
+      (calamine gives the number, openpyxl "#VALUE!"), or under half a millisecond short of
+      1.0 (calamine "00:00:00", openpyxl "1900-01-01"); a duration too long for Python's
+      timedelta makes calamine fail, so openpyxl reads that workbook;
     - a string holding a `_xHHHH_` escape and the same character written literally: openpyxl keeps
       the escape as text, here both become the escape text;
     - an inline (not shared) string containing `_x005F_`: openpyxl keeps it, here it is "_".
