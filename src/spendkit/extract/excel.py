@@ -19,6 +19,7 @@ import posixpath
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
 
@@ -256,20 +257,22 @@ class _Layout:
 def _read_xlsx_calamine(data: bytes) -> list[SheetRows]:
     from python_calamine import CalamineWorkbook, SheetTypeEnum
 
-    layout = _Layout(data)
-    out = []
-    with CalamineWorkbook.from_filelike(io.BytesIO(data)) as wb:
-        for meta in wb.sheets_metadata:
-            if meta.typ != SheetTypeEnum.WorkSheet:
-                continue  # openpyxl's wb.worksheets leaves chart sheets out too
-            facts = layout.sheet(meta.name)
-            values = wb.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
-            out.append(_sheet_rows(meta.name, values, facts))
+    with CalamineWorkbook.from_filelike(io.BytesIO(data)) as wb, \
+            ThreadPoolExecutor(max_workers=1) as pool:
+        # openpyxl's wb.worksheets leaves chart sheets out too
+        names = [m.name for m in wb.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+        # The XML scan (mostly zlib, which releases the GIL) runs while calamine parses.
+        layout = pool.submit(_Layout, data)
+        scans = [pool.submit(lambda name: layout.result().sheet(name), n) for n in names]
+        out = []
+        for name, scan in zip(names, scans, strict=True):
+            values = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            out.append(_sheet_rows(name, values, scan.result()))
     return out
 
 
 _STR = frozenset({str})
-_STR_FLOAT = frozenset({str, float})
+_NUMBERS = frozenset({int, float})
 
 
 def _float_text(value: float) -> str:
@@ -287,13 +290,17 @@ def _value_text(value: object) -> str:
 
 
 def _column_text(column: tuple) -> Sequence[str]:
-    """One column's cells as strings; text-only and text+number columns take the short paths."""
+    """One column's cells as strings, each distinct value converted once."""
     kinds = set(map(type, column))
     if kinds == _STR:  # calamine gives "" for empty cells
         return column
-    if kinds <= _STR_FLOAT:
-        return [v if v.__class__ is str else _float_text(v) for v in column]
-    return [_value_text(v) for v in column]
+    if bool in kinds and kinds & _NUMBERS:  # True == 1 == 1.0 would share one dict key
+        return [_value_text(v) for v in column]
+    # Dates, amounts and codes repeat down a column: convert the distinct values only.
+    texts: dict = dict.fromkeys(column)
+    for value in texts:
+        texts[value] = value if value.__class__ is str else _value_text(value)
+    return list(map(texts.__getitem__, column))
 
 
 def _sheet_rows(name: str, values: list[list], facts: _SheetXml) -> SheetRows:
@@ -304,7 +311,7 @@ def _sheet_rows(name: str, values: list[list], facts: _SheetXml) -> SheetRows:
     if height and facts.dim_cols is not None and facts.dim_cols > width:
         # openpyxl pads every row to the <dimension> width (styled empty cells widen it)
         columns += [("",) * height] * (facts.dim_cols - width)
-    rows = [list(r) for r in zip(*columns, strict=True)] if columns else [[] for _ in range(height)]
+    rows = list(map(list, zip(*columns, strict=True))) if columns else [[]] * height
     for (r, c), text in facts.errors.items():
         if r >= height or c >= len(rows[r]):
             raise _NeedsReference(f"error cell outside calamine's range in sheet {name!r}")
