@@ -116,6 +116,10 @@ def read_xlsx(data: bytes, path: str) -> list[SheetRows]:
     - a string holding a `_xHHHH_` escape and the same character written literally: openpyxl keeps
       the escape as text, here both become the escape text;
     - an inline (not shared) string containing `_x005F_`: openpyxl keeps it, here it is "_".
+
+    Strings with whitespace at an edge but no `xml:space="preserve"` (openpyxl's own writer does
+    that for whitespace-only strings such as " ") are trimmed by calamine, so such workbooks are
+    read by openpyxl (identical output, openpyxl's speed).
     """
     try:
         return _read_xlsx_calamine(data)
@@ -148,6 +152,10 @@ _ERROR_CELL = re.compile(rb'<(?:\w+:)?c\s([^>]*?\bt="e"[^>/]*)>(.*?)</(?:\w+:)?c
 _CELL_REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
 _VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 _ESCAPE = re.compile(rb"_x([0-9A-Fa-f]{4})_")
+# calamine trims a string's edge whitespace unless its <t> says xml:space="preserve"; openpyxl
+# keeps it. Excel always says so, openpyxl's writer not for whitespace-only strings (" ").
+_EDGE_SPACE_HINTS = {b" ": (b"> ", b" </")} | {c: (b">" + c, c + b"</") for c in (b"\t", b"\n", b"\r")}
+_EDGE_SPACE_TEXT = re.compile(rb"<(?:\w+:)?t>(?:[ \t\r\n]|[^<]*[ \t\r\n]</)")
 _XML_ENTITIES = {b"&amp;": b"&", b"&lt;": b"<", b"&gt;": b">", b"&quot;": b'"', b"&apos;": b"'"}
 
 
@@ -169,6 +177,20 @@ def _escapes(xml: bytes, start: int = 0, end: int | None = None) -> dict[int, st
         found.setdefault(int(m.group(1), 16), m.group(0).decode("ascii"))
     found.pop(0x5F, None)
     return found
+
+
+def _check_edge_spaces(xml: bytes, start: int = 0, end: int | None = None) -> None:
+    """Raise _NeedsReference if a string has edge whitespace calamine would trim."""
+    end = len(xml) if end is None else end
+    # Cheap substring tests first (tabs and line breaks are rare in XML: one memchr each).
+    hinted = any(
+        xml.find(hint, start, end) != -1
+        for char, hints in _EDGE_SPACE_HINTS.items()
+        if char == b" " or xml.find(char, start, end) != -1
+        for hint in hints
+    )
+    if hinted and _EDGE_SPACE_TEXT.search(xml, start, end):
+        raise _NeedsReference("edge whitespace in a string without xml:space='preserve'")
 
 
 def _scan_sheet(xml: bytes) -> _SheetXml:
@@ -208,6 +230,7 @@ def _scan_sheet(xml: bytes) -> _SheetXml:
                 key = (int(ref.group(2)) - 1, _column_number(ref.group(1)) - 1)
                 facts.errors[key] = text.decode("utf-8")
     facts.escapes = _escapes(xml, start, end)
+    _check_edge_spaces(xml, start, end)
     return facts
 
 
@@ -227,7 +250,9 @@ class _Layout:
             target = self._resolve(folder, rel.get("Target", ""))
             targets[rel.get("Id")] = target
             if rel.get("Type", "").endswith("/sharedStrings"):
-                self.string_escapes = _escapes(self.zf.read(target))
+                strings = self.zf.read(target)
+                self.string_escapes = _escapes(strings)
+                _check_edge_spaces(strings)
         self.parts: dict[str, str] = {}
         for el in ElementTree.fromstring(self.zf.read(book)).iter():
             if el.tag.endswith("}sheet"):
