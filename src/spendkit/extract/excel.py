@@ -4,7 +4,7 @@ Cells become the strings a CSV export would hold, so one cleaning path serves bo
 (`2024-04-09`, or with the time when it is not midnight), numbers via `repr` so float artefacts
 such as 1041.4099999999999 reach the amount parser intact (it rounds to the penny and says so).
 
-XLSX is read by python-calamine (Rust; 25x faster than openpyxl on a 60,000-row workbook) and
+XLSX is read by python-calamine (Rust; 15x faster than openpyxl on a 60,000-row workbook) and
 made to give the same `SheetRows` as `read_xlsx_openpyxl`, the reference reader, which is also
 the fallback when calamine cannot read a workbook. What calamine does not report (error cells,
 `_xHHHH_` escapes as openpyxl leaves them, rows after the last value) is taken from one scan of
@@ -94,11 +94,11 @@ def read_xlsx(data: bytes, path: str) -> list[SheetRows]:
 
     Gives the same SheetRows as `read_xlsx_openpyxl` (same sheets in the same order, hidden ones
     included and chart sheets left out; same cell strings, 1-based `lines` and `blank_rows`),
-    about 25 times faster. Falls back to `read_xlsx_openpyxl` when calamine (or the scan of the
+    15 to 20 times faster. Falls back to `read_xlsx_openpyxl` when calamine (or the scan of the
     sheet XML) cannot read the workbook; if openpyxl cannot either, its `UnreadableFileError`
     names the file.
 
-    The readers still differ in these cases, none of which Excel writes:
+    The readers still differ in these cases (non-Excel writers, or values Excel shows as ####):
     - a number written with a zero fraction (`<v>1234.0</v>`, from some non-Excel writers) reads
       "1234" here and "1234.0" in openpyxl, because calamine gives every number as a float and an
       integral float is taken to be an integer as Excel writes it (`<v>1234</v>`); integers of
