@@ -88,3 +88,16 @@ def test_load_gives_the_same_results_from_threads(tmp_path: Path) -> None:
     for i, r in enumerate(threaded):
         assert r.table.equals(serial[i % 8].table)
         assert r.ledger.date_format == "dd/mm/yyyy"
+
+
+@settings(max_examples=300)
+@given(st.lists(st.text(alphabet=' ",\tab£\r', max_size=4), max_size=20), st.integers(0, 5))
+def test_filler_candidates_read_off_the_buffers(values: list[str], offset: int) -> None:
+    """Rows picked by first byte are the empty cells and those starting with a filler byte."""
+    import pyarrow as pa
+
+    from spendkit.extract.fastcsv import _empty_or_starting_with
+
+    col = pa.array(values, pa.string()).slice(min(offset, len(values)))  # slices too
+    expected = [i for i, v in enumerate(col.to_pylist()) if v == "" or v[0] in ',"\t\r ']
+    assert _empty_or_starting_with(col, b',"\t\r ').tolist() == expected

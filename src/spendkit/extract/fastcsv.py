@@ -74,6 +74,20 @@ class _Blank:
         return not raw.translate(None, self.filler)
 
 
+def _empty_or_starting_with(col: pa.Array, first: bytes) -> np.ndarray:
+    """Rows of a string column (no nulls) whose cell is empty or starts with a byte of `first`."""
+    offsets = np.frombuffer(col.buffers()[1], np.int32)[col.offset:col.offset + len(col) + 1]
+    data = col.buffers()[2]
+    starts, lengths = offsets[:-1], np.diff(offsets)
+    hit = lengths == 0
+    if data is not None and data.size:
+        wanted = np.zeros(256, bool)
+        wanted[list(first)] = True
+        filled = np.flatnonzero(~hit)
+        hit[filled] = wanted[np.frombuffer(data, np.uint8)[starts[filled]]]
+    return np.flatnonzero(hit)
+
+
 def regular_grid(body: bytes, endings: dict[str, int],
                  find_header) -> tuple[Grid, str] | None:
     """(Grid, delimiter) of a regular file's UTF-8 bytes, or None when it needs the careful path.
@@ -200,7 +214,11 @@ def _parse(body: bytes, start: int, end: int, data_lines: int, header: list[str]
             return np.asarray(pc.equal(pc.binary_length(pc.ascii_ltrim(col, blank_chars)), 0),
                               dtype=bool)
 
-        empty = np.flatnonzero(only_filler(columns[0]))
+        # Only a cell that is empty or starts with a filler character can be all filler:
+        # the first bytes (read off the buffers) narrow column 0 to those rows at once.
+        empty = _empty_or_starting_with(columns[0], blank_chars.encode())
+        if len(empty):
+            empty = empty[only_filler(columns[0].take(pa.array(empty)))]
         for col in columns[1:]:
             if not len(empty):
                 break
