@@ -6,7 +6,8 @@
 Builds a mixed corpus with the sample generator (CSV in several encodings and layouts, ZIP of
 CSVs, XLSX workbooks), then in the same run times:
 
-* bare:   `pyarrow.csv.read_csv` of every CSV (ZIP members included), nothing else;
+* bare:   `pyarrow.csv.read_csv` of every CSV (ZIP members included), nothing else (and,
+          for reference, the same tables written to Parquet with pyarrow's defaults);
 * ingest: `spendkit ingest` of the same CSV/ZIP files into a fresh folder, in a child process
           whose peak memory (max RSS) is measured;
 * full:   the same with the XLSX workbooks too (openpyxl-bound, reported apart).
@@ -31,26 +32,43 @@ import time
 import zipfile
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def bare_parse(files: list[Path]) -> tuple[float, int]:
-    """Seconds and rows for pyarrow.csv.read_csv over the CSV files (and ZIP members)."""
-    rows = 0
+def bare_parse(files: list[Path]) -> tuple[float, int, list[pa.Table]]:
+    """Seconds, rows and tables of pyarrow.csv.read_csv over the CSV files (and ZIP members)."""
+    tables = []
     start = time.perf_counter()
     for f in files:
         if f.suffix == ".zip":
             with zipfile.ZipFile(f) as zf:
                 for name in zf.namelist():
-                    rows += pacsv.read_csv(io.BytesIO(zf.read(name))).num_rows
+                    tables.append(pacsv.read_csv(io.BytesIO(zf.read(name))))
         else:
             try:
-                rows += pacsv.read_csv(f).num_rows
+                tables.append(pacsv.read_csv(f))
             except Exception:  # noqa: BLE001 - a file pyarrow cannot parse bare is skipped
                 continue
-    return time.perf_counter() - start, rows
+    return time.perf_counter() - start, sum(t.num_rows for t in tables), tables
+
+
+def bare_write(tables: list[pa.Table], dest: Path) -> float:
+    """Seconds to write each bare-parsed table to its own Parquet file (pyarrow defaults).
+
+    A second yardstick, for reference only: the ingest also writes every row it reads, so
+    `bare parse + bare write` is the least any ingest into Parquet could take.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    for i, table in enumerate(tables):
+        pq.write_table(table, dest / f"{i:04d}.parquet")
+    seconds = time.perf_counter() - start
+    shutil.rmtree(dest, ignore_errors=True)
+    return seconds
 
 
 def run_ingest(raw: Path, out: Path, jobs: int | None = None) -> dict:
@@ -124,15 +142,19 @@ def main() -> None:
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(f, dest)
 
-    bare_s, bare_rows = bare_parse(text)
+    bare_s, bare_rows, bare_tables = bare_parse(text)
     print(f"bare pyarrow.csv.read_csv: {bare_rows:,} rows in {bare_s:.2f}s "
           f"({bare_rows / bare_s:,.0f} rows/s)")
+    write_s = bare_write(bare_tables, work / "bare_parquet")
+    del bare_tables
     res = run_ingest(csv_only, work / "out_csv", args.jobs)
     rows = res["rows_kept"] + res["rows_rejected"]
     print(f"spendkit ingest (same CSV/ZIP files): {rows:,} rows in {res['seconds']:.2f}s "
           f"({rows / res['seconds']:,.0f} rows/s), peak memory {res['peak_rss_mb']:.0f} MB, "
           f"{res['failed']} failed")
     print(f"ratio ingest / bare parse: {res['seconds'] / bare_s:.2f} (target <= 2.0)")
+    print(f"  for reference: bare parse + bare Parquet write {bare_s + write_s:.2f}s, "
+          f"ratio ingest / (parse + write) {res['seconds'] / (bare_s + write_s):.2f}")
     if args.profile:
         print(f"  main process CPU {res['cpu_main']:.2f}s; wall seconds per stage:")
         for stage, secs in sorted(res["stages"].items(), key=lambda kv: -kv[1]):
