@@ -52,6 +52,13 @@ def codes(col: pa.DictionaryArray) -> np.ndarray:
     return col.indices.to_numpy(zero_copy_only=False)
 
 
+def _decoded(values: pa.Array) -> pa.Array:
+    """A text column as plain strings (dictionary-encoded ones decoded)."""
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary_decode()
+    return values if pa.types.is_string(values.type) else values.cast(pa.string())
+
+
 def _empty(n: int) -> pa.Array:
     """n empty strings, built from buffers: all offsets zero, no character data."""
     return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(np.zeros(n + 1, np.int32)),
@@ -117,14 +124,13 @@ def to_canonical(grid: Grid, mapping: ColumnMapping) -> Canonical:
     supplier_label = per_row(pc.match_substring_regex(supplier.dictionary, _TOTAL_LABEL), supplier)
     label = np.zeros(n, bool)
     no_supplier = np.flatnonzero(supplier_empty & ~amounts.missing)
-    if len(no_supplier):
+    if len(no_supplier) and width:
         take = pa.array(no_supplier)
-        for idx in range(width):
-            cells = grid.columns[idx].take(take)
-            if pa.types.is_dictionary(cells.type):
-                cells = cells.dictionary_decode()
-            hit = pc.match_substring_regex(cells, _TOTAL_LABEL)
-            label[no_supplier[np.asarray(hit.fill_null(False), dtype=bool)]] = True
+        # Every column's cells of those rows in one array: one regex compile, not one a column.
+        cells = pa.concat_arrays([_decoded(grid.columns[idx].take(take)) for idx in range(width)])
+        hit = np.asarray(pc.match_substring_regex(cells, _TOTAL_LABEL).fill_null(False),
+                         dtype=bool).reshape(width, len(no_supplier)).any(axis=0)
+        label[no_supplier[hit]] = True
     mark((supplier_label | label) & ~amounts.missing, "total_row", "a cell reads 'Total'")
 
     # A bare sum: no date, no supplier, an amount equal to the sum of the rows above it.
