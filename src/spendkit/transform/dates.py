@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import string
-from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -144,39 +143,37 @@ def parse_dates(values: pa.Array) -> ParsedDates:
     missing = np.asarray([u == "" for u in uniq], dtype=bool)[codes] if len(uniq) else \
         np.zeros(len(values), bool)
 
-    readings = [_readings(u) for u in uniq]
-    parsed = {name: [r[k] for r in readings] for k, name in enumerate(_READERS)}
-    scores: dict[str, int] = {}
-    for name, values in parsed.items():
-        scores[name] = int(sum(f for v, f in zip(values, freq, strict=True) if v is not None))
+    # fits[i, k]: distinct value i reads in reader k; a reader's score is the rows it reads.
+    masks = np.fromiter((_fit_mask(u) for u in uniq), np.int64, len(uniq))
+    fits = (masks[:, None] & _READER_BITS) != 0
+    scores = freq @ fits
 
     notes: list[str] = []
-    family_of = {n: f for n, _, f, _ in FORMATS} | {"excel serial": "serial"}
-    precision_of = {n: p for n, _, _, p in FORMATS} | {"excel serial": "day"}
-    dmy = sum(scores[n] for n, f in family_of.items() if f == "dmy")
-    mdy = sum(scores[n] for n, f in family_of.items() if f == "mdy")
+    dmy, mdy = int(scores[_IS_DMY].sum()), int(scores[_IS_MDY].sum())
     excluded = "mdy" if dmy >= mdy else "dmy"
     if dmy and mdy and dmy == mdy:
         notes.append("day/month order never settled by the data (no day above 12); "
                       "read as dd/mm (UK convention)")
     elif dmy and mdy and excluded == "dmy":
         notes.append("dates read month-first (mm/dd): more values fit that order")
-    ranked = sorted((n for n in scores if family_of[n] != excluded and scores[n] > 0),
-                    key=lambda n: (-scores[n], n))
-    chosen = ranked[0] if ranked else ""
+    ranked = sorted((k for k in range(len(_READERS))
+                     if _FAMILIES[k] != excluded and scores[k] > 0),
+                    key=lambda k: (-int(scores[k]), _READERS[k]))
+    chosen = _READERS[ranked[0]] if ranked else ""
 
-    result: list[dt.datetime | None] = [None] * len(uniq)
-    prec: list[str | None] = [None] * len(uniq)
-    used: Counter[str] = Counter()
-    for name in ranked:
-        values = parsed[name]
-        for i, v in enumerate(values):
-            if v is not None and result[i] is None and freq[i]:
-                result[i] = v
-                prec[i] = precision_of[name]
-                used[name] += int(freq[i])
+    # Each value is read by the best-ranked reader that fits it.
+    reader = np.full(len(uniq), -1, np.int64)
+    used: dict[str, int] = {}
+    for k in ranked:
+        take_now = fits[:, k] & (reader < 0) & (freq > 0)
+        if take_now.any():
+            reader[take_now] = k
+            used[_READERS[k]] = int(freq[take_now].sum())
     if len(used) > 1:
-        notes.append("mixed date formats: " + ", ".join(f"{k} ({v})" for k, v in used.most_common()))
+        ordered = sorted(used.items(), key=lambda kv: -kv[1])  # stable: ties keep rank order
+        notes.append("mixed date formats: " + ", ".join(f"{k} ({v})" for k, v in ordered))
+    result = [_readings(u)[k] if k >= 0 else None
+              for u, k in zip(uniq, reader.tolist(), strict=True)]
     timed = sum(int(f) for v, f in zip(result, freq, strict=True)
                 if v is not None and v.time() != dt.time())
     if timed:
@@ -185,9 +182,23 @@ def parse_dates(values: pa.Array) -> ParsedDates:
 
     take = pa.array(codes)
     dates = pa.array([v.date() if v is not None else None for v in result], pa.date32()).take(take)
-    precision = pa.array(prec, pa.string()).take(take)
-    invalid = np.asarray(pc.is_null(dates), dtype=bool) & ~missing
-    return ParsedDates(dates, precision, missing, invalid, chosen, dict(used), notes)
+    precision = pa.array([_PRECISIONS[k] if k >= 0 else None for k in reader.tolist()],
+                         pa.string()).take(take)
+    invalid = (reader < 0)[codes] & ~missing if len(uniq) else np.zeros(len(codes), bool)
+    return ParsedDates(dates, precision, missing, invalid, chosen, used, notes)
+
+
+_FAMILIES = tuple(f for _n, _fmt, f, _p in FORMATS) + ("serial",)
+_PRECISIONS = tuple(p for _n, _fmt, _f, p in FORMATS) + ("day",)
+_IS_DMY = np.array([f == "dmy" for f in _FAMILIES])
+_IS_MDY = np.array([f == "mdy" for f in _FAMILIES])
+_READER_BITS = np.int64(1) << np.arange(len(_READERS), dtype=np.int64)
+
+
+@lru_cache(maxsize=100_000)
+def _fit_mask(value: str) -> int:
+    """Bit k set where `_readings(value)[k]` is a date (one int per distinct string)."""
+    return sum(1 << k for k, r in enumerate(_readings(value)) if r is not None)
 
 
 def _distinct(values: pa.Array) -> tuple[np.ndarray, list[str], np.ndarray]:
