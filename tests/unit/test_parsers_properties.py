@@ -114,3 +114,33 @@ def test_sequences_at_high_bytes_count_as_bytes_count(body: bytes) -> None:
 
     needles = (*_MOJIBAKE_LEADS, _REPLACEMENT)
     assert _sequences_at_high_bytes(body, needles) == [body.count(n) for n in needles]
+
+
+_WORDY = st.text(
+    alphabet=st.sampled_from(list("totalTOTALgrandsubforGRANDredactwithheldpersonaldata")
+                             + [" ", "\t", "\xa0", ":", "-", "ſ", "K", "İ", "é", "(", "s"]),
+    max_size=30)
+_LABELS = st.sampled_from(["Total", "GRAND TOTAL", "sub-total:", "Totals for May", "Grand  total",
+                           "Redacted", "Personal Data", "perſonal information", "WITHHELD",
+                           "third party supplier", " Individual ", "name removed",
+                           "Not Disclosed", "confidential", "Total Gas", "ok"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_WORDY, _LABELS), max_size=12))
+def test_word_prefilter_gives_the_regex_result(cells: list[str]) -> None:
+    """`matches` skips RE2 only where the regex could not have matched anything."""
+    import pyarrow.compute as pc
+
+    from spendkit.transform.canonical import (
+        _REDACTED,
+        _REDACTED_WORDS,
+        _TOTAL_LABEL,
+        _TOTAL_WORDS,
+        matches,
+    )
+
+    values = pa.array(cells, pa.string())
+    for pattern, words in ((_TOTAL_LABEL, _TOTAL_WORDS), (_REDACTED, _REDACTED_WORDS)):
+        expected = np.asarray(pc.match_substring_regex(values, pattern), dtype=bool)
+        assert matches(values, pattern, words).tolist() == expected.tolist()

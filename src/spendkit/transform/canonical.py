@@ -19,13 +19,18 @@ from spendkit.fields import REJECT_REASONS, TRANSACTION_COLUMNS
 from spendkit.transform.amounts import format_pence, parse_amounts, to_decimal
 from spendkit.transform.columns import ColumnMapping, header_key
 from spendkit.transform.dates import parse_dates
-from spendkit.transform.text import clean_text, dictionary_encoded
+from spendkit.transform.text import clean_text, dictionary_encoded, text_bytes
 
 _TOTAL_LABEL = r"(?i)^\s*(grand\s*|sub\s*-?\s*)?totals?\b\s*:?\s*(for\b.*)?$|^\s*grand\s+total\b"
 _REDACTED = (
     r"(?i)redact|withheld|personal (data|information)|third party supplier|"
     r"^\s*(private individual|individual|name removed|not disclosed|confidential)\s*$"
 )
+# Words every match of the pattern contains, in lower case: a dictionary without any of them
+# cannot match, and is not run through RE2 (which compiles the pattern on every call).
+_TOTAL_WORDS = ("total",)
+_REDACTED_WORDS = ("redact", "withheld", "personal", "third party supplier", "individual",
+                   "name removed", "not disclosed", "confidential")
 _TEXT_FIELDS = ("supplier_name", "supplier_id", "expense_type", "expense_code", "service_area",
                 "description", "transaction_id")
 
@@ -50,6 +55,19 @@ def per_row(mask_of_values: pa.Array | np.ndarray, col: pa.DictionaryArray) -> n
 def codes(col: pa.DictionaryArray) -> np.ndarray:
     """The dictionary indices of a column as a numpy array."""
     return col.indices.to_numpy(zero_copy_only=False)
+
+
+def matches(values: pa.Array, pattern: str, words: tuple[str, ...]) -> np.ndarray:
+    """`pc.match_substring_regex(values, pattern)` as booleans, skipped when no value holds
+    any of `words` (which every match must contain).
+
+    The check lower-cases the values' text and reads 'ſ' as 's': beyond ASCII, RE2's (?i)
+    folds only 'ſ' to 's' and 'K' (Kelvin) to 'k', and str.lower() keeps every ASCII letter.
+    """
+    text = text_bytes(values).decode("utf-8", errors="replace").lower().replace("ſ", "s")
+    if not any(w in text for w in words):
+        return np.zeros(len(values), bool)
+    return np.asarray(pc.match_substring_regex(values, pattern).fill_null(False), dtype=bool)
 
 
 def _decoded(values: pa.Array) -> pa.Array:
@@ -121,15 +139,14 @@ def to_canonical(grid: Grid, mapping: ColumnMapping) -> Canonical:
 
     # Total lines: the supplier cell says 'Total'/'Grand Total' (not a supplier called
     # 'Total Gas'), or any cell does on a row with no supplier.
-    supplier_label = per_row(pc.match_substring_regex(supplier.dictionary, _TOTAL_LABEL), supplier)
+    supplier_label = per_row(matches(supplier.dictionary, _TOTAL_LABEL, _TOTAL_WORDS), supplier)
     label = np.zeros(n, bool)
     no_supplier = np.flatnonzero(supplier_empty & ~amounts.missing)
     if len(no_supplier) and width:
         take = pa.array(no_supplier)
         # Every column's cells of those rows in one array: one regex compile, not one a column.
         cells = pa.concat_arrays([_decoded(grid.columns[idx].take(take)) for idx in range(width)])
-        hit = np.asarray(pc.match_substring_regex(cells, _TOTAL_LABEL).fill_null(False),
-                         dtype=bool).reshape(width, len(no_supplier)).any(axis=0)
+        hit = matches(cells, _TOTAL_LABEL, _TOTAL_WORDS).reshape(width, len(no_supplier)).any(axis=0)
         label[no_supplier[hit]] = True
     mark((supplier_label | label) & ~amounts.missing, "total_row", "a cell reads 'Total'")
 
@@ -172,7 +189,7 @@ def to_canonical(grid: Grid, mapping: ColumnMapping) -> Canonical:
         return values if all_kept else values.take(keep_idx)
 
     redacted_mask = supplier_empty | per_row(
-        pc.match_substring_regex(supplier.dictionary, _REDACTED), supplier)
+        matches(supplier.dictionary, _REDACTED, _REDACTED_WORDS), supplier)
     out: dict[str, pa.Array] = {
         "payment_date": kept(dates.dates),
         "date_precision": kept(dates.precision),
