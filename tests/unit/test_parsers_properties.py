@@ -6,10 +6,18 @@ import datetime as dt
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spendkit.transform.amounts import format_pence, parse_amounts, to_decimal
+from spendkit.transform.canonical import (
+    _REDACTED,
+    _REDACTED_WORDS,
+    _TOTAL_LABEL,
+    _TOTAL_WORDS,
+    matches,
+)
 from spendkit.transform.dates import parse_dates
 
 PENCE = st.integers(min_value=-(10**13), max_value=10**13)
@@ -130,16 +138,6 @@ _LABELS = st.sampled_from(["Total", "GRAND TOTAL", "sub-total:", "Totals for May
 @given(st.lists(st.one_of(_WORDY, _LABELS), max_size=12))
 def test_word_prefilter_gives_the_regex_result(cells: list[str]) -> None:
     """`matches` skips RE2 only where the regex could not have matched anything."""
-    import pyarrow.compute as pc
-
-    from spendkit.transform.canonical import (
-        _REDACTED,
-        _REDACTED_WORDS,
-        _TOTAL_LABEL,
-        _TOTAL_WORDS,
-        matches,
-    )
-
     values = pa.array(cells, pa.string())
     for pattern, words in ((_TOTAL_LABEL, _TOTAL_WORDS), (_REDACTED, _REDACTED_WORDS)):
         expected = np.asarray(pc.match_substring_regex(values, pattern), dtype=bool)

@@ -129,6 +129,19 @@ def _formats_fitting(signature: str) -> tuple[bool, ...]:
     return tuple(_SHAPES[fmt].fullmatch(signature) is not None for _n, fmt, _f, _p in FORMATS)
 
 
+_FAMILIES = tuple(f for _n, _fmt, f, _p in FORMATS) + ("serial",)
+_PRECISIONS = tuple(p for _n, _fmt, _f, p in FORMATS) + ("day",)
+_IS_DMY = np.array([f == "dmy" for f in _FAMILIES])
+_IS_MDY = np.array([f == "mdy" for f in _FAMILIES])
+_READER_BITS = np.int64(1) << np.arange(len(_READERS), dtype=np.int64)
+
+
+@lru_cache(maxsize=100_000)
+def _fit_mask(value: str) -> int:
+    """Bit k set where `_readings(value)[k]` is a date (one int per distinct string)."""
+    return sum(1 << k for k, r in enumerate(_readings(value)) if r is not None)
+
+
 def _strptime(value: str, fmt: str) -> dt.datetime | None:
     try:
         parsed = dt.datetime.strptime(value, fmt)
@@ -186,19 +199,6 @@ def parse_dates(values: pa.Array) -> ParsedDates:
                          pa.string()).take(take)
     invalid = (reader < 0)[codes] & ~missing if len(uniq) else np.zeros(len(codes), bool)
     return ParsedDates(dates, precision, missing, invalid, chosen, used, notes)
-
-
-_FAMILIES = tuple(f for _n, _fmt, f, _p in FORMATS) + ("serial",)
-_PRECISIONS = tuple(p for _n, _fmt, _f, p in FORMATS) + ("day",)
-_IS_DMY = np.array([f == "dmy" for f in _FAMILIES])
-_IS_MDY = np.array([f == "mdy" for f in _FAMILIES])
-_READER_BITS = np.int64(1) << np.arange(len(_READERS), dtype=np.int64)
-
-
-@lru_cache(maxsize=100_000)
-def _fit_mask(value: str) -> int:
-    """Bit k set where `_readings(value)[k]` is a date (one int per distinct string)."""
-    return sum(1 << k for k, r in enumerate(_readings(value)) if r is not None)
 
 
 def _distinct(values: pa.Array) -> tuple[np.ndarray, list[str], np.ndarray]:
