@@ -66,6 +66,7 @@ from spendkit.fields import (
     transaction_schema,
 )
 from spendkit.load import LoadResult, load
+from spendkit.models.economy import financial_year_label
 from spendkit.settings import get_settings
 from spendkit.transform.text import dictionary_encoded
 
@@ -189,15 +190,6 @@ def _dataset_schema() -> pa.Schema:
 DATASET_SCHEMA = _dataset_schema()
 
 
-def financial_year_labels(dates: pa.Array) -> pa.Array:
-    """'2021-22' for dates from 1 April 2021 to 31 March 2022 (Arrow, on whole columns)."""
-    year = pc.year(dates)
-    start = pc.if_else(pc.less(pc.month(dates), 4), pc.subtract(year, 1), year)
-    nxt = pc.cast(pc.add(start, 1), pa.string())
-    return pc.binary_join_element_wise(
-        pc.cast(start, pa.string()), pc.utf8_slice_codeunits(nxt, 2, 4), "-")
-
-
 def _mix(x: np.ndarray) -> np.ndarray:
     """splitmix64 finaliser: spreads bits so combined keys rarely collide."""
     x = x.astype(np.uint64, copy=True)
@@ -254,11 +246,6 @@ def _financial_year_starts(dates: pa.Array | pa.ChunkedArray) -> np.ndarray:
     year = d.astype("datetime64[Y]").astype(np.int64) + 1970
     month0 = d.astype("datetime64[M]").astype(np.int64) % 12  # 0 = January
     return year - (month0 < 3)
-
-
-def _financial_year_label(start: int) -> str:
-    """2021 → '2021-22' (as `financial_year_labels`)."""
-    return f"{start}-{str(start + 1)[2:4]}"
 
 
 def _pence(amounts: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -635,7 +622,7 @@ def _process_batch(batch: list[_Loaded], seen: _Seen, enricher: Enricher, root: 
         for a, z in zip(starts.tolist(), ends.tolist(), strict=True):
             pub, year = divmod(int(part_rank[a]), span)
             rel = (f"transactions/publisher={slug(publishers[by_name[pub]])}/"
-                   f"financial_year={_financial_year_label(year + fy_min)}/{sha16}.parquet")
+                   f"financial_year={financial_year_label(year + fy_min)}/{sha16}.parquet")
             parts.append((rel, rows if z - a == rows.num_rows else rows.slice(a, z - a)))
         written = _write_parts(parts, root, writer)
         lo, hi = int(lengths[:i].sum()), int(lengths[:i + 1].sum())
@@ -715,7 +702,7 @@ def _link_or_copy(src: Path, dest: Path) -> None:
 
 #: What decides the ingest's output: a change here means a new build, not stale data.
 _INGEST_CODE = ("extract", "transform", "enrich", "load.py", "ingest.py", "fields.py",
-                "publishers.py", "package_data/column_aliases.csv",
+                "publishers.py", "models/economy.py", "package_data/column_aliases.csv",
                 "package_data/publisher_profiles.csv", "package_data/mysociety",
                 "package_data/suppliers.csv", "package_data/it_rules.csv",
                 "package_data/expense_labels.csv", "package_data/it_taxonomy.csv")

@@ -45,17 +45,6 @@ def _line_spans(data: bytes, limit: int) -> Iterator[tuple[int, int]]:
         yield start, len(data)
 
 
-def _physical_lines(data: bytes) -> list[tuple[int, int]]:
-    """(start, end) byte offsets of each line in `data`, line ends excluded."""
-    out, start = [], 0
-    for m in _LINE_END.finditer(data):
-        out.append((start, m.start()))
-        start = m.end()
-    if start < len(data):
-        out.append((start, len(data)))
-    return out
-
-
 def _ends(data: bytes, start: int, end: int) -> int:
     """Line ends (CRLF, LF or CR) in data[start:end]."""
     if end <= start:
@@ -129,7 +118,8 @@ def regular_grid(body: bytes, endings: dict[str, int],
     head_end = spans[head_rows[-1][0]][1]
     # The last non-blank lines below the head rows: a header can be the file's last line.
     tail_from = max(head_end, len(body) - 4096)
-    tail_spans = _physical_lines(body[tail_from:])
+    tail = body[tail_from:]
+    tail_spans = list(_line_spans(tail, len(tail)))
     if tail_from > head_end:
         tail_spans = tail_spans[1:]  # the first may be cut short
     tail_lines = [body[tail_from + a:tail_from + b] for a, b in tail_spans]
