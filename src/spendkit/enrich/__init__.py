@@ -36,6 +36,10 @@ Contract (others code against these names):
   kind of evidence, the shares of spend classified (IT or not IT on evidence), with no
   evidence, and redacted (cannot be classified by supplier), and the largest suppliers with no
   evidence.
+- `labelling_sample(enriched, n_it=150, n_not_it=300, seed=0) -> DataFrame` and
+  `estimate_accuracy(truth, predicted, strata, weights) -> AccuracyEstimate`: draw a stratified
+  sample of your own rows to label by hand (blind to the classifier), then estimate precision
+  and recall over the whole table with intervals (`spendkit.enrich.accuracy`).
 
 The rules are package data (`package_data/it_rules.csv`, `expense_labels.csv`,
 `suppliers.csv`, `it_taxonomy.csv`), each row with its source.
@@ -43,18 +47,22 @@ The rules are package data (`package_data/it_rules.csv`, `expense_labels.csv`,
 
 from __future__ import annotations
 
+from spendkit.enrich.accuracy import AccuracyEstimate, estimate_accuracy, labelling_sample
 from spendkit.enrich.classify import classify_it, load_rules, load_taxonomy
 from spendkit.enrich.coverage import coverage_report, financial_year
 from spendkit.enrich.pipeline import Enricher, enrich
 from spendkit.enrich.suppliers import cluster_suppliers, normalise_supplier
 
 __all__ = [
+    "AccuracyEstimate",
     "Enricher",
     "classify_it",
     "cluster_suppliers",
     "coverage_report",
     "enrich",
+    "estimate_accuracy",
     "financial_year",
+    "labelling_sample",
     "load_rules",
     "load_taxonomy",
     "normalise_supplier",
