@@ -101,7 +101,8 @@ def estimate_accuracy(truth: Sequence[bool], predicted: Sequence[bool],
     if unknown:
         raise LabelledSampleError(f"unknown stratum {unknown[0]!r}; expected one of {STRATA}")
     cells = np.stack([w * (t & p), w * (~t & p), w * (t & ~p)])  # tp, fp, fn per row
-    precision, recall = _ratios(*cells.sum(axis=1))
+    tp, fp, fn = cells.sum(axis=1)
+    precision, recall = _ratios(tp, fp, fn)
     # Bootstrap within each side: resample its rows with replacement, `draws` times.
     rng = np.random.default_rng(seed)
     boot = np.zeros((3, draws))
@@ -119,7 +120,6 @@ def estimate_accuracy(truth: Sequence[bool], predicted: Sequence[bool],
         lo, hi = np.percentile(values, [2.5, 97.5])
         return (float(lo), float(hi))
 
-    tp, _fp, fn = cells.sum(axis=1)
     return AccuracyEstimate(
         precision=float(precision), precision_interval=interval(b_prec),
         recall=float(recall), recall_interval=interval(b_rec),
