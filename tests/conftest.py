@@ -39,11 +39,10 @@ def reference_dir(realdata_dir: Path) -> Path:
 
 def _load_both(path: Path):
     """(result as shipped, result from the loader's careful path only) for one file."""
-    import sys
 
     import spendkit
 
-    load_module = sys.modules["spendkit.load"]
+    load_module = spendkit.loader
     fast = spendkit.load(path)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(load_module, "regular_grid", lambda *args, **kwargs: None)

@@ -17,7 +17,7 @@ from spendkit.errors import SpendkitError
 
 
 def _cmd_load(args: argparse.Namespace) -> int:
-    from spendkit.load import load
+    from spendkit.loader import load
 
     result = load(args.file, publisher=args.publisher)
     print(result.ledger.summary())
@@ -57,7 +57,7 @@ def parse_years(text: str | None) -> list[str] | None:
     """'2021-22:2025-26' → ['2021-22', …, '2025-26']; a single label → [label]."""
     if not text:
         return None
-    from spendkit.models.economy import financial_year_label, parse_financial_year
+    from spendkit.units.periods import financial_year_label, parse_financial_year
 
     first, _, last = text.partition(":")
     start = parse_financial_year(first.strip())
@@ -68,7 +68,7 @@ def parse_years(text: str | None) -> list[str] | None:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from spendkit.pipeline import build_all
+    from spendkit.report.pipeline import build_all
 
     params: dict[str, object] = {}
     if args.council:

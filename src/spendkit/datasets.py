@@ -15,13 +15,9 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from spendkit.errors import SpendkitError
-from spendkit.load import arrow_to_pandas
+from spendkit.errors import NoDataError, SpendkitError
+from spendkit.loader import arrow_to_pandas
 from spendkit.settings import get_settings
-
-
-class NoProcessedDataError(SpendkitError):
-    """Nothing has been ingested yet where we looked."""
 
 
 def latest_dir(processed: Path | str | None = None) -> Path:
@@ -33,7 +29,7 @@ def latest_dir(processed: Path | str | None = None) -> Path:
     pointer = base / "LATEST"
     if pointer.exists():
         return (base / pointer.read_text(encoding="utf-8").strip()).resolve()
-    raise NoProcessedDataError(
+    raise NoDataError(
         f"{base}: no processed data found; run `spendkit ingest` (or `python3 dev.py report`) "
         "first")
 

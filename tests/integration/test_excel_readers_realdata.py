@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import sys
 from pathlib import Path
 
 import pytest
 
 import spendkit
+import spendkit.loader
 from spendkit.extract import excel
 
 SAMPLE_RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
@@ -59,7 +59,7 @@ def _assert_same_rows(path: Path, cache: dict) -> list[excel.SheetRows]:
 def _assert_same_load(path: Path, cache: dict,
                       monkeypatch: pytest.MonkeyPatch) -> spendkit.LoadResult:
     fast = spendkit.load(path)
-    load_module = sys.modules["spendkit.load"]
+    load_module = spendkit.loader
     with monkeypatch.context() as mp:
         mp.setattr(load_module, "read_xlsx", lambda data, name: _reference(data, cache))
         ref = spendkit.load(path)

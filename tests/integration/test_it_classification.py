@@ -9,7 +9,7 @@ import pytest
 
 import spendkit
 from spendkit.enrich import Enricher, enrich
-from spendkit.fields import ENRICHMENT_FIELDS
+from spendkit.schema import ENRICHMENT_FIELDS
 
 LABELS = Path(__file__).resolve().parents[1] / "data" / "it_labels.csv"
 

@@ -59,7 +59,7 @@ def test_table_agrees_with_ledger_and_manifest(row: dict, loaded: dict, realdata
     assert len(df) == result.ledger.rows_kept
     assert df["amount_gbp"].sum() == result.ledger.kept_total_gbp if len(df) else True
     assert len(result.rejects) == result.ledger.rows_rejected
-    assert set(result.rejects["reason"]) <= set(spendkit.fields.REJECT_REASONS)
+    assert set(result.rejects["reason"]) <= set(spendkit.schema.REJECT_REASONS)
     manifest = {m["file"]: m for m in csv.DictReader(
         (realdata_dir / "MANIFEST.csv").open(encoding="utf-8"))}
     if row["file_kind"] == "transactions":

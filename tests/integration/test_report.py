@@ -12,8 +12,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from plotly.offline import get_plotlyjs
 
+from spendkit.errors import BuildError
 from spendkit.report import (
-    ReportError,
     ReportSummary,
     build_reports,
     count_figures,
@@ -104,7 +104,7 @@ def test_failing_notebook_names_cell_and_error(tmp_path: Path):
         new_code_cell("divisor = 1", metadata={"tags": ["parameters"]}),
         new_code_cell("total = 10\nshare = total / divisor"),
     ])
-    with pytest.raises(ReportError) as info:
+    with pytest.raises(BuildError) as info:
         build_reports([nb], tmp_path / "out", parameters={"divisor": 0}, progress=False)
     message = str(info.value)
     assert f"{nb}: cell 3 (In [" in message  # numbered as in the author's notebook

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from spendkit.pipeline import build_all
 from spendkit.report import ReportSummary, count_plotlyjs, external_references, find_notebooks
+from spendkit.report.pipeline import build_all
 from spendkit.settings import get_settings
 
 pytestmark = pytest.mark.slow

@@ -1,50 +1,15 @@
-"""Tests for spendkit.models.economy: financial years, deflator, CPI, CSP package data."""
+"""Tests for spendkit.reference.economy: deflator, CPI, CSP package data."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from decimal import Decimal
 
 import pandas as pd
 import pyarrow as pa
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from spendkit.errors import SpendkitError
-from spendkit.models import economy as e
-
-
-def test_financial_year_boundaries_and_missing_on_arrow_dates() -> None:
-    s = pd.Series(pa.array([date(2021, 3, 31), date(2021, 4, 1), None, date(2022, 12, 1)]),
-                  dtype=pd.ArrowDtype(pa.date32()), index=[10, 11, 12, 13])
-    out = e.financial_year(s)
-    assert out.tolist()[:2] == ["2020-21", "2021-22"]
-    assert pd.isna(out.iloc[2])
-    assert out.iloc[3] == "2022-23"
-    assert list(out.index) == [10, 11, 12, 13]
-
-
-def test_financial_year_century_and_inputs() -> None:
-    assert e.financial_year([date(2000, 1, 1), "2099-04-01"]).tolist() == ["1999-00", "2099-00"]
-    assert e.financial_year(pd.Series([], dtype="datetime64[s]")).tolist() == []
-
-
-@given(st.dates(min_value=date(1990, 1, 1), max_value=date(2090, 12, 31)))
-def test_financial_year_round_trips_with_start(d: date) -> None:
-    label = e.financial_year([d]).iloc[0]
-    start = e.financial_year_start(label)
-    assert start <= d < date(start.year + 1, 4, 1)
-    assert start == date(start.year, 4, 1)
-    # The day before 1 April belongs to the previous year.
-    assert e.financial_year([start - timedelta(days=1)]).iloc[0] == e.shift_financial_year(
-        label, -1)
-
-
-@pytest.mark.parametrize("bad", ["2021-23", "2021/22", "21-22", "", "abcd-ef"])
-def test_financial_year_start_rejects_bad_labels(bad: str) -> None:
-    with pytest.raises(e.FinancialYearError, match="financial year"):
-        e.financial_year_start(bad)
+from spendkit.errors import NoDataError, SpendkitError
+from spendkit.reference import economy as e
 
 
 def test_gdp_deflator_values_and_rebasing() -> None:
@@ -58,7 +23,7 @@ def test_gdp_deflator_values_and_rebasing() -> None:
 
 
 def test_gdp_deflator_missing_years_are_explicit() -> None:
-    with pytest.raises(e.MissingDeflatorYearError, match="2025-26.*extend_to"):
+    with pytest.raises(NoDataError, match="2025-26.*extend_to"):
         e.gdp_deflator("2025-26")
     d = e.gdp_deflator("2025-26", extend_to="2027-28", assumed_growth=0.02)
     assert d["2025-26"] == 100.0

@@ -8,12 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spendkit.enrich.accuracy import (
-    STRATA,
-    LabelledSampleError,
-    estimate_accuracy,
-    labelling_sample,
-)
+from spendkit.enrich.accuracy import STRATA, estimate_accuracy, labelling_sample
+from spendkit.errors import InputError
 
 IT, NOT_IT = STRATA
 
@@ -118,10 +114,10 @@ def test_labelling_sample_takes_a_whole_small_side() -> None:
     (([True, False], [True], [IT], [1.0]), "equally long"),
 ])
 def test_bad_samples_are_named(args: tuple, message: str) -> None:
-    with pytest.raises(LabelledSampleError, match=message):
+    with pytest.raises(InputError, match=message):
         estimate_accuracy(*args)
 
 
 def test_sample_needs_an_enriched_table() -> None:
-    with pytest.raises(LabelledSampleError, match="enrich"):
+    with pytest.raises(InputError, match="enrich"):
         labelling_sample(pd.DataFrame({"supplier_name": ["x"]}))

@@ -14,13 +14,13 @@ from spendkit.enrich import (
     classify_it,
     coverage_report,
     enrich,
-    financial_year,
     load_rules,
     normalise_supplier,
 )
 from spendkit.enrich.classify import apply_rules, normalise_label
-from spendkit.enrich.pipeline import EnrichInputError
-from spendkit.fields import ENRICHMENT_FIELDS
+from spendkit.errors import InputError, ReferenceDataError
+from spendkit.schema import ENRICHMENT_FIELDS
+from spendkit.units import periods
 
 AMOUNT = pd.ArrowDtype(pa.decimal128(18, 2))
 
@@ -113,13 +113,13 @@ def test_enrich_is_deterministic_and_row_order_free() -> None:
 
 
 def test_enrich_needs_supplier_name() -> None:
-    with pytest.raises(EnrichInputError, match="supplier_name"):
+    with pytest.raises(InputError, match="supplier_name"):
         enrich(pd.DataFrame({"amount_gbp": [1]}))
 
 
 def test_financial_year() -> None:
-    got = financial_year(pd.Series(pd.to_datetime(["2024-03-31", "2024-04-01", None])))
-    assert got.tolist() == ["2023-24", "2024-25", ""]
+    got = periods.financial_year(pd.Series(pd.to_datetime(["2024-03-31", "2024-04-01", None])))
+    assert got.fillna("").tolist() == ["2023-24", "2024-25", ""]
 
 
 def test_coverage_report_values() -> None:
@@ -237,7 +237,6 @@ def test_non_blocking_not_it_labels_never_change_the_verdict() -> None:
 
 def test_expense_label_blocks_it_column_is_checked(tmp_path) -> None:
     from spendkit.enrich.classify import load_expense_labels
-    from spendkit.enrich.suppliers import ReferenceDataError
 
     bad = tmp_path / "labels.csv"
     bad.write_text("label,is_it,it_category,confidence,blocks_it,source\n"

@@ -11,8 +11,8 @@ import pytest
 
 from spendkit.enrich import Enricher, enrich, load_rules
 from spendkit.enrich.classify import MICROSOFT_AZURE, MICROSOFT_LICENSING
-from spendkit.enrich.suppliers import ReferenceDataError
-from spendkit.fields import AMOUNT_TYPE
+from spendkit.errors import ReferenceDataError
+from spendkit.units.money import AMOUNT_TYPE
 
 COLUMNS = ["supplier_name", "expense_type", "service_area", "description", "amount_gbp"]
 

@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spendkit.enrich import Enricher, enrich
-from spendkit.enrich.pipeline import EnrichInputError
-from spendkit.fields import AMOUNT_TYPE, ENRICHMENT_FIELDS
+from spendkit.errors import InputError
+from spendkit.schema import ENRICHMENT_FIELDS
+from spendkit.units.money import AMOUNT_TYPE
 
 AMOUNT = pd.ArrowDtype(AMOUNT_TYPE)
 #: Columns that do not depend on clustering order, so chunked must equal whole.
@@ -129,7 +130,7 @@ def test_enrich_arrow_empty_and_missing_columns() -> None:
     assert got.column("is_it").to_pylist() == [True]
     empty = Enricher().enrich_arrow(pa.table({"supplier_name": pa.array([], pa.string())}))
     assert empty.num_rows == 0 and empty.schema.field("is_it").type == pa.bool_()
-    with pytest.raises(EnrichInputError, match="supplier_name"):
+    with pytest.raises(InputError, match="supplier_name"):
         Enricher().enrich_arrow(pa.table({"amount_gbp": pa.array([1])}))
 
 

@@ -6,7 +6,6 @@ off, and compares the kept table, the rejects and the ledger.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,8 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import spendkit
+import spendkit.loader
 
-LOAD = sys.modules["spendkit.load"]
+LOAD = spendkit.loader
 
 
 HEADER = "Payment Date,Supplier Name,Expense Type,Amount,Ref"

@@ -12,9 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spendkit.enrich import Enricher
-from spendkit.enrich.pipeline import EnrichInputError, _encode
-from spendkit.ingest import _add_kept, _dedupe, _financial_year_starts
-from spendkit.models.economy import financial_year_label
+from spendkit.enrich.pipeline import _encode
+from spendkit.errors import InputError
+from spendkit.ingest import _add_kept, _dedupe
+from spendkit.units.periods import financial_year_label, start_years_of_dates
 
 # --------------------------------------------------------------------------------- dedupe
 
@@ -136,7 +137,7 @@ def test_enrich_arrow_segments_equal_one_call_per_segment(rows: list[tuple[str, 
 
 
 def test_enrich_arrow_segments_must_cover_the_table() -> None:
-    with pytest.raises(EnrichInputError, match="segments add up to 1"):
+    with pytest.raises(InputError, match="segments add up to 1"):
         Enricher().enrich_arrow(_table(["BT PLC", "Softcat"], ["", ""]), segments=[1])
 
 
@@ -165,7 +166,7 @@ def test_encode_takes_a_clean_dictionary_as_it_is_and_re_encodes_others() -> Non
                 max_size=30))
 def test_financial_year_starts_match_the_april_rule(dates: list[dt.date]) -> None:
     arr = pa.array(dates, pa.date32())
-    labels = [financial_year_label(int(y)) for y in _financial_year_starts(arr)]
+    labels = [financial_year_label(int(y)) for y in start_years_of_dates(arr)]
     # 1 April to 31 March, written out by hand as the reference.
     assert labels == [f"{d.year - (d.month < 4)}-{(d.year - (d.month < 4) + 1) % 100:02d}"
                       for d in dates]
@@ -173,5 +174,5 @@ def test_financial_year_starts_match_the_april_rule(dates: list[dt.date]) -> Non
 
 def test_financial_year_boundary() -> None:
     arr = pa.array([dt.date(2022, 3, 31), dt.date(2022, 4, 1), dt.date(1999, 12, 31)])
-    assert _financial_year_starts(arr).tolist() == [2021, 2022, 1999]
+    assert start_years_of_dates(arr).tolist() == [2021, 2022, 1999]
     assert financial_year_label(1999) == "1999-00"

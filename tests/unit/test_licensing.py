@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from spendkit.errors import InputError
 from spendkit.models import licensing as L
 
 
@@ -117,17 +118,17 @@ def test_estimates_are_flagged_and_listed():
 ])
 def test_bad_agreement_inputs_give_clear_errors(kwargs, pattern):
     base = {"seats": {"E5": 10}, "start": date(2023, 4, 1)}
-    with pytest.raises(L.LicensingError, match=pattern):
+    with pytest.raises(InputError, match=pattern):
         L.LicenceAgreement(**{**base, **kwargs})
 
 
 def test_bad_cost_ranges_and_periods():
     a = L.LicenceAgreement(seats={"E5": 10}, start=date(2023, 4, 1))
-    with pytest.raises(L.LicensingError, match="end 2023-01-01 must be after start 2024-01-01"):
+    with pytest.raises(InputError, match="end 2023-01-01 must be after start 2024-01-01"):
         L.annual_cost(a, "2024-01-01", "2023-01-01")
-    with pytest.raises(L.LicensingError, match="unknown period 'fortnight'"):
+    with pytest.raises(InputError, match="unknown period 'fortnight'"):
         L.annual_cost(a, period="fortnight")
-    with pytest.raises(L.LicensingError, match="no months of agreement"):
+    with pytest.raises(InputError, match="no months of agreement"):
         L.annual_cost(a, "2020-01-01", "2021-01-01")
 
 
@@ -191,13 +192,13 @@ def test_implied_discount_by_hand_and_errors():
     vog = L.implied_discount("Vale of Glamorgan", sku="E3", on="2014-01-01")  # 2,000 published
     assert vog["seats"].item() == 2000
     assert vog["implied_discount"].item() == round(1 - 102_282 / (12 * 28.10 * 2000), 4)
-    with pytest.raises(L.LicensingError, match=r"Salford \(start 2023-06-01\) has no published SKU"):
+    with pytest.raises(InputError, match=r"Salford \(start 2023-06-01\) has no published SKU"):
         L.implied_seats("Salford", 0.1)
-    with pytest.raises(L.LicensingError, match="seats must be a whole number > 0, got 0"):
+    with pytest.raises(InputError, match="seats must be a whole number > 0, got 0"):
         L.implied_discount("Bradford", 0)
-    with pytest.raises(L.LicensingError, match="no published deal for council 'Atlantis'"):
+    with pytest.raises(InputError, match="no published deal for council 'Atlantis'"):
         L.implied_seats("Atlantis", 0.1)
-    with pytest.raises(L.LicensingError, match="seats not published"):
+    with pytest.raises(InputError, match="seats not published"):
         L.implied_discount("Bradford")
 
 

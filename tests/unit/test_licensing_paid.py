@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spendkit.fields import AMOUNT_TYPE
+from spendkit.errors import InputError
 from spendkit.models import licensing as L
+from spendkit.units.money import AMOUNT_TYPE
 
 
 def _tx(rows):
@@ -75,7 +76,7 @@ def test_monthly_payments_give_the_full_annual_total_in_steady_state():
 
 
 def test_missing_columns_and_no_microsoft_rows():
-    with pytest.raises(L.LicensingError, match=r"lack columns \['underlying_vendor'\]"):
+    with pytest.raises(InputError, match=r"lack columns \['underlying_vendor'\]"):
         L.microsoft_paid_run_rate(_fixture().drop(columns=["underlying_vendor"]))
     none = L.microsoft_paid_run_rate(_fixture(), vendor="Oracle Corp")
     assert none.empty and "run_rate_gbp" in none.columns
@@ -108,7 +109,7 @@ def test_modelled_vs_paid_partial_year_and_bad_input():
                                renew=False)
     gone = L.modelled_vs_paid(rr, {"A": ended})
     assert len(gone) == 3 and gone["cost_gbp_central"].isna().all()
-    with pytest.raises(L.LicensingError, match="run_rate lacks columns"):
+    with pytest.raises(InputError, match="run_rate lacks columns"):
         L.modelled_vs_paid(pd.DataFrame({"x": [1]}), {"A": late})
 
 

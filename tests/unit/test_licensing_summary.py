@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from spendkit.errors import InputError
 from spendkit.models import licensing as L
-from spendkit.models import licensing_views as V
+from spendkit.views import licensing as V
 
 
 def _ours() -> pd.DataFrame:
@@ -52,10 +53,10 @@ def test_council_context_reads_every_year_of_the_council(monkeypatch):
 
 
 def test_council_context_bad_council_or_years():
-    with pytest.raises(L.LicensingError, match="no ingested transactions for council 'Nowhere'"):
+    with pytest.raises(InputError, match="no ingested transactions for council 'Nowhere'"):
         V.council_context("Nowhere", _selected(), ours=_ours().iloc[0:0])
     other_years = _selected()[_selected()["publisher_name"] == "Other"]
-    with pytest.raises(L.LicensingError, match="'Testshire Council' has no transactions in the"):
+    with pytest.raises(InputError, match="'Testshire Council' has no transactions in the"):
         V.council_context("Testshire Council", other_years, ours=_ours())
 
 

@@ -241,7 +241,7 @@ def test_unmapped_headers_warned_and_kept(tmp_path: Path) -> None:
 
 def test_publisher_profile_overrides_encoding_and_header(tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from spendkit import publishers
+    from spendkit.reference import councils as publishers
 
     profile = publishers.Profile("testshire", "Testshire County Council", "E10000099", "net",
                                  "500", "cp437", "3", "", "hand-written test profile")

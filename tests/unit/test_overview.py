@@ -1,4 +1,4 @@
-"""spendkit.overview: ledger roll-ups, accounting checks, rejects, calendar figure, coverage."""
+"""spendkit.views.overview: ledger roll-ups, accounting checks, rejects, calendar figure, coverage."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spendkit import overview as ov
+from spendkit.errors import InputError
 from spendkit.models.trends import completeness_calendar
+from spendkit.views import overview as ov
 
 MONEY = pd.ArrowDtype(pa.decimal128(18, 2))
 LEEDS, OXFORD = "Leeds City Council", "Oxford City Council"
@@ -85,9 +86,9 @@ def test_resolve_council_by_name_code_and_case():
     assert ov.resolve_council(frame, " e07000178 ") == OXFORD
     assert ov.resolve_council(frame, "leeds city council") == LEEDS
     assert ov.resolve_council(frame, None) is None
-    with pytest.raises(ov.OverviewInputError, match=r"'Leds'.*Leeds City Council \(E08000035\)"):
+    with pytest.raises(InputError, match=r"'Leds'.*Leeds City Council \(E08000035\)"):
         ov.resolve_council(frame, "Leds")
-    with pytest.raises(ov.OverviewInputError, match="council: expected"):
+    with pytest.raises(InputError, match="council: expected"):
         ov.resolve_council(frame, 42)
 
 
@@ -96,9 +97,9 @@ def test_check_years_and_span():
     assert ov.check_years(["2025-26", "2021-22", "2021-22"]) == ["2021-22", "2025-26"]
     assert ov.check_years(["1999-00"]) == ["1999-00"]  # century wrap
     for bad in (["2021-23"], ["21-22"], [2021], "2021-22", []):
-        with pytest.raises(ov.OverviewInputError, match="years"):
+        with pytest.raises(InputError, match="years"):
             ov.check_years(bad)
-    with pytest.raises(ov.OverviewInputError, match=r"\['2030-31'\] not in the ingested data"):
+    with pytest.raises(InputError, match=r"\['2030-31'\] not in the ingested data"):
         ov.check_years(["2030-31"], available=["2021-22"])
     assert ov.years_span(["2022-23", "2021-22"]) == (pd.Timestamp(2021, 4, 1),
                                                      pd.Timestamp(2023, 3, 1))
@@ -118,7 +119,7 @@ def test_check_years_accepts_every_wellformed_label(start):
 @given(st.integers(1900, 2200), st.integers(2, 99))
 def test_check_years_rejects_non_consecutive(start, gap):
     label = f"{start}-{(start + gap) % 100:02d}"
-    with pytest.raises(ov.OverviewInputError):
+    with pytest.raises(InputError):
         ov.check_years([label])
 
 
@@ -353,7 +354,7 @@ def test_largest_unclassified_groups_spellings(tx):
     assert per[["publisher_name", "supplier"]].values.tolist() == [[LEEDS, "KIER LTD"],
                                                                    [OXFORD, "Tiny Co"]]
     for bad in (0, -1, 1.5, True):
-        with pytest.raises(ov.OverviewInputError, match="top"):
+        with pytest.raises(InputError, match="top"):
             ov.largest_unclassified(tx, top=bad)
 
 

@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spendkit.transform.amounts import format_pence, parse_amounts, to_decimal
+from spendkit.transform.amounts import parse_amounts
 from spendkit.transform.canonical import (
     _REDACTED,
     _REDACTED_WORDS,
@@ -19,6 +19,7 @@ from spendkit.transform.canonical import (
     matches,
 )
 from spendkit.transform.dates import parse_dates
+from spendkit.units.money import decimal_from_pence, format_pence
 
 PENCE = st.integers(min_value=-(10**13), max_value=10**13)
 
@@ -40,7 +41,7 @@ def test_formatted_amounts_round_trip_exactly(pence: int) -> None:
     parsed = parse_amounts(pa.array(cells))
     assert not parsed.invalid.any() and not parsed.missing.any()
     assert (parsed.pence == pence).all()
-    assert to_decimal(parsed.pence).to_pylist()[0] == to_decimal(np.array([pence]))[0].as_py()
+    assert decimal_from_pence(parsed.pence).to_pylist()[0] == decimal_from_pence(np.array([pence]))[0].as_py()
 
 
 @given(PENCE)

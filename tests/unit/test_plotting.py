@@ -1,4 +1,4 @@
-"""spendkit.plotting: renderer choice, template, money formatting, captions; html.escape_html."""
+"""spendkit.views.plotting: renderer choice, template, money formatting, captions; html.escape_html."""
 
 from __future__ import annotations
 
@@ -14,18 +14,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spendkit import plotting
-from spendkit.html import escape_html
-from spendkit.plotting import (
+from spendkit.report import external_references
+from spendkit.units.money import gbp
+from spendkit.views import plotting
+from spendkit.views.html import escape_html
+from spendkit.views.plotting import (
     OKABE_ITO,
     REPORT_RENDERER,
     caption,
-    gbp,
     gbp_axis,
     gbp_hovertemplate,
     setup_plotly,
 )
-from spendkit.report import external_references
 
 
 @pytest.fixture()

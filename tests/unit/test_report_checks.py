@@ -8,10 +8,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from spendkit.errors import BuildError
 from spendkit.report import (
     TEMPLATES_DIR,
     NotebookReport,
-    ReportError,
     build_reports,
     check_offline,
     count_figures,
@@ -37,7 +37,7 @@ from spendkit.report import (
 def test_external_references_found(snippet: str):
     page = f"<html><head>{snippet}</head><body></body></html>"
     assert len(external_references(page)) == 1
-    with pytest.raises(ReportError, match="references the network"):
+    with pytest.raises(BuildError, match="references the network"):
         check_offline(page, "r.html")
 
 
@@ -52,12 +52,12 @@ def test_local_and_inline_references_pass():
 def test_figures_need_exactly_one_plotlyjs():
     fig = '<div id="a" class="plotly-graph-div" style="height:480px"></div>'
     assert count_figures(fig * 2) == 2
-    with pytest.raises(ReportError, match="plotly.js embedded once, found 0"):
+    with pytest.raises(BuildError, match="plotly.js embedded once, found 0"):
         check_offline(fig, "r.html")
     banner = "<script>/**\n* plotly.js v4.1.1\n*/</script>"
     assert count_plotlyjs(banner * 2) == 2
     check_offline(banner + fig * 2, "r.html")
-    with pytest.raises(ReportError, match="found 2 copies"):
+    with pytest.raises(BuildError, match="found 2 copies"):
         check_offline(banner * 2 + fig, "r.html")
 
 
@@ -70,7 +70,7 @@ def _nb_with_outputs(*outputs) -> nbformat.NotebookNode:
 def test_export_fails_when_a_chart_cannot_be_shown():
     nb = _nb_with_outputs(new_output("display_data",
                                      data={"application/vnd.plotly.v1+json": {"data": []}}))
-    with pytest.raises(ReportError, match="missing from the HTML.*is not able to be represented"):
+    with pytest.raises(BuildError, match="missing from the HTML.*is not able to be represented"):
         export_html(nb, "Spend")
 
 
@@ -94,20 +94,20 @@ def test_find_notebooks(tmp_path: Path):
     for name in ["02-b.ipynb", "01-a.ipynb", "_draft.ipynb", "notes.txt"]:
         (tmp_path / name).write_text("{}")
     assert [p.name for p in find_notebooks(tmp_path)] == ["01-a.ipynb", "02-b.ipynb"]
-    with pytest.raises(ReportError, match="notebooks folder not found"):
+    with pytest.raises(BuildError, match="notebooks folder not found"):
         find_notebooks(tmp_path / "missing")
 
 
 def test_build_reports_rejects_bad_lists_before_running(tmp_path: Path):
-    with pytest.raises(ReportError, match="not found: .*nope.ipynb"):
+    with pytest.raises(BuildError, match="not found: .*nope.ipynb"):
         build_reports([tmp_path / "nope.ipynb"], tmp_path, progress=False)
     for folder in ("a", "b"):
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "same.ipynb").write_text("{}")
-    with pytest.raises(ReportError, match="same report: same"):
+    with pytest.raises(BuildError, match="same report: same"):
         build_reports([tmp_path / "a" / "same.ipynb", tmp_path / "b" / "same.ipynb"], tmp_path,
                       progress=False)
-    with pytest.raises(ReportError, match="no notebooks"):
+    with pytest.raises(BuildError, match="no notebooks"):
         build_reports([], tmp_path, progress=False)
 
 

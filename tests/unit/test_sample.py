@@ -17,13 +17,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from spendkit.errors import InputError
 from spendkit.sample import (
     BWD_M365_PRE_RENEWAL_PENCE,
     BWD_M365_RENEWAL_PENCE,
     FINANCIAL_YEARS,
     MANIFEST_NAME,
     SAMPLE_COUNCILS,
-    SampleError,
     format_amounts,
     format_dates,
     generate_sample,
@@ -255,14 +255,14 @@ def test_scale_multiplies_generated_rows(frame) -> None:
     ({"seed": -1}, "seed"), ({"seed": "x"}, "seed"),
 ])
 def test_bad_parameters_raise_clear_errors(tmp_path: Path, kwargs, word) -> None:
-    with pytest.raises(SampleError, match=word):
+    with pytest.raises(InputError, match=word):
         generate_sample(tmp_path, **kwargs)
 
 
 def test_out_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
     f = tmp_path / "x"
     f.write_text("")
-    with pytest.raises(SampleError, match="expected a folder"):
+    with pytest.raises(InputError, match="expected a folder"):
         generate_sample(f)
 
 
@@ -289,7 +289,7 @@ def test_format_amounts_examples() -> None:
     assert format_amounts(p, thousands=True, negative="brackets")[1] == "(16,989.00)"
     assert format_amounts(p, currency="£")[1] == "-£16989.00"
     assert format_amounts(np.array([], dtype=np.int64)).tolist() == []
-    with pytest.raises(SampleError, match="negative"):
+    with pytest.raises(InputError, match="negative"):
         format_amounts(p, negative="red")
 
 

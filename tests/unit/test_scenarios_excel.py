@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from spendkit.models import scenarios as sc
-from spendkit.safe import safe_cell_text
+from spendkit.views.safe import safe_cell_text
 
 
 @pytest.mark.parametrize(("raw", "expected"), [

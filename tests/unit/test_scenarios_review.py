@@ -13,9 +13,10 @@ import pyarrow as pa
 import pytest
 from openpyxl import load_workbook
 
+from spendkit.errors import InputError, ReferenceDataError
 from spendkit.models import scenarios as sc
-from spendkit.models import scenarios_review as sr
-from spendkit.models.scenarios_charts import fan_chart, tornado_chart
+from spendkit.models.scenarios import review as sr
+from spendkit.views.scenarios_charts import fan_chart, tornado_chart
 
 POP = pd.DataFrame({"gss_code": ["E1", "E2", "E3"], "population": [1000, 2000, 500]})
 
@@ -76,7 +77,7 @@ R = review()
 def test_resolve_publisher_by_name_or_gss_code() -> None:
     assert sr.resolve_publisher(TX, "A council") == "A council"
     assert sr.resolve_publisher(TX, "E2") == "B council"
-    with pytest.raises(sc.ScenarioInputError, match="'Nowhere' is not in the transactions"):
+    with pytest.raises(InputError, match="'Nowhere' is not in the transactions"):
         sr.resolve_publisher(TX, "Nowhere")
 
 
@@ -142,7 +143,7 @@ def test_with_review_years_holds_last_year_or_drops_later_events() -> None:
     assert "legacy_replacements[1].one_off_cost_gbp" not in {q.path for q in
                                                              shorter.quantities}
     assert sc.with_review_years(FLAT, 3) is FLAT
-    with pytest.raises(sc.ScenarioFileError, match="test.yaml: review_years: expected a whole"):
+    with pytest.raises(ReferenceDataError, match="test.yaml: review_years: expected a whole"):
         sc.with_review_years(FLAT, 0)
 
 
@@ -171,7 +172,7 @@ def test_sized_for_baseline_scales_costs_but_not_grants() -> None:
     legacy = sized.query("measure == 'legacy_run_change'")["cash_gbp"].tolist()
     assert legacy == pytest.approx([0, 2_000, 2_000, 2_000])
     assert sized.query("measure == 'grants'")["cash_gbp"].tolist()[1] == 7_000
-    with pytest.raises(sc.ScenarioFileError,
+    with pytest.raises(ReferenceDataError,
                        match="sized_for_baseline_gbp: expected an annual IT baseline"):
         spec(sized_for_baseline_gbp=0)
 
@@ -231,7 +232,7 @@ def test_charts_from_aggregates_and_escaped() -> None:
     assert "what moves the cumulative gap" in torn.layout.title.text
     assert {t.name for t in torn.data} == {"lever at its low", "lever at its high"}
     assert len(torn.data[0].y) == len(R.tornados.query("scenario == 'peers'"))
-    with pytest.raises(sc.ScenarioInputError, match="basis"):
+    with pytest.raises(InputError, match="basis"):
         fan_chart(R, basis="nominal")
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from spendkit.errors import SpendkitError
-from spendkit.models.scenarios_spec import ScenarioFileError, load_scenario, parse_scenario
+from spendkit.errors import ReferenceDataError, SpendkitError
+from spendkit.models.scenarios.spec import load_scenario, parse_scenario
 
 GOOD = """\
 schema_version: 1
@@ -60,7 +60,7 @@ def test_bad_values_name_file_key_and_expectation(tmp_path: Path, extra: str, ke
                                                   expected: str) -> None:
     base = "schema_version: 1\nname: bad\nreview_years: 2\n"
     path = write(tmp_path, base + extra)
-    with pytest.raises(ScenarioFileError) as info:
+    with pytest.raises(ReferenceDataError) as info:
         load_scenario(path)
     message = str(info.value)
     assert message.startswith(f"{path}: {key}: ")
@@ -69,18 +69,18 @@ def test_bad_values_name_file_key_and_expectation(tmp_path: Path, extra: str, ke
 
 
 def test_schema_version_and_required_keys() -> None:
-    with pytest.raises(ScenarioFileError, match=r"x.yaml: schema_version: expected 1, found 2"):
+    with pytest.raises(ReferenceDataError, match=r"x.yaml: schema_version: expected 1, found 2"):
         parse_scenario({"schema_version": 2, "name": "n"}, "x.yaml")
-    with pytest.raises(ScenarioFileError, match=r"x.yaml: name: required key is missing"):
+    with pytest.raises(ReferenceDataError, match=r"x.yaml: name: required key is missing"):
         parse_scenario({"schema_version": 1}, "x.yaml")
-    with pytest.raises(ScenarioFileError, match="expected a mapping"):
+    with pytest.raises(ReferenceDataError, match="expected a mapping"):
         parse_scenario(["not", "a", "mapping"], "x.yaml")
 
 
 def test_unreadable_and_unknown_files(tmp_path: Path) -> None:
-    with pytest.raises(ScenarioFileError, match="not valid YAML"):
+    with pytest.raises(ReferenceDataError, match="not valid YAML"):
         load_scenario(write(tmp_path, "name: [unclosed\n"))
-    with pytest.raises(ScenarioFileError, match="file not found"):
+    with pytest.raises(ReferenceDataError, match="file not found"):
         load_scenario(tmp_path / "absent.yaml")
-    with pytest.raises(ScenarioFileError, match="no packaged scenario"):
+    with pytest.raises(ReferenceDataError, match="no packaged scenario"):
         load_scenario("no-such-scenario")

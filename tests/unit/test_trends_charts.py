@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 from test_trends import LEEDS, frame, months
 
+from spendkit.errors import InputError
 from spendkit.models import trends as t
-from spendkit.models.trends_charts import HIGHLIGHT, hhi_chart, peer_chart, run_rate_chart
+from spendkit.views.trends_charts import HIGHLIGHT, hhi_chart, peer_chart, run_rate_chart
 
 
 def caption_text(fig) -> str:
@@ -36,7 +37,7 @@ def test_run_rate_chart_cuts_at_last_month_and_marks_gaps(cov):
 
 
 def test_run_rate_chart_needs_run_columns(cov):
-    with pytest.raises(t.TrendsInputError, match="run_rate_gbp"):
+    with pytest.raises(InputError, match="run_rate_gbp"):
         run_rate_chart(pd.DataFrame({"month": [], "paid_gbp": []}),
                        pd.DataFrame({"month": [], "is_complete": []}),
                        name="x", coverage=cov, n_lumps=0)

@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 from test_trends import HYNDBURN, LEEDS, frame, months
 
+from spendkit.errors import InputError
 from spendkit.models import trends as t
-from spendkit.models.trends_setup import TrendsSetup, deflator_note, prepare_trends
+from spendkit.views.trends import TrendsSetup, deflator_note, prepare_trends
 
 
 def two_councils() -> pd.DataFrame:
@@ -62,7 +63,7 @@ def test_headline_counts_payments_years_and_councils():
 
 
 def test_prepare_trends_unknown_council_names_the_councils():
-    with pytest.raises(t.TrendsInputError, match="Hyndburn .E07000120.*got 'Nowhere'"):
+    with pytest.raises(InputError, match="Hyndburn .E07000120.*got 'Nowhere'"):
         prepare_trends(two_councils(), "Nowhere", base_year="2024-25")
 
 

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_trends import LEEDS, OXFORD, frame, months
 
+from spendkit.errors import InputError
 from spendkit.models import trends as t
 
 
@@ -71,7 +72,7 @@ def test_top_suppliers_rank_and_vendor_view():
     vendors = t.top_suppliers(frame(rows), n=2, by=(), use_vendor=True)
     assert list(vendors["supplier"]) == ["Microsoft", "Civica"]
     assert vendors["amount_gbp"].iloc[0] == Decimal("500.00")
-    with pytest.raises(t.TrendsInputError, match="positive"):
+    with pytest.raises(InputError, match="positive"):
         t.top_suppliers(frame(rows), n=0)
 
 
@@ -142,7 +143,7 @@ def test_export_neutralises_formulas_csv_and_xlsx(tmp_path):
     values = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
     assert values[0][0] == "'=HYPERLINK(\"x\")" and values[3][0] == "'@sum"
     assert values[1][1] == pytest.approx(-5.0)  # numbers stay numbers
-    with pytest.raises(t.TrendsInputError, match="csv or .xlsx"):
+    with pytest.raises(InputError, match="csv or .xlsx"):
         t.to_excel_or_csv(table, tmp_path / "out.json")
 
 
@@ -182,11 +183,11 @@ def test_export_tables_workbook_and_csv_folder(tmp_path):
     files = t.export_tables({"suppliers": a, "counts": b}, tmp_path / "csv")
     assert [f.name for f in files] == ["suppliers.csv", "counts.csv"]
     assert files[0].read_text().splitlines()[1] == "'=cmd,1.50"
-    with pytest.raises(t.TrendsInputError, match="not distinct"):
+    with pytest.raises(InputError, match="not distinct"):
         t.export_tables({"x" * 31 + "a": b, "x" * 31 + "b": b}, tmp_path / "bad.xlsx")
-    with pytest.raises(t.TrendsInputError, match="folder"):
+    with pytest.raises(InputError, match="folder"):
         t.export_tables({"a": b}, tmp_path / "bad.json")
-    with pytest.raises(t.TrendsInputError, match="at least one"):
+    with pytest.raises(InputError, match="at least one"):
         t.export_tables({}, tmp_path / "none.xlsx")
 
 

@@ -3,7 +3,7 @@
 Contract (others code against these names):
 
 - `enrich(transactions) -> DataFrame`: a copy of a loaded transactions table with the columns of
-  `spendkit.fields.ENRICHMENT_FIELDS` added: supplier_key, supplier_canonical, supplier_role,
+  `spendkit.schema.ENRICHMENT_FIELDS` added: supplier_key, supplier_canonical, supplier_role,
   is_it, it_category, it_basis, it_confidence, underlying_vendor. Works on distinct values and
   distinct (supplier_key, expense_type, service_area, description) combinations, mapped back.
   underlying_vendor is "Microsoft" for Microsoft licensing only (named M365/EA/E3…, a direct
@@ -49,7 +49,7 @@ from __future__ import annotations
 
 from spendkit.enrich.accuracy import AccuracyEstimate, estimate_accuracy, labelling_sample
 from spendkit.enrich.classify import classify_it, load_rules, load_taxonomy
-from spendkit.enrich.coverage import coverage_report, financial_year
+from spendkit.enrich.coverage import coverage_report
 from spendkit.enrich.pipeline import Enricher, enrich
 from spendkit.enrich.suppliers import cluster_suppliers, normalise_supplier
 
@@ -61,7 +61,6 @@ __all__ = [
     "coverage_report",
     "enrich",
     "estimate_accuracy",
-    "financial_year",
     "labelling_sample",
     "load_rules",
     "load_taxonomy",

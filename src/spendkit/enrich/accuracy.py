@@ -19,14 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from spendkit.errors import SpendkitError
+from spendkit.errors import InputError
 
 #: The two sides a sample is drawn from, by the classifier's answer when it was drawn.
 STRATA = ("classified_it", "classified_not_it")
-
-
-class LabelledSampleError(SpendkitError):
-    """A labelled sample that cannot give an estimate (no rows, bad weights, unknown side)."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +57,7 @@ def labelling_sample(enriched: pd.DataFrame, n_it: int = 150, n_not_it: int = 30
     it has fewer), in their original order. `weight` is the side's rows over the rows drawn.
     """
     if "is_it" not in enriched.columns:
-        raise LabelledSampleError("labelling_sample needs an enriched table (no 'is_it' column); "
+        raise InputError("labelling_sample needs an enriched table (no 'is_it' column); "
                                   "run spendkit.enrich.enrich on it first")
     rng = np.random.default_rng(seed)
     is_it = enriched["is_it"].fillna(False).astype(bool).to_numpy()
@@ -93,13 +89,13 @@ def estimate_accuracy(truth: Sequence[bool], predicted: Sequence[bool],
     s = np.asarray(strata, dtype=object)
     w = np.asarray(weights, dtype=float)
     if not (len(t) == len(p) == len(s) == len(w)) or not len(t):
-        raise LabelledSampleError(f"truth, predicted, strata and weights must be equally long "
+        raise InputError(f"truth, predicted, strata and weights must be equally long "
                                   f"and not empty (got {len(t)}, {len(p)}, {len(s)}, {len(w)})")
     if not np.all(np.isfinite(w) & (w > 0)):
-        raise LabelledSampleError("every weight must be a positive number")
+        raise InputError("every weight must be a positive number")
     unknown = sorted(set(s) - set(STRATA))
     if unknown:
-        raise LabelledSampleError(f"unknown stratum {unknown[0]!r}; expected one of {STRATA}")
+        raise InputError(f"unknown stratum {unknown[0]!r}; expected one of {STRATA}")
     cells = np.stack([w * (t & p), w * (~t & p), w * (t & ~p)])  # tp, fp, fn per row
     tp, fp, fn = cells.sum(axis=1)
     precision, recall = _ratios(tp, fp, fn)
@@ -126,5 +122,5 @@ def estimate_accuracy(truth: Sequence[bool], predicted: Sequence[bool],
         it_rows=float(tp + fn), missed_rows=float(fn), labelled=len(t), labelled_it=int(t.sum()))
 
 
-__all__ = ["STRATA", "AccuracyEstimate", "LabelledSampleError", "estimate_accuracy",
+__all__ = ["STRATA", "AccuracyEstimate", "InputError", "estimate_accuracy",
            "labelling_sample"]

@@ -62,7 +62,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from spendkit.enrich.suppliers import ReferenceDataError, first_match, match_reference
+from spendkit.enrich.suppliers import first_match, match_reference
+from spendkit.errors import ReferenceDataError
 from spendkit.settings import PACKAGE_DATA
 
 #: Fields a rule can apply to. "product" rules run on description and expense type and give

@@ -7,21 +7,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from spendkit.errors import SpendkitError
+from spendkit.errors import InputError
+from spendkit.units import periods
 
 #: Primary evidence kinds reported (the first component of it_basis).
 BASES = ("expense_type", "supplier", "description", "service_area")
-
-
-class CoverageInputError(SpendkitError):
-    """The table given to `coverage_report` lacks a column it needs."""
-
-
-def financial_year(dates: pd.Series) -> pd.Series:
-    """UK financial year label ('2021-22', April to March) for each date; "" when missing."""
-    from spendkit.models.economy import financial_year as fy
-
-    return fy(pd.to_datetime(dates.astype("object"), errors="coerce")).fillna("").astype(object)
 
 
 def _amount(df: pd.DataFrame) -> pd.Series:
@@ -50,7 +40,7 @@ def coverage_report(
     need = {"amount_gbp", "is_it", "it_basis", "supplier_canonical"}
     missing = need - set(enriched.columns)
     if missing:
-        raise CoverageInputError(
+        raise InputError(
             f"coverage_report: columns {sorted(missing)} missing (run spendkit.enrich first)"
         )
     df = pd.DataFrame(index=enriched.index)
@@ -59,9 +49,10 @@ def coverage_report(
         if k in enriched.columns:
             df[k] = enriched[k].astype(object).where(enriched[k].notna(), "")
         elif k == "financial_year" and "payment_date" in enriched.columns:
-            df[k] = financial_year(enriched["payment_date"])
+            dates = pd.to_datetime(enriched["payment_date"].astype("object"), errors="coerce")
+            df[k] = periods.financial_year(dates).fillna("").astype(object)
         else:
-            raise CoverageInputError(f"coverage_report: group column {k!r} not in the table")
+            raise InputError(f"coverage_report: group column {k!r} not in the table")
     amt = _amount(enriched)
     is_it = enriched["is_it"].astype(bool)
     basis = enriched["it_basis"].astype(object).fillna("")

@@ -33,7 +33,7 @@ from spendkit.enrich.suppliers import (
     _split,
     load_supplier_reference,
 )
-from spendkit.errors import SpendkitError
+from spendkit.errors import InputError
 
 TEXT_INPUTS = ("supplier_name", "expense_type", "service_area", "description")
 ENRICH_COLUMNS = (
@@ -56,10 +56,6 @@ _EVIDENCE_FIELDS = ("supplier_key", "expense_type", "service_area", "description
 _COMBO_TEXT = ("supplier_role", "it_category", "it_basis", "it_confidence",
                "underlying_vendor", "vendor_basis", "vendor_rule", "it_rule")
 _DETAIL_ONLY = ("vendor_basis", "vendor_rule", "it_rule")
-
-
-class EnrichInputError(SpendkitError):
-    """The table given to `enrich` lacks a column it needs."""
 
 
 class _Classes:
@@ -372,7 +368,7 @@ class Enricher:
     def enrich(self, transactions: pd.DataFrame, *, detail: bool = False) -> pd.DataFrame:
         """A copy of `transactions` with the enrichment columns added (see `enrich`)."""
         if "supplier_name" not in transactions.columns:
-            raise EnrichInputError(
+            raise InputError(
                 f"enrich: column 'supplier_name' missing; got {list(transactions.columns)}"
             )
         n = len(transactions)
@@ -419,10 +415,10 @@ class Enricher:
         rows at once that way.
         """
         if segments is not None and sum(segments) != table.num_rows:
-            raise EnrichInputError(f"enrich_arrow: segments add up to {sum(segments)}, "
+            raise InputError(f"enrich_arrow: segments add up to {sum(segments)}, "
                                    f"expected the table's {table.num_rows} rows")
         if "supplier_name" not in table.column_names:
-            raise EnrichInputError(
+            raise InputError(
                 f"enrich_arrow: column 'supplier_name' missing; got {table.column_names}"
             )
         n = table.num_rows

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from rapidfuzz import fuzz
 
-from spendkit.errors import SpendkitError
+from spendkit.errors import ReferenceDataError
 from spendkit.settings import PACKAGE_DATA
 
 #: Legal-form words dropped from a key wherever they stand as a whole word.
@@ -152,10 +152,6 @@ ROLES = frozenset(
         "it_staffing", "social_care_system", "lob_system_vendor", "print_mfd", "other",
     }
 )
-
-
-class ReferenceDataError(SpendkitError):
-    """A package-data table (supplier reference, rules, label map) is malformed."""
 
 
 @lru_cache(maxsize=4)

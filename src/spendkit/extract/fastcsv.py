@@ -24,6 +24,7 @@ import pyarrow.csv as pacsv
 
 from spendkit.extract.delimited import sniff_delimiter
 from spendkit.extract.grid import Grid, filler, fit_odd_records
+from spendkit.extract.header import HEAD_ROWS, TAIL_ROWS
 
 _HEAD_BYTES = 150_000  # where the header and the delimiter sample must lie
 _SNIFF_LINES = 60  # lines the delimiter is sniffed on (as `sniff_delimiter` reads them)
@@ -88,8 +89,6 @@ def regular_grid(body: bytes, endings: dict[str, int],
     caller; `find_header(rows)` is the loader's header chooser over candidate rows (head then
     tail).
     """
-    from spendkit.load import HEAD_ROWS, TAIL_ROWS  # one definition of the search window
-
     limit = min(len(body), _HEAD_BYTES)
     lines = _line_spans(body, limit)
     spans = list(itertools.islice(lines, _SNIFF_LINES))  # physical lines, ends excluded

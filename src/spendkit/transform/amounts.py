@@ -3,7 +3,8 @@
 Styles met in published files: `£2,681.94`, `-£16,902.11`, `"1,534.24"`, `(264,795.53)`,
 `16,989.00-` (trailing minus, Hyndburn 2024+), `123.45 CR`, trailing spaces, and Excel float
 artefacts such as `1041.4099999999999` (Lancashire PCC), which are £1,041.41. The result is an
-int64 count of pence; `to_decimal` makes the Arrow decimal column from it without floats.
+int64 count of pence; `spendkit.units.money.decimal_from_pence` makes the Arrow decimal column
+from it without floats.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from spendkit.fields import AMOUNT_TYPE
 from spendkit.transform.text import clean_text, text_bytes
+from spendkit.units.money import AMOUNT_TYPE
 
 _NUMBER = r"^(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$"
 # Values beyond this lose penny precision as float64 (2**53 pence); no council pays £90 trillion.
@@ -147,17 +148,3 @@ def _parse_styled(s: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     return pence, np.asarray(missing, dtype=bool), invalid, masks
 
 
-def to_decimal(pence: np.ndarray) -> pa.Array:
-    """Arrow decimal128(18, 2) array whose unscaled integers are exactly `pence`."""
-    pence = np.ascontiguousarray(pence, dtype=np.int64)
-    words = np.empty((len(pence), 2), dtype=np.int64)
-    words[:, 0] = pence
-    words[:, 1] = np.where(pence < 0, -1, 0)  # sign-extend to 128 bits (little-endian)
-    return pa.Array.from_buffers(AMOUNT_TYPE, len(pence), [None, pa.py_buffer(words)])
-
-
-def format_pence(pence: int) -> str:
-    """'£1,234.56' / '-£0.05' for prose and error messages."""
-    sign = "-" if pence < 0 else ""
-    pounds, p = divmod(abs(int(pence)), 100)
-    return f"{sign}£{pounds:,}.{p:02d}"

@@ -15,11 +15,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from spendkit.extract.grid import Grid, RawReject
-from spendkit.fields import REJECT_REASONS, TRANSACTION_COLUMNS
-from spendkit.transform.amounts import format_pence, parse_amounts, to_decimal
-from spendkit.transform.columns import ColumnMapping, header_key
+from spendkit.extract.header import header_key
+from spendkit.schema import REJECT_REASONS, TRANSACTION_COLUMNS
+from spendkit.transform.amounts import parse_amounts
+from spendkit.transform.columns import ColumnMapping
 from spendkit.transform.dates import parse_dates
 from spendkit.transform.text import clean_text, dictionary_encoded, text_bytes
+from spendkit.units.money import decimal_from_pence, format_pence
 
 _TOTAL_LABEL = r"(?i)^\s*(grand\s*|sub\s*-?\s*)?totals?\b\s*:?\s*(for\b.*)?$|^\s*grand\s+total\b"
 _REDACTED = (
@@ -68,6 +70,12 @@ def matches(values: pa.Array, pattern: str, words: tuple[str, ...]) -> np.ndarra
     if not any(w in text for w in words):
         return np.zeros(len(values), bool)
     return np.asarray(pc.match_substring_regex(values, pattern).fill_null(False), dtype=bool)
+
+
+def is_total_label(values: pa.Array) -> np.ndarray:
+    """True for each cell that is a total label ('Total', 'Grand Total', 'Sub-total for …'),
+    not a supplier whose name starts with the word ('Total Gas & Power')."""
+    return matches(_decoded(values), _TOTAL_LABEL, _TOTAL_WORDS)
 
 
 def _decoded(values: pa.Array) -> pa.Array:
@@ -193,7 +201,7 @@ def to_canonical(grid: Grid, mapping: ColumnMapping) -> Canonical:
     out: dict[str, pa.Array] = {
         "payment_date": kept(dates.dates),
         "date_precision": kept(dates.precision),
-        "amount_gbp": to_decimal(amounts.pence[keep]),
+        "amount_gbp": decimal_from_pence(amounts.pence[keep]),
         "is_redacted": pa.array(redacted_mask[keep]),
         "source_line": pa.array(grid.lines[keep], pa.int64()),
     }

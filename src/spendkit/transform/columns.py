@@ -8,62 +8,10 @@ name. Headers not in the table are matched by keyword as a last resort and repor
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from spendkit.settings import PACKAGE_DATA
-
-#: Fields a transaction list must have, and those that make a file look like one.
-REQUIRED = ("amount_gbp", "supplier_name")
-#: Keyword fallbacks for headers never seen before: (regex on the key, field, priority).
-_KEYWORDS = (
-    (re.compile(r"amount|value|nett?$|gross"), "amount_gbp", 60),
-    (re.compile(r"supplier|beneficiary|payee|vendor|merchant|creditor"), "supplier_name", 60),
-    (re.compile(r"date"), "payment_date", 60),
-    (re.compile(r"expen|subjective|account"), "expense_type", 70),
-    (re.compile(r"service|department|directorate|division|costcent"), "service_area", 70),
-    (re.compile(r"description|narrative|purpose|details"), "description", 70),
-    (re.compile(r"transaction|reference|refno|docno"), "transaction_id", 70),
-)
-
-
-@lru_cache(maxsize=50_000)
-def header_key(text: str) -> str:
-    """Normalise a header cell: lower case, letters and digits only ('Net Amount(£)' → 'netamount')."""
-    key = re.sub(r"[^0-9a-z]+", "", text.lower())
-    return re.sub(r"(gbp|inc?vat|exvat)$", "", key) if len(key) > 6 else key
-
-
-@lru_cache(maxsize=1)
-def alias_table() -> dict[str, list[tuple[str, int]]]:
-    """alias_key → [(field, priority)] from package_data/column_aliases.csv."""
-    table: dict[str, list[tuple[str, int]]] = {}
-    with open(PACKAGE_DATA / "column_aliases.csv", encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
-            table.setdefault(row["alias_key"], []).append((row["field"], int(row["priority"])))
-    return table
-
-
-@lru_cache(maxsize=50_000)
-def _candidates(key: str) -> tuple[tuple[str, int, str], ...]:
-    """(field, priority, how) candidates for one header key."""
-    exact = alias_table().get(key)
-    if exact:
-        return tuple((f, p, "alias") for f, p in exact)
-    return tuple((f, p, "keyword") for rx, f, p in _KEYWORDS if key and rx.search(key))
-
-
-def header_score(cells: list[str]) -> tuple[int, bool]:
-    """How much a row looks like a header: distinct fields matched exactly, and whether it could
-    be a transaction header (has amount and supplier fields)."""
-    fields = set()
-    for c in cells:
-        for f, _p, how in _candidates(header_key(c)):
-            if how == "alias":
-                fields.add(f)
-    return len(fields), all(f in fields for f in REQUIRED)
+from spendkit.extract.header import REQUIRED, candidates, header_key
 
 
 @dataclass
@@ -91,7 +39,7 @@ def map_columns(headers: list[str]) -> ColumnMapping:
     """Assign header cells to canonical fields by alias priority; keep the rest as extras."""
     cands = []
     for idx, h in enumerate(headers):
-        for f, p, how in _candidates(header_key(h)):
+        for f, p, how in candidates(header_key(h)):
             cands.append((p, idx, f, how))
     cands.sort()
     fields: dict[str, int] = {}

@@ -10,10 +10,11 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from spendkit.html import escape_html
-from spendkit.models.scenarios import ScenarioInputError
-from spendkit.models.scenarios_review import ReviewResult
-from spendkit.plotting import OKABE_ITO, caption, gbp, gbp_axis
+from spendkit.errors import InputError
+from spendkit.models.scenarios.review import ReviewResult
+from spendkit.units.money import gbp
+from spendkit.views.html import escape_html
+from spendkit.views.plotting import OKABE_ITO, caption, gbp_axis
 
 __all__ = ["fan_chart", "tornado_chart"]
 
@@ -29,7 +30,7 @@ def fan_chart(result: ReviewResult, *, basis: str = "cash") -> go.Figure:
     grants). `basis` is 'cash' or 'real' (baseline-year prices).
     """
     if basis not in {"cash", "real"}:
-        raise ScenarioInputError(f"basis {basis!r}: expected 'cash' or 'real'")
+        raise InputError(f"basis {basis!r}: expected 'cash' or 'real'")
     bands = result.bands[result.bands["basis"] == basis]
     names = result.names
     titles = [escape_html(result.spec(n).title) for n in names]
@@ -85,13 +86,13 @@ def tornado_chart(result: ReviewResult, scenario: str | None = None, *,
     if scenario is None:
         counts = torn["scenario"].value_counts()
         if counts.empty:
-            raise ScenarioInputError("no scenario in this review has uncertain levers")
+            raise InputError("no scenario in this review has uncertain levers")
         order = {n: i for i, n in enumerate(result.names)}
         scenario = min(counts.index, key=lambda n: (-counts[n], order[n]))
     spec = result.spec(scenario)
     rows = torn[torn["scenario"] == scenario].head(top).iloc[::-1]  # largest at the top
     if rows.empty:
-        raise ScenarioInputError(f"scenario {scenario!r} has no uncertain levers to swing")
+        raise InputError(f"scenario {scenario!r} has no uncertain levers to swing")
     central = float(rows["central"].iloc[0])
     labels = [escape_html(x) for x in rows["label"]]
     fig = go.Figure()

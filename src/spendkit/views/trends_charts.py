@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import plotly.graph_objects as go
 
-from spendkit.html import escape_html
-from spendkit.models.trends_base import for_plot, require_columns
-from spendkit.models.trends_suppliers import HHI_HIGH
-from spendkit.plotting import caption, gbp, gbp_axis, gbp_hovertemplate
+from spendkit.models.trends.base import for_plot, require_columns
+from spendkit.models.trends.suppliers import HHI_HIGH
+from spendkit.units.money import gbp
+from spendkit.views.html import escape_html
+from spendkit.views.plotting import caption, gbp_axis, gbp_hovertemplate
 
 if TYPE_CHECKING:
     from spendkit.models.trends import Coverage

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 import zipfile
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -34,18 +33,17 @@ from spendkit.extract.delimited import DelimitedText
 from spendkit.extract.excel import SheetRows, grid_from_sheet, read_xls, read_xlsx
 from spendkit.extract.fastcsv import regular_grid
 from spendkit.extract.grid import Grid, RawReject
+from spendkit.extract.header import HEAD_ROWS, REQUIRED, TAIL_ROWS, find_header
 from spendkit.extract.sniff import sniff_kind
-from spendkit.fields import TRANSACTION_COLUMNS, reject_schema, transaction_schema
-from spendkit.publishers import Profile, Publisher, profile_for, resolve_publisher
-from spendkit.transform.canonical import to_canonical
-from spendkit.transform.columns import REQUIRED, ColumnMapping, header_score, map_columns
+from spendkit.reference.councils import Profile, Publisher, profile_for, resolve_publisher
+from spendkit.schema import TRANSACTION_COLUMNS, reject_schema, transaction_schema
+from spendkit.transform.canonical import is_total_label, to_canonical
+from spendkit.transform.columns import ColumnMapping, map_columns
+from spendkit.units.money import sum_pence
 
 if TYPE_CHECKING:  # pandas is imported when a result is asked for as a DataFrame: ingest
     import pandas as pd  # workers that only load files start ~0.4 s sooner without it
 
-_TOTAL = re.compile(r"(?i)^\s*(grand\s*|sub\s*-?\s*)?totals?\b")
-HEAD_ROWS = 40  # the header must be among the first 40 non-blank rows …
-TAIL_ROWS = 3  # … or the last 3 (Hyndburn Sept 2025 has it as the last line)
 _TABULAR = {"text", "xlsx", "xls", "zip"}
 _WHAT = {
     "html": "an HTML page (a web page saved under a data file name), not CSV or Excel",
@@ -218,21 +216,6 @@ def load(path: str | Path, publisher: str | None = None, *, source_name: str | N
     return _assemble(grids, name, sha, publisher, str(path), ledger)
 
 
-def _find_header(rows: list[list[str]]) -> tuple[int, bool] | None:
-    """Position of the best header among candidate rows, and whether it is a transaction one."""
-    best, best_key = None, (0, False, 0)
-    for pos, cells in enumerate(rows):
-        score, full = header_score(cells)
-        key = (int(full), score, -pos)
-        if score >= 2 and key > best_key:
-            best, best_key = pos, key
-        if best is not None and best_key[0] and pos >= best + 3:
-            break  # a full header, and the next rows are data: no need to read further
-    if best is None:
-        return None
-    return best, bool(best_key[0])
-
-
 def _no_header(name: str, first: list[str]) -> UnreadableFileError:
     shown = "|".join(first)[:120]
     return UnreadableFileError(
@@ -247,7 +230,7 @@ def _regular_text_grid(data: bytes, ledger: Ledger, encoding: str | None) -> Gri
     if not body or body.isspace():
         return None
     endings = line_ending_counts(body)
-    fast = regular_grid(body, endings, _find_header)
+    fast = regular_grid(body, endings, find_header)
     if fast is None:
         return None
     grid, ledger.delimiter = fast
@@ -298,7 +281,7 @@ def _text_grid(data: bytes, name: str, ledger: Ledger, profile: Profile | None =
     head = list(nonblank[:HEAD_ROWS])
     tail = [i for i in nonblank[-TAIL_ROWS:] if i not in set(head)]
     cand = head + tail
-    found = _find_header([doc.cells(int(i)) for i in cand])
+    found = find_header([doc.cells(int(i)) for i in cand])
     if found is None:
         raise _no_header(name, doc.cells(int(nonblank[0])))
     pos, _full = found
@@ -321,7 +304,7 @@ def _excel_grids(data: bytes, name: str, kind: str, ledger: Ledger) -> list[Grid
         tail = [i for i in range(max(0, len(sheet.rows) - TAIL_ROWS), len(sheet.rows))
                 if i not in head]
         cand = head + tail
-        found = _find_header([sheet.rows[i] for i in cand])
+        found = find_header([sheet.rows[i] for i in cand])
         if found is None:
             ledger.skipped_sheets[sheet.name] = (
                 f"no transaction header ({len(sheet.rows)} non-empty rows not read)")
@@ -396,10 +379,10 @@ def _assemble(grids: list[tuple[str, Grid]], name: str, sha: str, publisher: str
         if "payment_date" not in mapping.fields:
             # A supplier summary (Lambeth 2011: 'Supplier Name, Total' under 'Sum of …').
             kind = "supplier_summary"
-            sup = grid.columns[mapping.fields["supplier_name"]].to_pylist()
+            total_label = is_total_label(grid.columns[mapping.fields["supplier_name"]])
             part_rejects = [
                 RawReject(int(grid.lines[i]), "total_row", "a cell reads 'Total'", grid.raw_row(i))
-                if _TOTAL.match(sup[i] or "") else
+                if total_label[i] else
                 RawReject(int(grid.lines[i]), "not_transaction_list",
                           "file is a summary without payment dates", grid.raw_row(i))
                 for i in range(grid.n_rows)]
@@ -414,7 +397,7 @@ def _assemble(grids: list[tuple[str, Grid]], name: str, sha: str, publisher: str
             table = _finish(canon.table, source_file, grid.sheet, sha, pub)
             tables.append(table)
             kept = table.num_rows
-            total = int(_sum_pence(table))
+            total = sum_pence(table.column("amount_gbp"))
             date_format, used, notes = canon.date_format, canon.date_formats_used, canon.notes
         for r in part_rejects:
             rejects.append((source_file, grid.sheet, r.line, r.reason, r.detail, r.raw))
@@ -472,13 +455,6 @@ def repeat_string(value: str, n: int) -> pa.Array:
         if raw else np.zeros(n + 1, np.int32)
     return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets),
                                                   pa.py_buffer(raw * n)])
-
-
-def _sum_pence(table: pa.Table) -> int:
-    if table.num_rows == 0:
-        return 0
-    total = pc.sum(table.column("amount_gbp")).as_py()
-    return int((total or Decimal(0)) * 100)
 
 
 def _concat(tables: list[pa.Table]) -> pa.Table:

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-#: Money is held exactly: Arrow decimal with two places (pence), never a bare float.
-AMOUNT_TYPE = pa.decimal128(18, 2)
+from spendkit.units.money import AMOUNT_TYPE
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ into a dated cost with the uncertainty kept visible:
 
 * `price_catalogue()`, `list_price(sku, on, billing, currency)` — dated list prices with sources;
   a GBP price derived from USD, or carried forward past a change whose new value is unknown, is
-  flagged `is_estimate` (see `spendkit.models.licensing_catalogue`).
+  flagged `is_estimate` (see `spendkit.reference.microsoft`).
 * `LicenceAgreement` + `annual_cost(agreement, start, end, period)` — cost per financial year
   (April–March), calendar year or month, per SKU: prices are fixed at the agreement start for the
   whole term (price protection) and reset at each renewal; billing uplifts (annual billed monthly
@@ -32,13 +32,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from spendkit.models.economy import financial_year_label
-from spendkit.models.licensing_catalogue import (
+from spendkit.errors import InputError
+from spendkit.reference.microsoft import (
     BILLING_TERMS,
-    LicensingError,
-    NoPriceError,
     PriceQuote,
-    UnknownSkuError,
     _as_date,
     _dates,
     _read,
@@ -53,6 +50,12 @@ from spendkit.models.licensing_catalogue import (
     price_events,
     resolve_sku,
 )
+from spendkit.units.periods import (
+    FIRST_MONTH,
+    financial_year_label,
+    start_years_of_month_index,
+    start_years_of_months,
+)
 
 __all__ = [
     "BILLING_TERMS",
@@ -60,10 +63,10 @@ __all__ = [
     "BundleComparison",
     "DiscountRange",
     "LicenceAgreement",
-    "LicensingError",
-    "NoPriceError",
+    "InputError",
+    "InputError",
     "PriceQuote",
-    "UnknownSkuError",
+    "InputError",
     "annual_cost",
     "billing_uplift",
     "bundle_components",
@@ -108,11 +111,11 @@ class DiscountRange:
         for name in ("low", "central", "high"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 <= v < 1.0:
-                raise LicensingError(
+                raise InputError(
                     f"discount {name} must be a fraction from 0 up to (not including) 1, "
                     f"e.g. 0.15 for 15%; got {v!r}")
         if not self.low <= self.central <= self.high:
-            raise LicensingError(
+            raise InputError(
                 f"discount range must satisfy low <= central <= high, got low={self.low}, "
                 f"central={self.central}, high={self.high}")
 
@@ -123,7 +126,7 @@ class DiscountRange:
             return value
         if isinstance(value, tuple):
             if len(value) != 3:
-                raise LicensingError(f"discount tuple must be (low, central, high), got {value!r}")
+                raise InputError(f"discount tuple must be (low, central, high), got {value!r}")
             return cls(*value)
         return cls(value, value, value)
 
@@ -133,12 +136,12 @@ DEFAULT_DISCOUNT = DiscountRange()
 
 def _check_seats(mapping: Mapping[str, int], what: str) -> dict[str, int]:
     if not isinstance(mapping, Mapping):
-        raise LicensingError(f"{what} must be a mapping of SKU to seat count, got {mapping!r}")
+        raise InputError(f"{what} must be a mapping of SKU to seat count, got {mapping!r}")
     out: dict[str, int] = {}
     for name, n in mapping.items():
         sku = resolve_sku(name)
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
-            raise LicensingError(
+            raise InputError(
                 f"{what} for {sku!r} must be a whole number of seats >= 0, got {n!r}")
         out[sku] = out.get(sku, 0) + int(n)
     return out
@@ -166,14 +169,14 @@ class LicenceAgreement:
         object.__setattr__(self, "seats", _check_seats(self.seats, "seats"))
         object.__setattr__(self, "add_ons", _check_seats(self.add_ons, "add_ons"))
         if not self.seats and not self.add_ons:
-            raise LicensingError("an agreement needs at least one SKU in seats or add_ons")
+            raise InputError("an agreement needs at least one SKU in seats or add_ons")
         object.__setattr__(self, "start", _as_date(self.start, "agreement start"))
         if (isinstance(self.term_years, bool) or not isinstance(self.term_years, int)
                 or self.term_years < 1):
-            raise LicensingError(
+            raise InputError(
                 f"term_years must be a whole number of years >= 1, got {self.term_years!r}")
         if self.billing not in BILLING_TERMS:
-            raise LicensingError(
+            raise InputError(
                 f"unknown billing {self.billing!r}: expected one of {', '.join(BILLING_TERMS)}")
         object.__setattr__(self, "discount", DiscountRange.of(self.discount))
 
@@ -206,10 +209,11 @@ def _mi(d: date) -> int:
 def _period_columns(months: np.ndarray, period: str) -> pd.DataFrame:
     year, month = months // 12, months % 12 + 1
     if period == "financial_year":
-        start_year = year - (month < 4)
+        start_year = start_years_of_months(year, month)
         labels = {int(y): financial_year_label(int(y)) for y in np.unique(start_year)}
         label = pd.Series(start_year).map(labels)
-        start = pd.to_datetime(pd.DataFrame({"year": start_year, "month": 4, "day": 1}))
+        start = pd.to_datetime(pd.DataFrame({"year": start_year, "month": FIRST_MONTH,
+                                             "day": 1}))
     elif period == "calendar_year":
         label = pd.Series(year).astype(str)
         start = pd.to_datetime(pd.DataFrame({"year": year, "month": 1, "day": 1}))
@@ -217,7 +221,7 @@ def _period_columns(months: np.ndarray, period: str) -> pd.DataFrame:
         label = pd.Series([f"{y}-{m:02d}" for y, m in zip(year, month, strict=True)])
         start = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": 1}))
     else:
-        raise LicensingError(f"unknown period {period!r}: expected one of {', '.join(PERIODS)}")
+        raise InputError(f"unknown period {period!r}: expected one of {', '.join(PERIODS)}")
     return pd.DataFrame({"period": label.astype(str).to_numpy(),
                          "period_start": start.astype("datetime64[s]").to_numpy()})
 
@@ -252,11 +256,11 @@ def annual_cost(agreement: LicenceAgreement, start: date | str | None = None,
     cost_gbp_low uses the high discount and the low GBP/USD parity; cost_gbp_high the reverse.
     """
     if not isinstance(agreement, LicenceAgreement):
-        raise LicensingError(f"agreement must be a LicenceAgreement, got {type(agreement).__name__}")
+        raise InputError(f"agreement must be a LicenceAgreement, got {type(agreement).__name__}")
     s = agreement.start if start is None else _as_date(start, "start")
     e = agreement.end if end is None else _as_date(end, "end")
     if e <= s:
-        raise LicensingError(f"end {e.isoformat()} must be after start {s.isoformat()}")
+        raise InputError(f"end {e.isoformat()} must be after start {s.isoformat()}")
     a0 = _mi(agreement.start)
     m0 = max(_mi(s), a0)
     term_months = 12 * agreement.term_years
@@ -266,7 +270,7 @@ def annual_cost(agreement: LicenceAgreement, start: date | str | None = None,
         m1 = min(m1, a0 + term_months - 1)
     months = np.arange(m0, m1 + 1)
     if months.size == 0:
-        raise LicensingError(
+        raise InputError(
             f"no months of agreement {agreement.name or agreement.start.isoformat()} between "
             f"{s.isoformat()} and {e.isoformat()} (agreement starts {agreement.start.isoformat()}"
             f"{'' if agreement.renew else ', ends ' + agreement.end.isoformat()})")
@@ -326,7 +330,7 @@ def total_cost(costs: pd.DataFrame, by: str | list[str] = "period") -> pd.DataFr
     missing = [c for c in [*keys, *money, "is_estimate", "estimated_inputs"]
                if c not in costs.columns]
     if missing:
-        raise LicensingError(f"total_cost needs an annual_cost() table; missing columns {missing}")
+        raise InputError(f"total_cost needs an annual_cost() table; missing columns {missing}")
     out = costs.groupby(keys, sort=True, as_index=False).agg(
         **{c: (c, "sum") for c in money}, is_estimate=("is_estimate", "any"),
         estimated_inputs=("estimated_inputs", _join_inputs))
@@ -337,7 +341,7 @@ def total_cost(costs: pd.DataFrame, by: str | list[str] = "period") -> pd.DataFr
 def estimated_inputs(table: pd.DataFrame) -> list[str]:
     """The distinct estimated inputs behind any result table with an `estimated_inputs` column."""
     if "estimated_inputs" not in table.columns:
-        raise LicensingError("table has no 'estimated_inputs' column")
+        raise InputError("table has no 'estimated_inputs' column")
     return _join_inputs(table["estimated_inputs"]).split(_SEP) if table[
         "estimated_inputs"].str.len().gt(0).any() else []
 
@@ -448,14 +452,14 @@ def _deals(deal: str | pd.Series | pd.DataFrame | Mapping[str, object]) -> pd.Da
         d = published_deals()
         hit = d[d["council"].str.casefold() == deal.strip().casefold()]
         if hit.empty:
-            raise LicensingError(f"no published deal for council {deal!r}: expected one of "
+            raise InputError(f"no published deal for council {deal!r}: expected one of "
                                  f"{sorted(d['council'].unique())}")
         # A council name means its deals with a published cost (others cannot calibrate).
         costed = hit[hit["annual_cost_gbp"].notna()]
         if costed.empty:
-            raise LicensingError(f"no published deal for {deal!r} states a cost")
+            raise InputError(f"no published deal for {deal!r} states a cost")
         return costed.reset_index(drop=True)
-    raise LicensingError(f"deal must be a council name, a deal row or a DataFrame, got {deal!r}")
+    raise InputError(f"deal must be a council name, a deal row or a DataFrame, got {deal!r}")
 
 
 def _deal_inputs(deals: pd.DataFrame, sku: str | None, on: date | str | None,
@@ -467,13 +471,13 @@ def _deal_inputs(deals: pd.DataFrame, sku: str | None, on: date | str | None,
             if pd.notna(r.get("start")) else str(r.get("council", "?"))
         deal_sku = sku if sku is not None else r.get("sku")
         if deal_sku is None or pd.isna(deal_sku):
-            raise LicensingError(f"deal {name} has no published SKU: pass sku=, e.g. sku='E3'")
+            raise InputError(f"deal {name} has no published SKU: pass sku=, e.g. sku='E3'")
         annual = r.get("annual_cost_gbp")
         if annual is None or pd.isna(annual):
-            raise LicensingError(f"deal {name} has no annual or total cost to calibrate against")
+            raise InputError(f"deal {name} has no annual or total cost to calibrate against")
         when = on if on is not None else r.get("start")
         if when is None or pd.isna(when):
-            raise LicensingError(f"deal {name} has no start date: pass on=")
+            raise InputError(f"deal {name} has no start date: pass on=")
         q = list_price(str(deal_sku), _as_date(when, "on"), billing=billing, currency="GBP")
         rows.append({"council": r.get("council"), "start": r.get("start"), "sku": q.sku,
                      "on": pd.Timestamp(q.on), "annual_cost_gbp": float(annual),
@@ -524,11 +528,11 @@ def implied_discount(deal: str | pd.Series | pd.DataFrame | Mapping[str, object]
     if seats is None:
         published = _deals(deal).get("seats")
         if published is None or published.isna().any():
-            raise LicensingError("seats not published for this deal: pass seats=, e.g. seats=1200")
+            raise InputError("seats not published for this deal: pass seats=, e.g. seats=1200")
         n = published.astype("float64").to_numpy()
     else:
         if isinstance(seats, bool) or not isinstance(seats, int | np.integer) or seats <= 0:
-            raise LicensingError(f"seats must be a whole number > 0, got {seats!r}")
+            raise InputError(f"seats must be a whole number > 0, got {seats!r}")
         n = np.full(len(base), float(seats))
     base["seats"] = n
     base["implied_discount"] = (1 - base["annual_cost_gbp"]
@@ -562,9 +566,9 @@ def microsoft_paid_run_rate(enriched: pd.DataFrame, vendor: str = "Microsoft") -
     """
     missing = [c for c in _PAID_COLUMNS if c not in enriched.columns]
     if missing:
-        raise LicensingError(
+        raise InputError(
             f"enriched transactions lack columns {missing}: expected {list(_PAID_COLUMNS)} "
-            "(spendkit.fields; underlying_vendor is added by spendkit.enrich)")
+            "(spendkit.schema; underlying_vendor is added by spendkit.enrich)")
     cols = ["publisher_name", "financial_year", "fy_start", "run_rate_gbp", "paid_in_year_gbp",
             "n_payments", "months_observed", "is_complete"]
     dates = pd.to_datetime(enriched["payment_date"])
@@ -586,8 +590,9 @@ def microsoft_paid_run_rate(enriched: pd.DataFrame, vendor: str = "Microsoft") -
         "mi": np.repeat(mi, 12) + np.tile(np.arange(12), len(mi)),
         "share": np.repeat(amount / 12.0, 12),
     })
-    spread["fy"] = spread["mi"] // 12 - (spread["mi"] % 12 < 3)
-    cash = pd.DataFrame({"publisher_name": who, "fy": mi // 12 - (mi % 12 < 3), "amount": amount})
+    spread["fy"] = start_years_of_month_index(spread["mi"].to_numpy())
+    cash = pd.DataFrame({"publisher_name": who, "fy": start_years_of_month_index(mi),
+                         "amount": amount})
     out = (spread.groupby(["publisher_name", "fy"])["share"].sum().rename("run_rate_gbp")
            .to_frame()
            .join(cash.groupby(["publisher_name", "fy"])["amount"].agg(["sum", "size"]),
@@ -596,7 +601,7 @@ def microsoft_paid_run_rate(enriched: pd.DataFrame, vendor: str = "Microsoft") -
     out["paid_in_year_gbp"] = out["sum"].fillna(0.0).round(2)
     out["n_payments"] = out["size"].fillna(0).astype("int64")
     out["run_rate_gbp"] = out["run_rate_gbp"].round(2)
-    fy_first = out["fy"] * 12 + 3
+    fy_first = out["fy"] * 12 + FIRST_MONTH - 1  # month index of each year's April
     cov = coverage.reindex(out["publisher_name"]).astype("int64").to_numpy()
     lo, hi = cov[:, 0], cov[:, 1]
     out["months_observed"] = np.clip(np.minimum(hi, fy_first + 11) - np.maximum(lo, fy_first) + 1,
@@ -604,7 +609,8 @@ def microsoft_paid_run_rate(enriched: pd.DataFrame, vendor: str = "Microsoft") -
     out["is_complete"] = (lo <= fy_first - 11) & (hi >= fy_first + 11)
     labels = {int(y): financial_year_label(int(y)) for y in out["fy"].unique()}
     out["financial_year"] = out["fy"].map(labels)
-    out["fy_start"] = pd.to_datetime(pd.DataFrame({"year": out["fy"], "month": 4, "day": 1})
+    out["fy_start"] = pd.to_datetime(pd.DataFrame({"year": out["fy"], "month": FIRST_MONTH,
+                                                   "day": 1})
                                      ).astype("datetime64[s]")
     return out.sort_values(["publisher_name", "fy"], kind="stable")[cols].reset_index(drop=True)
 
@@ -620,7 +626,7 @@ def modelled_vs_paid(run_rate: pd.DataFrame,
     """
     need = {"publisher_name", "financial_year", "fy_start", "run_rate_gbp", "is_complete"}
     if missing := sorted(need - set(run_rate.columns)):
-        raise LicensingError(f"run_rate lacks columns {missing}: pass microsoft_paid_run_rate()")
+        raise InputError(f"run_rate lacks columns {missing}: pass microsoft_paid_run_rate()")
     frames = []
     for publisher, agreement in agreements.items():
         paid = run_rate[run_rate["publisher_name"] == publisher]

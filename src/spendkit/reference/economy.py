@@ -13,94 +13,19 @@ missing years with an *assumed* growth rate (default 2.0% a year) and flags thos
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
-from datetime import date
 from functools import cache
 
 import numpy as np
 import pandas as pd
 
-from spendkit.errors import SpendkitError
+from spendkit.errors import NoDataError, SpendkitError
 from spendkit.settings import PACKAGE_DATA
+from spendkit.units.periods import financial_year_label, parse_financial_year
 
 #: Growth a year assumed for GDP deflator years after the last outturn (an assumption, [I]):
 #: the OBR's deflator forecast was not retrieved, so the Bank of England's 2% target stands in.
 ASSUMED_DEFLATOR_GROWTH = 0.02
 
-_FY_RE = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-class FinancialYearError(SpendkitError, ValueError):
-    """A financial-year label that is not of the form '2021-22' with consecutive years."""
-
-
-class MissingDeflatorYearError(SpendkitError, KeyError):
-    """Amounts in years the deflator series does not cover (and was not asked to extend to)."""
-
-    def __str__(self) -> str:  # KeyError would otherwise quote the message
-        return str(self.args[0])
-
-
-# --- financial years -------------------------------------------------------------------------
-
-
-def _fy_label(start_year: int) -> str:
-    return f"{start_year}-{(start_year + 1) % 100:02d}"
-
-
-def parse_financial_year(label: str) -> int:
-    """Start year of a label like '2021-22'; raise FinancialYearError for anything else."""
-    m = _FY_RE.match(str(label).strip()) if label is not None else None
-    if m is None:
-        raise FinancialYearError(
-            f"financial year {label!r}: expected a label like '2021-22' (April to March)"
-        )
-    start = int(m.group(1))
-    if (start + 1) % 100 != int(m.group(2)):
-        raise FinancialYearError(
-            f"financial year {label!r}: the second part must be the next year "
-            f"(expected {_fy_label(start)!r})"
-        )
-    return start
-
-
-def financial_year_start(label: str) -> date:
-    """First day (1 April) of the financial year labelled like '2021-22'."""
-    return date(parse_financial_year(label), 4, 1)
-
-
-def financial_year_label(start_year: int) -> str:
-    """Label ('2021-22') of the financial year starting in April of `start_year`."""
-    return _fy_label(int(start_year))
-
-
-def shift_financial_year(label: str, years: int) -> str:
-    """The label `years` financial years after (or before, if negative) `label`."""
-    return _fy_label(parse_financial_year(label) + years)
-
-
-def financial_year_start_years(timestamps: pd.Series) -> pd.Series:
-    """Starting calendar year (Int64) of the UK financial year (1 April - 31 March) of each
-    datetime64 value; the one place the April boundary is written for pandas code."""
-    return (timestamps.dt.year - (timestamps.dt.month < 4).astype("Int64")).astype("Int64")
-
-
-def financial_year(dates: pd.Series | Iterable) -> pd.Series:
-    """UK financial-year labels ('2021-22', April to March) for a column of dates.
-
-    Accepts dates as Arrow date32, datetime64, `datetime.date` objects or ISO strings; missing
-    dates give <NA>. The result is a pandas string Series aligned to the input's index.
-    """
-    s = dates if isinstance(dates, pd.Series) else pd.Series(list(dates), dtype=object)
-    start = financial_year_start_years(pd.to_datetime(s, errors="raise"))
-    # Label each distinct start year once, then map: cheap on millions of rows.
-    uniques = start.dropna().unique()
-    labels = {int(y): _fy_label(int(y)) for y in uniques}
-    out = start.map(labels).astype("string")
-    out.index = s.index
-    out.name = "financial_year"
-    return out
 
 
 # --- reference series --------------------------------------------------------------------------
@@ -127,7 +52,7 @@ def gdp_deflator_table(extend_to: str | None = None,
             n = np.arange(1, target - last + 1)
             base = float(table["index_2024_25"].iloc[-1])
             extra = pd.DataFrame({
-                "financial_year": [_fy_label(last + int(k)) for k in n],
+                "financial_year": [financial_year_label(last + int(k)) for k in n],
                 "index_2024_25": base * (1 + assumed_growth) ** n,
                 "yoy_pct": assumed_growth * 100,
                 "confidence": "[I]",
@@ -146,7 +71,7 @@ def gdp_deflator(base_year: str = "2024-25", *, extend_to: str | None = None,
 
     Outturn covers 2015-16 to 2024-25; later years exist only when `extend_to` asks for them
     (filled at `assumed_growth`; see `gdp_deflator_table` for the flags). Raises
-    MissingDeflatorYearError when `base_year` is outside the (extended) series.
+    NoDataError when `base_year` is outside the (extended) series.
     """
     parse_financial_year(base_year)
     table = gdp_deflator_table(extend_to=extend_to, assumed_growth=assumed_growth)
@@ -154,7 +79,7 @@ def gdp_deflator(base_year: str = "2024-25", *, extend_to: str | None = None,
                       index=pd.Index(table["financial_year"], name="financial_year"),
                       name=f"gdp_deflator_{base_year.replace('-', '_')}")
     if base_year not in index.index:
-        raise MissingDeflatorYearError(
+        raise NoDataError(
             f"GDP deflator base year {base_year!r} is not in the series "
             f"({index.index[0]} to {index.index[-1]}); pass extend_to={base_year!r} to extend "
             "it at an assumed growth rate"
@@ -168,7 +93,7 @@ def to_real_terms(amounts: pd.Series, years: pd.Series, base_year: str, *,
 
     `years` holds financial-year labels aligned with `amounts` (see `financial_year`). Exact
     decimal amounts are converted to float here, as modelling values. `deflator` defaults to
-    `gdp_deflator(base_year)`; a year it lacks raises MissingDeflatorYearError naming the years.
+    `gdp_deflator(base_year)`; a year it lacks raises NoDataError naming the years.
     """
     if deflator is None:
         deflator = gdp_deflator(base_year)
@@ -178,7 +103,7 @@ def to_real_terms(amounts: pd.Series, years: pd.Series, base_year: str, *,
     wanted = pd.Series(years.dropna().unique())
     missing = sorted(set(wanted) - set(deflator.index))
     if missing:
-        raise MissingDeflatorYearError(
+        raise NoDataError(
             f"no deflator for financial year(s) {', '.join(map(str, missing))} "
             f"(series covers {deflator.index[0]} to {deflator.index[-1]}); use "
             "gdp_deflator(base_year, extend_to=...) and pass it as deflator= to extend at an "

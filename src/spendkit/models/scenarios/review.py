@@ -16,10 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from spendkit.models.economy import financial_year, shift_financial_year
+from spendkit.errors import InputError
 from spendkit.models.scenarios import (
     Baseline,
-    ScenarioInputError,
     _months_by_year,
     build_baseline,
     compare_scenarios,
@@ -29,8 +28,9 @@ from spendkit.models.scenarios import (
     project,
     tornado,
 )
-from spendkit.models.scenarios_spec import ScenarioSpec, load_scenario, with_review_years
-from spendkit.plotting import gbp
+from spendkit.models.scenarios.spec import ScenarioSpec, load_scenario, with_review_years
+from spendkit.units.money import gbp
+from spendkit.units.periods import financial_year, shift_financial_year
 
 __all__ = [
     "DRIVERS", "ReviewResult", "coverage_by_year", "export_review", "gap_drivers", "gap_table",
@@ -77,7 +77,7 @@ class ReviewResult:
         for s in self.specs:
             if s.name == name:
                 return s
-        raise ScenarioInputError(f"scenario {name!r} not in this review; found {self.names}")
+        raise InputError(f"scenario {name!r} not in this review; found {self.names}")
 
     def project(self, name: str) -> pd.DataFrame:
         """The deterministic projection (`scenarios.project`) of one scenario."""
@@ -101,7 +101,7 @@ def resolve_publisher(transactions: pd.DataFrame, council: str) -> str:
         hit = transactions.loc[transactions["publisher_code"] == council, "publisher_name"]
         if not hit.dropna().empty:
             return str(hit.dropna().iloc[0])
-    raise ScenarioInputError(f"council {council!r} is not in the transactions (name or GSS "
+    raise InputError(f"council {council!r} is not in the transactions (name or GSS "
                              f"code); found {sorted(map(str, names))[:8]}")
 
 
@@ -150,7 +150,7 @@ def _as_specs(scenarios: str | Path | ScenarioSpec | Sequence[str | Path | Scena
         scenarios = [scenarios]
     specs = [s if isinstance(s, ScenarioSpec) else load_scenario(s) for s in scenarios]
     if not specs:
-        raise ScenarioInputError("no scenarios given; expected names such as 'flat-cash' or "
+        raise InputError("no scenarios given; expected names such as 'flat-cash' or "
                                  "paths to YAML files")
     return specs
 
@@ -181,7 +181,7 @@ def run_review(transactions: pd.DataFrame, council: str,
         if s.peers is None:
             targets[s.name] = None
         elif publisher not in pops:
-            raise ScenarioInputError(f"{s.source}: match_best_peers needs {publisher}'s "
+            raise InputError(f"{s.source}: match_best_peers needs {publisher}'s "
                                      "population (no GSS code match in population.csv)")
         else:
             targets[s.name] = peer_target_gbp(bench, s.peers.quantile, pops[publisher])
@@ -410,7 +410,7 @@ def export_review(result: ReviewResult, folder: str | Path) -> Path:
 
     The file is `<council>-<baseline year>-spending-review-scenarios.xlsx`; returns its path.
     """
-    from spendkit.models.scenarios_excel import export_comparison
+    from spendkit.views.scenarios_excel import export_comparison
 
     b = result.baseline
     path = Path(folder) / f"{_slug(b.publisher)}-{b.financial_year}-spending-review-scenarios.xlsx"

@@ -1,7 +1,7 @@
 """Notebooks → self-contained offline HTML reports, plus an index page; and notebook storing.
 
 `build_reports` runs each notebook with papermill (kernel cwd = the notebook's folder,
-`SPENDKIT_REPORT=1` so `spendkit.plotting` embeds figures as offline HTML), passes each notebook
+`SPENDKIT_REPORT=1` so `spendkit.views.plotting` embeds figures as offline HTML), passes each notebook
 only the parameters its `parameters` cell declares, exports it with the offline nbconvert
 template shipped in `package_data/nbconvert_templates/offline`, checks that the page references
 nothing on the network, and writes `index.html` linking the reports with a run summary.
@@ -27,10 +27,10 @@ from typing import Any
 import nbformat
 
 from spendkit import __version__
-from spendkit.errors import SpendkitError
-from spendkit.html import escape_html
-from spendkit.plotting import REPORT_ENV
+from spendkit.errors import BuildError
 from spendkit.settings import PACKAGE_DATA, get_settings
+from spendkit.views.html import escape_html
+from spendkit.views.plotting import REPORT_ENV
 
 TEMPLATES_DIR = PACKAGE_DATA / "nbconvert_templates"
 TEMPLATE_NAME = "offline"
@@ -48,10 +48,6 @@ UNREPRESENTABLE = "is not able to be represented"
 #: The banner at the top of plotly.js: counts how many copies a page embeds.
 PLOTLYJS_BANNER = "* plotly.js v"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-
-class ReportError(SpendkitError):
-    """A notebook failed to run or export, or its HTML would need the network."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +82,7 @@ def default_notebooks_dir() -> Path:
 def find_notebooks(folder: Path) -> list[Path]:
     """The notebooks in `folder`, sorted by name; names starting with `_` or `.` are skipped."""
     if not folder.is_dir():
-        raise ReportError(f"{folder}: notebooks folder not found (expected a folder of .ipynb)")
+        raise BuildError(f"{folder}: notebooks folder not found (expected a folder of .ipynb)")
     return sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith(("_", ".")))
 
 
@@ -140,11 +136,11 @@ def _excerpt(source: str, max_lines: int = 12) -> str:
 
 
 def _cell_error(notebook: Path, cell_number: int, exec_count: Any, source: str, ename: str,
-                evalue: str, traceback: Sequence[str]) -> ReportError:
-    """A ReportError naming the notebook, the 1-based cell number, its source and the error."""
+                evalue: str, traceback: Sequence[str]) -> BuildError:
+    """A BuildError naming the notebook, the 1-based cell number, its source and the error."""
     tb = _ANSI.sub("", "\n".join(traceback)).strip().splitlines()
     tail = "\n".join("    " + line for line in tb[-8:])
-    return ReportError(
+    return BuildError(
         f"{notebook}: cell {cell_number} (In [{exec_count}]) raised {ename}: {evalue}\n"
         f"  cell source:\n{_excerpt(source)}\n"
         f"  traceback (last lines):\n{tail}"
@@ -155,7 +151,7 @@ def execute_notebook(path: Path, output: Path, parameters: Mapping[str, Any] | N
                      *, report: bool = True, timeout: int = CELL_TIMEOUT) -> nbformat.NotebookNode:
     """Run `path` with papermill in its own folder, writing the executed copy to `output`.
 
-    Only the parameters the notebook declares are injected. A failing cell raises ReportError.
+    Only the parameters the notebook declares are injected. A failing cell raises BuildError.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -198,7 +194,7 @@ def export_html(nb: nbformat.NotebookNode, title: str, *, no_input: bool = False
         body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     lost = sorted({str(w.message) for w in caught if UNREPRESENTABLE in str(w.message)})
     if lost:
-        raise ReportError(f"{title}: output(s) missing from the HTML: {'; '.join(lost)}")
+        raise BuildError(f"{title}: output(s) missing from the HTML: {'; '.join(lost)}")
     return body
 
 
@@ -222,13 +218,13 @@ def count_plotlyjs(page: str) -> int:
 
 
 def check_offline(page: str, where: Path | str) -> None:
-    """Raise ReportError if `page` references the network or has figures without plotly.js."""
+    """Raise BuildError if `page` references the network or has figures without plotly.js."""
     refs = external_references(page)
     if refs:
-        raise ReportError(f"{where}: page references the network: " + "; ".join(refs[:5]))
+        raise BuildError(f"{where}: page references the network: " + "; ".join(refs[:5]))
     n_js = count_plotlyjs(page)
     if count_figures(page) and n_js != 1:
-        raise ReportError(f"{where}: expected plotly.js embedded once, found {n_js} copies")
+        raise BuildError(f"{where}: expected plotly.js embedded once, found {n_js} copies")
 
 
 def _summary_value(value: Any) -> str:
@@ -293,21 +289,21 @@ def build_reports(
 
     `notebooks` defaults to the project's `notebooks/*.ipynb`, `out_dir` to `reports/`.
     `parameters` go to the notebooks that declare them; `summary` (data coverage, ledger totals,
-    date of the data …) is shown on the index page as given, escaped. Raises ReportError naming
+    date of the data …) is shown on the index page as given, escaped. Raises BuildError naming
     the notebook and cell when a notebook fails, or when a page would reach the network.
     """
     started = time.perf_counter()
     paths = [Path(p) for p in notebooks] if notebooks is not None else find_notebooks(
         default_notebooks_dir())
     if not paths:
-        raise ReportError("no notebooks to build a report from")
+        raise BuildError("no notebooks to build a report from")
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
-        raise ReportError(f"notebook(s) not found: {', '.join(missing)}")
+        raise BuildError(f"notebook(s) not found: {', '.join(missing)}")
     stems = [p.stem for p in paths]
     clashes = sorted({s for s in stems if stems.count(s) > 1})
     if clashes:
-        raise ReportError(f"two notebooks would write the same report: {', '.join(clashes)}")
+        raise BuildError(f"two notebooks would write the same report: {', '.join(clashes)}")
     out = (out_dir if out_dir is not None else get_settings().reports_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     parameters = dict(parameters or {})
@@ -398,7 +394,7 @@ def store_notebook(path: Path, *, timeout: int = CELL_TIMEOUT) -> Path:
                           and any(o.get("output_type") == "error" for o in c.get("outputs", []))),
                          None)
             if index is None:
-                raise ReportError(f"{path}: {exc}") from None
+                raise BuildError(f"{path}: {exc}") from None
             cell = nb.cells[index]
             err = next(o for o in cell.outputs if o.get("output_type") == "error")
             raise _cell_error(path, index + 1, cell.execution_count, cell.source, err.ename,

@@ -3,7 +3,7 @@
 Text cells that begin with ``=``, ``+``, ``-``, ``@`` (or a tab / carriage return) would be
 run as formulas by Excel or LibreOffice, so a supplier called "=HYPERLINK(...)" could act on
 the reader's machine. Such cells get a leading apostrophe, the usual neutralisation (OWASP
-"CSV injection"; the prefixes are `spendkit.safe.FORMULA_PREFIXES`, applied per column
+"CSV injection"; the prefixes are `spendkit.views.safe.FORMULA_PREFIXES`, applied per column
 here). Numbers stay numbers: a credit of -5.00 is written as a number, not text.
 Money is written exactly (Decimal), never through a float.
 """
@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from spendkit.models.trends_base import TrendsInputError
-from spendkit.safe import FORMULA_PREFIXES
+from spendkit.errors import InputError
+from spendkit.views.safe import FORMULA_PREFIXES
 
 
 def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
@@ -59,12 +59,12 @@ def to_excel_or_csv(df: pd.DataFrame, path: str | Path, sheet_name: str = "data"
     """Write `df` to `path` as CSV (.csv) or Excel (.xlsx) by suffix, formulas neutralised.
 
     Returns the path written. The index is written only when it is named (a tidy table's
-    RangeIndex is not). Raises `TrendsInputError` for any other suffix.
+    RangeIndex is not). Raises `InputError` for any other suffix.
     """
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
-        raise TrendsInputError(
+        raise InputError(
             f"{target}: expected a file name ending in .csv or .xlsx, got suffix {suffix!r}")
     keep_index = any(name is not None for name in df.index.names)
     table = _plain_values(neutralise_formulas(df.reset_index() if keep_index else df))
@@ -85,16 +85,16 @@ def export_tables(tables: Mapping[str, pd.DataFrame], path: str | Path) -> list[
     files written.
     """
     if not tables:
-        raise TrendsInputError("export_tables: expected at least one table, got none")
+        raise InputError("export_tables: expected at least one table, got none")
     target = Path(path)
     if target.suffix.lower() != ".xlsx":
         if target.suffix:
-            raise TrendsInputError(
+            raise InputError(
                 f"{target}: expected a folder (for CSVs) or a file name ending in .xlsx")
         return [to_excel_or_csv(df, target / f"{name}.csv") for name, df in tables.items()]
     sheets = [name[:31] for name in tables]
     if len(set(sheets)) != len(sheets):
-        raise TrendsInputError(f"{target}: table names {list(tables)} are not distinct in "
+        raise InputError(f"{target}: table names {list(tables)} are not distinct in "
                                "their first 31 characters (Excel sheet names)")
     target.parent.mkdir(parents=True, exist_ok=True)
     with pd.ExcelWriter(target, engine="openpyxl") as writer:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from spendkit.models.economy import ASSUMED_DEFLATOR_GROWTH, gdp_deflator_table
 from spendkit.models.trends import (
     Coverage,
     completeness_calendar,
@@ -21,6 +20,7 @@ from spendkit.models.trends import (
     coverage,
     join_extras,
 )
+from spendkit.reference.economy import ASSUMED_DEFLATOR_GROWTH, gdp_deflator_table
 
 __all__ = ["TrendsSetup", "deflator_note", "prepare_trends"]
 
@@ -59,7 +59,7 @@ def prepare_trends(tx: pd.DataFrame, council: str, *, base_year: str,
 
     `extras` is `datasets.read_extras()` (the published 'Purpose' narrative feeds the lump
     rule); None joins nothing and leaves `purpose` blank. `council` is a `publisher_name` or a
-    GSS code in `tx` (`TrendsInputError` listing the councils otherwise).
+    GSS code in `tx` (`InputError` listing the councils otherwise).
     """
     tx = join_extras(tx, extras if extras is not None else pd.DataFrame())
     code = council_code(tx, council)

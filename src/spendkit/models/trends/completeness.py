@@ -24,17 +24,16 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from spendkit.models.trends_base import (
-    TrendsInputError,
+from spendkit.errors import InputError
+from spendkit.models.trends.base import (
     add_periods,
     as_tuple,
     fy_label,
     fy_label_start,
     fy_start_year,
     require_columns,
-    sum_amounts,
-    to_pence,
 )
+from spendkit.units.money import sum_amounts, to_pence
 
 #: Month statuses in `completeness_calendar`, best first.
 STATUSES = ("present", "sparse", "duplicated", "missing")
@@ -61,7 +60,7 @@ def completeness_calendar(
     require_columns(df, [*keys, "payment_date", "amount_gbp", "source_file"],
                     "completeness_calendar")
     if not 0 < file_share <= 0.5:
-        raise TrendsInputError(f"file_share: expected a fraction in (0, 0.5], got {file_share!r}")
+        raise InputError(f"file_share: expected a fraction in (0, 0.5], got {file_share!r}")
     work = add_periods(df[[*keys, "payment_date", "amount_gbp", "source_file",
                            *[c for c in ("supplier_name",) if c in df.columns]]])
     work = work[work["month"].notna()]
@@ -198,7 +197,7 @@ def flag_incomplete(table: pd.DataFrame, calendar: pd.DataFrame,
         if "fy_start" not in out.columns:
             fy_label_start(out["financial_year"])  # validates the labels
     else:
-        raise TrendsInputError(
+        raise InputError(
             "flag_incomplete: table needs a 'month', 'quarter' or 'financial_year' column, "
             f"got {list(table.columns)}"
         )

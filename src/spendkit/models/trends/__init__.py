@@ -1,6 +1,6 @@
 """IT spend trends: periods, totals, year-on-year, rolling 12 months, real terms, per head, peers.
 
-Input is a transactions DataFrame with the canonical columns of `spendkit.fields` plus the
+Input is a transactions DataFrame with the canonical columns of `spendkit.schema` plus the
 enrichment columns (`is_it`, `it_category`, `it_basis`, `supplier_canonical`, ...). Outputs are
 tidy DataFrames (one row per group and period) that plot in a few lines; money columns stay
 exact decimals (`for_plot` converts them for charts) and totals equal the input to the penny.
@@ -27,26 +27,21 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from spendkit.models.trends_base import (
-    AMOUNT_DTYPE,
+from spendkit.errors import InputError
+from spendkit.models.trends.base import (
     PERIODS,
-    TrendsInputError,
     add_periods,
-    as_amount,
     as_tuple,
     ensure_periods,
     for_plot,
-    from_pence,
     fy_label,
     fy_label_start,
     fy_start_year,
     join_extras,
     require_columns,
-    sum_amounts,
     text_blank,
-    to_pence,
 )
-from spendkit.models.trends_completeness import (
+from spendkit.models.trends.completeness import (
     completeness_calendar,
     exclude_incomplete,
     flag_incomplete,
@@ -55,8 +50,7 @@ from spendkit.models.trends_completeness import (
     publisher_facts,
     year_completeness,
 )
-from spendkit.models.trends_export import export_tables, neutralise_formulas, to_excel_or_csv
-from spendkit.models.trends_suppliers import (
+from spendkit.models.trends.suppliers import (
     HHI_HIGH,
     classify_payments,
     concentration,
@@ -71,9 +65,11 @@ from spendkit.models.trends_suppliers import (
     top_suppliers,
 )
 from spendkit.settings import PACKAGE_DATA
+from spendkit.units.money import AMOUNT_DTYPE, as_amount, from_pence, sum_amounts, to_pence
+from spendkit.views.exports import export_tables, neutralise_formulas, to_excel_or_csv
 
 __all__ = [
-    "AMOUNT_DTYPE", "Coverage", "HHI_HIGH", "PERIODS", "TrendResult", "TrendsInputError", "add_periods",
+    "AMOUNT_DTYPE", "Coverage", "HHI_HIGH", "PERIODS", "TrendResult", "InputError", "add_periods",
     "add_population", "as_amount", "category_shares", "classify_payments", "completeness_calendar",
     "concentration", "council_code", "council_info", "cover_months", "coverage", "coverage_table",
     "exclude_incomplete", "export_tables", "flag_incomplete", "for_plot", "hhi", "it_market",
@@ -194,10 +190,10 @@ def _previous_key(table: pd.DataFrame, period: str) -> pd.Series:
     if period == "quarter":
         parts = table["quarter"].astype("string").str.extract(r"^(\d{4}-\d{2}) (Q[1-4])$")
         if parts[0].isna().any():
-            raise TrendsInputError("quarter: expected labels like '2024-25 Q1', got "
+            raise InputError("quarter: expected labels like '2024-25 Q1', got "
                                    f"{table['quarter'][parts[0].isna()].iloc[0]!r}")
         return fy_label(fy_label_start(parts[0]) - 1) + " " + parts[1]
-    raise TrendsInputError(f"period: expected one of {PERIODS}, got {period!r}")
+    raise InputError(f"period: expected one of {PERIODS}, got {period!r}")
 
 
 def yoy_change(table: pd.DataFrame, period: str = "financial_year",
@@ -272,16 +268,16 @@ def rolling_12m(monthly: pd.DataFrame, by: str | Sequence[str] = ("publisher_cod
 def real_terms(table: pd.DataFrame, base_year: str, value: str = "amount_gbp",
                year: str = "financial_year", extend_to: str | None = None,
                missing: str = "na") -> pd.DataFrame:
-    """Add `<value>_real` (float, `base_year` prices) via `spendkit.models.economy`.
+    """Add `<value>_real` (float, `base_year` prices) via `spendkit.reference.economy`.
 
     Uses the GDP deflator (`economy.gdp_deflator(base_year, extend_to=...)`). Years the deflator
     lacks give NA (`missing='na'`, the default; `real_terms_known` says which) or raise
     (`missing='raise'`).
     """
-    from spendkit.models import economy  # imported here: economy is optional for cash trends
+    from spendkit.reference import economy  # imported here: economy is optional for cash trends
 
     if missing not in ("na", "raise"):
-        raise TrendsInputError(f"missing: expected 'na' or 'raise', got {missing!r}")
+        raise InputError(f"missing: expected 'na' or 'raise', got {missing!r}")
     require_columns(table, [value, year], "real_terms")
     deflator = economy.gdp_deflator(base_year, extend_to=extend_to)
     out = table.copy()
@@ -304,7 +300,7 @@ def real_terms(table: pd.DataFrame, base_year: str, value: str = "amount_gbp",
 def _read_package_csv(name: str) -> pd.DataFrame:
     path = PACKAGE_DATA / name
     if not path.exists():
-        raise TrendsInputError(f"{path}: package data file missing; reinstall spendkit")
+        raise InputError(f"{path}: package data file missing; reinstall spendkit")
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
@@ -635,7 +631,7 @@ def trend_summary(result: TrendResult, period: str = "financial_year") -> pd.Dat
     table, cov = result
     keys = [c for c in cov.columns if c in table.columns and c != "n_payments"]
     if period not in keys:
-        raise TrendsInputError(f"trend_summary: period {period!r} is not a key of both tables "
+        raise InputError(f"trend_summary: period {period!r} is not a key of both tables "
                                f"(keys {keys})")
     spend = [c for c in ("amount_gbp", "amount_gbp_real", "amount_gbp_per_head",
                          "amount_gbp_real_per_head", "n_payments", "change_gbp", "change_pct",
@@ -649,7 +645,7 @@ def trend_summary(result: TrendResult, period: str = "financial_year") -> pd.Dat
 def council_code(df: pd.DataFrame, council: str) -> str:
     """The GSS code of `council` (a `publisher_name` or GSS code present in `df`).
 
-    Raises `TrendsInputError` listing the councils in the data when it is not one of them.
+    Raises `InputError` listing the councils in the data when it is not one of them.
     """
     require_columns(df, ["publisher_name", "publisher_code"], "council_code")
     wanted = str(council).strip()
@@ -658,6 +654,6 @@ def council_code(df: pd.DataFrame, council: str) -> str:
     codes = sorted(hit["publisher_code"].dropna().unique())
     if len(codes) != 1:
         known = "; ".join(sorted(pairs["publisher_name"] + " (" + pairs["publisher_code"] + ")"))
-        raise TrendsInputError(f"council: expected one of the councils in the data ({known}), "
+        raise InputError(f"council: expected one of the councils in the data ({known}), "
                                f"got {council!r}")
     return str(codes[0])

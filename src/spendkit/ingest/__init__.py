@@ -58,17 +58,18 @@ import pyarrow.parquet as pq
 import spendkit
 from spendkit.enrich import Enricher
 from spendkit.enrich.pipeline import TEXT_INPUTS
-from spendkit.errors import SpendkitError, UnreadableFileError
-from spendkit.fields import (
+from spendkit.errors import BuildError, UnreadableFileError
+from spendkit.loader import LoadResult, load
+from spendkit.schema import (
     ENRICHMENT_FIELDS,
     TRANSACTION_COLUMNS,
     reject_schema,
     transaction_schema,
 )
-from spendkit.load import LoadResult, load
-from spendkit.models.economy import financial_year_label
 from spendkit.settings import get_settings
 from spendkit.transform.text import dictionary_encoded
+from spendkit.units.money import pence_from_decimal
+from spendkit.units.periods import financial_year_label, start_years_of_dates
 
 RAW_SUFFIXES = {".csv", ".txt", ".xls", ".xlsx", ".xlsm", ".zip", ".tsv"}
 #: Optional published fields kept as named columns in the dataset (uniform across files).
@@ -157,10 +158,6 @@ class IngestSummary:
         return "\n".join(lines) + "\n"
 
 
-class IngestError(SpendkitError):
-    """The raw folder cannot be ingested at all (missing, empty)."""
-
-
 def slug(text: str) -> str:
     """'Leeds City Council' → 'leeds-city-council' (partition folder names)."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "unknown"
@@ -231,28 +228,13 @@ def _fingerprints(table: pa.Table, supplier: pa.DictionaryArray | None = None,
         publisher = dictionary_encoded(table.column("publisher_name"))
     lower = pa.DictionaryArray.from_arrays(supplier.indices, pc.utf8_lower(supplier.dictionary))
     days = table.column("payment_date").cast(pa.int32()).to_numpy(zero_copy_only=False)
-    pence = _pence(table.column("amount_gbp"))
+    pence = pence_from_decimal(table.column("amount_gbp"))
     fp = _mix(_string_hashes(lower))
     with np.errstate(over="ignore"):
         for part in (_string_hashes(publisher),
                      days.astype(np.int64).view(np.uint64), pence.view(np.uint64)):
             fp = _mix(fp ^ _mix(part + np.uint64(0x9E3779B97F4A7C15)))
     return fp
-
-
-def _financial_year_starts(dates: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Start year of the financial year of each date (2021 for 1 April 2021–31 March 2022)."""
-    d = dates.cast(pa.int32()).to_numpy(zero_copy_only=False).astype("datetime64[D]")
-    year = d.astype("datetime64[Y]").astype(np.int64) + 1970
-    month0 = d.astype("datetime64[M]").astype(np.int64) % 12  # 0 = January
-    return year - (month0 < 3)
-
-
-def _pence(amounts: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """int64 pence from a decimal128(18, 2) column, read straight from its buffer."""
-    arr = amounts.combine_chunks() if isinstance(amounts, pa.ChunkedArray) else amounts
-    words = np.frombuffer(arr.buffers()[1], dtype=np.int64)
-    return words[2 * arr.offset: 2 * (arr.offset + len(arr)): 2].copy()
 
 
 def _sha256_file(path: Path) -> str:
@@ -584,7 +566,7 @@ def _process_batch(batch: list[_Loaded], seen: _Seen, enricher: Enricher, root: 
                "row_fingerprint": pa.array(fps[keep], pa.uint64())}
     data = pa.Table.from_arrays([columns[name] for name in DATASET_SCHEMA.names],
                                 schema=DATASET_SCHEMA)
-    pence = np.concatenate([[0], np.cumsum(_pence(data.column("amount_gbp")))])
+    pence = np.concatenate([[0], np.cumsum(pence_from_decimal(data.column("amount_gbp")))])
     bounds = np.concatenate([[0], np.cumsum(kept_counts)])
     lap("batch: shape")
 
@@ -592,12 +574,12 @@ def _process_batch(batch: list[_Loaded], seen: _Seen, enricher: Enricher, root: 
     # order. Parts are ranked like their labels "publisher\x00year"; files almost always
     # hold one part, or several in sequence: only a file whose parts interleave is sorted.
     if data.column("payment_date").null_count:
-        raise IngestError("a kept row has no payment_date (load() should have rejected it)")
+        raise BuildError("a kept row has no payment_date (load() should have rejected it)")
     publishers = enc["publisher_name"].dictionary.to_pylist()
     by_name = sorted(range(len(publishers)), key=publishers.__getitem__)
     pub_rank = np.empty(len(publishers), np.int64)
     pub_rank[by_name] = np.arange(len(publishers))
-    fy = _financial_year_starts(data.column("payment_date"))
+    fy = start_years_of_dates(data.column("payment_date"))
     fy_min = int(fy.min()) if len(fy) else 0
     span = int(fy.max()) - fy_min + 1 if len(fy) else 1
     row_rank = pub_rank[enc["publisher_name"].indices.to_numpy(zero_copy_only=False)] * span \
@@ -701,8 +683,8 @@ def _link_or_copy(src: Path, dest: Path) -> None:
 
 
 #: What decides the ingest's output: a change here means a new build, not stale data.
-_INGEST_CODE = ("extract", "transform", "enrich", "load.py", "ingest.py", "fields.py",
-                "publishers.py", "models/economy.py", "package_data/column_aliases.csv",
+_INGEST_CODE = ("extract", "transform", "enrich", "units", "loader.py", "ingest", "schema.py",
+                "errors.py", "reference/councils.py", "package_data/column_aliases.csv",
                 "package_data/publisher_profiles.csv", "package_data/mysociety",
                 "package_data/suppliers.csv", "package_data/it_rules.csv",
                 "package_data/expense_labels.csv", "package_data/it_taxonomy.csv")
@@ -765,10 +747,10 @@ def ingest(raw_dir: Path | str | None = None, out_dir: Path | str | None = None,
     raw = Path(raw_dir) if raw_dir else settings.raw_dir
     out = Path(out_dir) if out_dir else settings.processed_dir
     if not raw.is_dir():
-        raise IngestError(f"{raw}: raw folder not found (put published files in it)")
+        raise BuildError(f"{raw}: raw folder not found (put published files in it)")
     files = raw_files(raw)
     if not files:
-        raise IngestError(f"{raw}: no CSV, XLS, XLSX or ZIP files found")
+        raise BuildError(f"{raw}: no CSV, XLS, XLSX or ZIP files found")
     out.mkdir(parents=True, exist_ok=True)
     with _lock(out):
         return _ingest_locked(raw, out, files, force, progress, jobs)
@@ -907,10 +889,6 @@ def _ingest_locked(raw: Path, out: Path, files: list[Path], force: bool,
 def _with_sha(rejects: pa.Table, sha: str) -> pa.Table:
     return rejects.append_column("source_sha256", pa.array([sha] * rejects.num_rows,
                                                            pa.string()))
-
-
-def _sum_pence(data: pa.Table) -> int:
-    return int(_pence(data.column("amount_gbp")).sum()) if data.num_rows else 0
 
 
 def _duplicate_rejects(table: pa.Table, keep: np.ndarray, dup_of: np.ndarray,

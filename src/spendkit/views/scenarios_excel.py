@@ -18,8 +18,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from spendkit.models.scenarios import Baseline
-from spendkit.models.scenarios_spec import ScenarioSpec
-from spendkit.safe import safe_cell_text
+from spendkit.models.scenarios.spec import ScenarioSpec
+from spendkit.views.safe import safe_cell_text
 
 GBP_FORMAT = '"£"#,##0;[Red]-"£"#,##0'
 NUMBER_FORMAT = "#,##0.00"

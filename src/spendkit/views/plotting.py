@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import os
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 import plotly.graph_objects as go
@@ -109,70 +108,6 @@ def setup_plotly() -> str:
     name = REPORT_RENDERER if os.environ.get(REPORT_ENV) == "1" else MIMETYPE_RENDERER
     pio.renderers.default = name
     return name
-
-
-def _to_decimal(value: Any) -> Decimal | None:
-    """Coerce a number-like value to a finite Decimal; None for missing (None, NaN, pd.NA)."""
-    if value is None:
-        return None
-    try:
-        if isinstance(value, Decimal):
-            amount = value
-        elif isinstance(value, float):  # includes numpy float64; repr is the shortest exact form
-            amount = Decimal(repr(float(value)))
-        elif isinstance(value, int):
-            amount = Decimal(value)
-        else:
-            if value != value:  # NaN-like numpy/pandas scalars; pd.NA raises TypeError here
-                return None
-            amount = Decimal(str(value))
-    except (TypeError, InvalidOperation) as exc:
-        if type(value).__name__ == "NAType":  # pd.NA: missing, not an error
-            return None
-        raise TypeError(f"gbp(): expected a number, got {value!r}") from exc
-    if amount.is_nan():
-        return None
-    if not amount.is_finite():
-        raise TypeError(f"gbp(): expected a finite amount, got {value!r}")
-    return amount
-
-
-_COMPACT_UNITS: tuple[tuple[Decimal, str], ...] = (
-    (Decimal(10**9), "bn"),
-    (Decimal(10**6), "m"),
-    (Decimal(10**3), "k"),
-)
-
-
-def gbp(value: Any, *, pence: bool = True, compact: bool = False, missing: str = "n/a") -> str:
-    """Format an amount in pounds for prose and hovers: `£1,234.50`, `-£12`, `£1.2m`.
-
-    `pence=False` rounds to whole pounds; `compact=True` gives `£950`, `£12.3k`, `£4.56m`,
-    `£1.20bn` (three significant figures). Rounding is half-up on the exact decimal value.
-    """
-    amount = _to_decimal(value)
-    if amount is None:
-        return missing
-    sign = "-" if amount < 0 else ""
-    amount = abs(amount)
-    if compact:
-        if amount.quantize(Decimal(1), rounding=ROUND_HALF_UP) >= 1000:
-            # Round to three significant figures first, so 999,999 becomes £1.00m, not £1000k.
-            step = Decimal(1).scaleb(amount.adjusted() - 2)
-            amount = amount.quantize(step, rounding=ROUND_HALF_UP)
-        for threshold, suffix in _COMPACT_UNITS:
-            if amount >= threshold:
-                scaled = amount / threshold
-                places = 2 if scaled < 10 else 1 if scaled < 100 else 0
-                q = scaled.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-                return f"{sign}£{q}{suffix}"
-        q = amount.quantize(Decimal(1), rounding=ROUND_HALF_UP)
-        return f"{'' if q == 0 else sign}£{q}"
-    places = Decimal("0.01") if pence else Decimal(1)
-    q = amount.quantize(places, rounding=ROUND_HALF_UP)
-    if q == 0:
-        sign = ""
-    return f"{sign}£{q:,}"
 
 
 def gbp_hovertemplate(field: str = "y", *, label: str = "%{x}", pence: bool = False) -> str:

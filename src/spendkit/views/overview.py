@@ -26,19 +26,14 @@ import plotly.graph_objects as go
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from spendkit.errors import SpendkitError
-from spendkit.fields import AMOUNT_TYPE, REJECT_REASONS
-from spendkit.html import escape_html
-from spendkit.models.trends_base import (
-    AMOUNT_DTYPE,
-    as_tuple,
-    from_pence,
-    require_columns,
-    text_blank,
-    to_pence,
-)
-from spendkit.models.trends_completeness import STATUSES
-from spendkit.plotting import OKABE_ITO, gbp, gbp_axis
+from spendkit.errors import InputError
+from spendkit.models.trends.base import as_tuple, require_columns, text_blank
+from spendkit.models.trends.completeness import STATUSES
+from spendkit.schema import REJECT_REASONS
+from spendkit.units import periods
+from spendkit.units.money import AMOUNT_DTYPE, AMOUNT_TYPE, from_pence, gbp, to_pence
+from spendkit.views.html import escape_html
+from spendkit.views.plotting import OKABE_ITO, gbp_axis
 
 #: Reason used by the ingest for rows repeating a payment another file already published.
 DUPLICATE_REASON = "duplicate_publication"
@@ -57,24 +52,20 @@ SPLIT_PARTS = ("it", "not_it_by_evidence", "redacted", "no_evidence")
 _YEAR_LABEL = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-class OverviewInputError(SpendkitError):
-    """A notebook parameter or input table is not what the overview expects."""
-
-
 # --- parameters -------------------------------------------------------------------------------
 
 
 def resolve_council(frame: pd.DataFrame, council: str | None) -> str | None:
     """The `publisher_name` that `council` names (a name, any case, or a GSS code).
 
-    None stays None (all councils). Raises `OverviewInputError` listing the known councils
+    None stays None (all councils). Raises `InputError` listing the known councils
     when nothing matches.
     """
     if council is None:
         return None
     require_columns(frame, ["publisher_name", "publisher_code"], "resolve_council")
     if not isinstance(council, str) or not council.strip():
-        raise OverviewInputError(
+        raise InputError(
             f"council: expected a council name or GSS code (text), got {council!r}")
     pairs = frame[["publisher_name", "publisher_code"]].drop_duplicates()
     wanted = council.strip().casefold()
@@ -87,10 +78,10 @@ def resolve_council(frame: pd.DataFrame, council: str | None) -> str | None:
         return found[0]
     known = "; ".join(f"{n} ({c})" for n, c in sorted(set(zip(names, codes, strict=True))))
     if not found:
-        raise OverviewInputError(
+        raise InputError(
             f"council: {council!r} is not a publisher in the ingested data; expected one of: "
             f"{known}")
-    raise OverviewInputError(f"council: {council!r} matches several publishers: {found}")
+    raise InputError(f"council: {council!r} matches several publishers: {found}")
 
 
 def check_years(years: Sequence[str] | None, available: Sequence[str] | None = None
@@ -103,21 +94,21 @@ def check_years(years: Sequence[str] | None, available: Sequence[str] | None = N
     if years is None:
         return None
     if isinstance(years, str):
-        raise OverviewInputError(
+        raise InputError(
             f"years: expected a list of labels like ['2024-25'] or None, got the text {years!r}")
     out = []
     for label in years:
         m = _YEAR_LABEL.match(label) if isinstance(label, str) else None
         if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
-            raise OverviewInputError(
+            raise InputError(
                 f"years: expected financial-year labels like '2024-25', got {label!r}")
         out.append(label)
     if not out:
-        raise OverviewInputError("years: expected at least one label, or None for all years")
+        raise InputError("years: expected at least one label, or None for all years")
     if available is not None:
         unknown = sorted(set(out) - set(available))
         if unknown:
-            raise OverviewInputError(
+            raise InputError(
                 f"years: {unknown} not in the ingested data; available: {sorted(set(available))}")
     return sorted(set(out))
 
@@ -127,9 +118,8 @@ def years_span(years: Sequence[str] | None) -> tuple[pd.Timestamp | None, pd.Tim
     labels = check_years(years)
     if labels is None:
         return None, None
-    first = int(labels[0][:4])
-    last = int(labels[-1][:4])
-    return pd.Timestamp(first, 4, 1), pd.Timestamp(last + 1, 3, 1)
+    start, end = periods.financial_year_window(labels)
+    return pd.Timestamp(start), pd.Timestamp(end.replace(day=1))
 
 
 def calendar_for_years(tx: pd.DataFrame, years: Sequence[str] | None,
@@ -139,7 +129,7 @@ def calendar_for_years(tx: pd.DataFrame, years: Sequence[str] | None,
     With `years`, every month of each selected year is listed (so a year published only in
     part shows its missing months), and months of unselected years in between are left out.
     """
-    from spendkit.models.trends_completeness import completeness_calendar
+    from spendkit.models.trends.completeness import completeness_calendar
 
     labels = check_years(years)
     start, end = years_span(labels)
@@ -624,7 +614,7 @@ def largest_unclassified(tx: pd.DataFrame, top: int = 10,
     share_of_spend_pct (of all spend in the group). Top `top` per group, largest first.
     """
     if not isinstance(top, int) or isinstance(top, bool) or top < 1:
-        raise OverviewInputError(f"top: expected a whole number of at least 1, got {top!r}")
+        raise InputError(f"top: expected a whole number of at least 1, got {top!r}")
     keys = list(as_tuple(by))
     require_columns(tx, [*keys, "amount_gbp", "is_it", "it_basis", "supplier_canonical",
                          "supplier_key", "supplier_name"], "largest_unclassified")

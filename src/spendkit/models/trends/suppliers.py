@@ -29,15 +29,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from spendkit.models.trends_base import (
-    TrendsInputError,
-    add_periods,
-    as_tuple,
-    from_pence,
-    require_columns,
-    text_blank,
-    to_pence,
-)
+from spendkit.errors import InputError
+from spendkit.models.trends.base import add_periods, as_tuple, require_columns, text_blank
+from spendkit.units.money import from_pence, to_pence
 
 #: Words that mark a payment as an annual renewal or subscription.
 LUMP_PATTERN = r"(?i)\b(?:annual|annually|renewal|renew|subscription|yearly|per annum)\b"
@@ -51,7 +45,7 @@ def supplier_of(df: pd.DataFrame, use_vendor: bool = False) -> pd.Series:
     cols = (["underlying_vendor"] if use_vendor else []) + ["supplier_canonical", "supplier_name"]
     present = [c for c in cols if c in df.columns]
     if not present:
-        raise TrendsInputError(
+        raise InputError(
             f"supplier: expected a 'supplier_canonical' or 'supplier_name' column, got "
             f"{list(df.columns)}"
         )
@@ -122,7 +116,7 @@ def top_suppliers(df: pd.DataFrame, n: int = 10, by: str | Sequence[str] = ("it_
     `share_pct` (of the group's spend with a known supplier), `n_payments`, `n_councils`.
     """
     if n < 1:
-        raise TrendsInputError(f"top_suppliers n: expected a positive count, got {n!r}")
+        raise InputError(f"top_suppliers n: expected a positive count, got {n!r}")
     keys = as_tuple(by)
     totals = supplier_totals(df, keys, it_only, use_vendor)
     pence = totals["amount_gbp"].astype("float64")
@@ -149,7 +143,7 @@ def concentration(df: pd.DataFrame, by: str | Sequence[str] = ("it_category",),
     `is_highly_concentrated`, `dominant_vendors` (1, 2 or NA) and `market_note`.
     """
     if not 0 < dominant_share <= 100:
-        raise TrendsInputError(
+        raise InputError(
             f"dominant_share: expected a percentage in (0, 100], got {dominant_share!r}")
     keys = as_tuple(by)
     totals = supplier_totals(df, keys, it_only, use_vendor)
@@ -204,7 +198,7 @@ def hhi(shares: Sequence[float] | pd.Series) -> float:
     """Herfindahl-Hirschman index of market shares given as fractions or amounts (0-10,000)."""
     values = pd.Series(shares, dtype="float64")
     if (values < 0).any() or values.sum() <= 0:
-        raise TrendsInputError(f"hhi shares: expected non-negative values with a positive sum, "
+        raise InputError(f"hhi shares: expected non-negative values with a positive sum, "
                                f"got {list(values)}")
     pct = values / values.sum() * 100
     return float((pct**2).sum())
@@ -243,7 +237,7 @@ def classify_payments(df: pd.DataFrame, by: str | Sequence[str] = ("publisher_co
     within each `by` group (a council), supplier and financial year.
     """
     if min_months < 1 or min_months > 12:
-        raise TrendsInputError(f"min_months: expected 1-12, got {min_months!r}")
+        raise InputError(f"min_months: expected 1-12, got {min_months!r}")
     keys = as_tuple(by)
     require_columns(df, [*keys, "payment_date", "amount_gbp"], "classify_payments")
     work = add_periods(_named(df, use_vendor))

@@ -37,11 +37,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from spendkit.errors import SpendkitError
-from spendkit.models.economy import financial_year, shift_financial_year
-from spendkit.models.scenarios_spec import (
+from spendkit.errors import InputError, NoDataError
+from spendkit.models.scenarios.spec import (
     Quantity,
-    ScenarioFileError,
     ScenarioSpec,
     list_scenarios,
     load_scenario,
@@ -49,10 +47,11 @@ from spendkit.models.scenarios_spec import (
     with_review_years,
     without_uncertainty,
 )
-from spendkit.safe import safe_cell_text
+from spendkit.units.periods import financial_year, shift_financial_year
+from spendkit.views.safe import safe_cell_text
 
 __all__ = [
-    "MEASURES", "Baseline", "CoverageError", "ScenarioFileError", "ScenarioInputError",
+    "MEASURES", "Baseline", "NoDataError", "ReferenceDataError", "InputError",
     "ScenarioSpec", "baseline_from_totals", "build_baseline", "compare_scenarios",
     "export_comparison", "list_scenarios", "load_scenario", "monte_carlo", "parse_scenario",
     "peer_benchmark", "peer_target_gbp", "project", "safe_cell_text", "tornado",
@@ -65,14 +64,6 @@ MEASURES: tuple[str, ...] = (
     "shared_service_savings", "peer_savings", "it_spend", "settlement", "grants",
     "funding_envelope", "gap",
 )
-
-
-class ScenarioInputError(SpendkitError, ValueError):
-    """Inputs that do not fit a scenario run (e.g. a peer lever without a peer target)."""
-
-
-class CoverageError(SpendkitError, ValueError):
-    """Too few months of data for a baseline year: names the publisher, year and months."""
 
 
 # --- baseline ----------------------------------------------------------------------------------
@@ -116,7 +107,7 @@ def baseline_from_totals(by_category: Mapping[str, float], *, financial_year: st
     ms = microsoft_gbp or {}
     unknown = sorted(set(ms) - set(by_category))
     if unknown:
-        raise ScenarioInputError(f"microsoft_gbp categories {unknown} are not in by_category")
+        raise InputError(f"microsoft_gbp categories {unknown} are not in by_category")
     cats = sorted(by_category)
     frame = pd.DataFrame({
         "it_category": cats,
@@ -146,37 +137,37 @@ def build_baseline(transactions: pd.DataFrame, *, publisher: str | None = None,
     latest with 12 months, else the latest with at least `min_months`. With fewer than 12
     months, `coverage_rule="scale"` multiplies by 12 / months (stated in `notes`);
     `coverage_rule="flag"` keeps the observed sums and says so. Below `min_months`,
-    CoverageError. Money is summed exactly, then converted to float for modelling.
+    NoDataError. Money is summed exactly, then converted to float for modelling.
     """
     if coverage_rule not in {"scale", "flag"}:
-        raise ScenarioInputError(f"coverage_rule {coverage_rule!r}: expected 'scale' or 'flag'")
+        raise InputError(f"coverage_rule {coverage_rule!r}: expected 'scale' or 'flag'")
     needed = {"publisher_name", "payment_date", "amount_gbp", "is_it", "it_category",
               "underlying_vendor"}
     missing = sorted(needed - set(transactions.columns))
     if missing:
-        raise ScenarioInputError(f"transactions lack column(s) {missing} (see spendkit.fields)")
+        raise InputError(f"transactions lack column(s) {missing} (see spendkit.schema)")
     publishers = sorted(transactions["publisher_name"].dropna().unique())
     if publisher is None:
         if len(publishers) != 1:
-            raise ScenarioInputError(f"transactions hold {len(publishers)} publishers "
+            raise InputError(f"transactions hold {len(publishers)} publishers "
                                      f"{publishers[:5]}; pass publisher=")
         publisher = publishers[0]
     rows = transactions[transactions["publisher_name"] == publisher]
     if rows.empty:
-        raise ScenarioInputError(f"publisher {publisher!r} not in transactions "
+        raise InputError(f"publisher {publisher!r} not in transactions "
                                  f"(found {publishers[:5]})")
     coverage = _months_by_year(rows["payment_date"])
     if year is None:
         full = coverage[coverage["months_present"] >= 12]
         pool = full if not full.empty else coverage[coverage["months_present"] >= min_months]
         if pool.empty:
-            raise CoverageError(f"{publisher}: no financial year has at least {min_months} "
+            raise NoDataError(f"{publisher}: no financial year has at least {min_months} "
                                 f"months of payments (coverage {coverage.to_dict('records')})")
         year = str(pool["financial_year"].max())
     got = coverage.loc[coverage["financial_year"] == year, "months_present"]
     months = int(got.iloc[0]) if not got.empty else 0
     if months < min_months:
-        raise CoverageError(f"{publisher} {year}: {months} of 12 months have payments; "
+        raise NoDataError(f"{publisher} {year}: {months} of 12 months have payments; "
                             f"expected at least {min_months} for a baseline")
     fy = financial_year(rows["payment_date"])
     it = rows[(fy == year).fillna(False).to_numpy() & rows["is_it"].fillna(False).to_numpy()]
@@ -220,7 +211,7 @@ def peer_benchmark(transactions: pd.DataFrame, population: Mapping[str, float] |
     for name in sorted(transactions["publisher_name"].dropna().unique()):
         try:
             b = build_baseline(transactions, publisher=name, year=year, min_months=min_months)
-        except CoverageError:
+        except NoDataError:
             excluded.append(name)
             continue
         if name not in pop.index or not pop[name] > 0:
@@ -241,7 +232,7 @@ def peer_target_gbp(benchmark: pd.DataFrame, quantile: float, population: float)
     Lower spend per head is "best": quantile 0.25 is the best quartile, 0.1 the best decile.
     """
     if benchmark.empty:
-        raise ScenarioInputError("peer benchmark is empty: no councils to compare with")
+        raise InputError("peer benchmark is empty: no councils to compare with")
     per_head = float(np.quantile(benchmark["it_spend_per_head_gbp"].to_numpy(), quantile))
     return per_head * float(population)
 
@@ -296,7 +287,7 @@ def _simulate(b: Baseline, spec: ScenarioSpec, v: Mapping[str, np.ndarray],
         grants[:, item.year - 1] += (col(item.amount_gbp) * col(item.probability))[:, 0]
     if spec.peers is not None:
         if peer_target is None:
-            raise ScenarioInputError(
+            raise InputError(
                 f"{spec.source}: match_best_peers needs peer_target_gbp (see peer_benchmark "
                 "and peer_target_gbp)")
         gap0 = max(0.0, total0 - float(peer_target))
@@ -360,10 +351,10 @@ def monte_carlo(baseline: Baseline, spec: ScenarioSpec, *, simulations: int | No
     """
     n = simulations if simulations is not None else spec.simulations
     if n < 1:
-        raise ScenarioInputError(f"simulations must be at least 1, found {n}")
+        raise InputError(f"simulations must be at least 1, found {n}")
     unknown = sorted(set(measures) - set(MEASURES))
     if unknown:
-        raise ScenarioInputError(f"unknown measure(s) {unknown}; expected some of {MEASURES}")
+        raise InputError(f"unknown measure(s) {unknown}; expected some of {MEASURES}")
     values, price = _simulate(baseline, spec, _draws(spec, n, spec.seed if seed is None
                                                      else seed), peer_target_gbp)
     labels = _years(baseline, spec)
@@ -398,7 +389,7 @@ def tornado(baseline: Baseline, spec: ScenarioSpec, *, metric: str = "total_gap"
     sorted by swing (largest first), then lever name.
     """
     if metric not in _METRICS:
-        raise ScenarioInputError(f"metric {metric!r}: expected one of {list(_METRICS)}")
+        raise InputError(f"metric {metric!r}: expected one of {list(_METRICS)}")
     central_values = _central(spec)
     central = float(_metric(_simulate(baseline, spec, central_values, peer_target_gbp)[0],
                             metric)[0])
@@ -428,7 +419,7 @@ def compare_scenarios(baseline: Baseline, specs: Sequence[ScenarioSpec], *,
     """
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
-        raise ScenarioInputError(f"scenario names must be unique, found {names}")
+        raise InputError(f"scenario names must be unique, found {names}")
     rows = []
     for spec in specs:
         long = project(baseline, spec, peer_target_gbp=peer_target_gbp)
@@ -455,6 +446,6 @@ def compare_scenarios(baseline: Baseline, specs: Sequence[ScenarioSpec], *,
 
 def export_comparison(path: str | Path, comparison: pd.DataFrame, **kwargs: Any) -> Path:
     """Write the comparison to Excel (see `scenarios_excel.export_comparison`)."""
-    from spendkit.models.scenarios_excel import export_comparison as _export
+    from spendkit.views.scenarios_excel import export_comparison as _export
 
     return _export(path, comparison, **kwargs)

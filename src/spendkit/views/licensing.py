@@ -1,7 +1,7 @@
 """Notebook-ready tables for the Microsoft licensing model: sensitivity, calibration, payments.
 
 Built on `spendkit.models.licensing`; each function returns a tidy DataFrame that a notebook can
-show or plot in a line or two (figures are in `spendkit.models.licensing_charts`):
+show or plot in a line or two (figures are in `spendkit.views.licensing_charts`):
 
 * `numbered_events(start, end)` — price and agreement events in a window, numbered for charts.
 * `scale_seats(agreement, total)` and `sensitivity_grid(agreement, seat_counts, discounts, start)`
@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from spendkit.datasets import read_transactions
-from spendkit.models.economy import financial_year, financial_year_start
+from spendkit.errors import InputError
 from spendkit.models.licensing import (
     DEFAULT_DISCOUNT,
     BundleComparison,
@@ -42,14 +42,9 @@ from spendkit.models.licensing import (
     published_deals,
     total_cost,
 )
-from spendkit.models.licensing_catalogue import (
-    LicensingError,
-    _as_date,
-    list_price,
-    price_events,
-    resolve_sku,
-)
-from spendkit.plotting import gbp
+from spendkit.reference.microsoft import _as_date, list_price, price_events, resolve_sku
+from spendkit.units.money import gbp
+from spendkit.units.periods import financial_year, financial_year_window
 
 __all__ = [
     "COUNCIL_COLUMNS",
@@ -58,7 +53,6 @@ __all__ = [
     "calibrate_deals",
     "council_context",
     "deals_for_council",
-    "financial_year_window",
     "list_price_table",
     "microsoft_payments_by_year",
     "numbered_events",
@@ -67,15 +61,6 @@ __all__ = [
     "sensitivity_grid",
     "summary_lines",
 ]
-
-
-def financial_year_window(labels: Sequence[str]) -> tuple[date, date]:
-    """(1 April of the first, 31 March after the last) of financial-year labels like '2021-22'."""
-    if isinstance(labels, str) or len(labels) == 0:
-        raise LicensingError(f"expected a non-empty list of financial years such as "
-                             f"['2021-22'], got {labels!r}")
-    starts = sorted(financial_year_start(str(lab)) for lab in labels)
-    return starts[0], date(starts[-1].year + 1, 3, 31)
 
 
 def deals_for_council(gss_code: str, deals: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -121,11 +106,11 @@ def scale_seats(agreement: LicenceAgreement, total: int) -> LicenceAgreement:
     `total`); add-on seats scale by the same factor, rounded half up.
     """
     if isinstance(total, bool) or not isinstance(total, int | np.integer) or total < 0:
-        raise LicensingError(f"total seats must be a whole number >= 0, got {total!r}")
+        raise InputError(f"total seats must be a whole number >= 0, got {total!r}")
     skus = list(agreement.seats)
     current = np.array([agreement.seats[s] for s in skus], dtype=float)
     if current.sum() <= 0:
-        raise LicensingError("cannot scale an agreement with no licence seats "
+        raise InputError("cannot scale an agreement with no licence seats "
                              f"(seats={dict(agreement.seats)!r})")
     seats = dict(zip(skus, (int(v) for v in _largest_remainder(current, int(total))),
                      strict=True))
@@ -146,7 +131,7 @@ def sensitivity_grid(agreement: LicenceAgreement, seat_counts: Sequence[int],
     """
     s = _as_date(start, "start")
     if isinstance(months, bool) or not isinstance(months, int) or months < 1:
-        raise LicensingError(f"months must be a whole number >= 1, got {months!r}")
+        raise InputError(f"months must be a whole number >= 1, got {months!r}")
     end_month = s.month - 1 + months
     end = date(s.year + end_month // 12, end_month % 12 + 1, 1)
     rows = []
@@ -187,7 +172,7 @@ def calibrate_deals(deals: pd.DataFrame | None = None,
         d = d[d["start"] >= pd.Timestamp(_as_date(since, "since"))]
     d = d.reset_index(drop=True)
     if d.empty:
-        raise LicensingError("no published deal with a cost and start date to calibrate against")
+        raise InputError("no published deal with a cost and start date to calibrate against")
     default = resolve_sku(default_sku)
     d["sku_assumed"] = d["sku"].isna()
     d["sku"] = d["sku"].fillna(default)
@@ -250,7 +235,7 @@ def microsoft_payments_by_year(enriched: pd.DataFrame, publisher: str | None = N
     need = ["publisher_name", "payment_date", "amount_gbp", "underlying_vendor",
             "supplier_name"]
     if missing := [c for c in need if c not in enriched.columns]:
-        raise LicensingError(f"enriched transactions lack columns {missing}: expected {need}")
+        raise InputError(f"enriched transactions lack columns {missing}: expected {need}")
     is_ms = (enriched["underlying_vendor"].astype("string").str.strip().str.casefold()
              == vendor.casefold()).fillna(False).to_numpy(dtype=bool)
     ms = enriched.loc[is_ms & enriched["amount_gbp"].notna().to_numpy()
@@ -317,13 +302,13 @@ def council_context(council: str, selected: pd.DataFrame,
     if ours is None:
         ours = read_transactions(publishers=[council], columns=COUNCIL_COLUMNS)
     if ours.empty:
-        raise LicensingError(f"no ingested transactions for council {council!r}: expected a "
+        raise InputError(f"no ingested transactions for council {council!r}: expected a "
                              "publisher_name or GSS code of the ingested data")
     name, gss = str(ours["publisher_name"].iloc[0]), str(ours["publisher_code"].iloc[0])
     in_selection = selected["publisher_name"] == name
     years = sorted(str(y) for y in selected.loc[in_selection, "financial_year"].unique())
     if not years:
-        raise LicensingError(f"council {name!r} has no transactions in the selected financial "
+        raise InputError(f"council {name!r} has no transactions in the selected financial "
                              "years: expected years = None or years the data covers")
     start, end = financial_year_window(years)
     return CouncilContext(ours, name, gss, years, start, end)

@@ -21,7 +21,7 @@ from functools import cache, lru_cache
 
 import pandas as pd
 
-from spendkit.errors import SpendkitError
+from spendkit.errors import InputError
 from spendkit.settings import PACKAGE_DATA
 
 CURRENCIES = ("GBP", "USD")
@@ -74,18 +74,6 @@ SKU_ALIASES: dict[str, str] = {
     "defender for endpoint p2": "Microsoft Defender for Endpoint P2",
     "mde p2": "Microsoft Defender for Endpoint P2",
 }
-
-
-class LicensingError(SpendkitError, ValueError):
-    """Bad input to the licensing model: names the value and what was expected."""
-
-
-class UnknownSkuError(LicensingError):
-    """A SKU name that is not in the price catalogue."""
-
-
-class NoPriceError(LicensingError):
-    """The catalogue has no price for a SKU on the date asked (e.g. before it went on sale)."""
 
 
 @dataclass(frozen=True)
@@ -168,7 +156,7 @@ def gbp_per_usd(on: date) -> tuple[float, float, float, str]:
     fx = _fx()
     row = fx[_covers(fx, on)]
     if row.empty:  # pragma: no cover - the table is open-ended at both ends
-        raise NoPriceError(f"fx_rates.csv has no GBP/USD parity for {on.isoformat()}")
+        raise InputError(f"fx_rates.csv has no GBP/USD parity for {on.isoformat()}")
     r = row.iloc[0]
     return (float(r["gbp_per_usd_low"]), float(r["gbp_per_usd_central"]),
             float(r["gbp_per_usd_high"]), str(r["basis"]))
@@ -195,13 +183,13 @@ def _sku_index() -> dict[str, str]:
 def resolve_sku(name: str) -> str:
     """The catalogue SKU for a name or alias ('E5' -> 'Microsoft 365 E5'); case-insensitive."""
     if not isinstance(name, str) or not name.strip():
-        raise UnknownSkuError(f"SKU must be a non-empty string, got {name!r}")
+        raise InputError(f"SKU must be a non-empty string, got {name!r}")
     index = _sku_index()
     hit = index.get(_norm(name))
     if hit is None:
         close = difflib.get_close_matches(_norm(name), list(index), n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(repr(index[c]) for c in close)}?" if close else ""
-        raise UnknownSkuError(
+        raise InputError(
             f"unknown Microsoft SKU {name!r}: expected a name from price_catalogue()['sku'] "
             f"or an alias such as 'E3', 'E5', 'F3', 'Copilot'{hint}")
     return hit
@@ -217,13 +205,13 @@ def _as_date(value: object, what: str) -> date:
             return date.fromisoformat(value)
         except ValueError:
             pass
-    raise LicensingError(f"{what} must be a date (or ISO 'YYYY-MM-DD'), got {value!r}")
+    raise InputError(f"{what} must be a date (or ISO 'YYYY-MM-DD'), got {value!r}")
 
 
 def billing_uplift(billing: str, on: date) -> float:
     """Fractional premium over the annual-upfront price for a billing term on a date."""
     if billing not in BILLING_UPLIFTS:
-        raise LicensingError(
+        raise InputError(
             f"unknown billing {billing!r}: expected one of {', '.join(BILLING_TERMS)}")
     uplift, since, _ = BILLING_UPLIFTS[billing]
     return uplift if since is None or on >= since else 0.0
@@ -237,12 +225,12 @@ def list_price(sku: str, on: date | str, billing: str = "annual",
     parity (flagged estimate, parity range in value_low/value_high). When no row covers the date
     because the last known price has ended without a successor (a change whose new value was not
     retrieved), the last price is carried forward and flagged as an estimate. Raises
-    `NoPriceError` before the SKU's first known price.
+    `InputError` before the SKU's first known price.
     """
     sku = resolve_sku(sku)
     on = _as_date(on, "on")
     if currency not in CURRENCIES:
-        raise LicensingError(f"unknown currency {currency!r}: expected one of {CURRENCIES}")
+        raise InputError(f"unknown currency {currency!r}: expected one of {CURRENCIES}")
     return _quote(sku, on, billing, currency)
 
 
@@ -277,7 +265,7 @@ def _quote(sku: str, on: date, billing: str, currency: str) -> PriceQuote:
             first = starts.min()
             when = f"; its first known price starts {first.date().isoformat()}" if pd.notna(
                 first) else ""
-            raise NoPriceError(
+            raise InputError(
                 f"no {currency} list price for {sku!r} on {on.isoformat()}{when} "
                 f"(see price_catalogue())")
         ended = ended.assign(_gbp=ended["currency"] == "GBP").sort_values(
@@ -311,7 +299,7 @@ def bundle_components(bundle: str = "Microsoft 365 E5", variant: str = "suites")
     out = b[(b["bundle"] == bundle) & (b["variant"] == variant)]
     if out.empty:
         known = sorted({f"{x} / {v}" for x, v in zip(b["bundle"], b["variant"], strict=True)})
-        raise LicensingError(f"no a-la-carte composition for bundle {bundle!r}, variant "
+        raise InputError(f"no a-la-carte composition for bundle {bundle!r}, variant "
                              f"{variant!r}: expected one of {known}")
     return out.reset_index(drop=True)
 

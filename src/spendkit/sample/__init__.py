@@ -23,8 +23,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from spendkit.errors import SpendkitError
-from spendkit.fields import AMOUNT_TYPE
+from spendkit.errors import InputError
+from spendkit.units.money import AMOUNT_TYPE
+from spendkit.units.periods import FIRST_MONTH, start_years_of_months
 
 #: Name of the manifest written beside the sample files (it is not a spending file).
 MANIFEST_NAME = "SYNTHETIC-manifest.csv"
@@ -51,10 +52,6 @@ _MONTH_NAME = np.array(
     ["January", "February", "March", "April", "May", "June", "July", "August", "September",
      "October", "November", "December"]
 )
-
-
-class SampleError(SpendkitError):
-    """Bad parameters for the sample generator (names the parameter and what was expected)."""
 
 
 @dataclass(frozen=True)
@@ -337,7 +334,7 @@ def format_amounts(
     (`(1,234.56)`); `currency` is put before the digits (e.g. '£').
     """
     if negative not in ("leading", "trailing", "brackets"):
-        raise SampleError(f"negative={negative!r}: expected 'leading', 'trailing' or 'brackets'")
+        raise InputError(f"negative={negative!r}: expected 'leading', 'trailing' or 'brackets'")
     p = np.asarray(pence, dtype=np.int64)
     if p.size == 0:
         return np.array([], dtype=str)
@@ -398,7 +395,7 @@ def pence_to_gbp(pence: int) -> str:
 # Row generation (the "truth" table)
 # ---------------------------------------------------------------------------------------------
 def _months() -> np.ndarray:
-    start = np.datetime64(f"{FINANCIAL_YEARS[0]}-04", "M")
+    start = np.datetime64(f"{FINANCIAL_YEARS[0]}-{FIRST_MONTH:02d}", "M")
     return start + np.arange(12 * len(FINANCIAL_YEARS))
 
 
@@ -524,8 +521,7 @@ def _council_frame(council: SampleCouncil, index: int, seed: int, scale: float) 
 def _fy(dates: np.ndarray) -> np.ndarray:
     """First calendar year of the April-March financial year of each date."""
     m = dates.astype("datetime64[M]").astype(np.int64)
-    year, month = m // 12 + 1970, m % 12 + 1
-    return np.where(month >= 4, year, year - 1)
+    return start_years_of_months(m // 12 + 1970, m % 12 + 1)
 
 
 def _labels(frame: pd.DataFrame, scheme: str) -> np.ndarray:
@@ -968,9 +964,9 @@ _WRITERS: dict[str, Callable[[SampleCouncil, pd.DataFrame], list[_Out]]] = {
 
 def _check(seed: int, scale: float) -> None:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise SampleError(f"seed={seed!r}: expected a non-negative integer")
+        raise InputError(f"seed={seed!r}: expected a non-negative integer")
     if not isinstance(scale, (int, float)) or not np.isfinite(scale) or not 0 < scale <= 10_000:
-        raise SampleError(f"scale={scale!r}: expected a number > 0 and <= 10000")
+        raise InputError(f"scale={scale!r}: expected a number > 0 and <= 10000")
 
 
 def sample_frame(*, seed: int = DEFAULT_SEED, scale: float = 1.0) -> pd.DataFrame:
@@ -1008,7 +1004,7 @@ def generate_sample(out_dir: Path, *, seed: int = DEFAULT_SEED, scale: float = 1
     _check(seed, scale)
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
-        raise SampleError(f"{out_dir}: expected a folder to write the sample into, found a file")
+        raise InputError(f"{out_dir}: expected a folder to write the sample into, found a file")
     written: list[Path] = []
     manifest = []
     for i, council in enumerate(SAMPLE_COUNCILS):

@@ -41,22 +41,12 @@ from typing import Any
 import numpy as np
 import yaml
 
-from spendkit.errors import SpendkitError
+from spendkit.errors import ReferenceDataError
 from spendkit.settings import PACKAGE_DATA
 
 SCENARIO_DIR = PACKAGE_DATA / "scenarios"
 SCHEMA_VERSION = 1
 _Z90 = 1.2815515655446004  # standard normal quantile at 0.9: P10/P90 of a normal lever
-
-
-class ScenarioFileError(SpendkitError, ValueError):
-    """A scenario file that does not fit the schema: names the file, key path and expectation."""
-
-    def __init__(self, source: str, key: str, problem: str) -> None:
-        super().__init__(f"{source}: {key}: {problem}")
-        self.source = source
-        self.key = key
-        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -196,14 +186,14 @@ _DISTS = {"triangular", "uniform", "normal"}
 
 
 class _Parser:
-    """Walks the YAML mapping, collecting quantities and raising ScenarioFileError on misfit."""
+    """Walks the YAML mapping, collecting quantities and raising ReferenceDataError on misfit."""
 
     def __init__(self, source: str) -> None:
         self.source = source
         self.quantities: list[Quantity] = []
 
     def fail(self, key: str, problem: str) -> None:
-        raise ScenarioFileError(self.source, key, problem)
+        raise ReferenceDataError(self.source, key, problem)
 
     def mapping(self, raw: Any, key: str, allowed: set[str],
                 required: set[str] = frozenset()) -> dict[str, Any]:
@@ -468,7 +458,7 @@ def with_review_years(spec: ScenarioSpec, years: int) -> ScenarioSpec:
     it once and the tornado moves it as one); events after a shorter horizon fall outside it.
     """
     if isinstance(years, bool) or not isinstance(years, int) or not 1 <= years <= 30:
-        raise ScenarioFileError(spec.source, "review_years",
+        raise ReferenceDataError(spec.source, "review_years",
                                 f"expected a whole number from 1 to 30, found {years!r}")
     if years == spec.review_years:
         return spec
@@ -546,15 +536,15 @@ def load_scenario(name_or_path: str | Path) -> ScenarioSpec:
     if not path.suffix:
         path = SCENARIO_DIR / f"{name_or_path}.yaml"
         if not path.exists():
-            raise ScenarioFileError(str(name_or_path), "name", "no packaged scenario of that "
+            raise ReferenceDataError(str(name_or_path), "name", "no packaged scenario of that "
                                     f"name; expected one of {list_scenarios()} or a .yaml path")
     source = str(path)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ScenarioFileError(source, "file", "file not found") from None
+        raise ReferenceDataError(source, "file", "file not found") from None
     except yaml.YAMLError as exc:
-        raise ScenarioFileError(source, "file", f"not valid YAML ({exc})") from None
+        raise ReferenceDataError(source, "file", f"not valid YAML ({exc})") from None
     return parse_scenario(raw, source)
 
 

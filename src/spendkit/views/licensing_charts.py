@@ -17,9 +17,9 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from spendkit.html import escape_html
-from spendkit.models.licensing_catalogue import LicensingError
-from spendkit.plotting import OKABE_ITO, gbp_axis
+from spendkit.errors import InputError
+from spendkit.views.html import escape_html
+from spendkit.views.plotting import OKABE_ITO, gbp_axis
 
 __all__ = [
     "bundle_figure",
@@ -33,7 +33,7 @@ _GREY = "#777777"
 
 def _need(table: pd.DataFrame, columns: list[str], what: str) -> None:
     if missing := [c for c in columns if c not in table.columns]:
-        raise LicensingError(f"{what} needs columns {columns}; missing {missing}")
+        raise InputError(f"{what} needs columns {columns}; missing {missing}")
 
 
 def cost_over_time_figure(monthly: pd.DataFrame, events: pd.DataFrame | None = None,

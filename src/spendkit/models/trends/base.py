@@ -1,6 +1,6 @@
 """Shared helpers for the trend models: exact money arithmetic, UK periods, column checks.
 
-Money stays an Arrow decimal (`spendkit.fields.AMOUNT_TYPE`) from input to output. Where a
+Money stays an Arrow decimal (`spendkit.schema.AMOUNT_TYPE`) from input to output. Where a
 calculation needs integer arithmetic (rolling sums, spreading a lump over months) it runs on
 whole pence held as Int64 and converts back, so totals agree with the input to the penny.
 """
@@ -8,15 +8,13 @@ whole pence held as Int64 and converts back, so totals agree with the input to t
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from spendkit.errors import SpendkitError
-from spendkit.fields import AMOUNT_TYPE
+from spendkit.errors import InputError
+from spendkit.units import periods
+from spendkit.units.money import AMOUNT_TYPE
 
 #: pandas dtype of every money column this package returns.
 AMOUNT_DTYPE = pd.ArrowDtype(AMOUNT_TYPE)
@@ -25,17 +23,13 @@ AMOUNT_DTYPE = pd.ArrowDtype(AMOUNT_TYPE)
 PERIODS = ("month", "quarter", "financial_year")
 
 
-class TrendsInputError(SpendkitError):
-    """Bad input to a trend function: names the argument or column and what was expected."""
-
-
 def require_columns(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
-    """Raise `TrendsInputError` naming the missing columns when `df` lacks any of `columns`."""
+    """Raise `InputError` naming the missing columns when `df` lacks any of `columns`."""
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise TrendsInputError(
+        raise InputError(
             f"{what}: missing column(s) {missing}; expected the canonical columns of "
-            f"spendkit.fields (and enrichment columns where needed), got {list(df.columns)}"
+            f"spendkit.schema (and enrichment columns where needed), got {list(df.columns)}"
         )
 
 
@@ -46,68 +40,6 @@ def as_tuple(by: str | Sequence[str] | None) -> tuple[str, ...]:
     if isinstance(by, str):
         return (by,)
     return tuple(by)
-
-
-def as_amount(values: pd.Series, name: str = "amount_gbp") -> pd.Series:
-    """Return `values` as exact pence decimals (`AMOUNT_DTYPE`), accepting decimals or numbers.
-
-    Floats are rounded to the penny first (a hand-made frame may use them); text is refused.
-    """
-    if isinstance(values.dtype, pd.ArrowDtype) and pa.types.is_decimal(values.dtype.pyarrow_dtype):
-        if values.dtype == AMOUNT_DTYPE:
-            return values
-        arr = pa.array(values)
-        return pd.Series(pc.cast(pc.round(arr, 2), AMOUNT_TYPE), index=values.index,
-                         dtype=AMOUNT_DTYPE, name=values.name)
-    if pd.api.types.is_numeric_dtype(values.dtype):
-        as_float = pd.to_numeric(values).astype("float64").round(2)
-        arr = pc.cast(pa.array(as_float, from_pandas=True), AMOUNT_TYPE, safe=False)
-        return pd.Series(arr, index=values.index, dtype=AMOUNT_DTYPE, name=values.name)
-    if values.dtype == object and values.dropna().map(type).eq(Decimal).all():
-        arr = pc.cast(pa.array(values, from_pandas=True), AMOUNT_TYPE)
-        return pd.Series(arr, index=values.index, dtype=AMOUNT_DTYPE, name=values.name)
-    raise TrendsInputError(
-        f"column {name!r}: expected an exact decimal amount (pd.ArrowDtype(decimal128(18, 2))) "
-        f"or numbers, got dtype {values.dtype}"
-    )
-
-
-def to_pence(values: pd.Series) -> pd.Series:
-    """Exact amounts as whole pence (nullable Int64), for integer arithmetic."""
-    arr = pa.array(as_amount(values))
-    pence = pc.cast(pc.multiply(arr, pa.scalar(100, pa.int64())), pa.int64())
-    ints = pd.array(pd.arrays.ArrowExtensionArray(pence)).astype("Int64")
-    return pd.Series(ints, index=values.index, name=values.name)
-
-
-def from_pence(pence: pd.Series | np.ndarray, index: pd.Index | None = None) -> pd.Series:
-    """Whole pence (ints, NA allowed) back to exact amounts (`AMOUNT_DTYPE`)."""
-    if isinstance(pence, pd.Series):
-        # Positional: the caller's `index` labels the values, it does not select them.
-        series = pd.Series(pence.to_numpy(), index=pence.index if index is None else index)
-    else:
-        series = pd.Series(pence, index=index)
-    series = series.astype("Int64")
-    arr = pc.cast(pa.array(series, from_pandas=True, type=pa.int64()), pa.decimal128(20, 0))
-    exact = pc.multiply(arr, pa.scalar(Decimal("0.01"), pa.decimal128(3, 2)))
-    return pd.Series(pc.cast(exact, AMOUNT_TYPE), index=series.index, dtype=AMOUNT_DTYPE)
-
-
-def sum_amounts(df: pd.DataFrame, by: Sequence[str], column: str = "amount_gbp",
-                count_name: str | None = "n_payments") -> pd.DataFrame:
-    """Exact sum of `column` per group of `by` (groups sorted), with a payment count."""
-    work = df[[*by]].copy()
-    work["_pence"] = to_pence(df[column])
-    if by:
-        grouped = work.groupby(list(by), sort=True, dropna=False, observed=True)["_pence"]
-        out = grouped.agg(["sum", "size"]).reset_index()
-    else:
-        out = pd.DataFrame({"sum": [work["_pence"].sum()], "size": [len(work)]})
-    out[column] = from_pence(out.pop("sum"), out.index)
-    size = out.pop("size")
-    if count_name:
-        out[count_name] = size.astype("int64")
-    return out
 
 
 def to_timestamp(dates: pd.Series) -> pd.Series:
@@ -125,29 +57,17 @@ def month_start(dates: pd.Series) -> pd.Series:
 
 def fy_start_year(dates: pd.Series) -> pd.Series:
     """Starting calendar year of the UK financial year (1 April - 31 March) of each date."""
-    from spendkit.models.economy import financial_year_start_years
-
-    return financial_year_start_years(to_timestamp(dates))
+    return periods.financial_year_start_years(to_timestamp(dates))
 
 
 def fy_label(start_year: pd.Series) -> pd.Series:
     """Financial-year labels like '2024-25' from starting years (NA stays NA)."""
-    start = pd.Series(start_year).astype("Int64")
-    label = start.astype("string") + "-" + ((start + 1) % 100).astype("string").str.zfill(2)
-    return label.astype("string")
+    return periods.labels_for_start_years(start_year)
 
 
 def fy_label_start(labels: pd.Series) -> pd.Series:
     """Starting year (Int64) of financial-year labels like '2024-25'; bad labels raise."""
-    text = pd.Series(labels).astype("string")
-    parsed = text.str.extract(r"^(\d{4})-(\d{2})$")
-    start = pd.to_numeric(parsed[0], errors="coerce").astype("Int64")
-    bad = text.notna() & (start.isna() | ((start + 1) % 100 != pd.to_numeric(parsed[1])))
-    if bad.any():
-        raise TrendsInputError(
-            f"financial_year: expected labels like '2024-25', got {text[bad].iloc[0]!r}"
-        )
-    return start
+    return periods.start_years_of_labels(labels)
 
 
 def add_periods(df: pd.DataFrame, date_col: str = "payment_date") -> pd.DataFrame:
@@ -163,7 +83,7 @@ def add_periods(df: pd.DataFrame, date_col: str = "payment_date") -> pd.DataFram
     out["month"] = ts.dt.to_period("M").dt.to_timestamp()
     out["fy_start"] = fy_start_year(ts)
     out["financial_year"] = fy_label(out["fy_start"])
-    out["fy_quarter"] = (((ts.dt.month - 4) % 12) // 3 + 1).astype("Int64")
+    out["fy_quarter"] = periods.fy_quarter(ts)
     out["quarter"] = out["financial_year"] + " Q" + out["fy_quarter"].astype("string")
     return out
 
@@ -171,7 +91,7 @@ def add_periods(df: pd.DataFrame, date_col: str = "payment_date") -> pd.DataFram
 def ensure_periods(df: pd.DataFrame, period: str) -> pd.DataFrame:
     """`df` with period columns added when `period` is not yet a column; checks `period`."""
     if period not in PERIODS:
-        raise TrendsInputError(f"period: expected one of {PERIODS}, got {period!r}")
+        raise InputError(f"period: expected one of {PERIODS}, got {period!r}")
     if period in df.columns and "fy_start" in df.columns:
         return df
     return add_periods(df)
@@ -219,7 +139,7 @@ def join_extras(df: pd.DataFrame, extras: pd.DataFrame,
         for key in ROW_KEYS:
             right[key] = right[key].astype(df[key].dtype)
         if right.duplicated(list(ROW_KEYS)).any():
-            raise TrendsInputError("join_extras: extras have more than one row for the same "
+            raise InputError("join_extras: extras have more than one row for the same "
                                    "source_file, source_sheet and source_line")
         merged = out.merge(right, on=list(ROW_KEYS), how="left", validate="many_to_one")
         merged.index = out.index
