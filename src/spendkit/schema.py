@@ -7,10 +7,13 @@ so a column is defined once. Names follow PUDL's conventions: snake_case, units 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 
+from spendkit.errors import InputError
 from spendkit.units.money import AMOUNT_TYPE
 
 
@@ -77,6 +80,18 @@ ENRICHMENT_FIELDS: tuple[Field, ...] = (
     Field("it_confidence", pa.string(), "'high', 'medium' or 'low'."),
     Field("underlying_vendor", pa.string(), "Vendor behind a reseller payment (e.g. 'Microsoft')."),
 )
+
+
+def require_columns(table: Any, columns: Iterable[str], what: str) -> None:
+    """Raise `InputError` naming `what` and the missing columns when `table` (a pandas or Arrow
+    table) lacks any of `columns`; the one input check every stage uses."""
+    have = list(table.columns) if hasattr(table, "columns") else list(table.column_names)
+    missing = [c for c in columns if c not in have]
+    if missing:
+        raise InputError(
+            f"{what}: missing column(s) {missing}; expected the canonical columns of "
+            f"spendkit.schema (and enrichment columns where needed), got {have}"
+        )
 
 
 def transaction_schema() -> pa.Schema:

@@ -76,7 +76,7 @@ def test_monthly_payments_give_the_full_annual_total_in_steady_state():
 
 
 def test_missing_columns_and_no_microsoft_rows():
-    with pytest.raises(InputError, match=r"lack columns \['underlying_vendor'\]"):
+    with pytest.raises(InputError, match=r"missing column\(s\) \['underlying_vendor'\]"):
         L.microsoft_paid_run_rate(_fixture().drop(columns=["underlying_vendor"]))
     none = L.microsoft_paid_run_rate(_fixture(), vendor="Oracle Corp")
     assert none.empty and "run_rate_gbp" in none.columns

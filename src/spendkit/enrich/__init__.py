@@ -41,7 +41,7 @@ Contract (others code against these names):
   sample of your own rows to label by hand (blind to the classifier), then estimate precision
   and recall over the whole table with intervals (`spendkit.enrich.accuracy`).
 
-The rules are package data (`package_data/it_rules.csv`, `expense_labels.csv`,
+The rules are package data (`package_data/enrich/it_rules.csv`, `expense_labels.csv`,
 `suppliers.csv`, `it_taxonomy.csv`), each row with its source.
 """
 

@@ -1,6 +1,6 @@
 """IT classification: expense-type label map, ordered rules, supplier reference, look-through.
 
-Rules are data (`package_data/it_rules.csv`, `expense_labels.csv`, `suppliers.csv`). Each
+Rules are data (`package_data/enrich/it_rules.csv`, `expense_labels.csv`, `suppliers.csv`). Each
 field's distinct values are matched once; the evidence is then combined per distinct
 (supplier_key, expense_type, service_area, description) combination, all with numpy
 vectorised choices.
@@ -64,7 +64,7 @@ import pandas as pd
 
 from spendkit.enrich.suppliers import first_match, match_reference
 from spendkit.errors import ReferenceDataError
-from spendkit.settings import PACKAGE_DATA
+from spendkit.reference import catalogue
 
 #: Fields a rule can apply to. "product" rules run on description and expense type and give
 #: the vendor a payment names (the look-through); the others decide IT or not IT.
@@ -92,13 +92,13 @@ def normalise_label(text: str) -> str:
 @lru_cache(maxsize=1)
 def load_taxonomy() -> pd.DataFrame:
     """The IT categories with descriptions (package data `it_taxonomy.csv`)."""
-    return pd.read_csv(PACKAGE_DATA / "it_taxonomy.csv", dtype=str, keep_default_na=False)
+    return pd.read_csv(catalogue.path("it_taxonomy"), dtype=str, keep_default_na=False)
 
 
 @lru_cache(maxsize=4)
 def load_rules(path: str | None = None) -> pd.DataFrame:
     """The ordered IT rules (package data `it_rules.csv`), validated and sorted by field, order."""
-    file = path or str(PACKAGE_DATA / "it_rules.csv")
+    file = path or str(catalogue.path("it_rules"))
     rules = pd.read_csv(file, dtype=str, keep_default_na=False)
     missing = set(RULE_COLUMNS) - set(rules.columns)
     if missing:
@@ -143,7 +143,7 @@ def load_expense_labels(path: str | None = None) -> pd.DataFrame:
     not-IT labels "true" when the label overrides weaker IT evidence, "false" when it only
     records not-IT evidence for a payment nothing calls IT; absent column = "true"), source.
     """
-    file = path or str(PACKAGE_DATA / "expense_labels.csv")
+    file = path or str(catalogue.path("expense_labels"))
     labels = pd.read_csv(file, dtype=str, keep_default_na=False)
     cats = set(load_taxonomy()["it_category"]) | {""}
     bad = labels[~labels["is_it"].isin(["true", "false"]) | ~labels["it_category"].isin(cats)]

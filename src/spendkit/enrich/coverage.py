@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from spendkit.errors import InputError
+from spendkit.schema import require_columns
 from spendkit.units import periods
 
 #: Primary evidence kinds reported (the first component of it_basis).
@@ -37,12 +38,8 @@ def coverage_report(
     largest suppliers of the no-evidence spend as 'name (£amount)' joined by '; '.
     Money columns are float pounds rounded to pence (report figures, not ledger values).
     """
-    need = {"amount_gbp", "is_it", "it_basis", "supplier_canonical"}
-    missing = need - set(enriched.columns)
-    if missing:
-        raise InputError(
-            f"coverage_report: columns {sorted(missing)} missing (run spendkit.enrich first)"
-        )
+    require_columns(enriched, ("amount_gbp", "is_it", "it_basis", "supplier_canonical"),
+                    "coverage_report (run spendkit.enrich first)")
     df = pd.DataFrame(index=enriched.index)
     keys = list(by)
     for k in keys:

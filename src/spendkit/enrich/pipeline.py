@@ -34,6 +34,7 @@ from spendkit.enrich.suppliers import (
     load_supplier_reference,
 )
 from spendkit.errors import InputError
+from spendkit.schema import require_columns
 
 TEXT_INPUTS = ("supplier_name", "expense_type", "service_area", "description")
 ENRICH_COLUMNS = (
@@ -367,10 +368,7 @@ class Enricher:
 
     def enrich(self, transactions: pd.DataFrame, *, detail: bool = False) -> pd.DataFrame:
         """A copy of `transactions` with the enrichment columns added (see `enrich`)."""
-        if "supplier_name" not in transactions.columns:
-            raise InputError(
-                f"enrich: column 'supplier_name' missing; got {list(transactions.columns)}"
-            )
+        require_columns(transactions, ("supplier_name",), "enrich")
         n = len(transactions)
         inputs = {c: _encode(_pandas_text(transactions[c]) if c in transactions.columns
                              else None, n) for c in TEXT_INPUTS}

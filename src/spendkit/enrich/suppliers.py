@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from rapidfuzz import fuzz
 
 from spendkit.errors import ReferenceDataError
-from spendkit.settings import PACKAGE_DATA
+from spendkit.reference import catalogue
 
 #: Legal-form words dropped from a key wherever they stand as a whole word.
 LEGAL_SUFFIXES = frozenset(
@@ -161,7 +161,7 @@ def load_supplier_reference(path: str | None = None) -> pd.DataFrame:
     Rows are tried in order and the first whose `pattern` (a regex on the normalised key)
     matches wins, so the not-IT traps at the top shadow the IT suppliers they resemble.
     """
-    file = path or str(PACKAGE_DATA / "suppliers.csv")
+    file = path or str(catalogue.path("suppliers"))
     ref = pd.read_csv(file, dtype=str, keep_default_na=False)
     missing = set(REFERENCE_COLUMNS) - set(ref.columns)
     if missing:

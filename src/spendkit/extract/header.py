@@ -1,6 +1,6 @@
 """Which row is the header, and which canonical field each header cell names.
 
-The vocabulary is data: `package_data/column_aliases.csv` lists normalised header spellings
+The vocabulary is data: `package_data/loader/column_aliases.csv` lists normalised header spellings
 (`alias_key`) for each canonical field, with a priority. A row is a header when several of its
 cells are known aliases; a transaction header names at least an amount and a supplier. The
 header is searched for among the first `HEAD_ROWS` non-blank rows (after any report preamble)
@@ -14,7 +14,7 @@ import csv
 import re
 from functools import lru_cache
 
-from spendkit.settings import PACKAGE_DATA
+from spendkit.reference import catalogue
 
 HEAD_ROWS = 40  # the header must be among the first 40 non-blank rows …
 TAIL_ROWS = 3  # … or the last 3 (Hyndburn Sept 2025 has it as the last line)
@@ -42,9 +42,9 @@ def header_key(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def alias_table() -> dict[str, list[tuple[str, int]]]:
-    """alias_key → [(field, priority)] from package_data/column_aliases.csv."""
+    """alias_key → [(field, priority)] from package_data/loader/column_aliases.csv."""
     table: dict[str, list[tuple[str, int]]] = {}
-    with open(PACKAGE_DATA / "column_aliases.csv", encoding="utf-8", newline="") as fh:
+    with open(catalogue.path("column_aliases"), encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
             table.setdefault(row["alias_key"], []).append((row["field"], int(row["priority"])))
     return table

@@ -60,6 +60,7 @@ from spendkit.enrich import Enricher
 from spendkit.enrich.pipeline import TEXT_INPUTS
 from spendkit.errors import BuildError, UnreadableFileError
 from spendkit.loader import LoadResult, load
+from spendkit.reference import catalogue
 from spendkit.schema import (
     ENRICHMENT_FIELDS,
     TRANSACTION_COLUMNS,
@@ -682,25 +683,25 @@ def _link_or_copy(src: Path, dest: Path) -> None:
         shutil.copy2(src, dest)
 
 
-#: What decides the ingest's output: a change here means a new build, not stale data.
+#: Code that decides the ingest's output (with the package data the catalogue marks
+#: `affects_ingest`): a change here means a new build, not stale data.
 _INGEST_CODE = ("extract", "transform", "enrich", "units", "loader.py", "ingest", "schema.py",
-                "errors.py", "reference/councils.py", "package_data/column_aliases.csv",
-                "package_data/publisher_profiles.csv", "package_data/mysociety",
-                "package_data/suppliers.csv", "package_data/it_rules.csv",
-                "package_data/expense_labels.csv", "package_data/it_taxonomy.csv")
+                "errors.py", "reference/councils.py", "reference/catalogue.py")
 
 
 def _code_fingerprint() -> str:
     """Hash of the spendkit code and reference data the ingest output depends on."""
     root = Path(spendkit.__file__).resolve().parent
     h = hashlib.sha256(spendkit.__version__.encode())
+    files = []
     for name in _INGEST_CODE:
         target = root / name
-        files = sorted(target.rglob("*")) if target.is_dir() else [target]
-        for p in files:
-            if p.is_file() and p.suffix in (".py", ".csv") and "__pycache__" not in p.parts:
-                h.update(p.relative_to(root).as_posix().encode())
-                h.update(p.read_bytes())
+        files += sorted(target.rglob("*.py")) if target.is_dir() else [target]
+    files += catalogue.ingest_inputs()
+    for p in files:
+        if p.is_file() and "__pycache__" not in p.parts:
+            h.update(p.relative_to(root).as_posix().encode())
+            h.update(p.read_bytes())
     return h.hexdigest()
 
 

@@ -1,7 +1,7 @@
 """Who published a file: council names, GSS codes and optional publisher profiles.
 
 Names and codes come from mySociety's list of UK local authorities (CC BY 4.0, derived copy in
-`package_data/mysociety/`). `package_data/publisher_profiles.csv` holds what detection cannot
+`package_data/reference/mysociety/`). `package_data/loader/publisher_profiles.csv` holds what detection cannot
 know (VAT basis, reporting threshold) and overrides what it gets wrong, matched on the path.
 """
 
@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from spendkit.settings import PACKAGE_DATA
+from spendkit.reference import catalogue
 
 _SUFFIXES = re.compile(
     r"\b(city|borough|county|district|metropolitan|mdc|council|of|the|london|royal|"
@@ -53,7 +53,7 @@ def _norm(text: str) -> str:
 def _authorities() -> dict[str, tuple[str, str]]:
     """3-letter code → (official name, GSS code)."""
     out = {}
-    with open(PACKAGE_DATA / "mysociety" / "local_authorities.csv", encoding="utf-8") as fh:
+    with open(catalogue.path("mysociety_authorities"), encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             out[row["local-authority-code"]] = (row["official-name"], row["gss-code"])
     return out
@@ -64,7 +64,7 @@ def _name_index() -> dict[str, str]:
     """Normalised name variant → 3-letter code (exact variants, then suffix-stripped ones)."""
     index: dict[str, str] = {}
     stripped: dict[str, set[str]] = {}
-    with open(PACKAGE_DATA / "mysociety" / "la_name_lookup.csv", encoding="utf-8") as fh:
+    with open(catalogue.path("mysociety_names"), encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             key = _norm(row["name"])
             index.setdefault(key, row["local_authority_code"])
@@ -92,7 +92,7 @@ def match_authority(text: str) -> tuple[str, str] | None:
 @lru_cache(maxsize=1)
 def profiles() -> tuple[Profile, ...]:
     """Publisher profiles from package data, in file order (first match wins)."""
-    with open(PACKAGE_DATA / "publisher_profiles.csv", encoding="utf-8", newline="") as fh:
+    with open(catalogue.path("publisher_profiles"), encoding="utf-8", newline="") as fh:
         return tuple(Profile(**row) for row in csv.DictReader(fh))
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from spendkit.errors import NoDataError, SpendkitError
-from spendkit.settings import PACKAGE_DATA
+from spendkit.reference import catalogue
 from spendkit.units.periods import financial_year_label, parse_financial_year
 
 #: Growth a year assumed for GDP deflator years after the last outturn (an assumption, [I]):
@@ -33,7 +33,7 @@ ASSUMED_DEFLATOR_GROWTH = 0.02
 
 @cache
 def _read(name: str) -> pd.DataFrame:
-    return pd.read_csv(PACKAGE_DATA / name, dtype={"financial_year": str, "item": str})
+    return pd.read_csv(catalogue.path(name), dtype={"financial_year": str, "item": str})
 
 
 def gdp_deflator_table(extend_to: str | None = None,
@@ -43,7 +43,7 @@ def gdp_deflator_table(extend_to: str | None = None,
     With `extend_to`, years after the last outturn up to that label are added at
     `assumed_growth` a year, with `is_assumption=True`, confidence '[I]' and a source saying so.
     """
-    table = _read("gdp_deflator.csv").copy()
+    table = _read("gdp_deflator").copy()
     table["is_assumption"] = False
     if extend_to is not None:
         last = parse_financial_year(table["financial_year"].iloc[-1])
@@ -122,7 +122,7 @@ def cpi_annual(measure: str = "annual_average", *, include_forecast: bool = Fals
     `measure="september"` gives the September 12-month rates used to uprate RSG/BFL.
     `include_forecast=True` appends the OBR Nov 2025 forecasts (2026, 2027; [P], not outturn).
     """
-    table = _read("cpi.csv")
+    table = _read("cpi")
     if measure not in {"annual_average", "september"}:
         raise SpendkitError(
             f"cpi measure {measure!r}: expected 'annual_average' or 'september'"
@@ -138,7 +138,7 @@ def cpi_annual(measure: str = "annual_average", *, include_forecast: bool = Fals
 
 def cpi_table() -> pd.DataFrame:
     """All CPI rows (annual average, September, OBR forecast) with source and confidence."""
-    return _read("cpi.csv").copy()
+    return _read("cpi").copy()
 
 
 def core_spending_power() -> pd.DataFrame:
@@ -149,11 +149,11 @@ def core_spending_power() -> pd.DataFrame:
     before (2021-22 restated; 2026-27 onward after fair funding reform) — do not splice a
     growth series across them. 2015-16 to 2018-19 were not retrieved.
     """
-    table = _read("core_spending_power.csv").copy()
+    table = _read("core_spending_power").copy()
     table["definition_break"] = table["definition_break"].astype(bool)
     return table
 
 
 def local_digital_fund() -> pd.DataFrame:
     """Local Digital Fund facts (launch £7.5m, round 1: 16 projects, £1,251,492 …) with sources."""
-    return _read("local_digital_fund.csv").copy()
+    return _read("local_digital_fund").copy()

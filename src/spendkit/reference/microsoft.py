@@ -1,6 +1,6 @@
 """Microsoft licence price catalogue: dated list prices, SKU names, billing uplifts and GBP parity.
 
-The package data (`package_data/ms_*.csv`, `fx_rates.csv`) is re-typed from the project's
+The package data (`package_data/microsoft/*.csv`) is re-typed from the project's
 researched facts, each row with its source and a confidence tag: [S] stated by the source,
 [P] reported by press/partners, [I] inferred. Prices are list prices per user per month, ex VAT,
 for an annual commitment paid upfront; other billing terms are derived by rule
@@ -22,7 +22,7 @@ from functools import cache, lru_cache
 import pandas as pd
 
 from spendkit.errors import InputError
-from spendkit.settings import PACKAGE_DATA
+from spendkit.reference import catalogue
 
 CURRENCIES = ("GBP", "USD")
 
@@ -104,7 +104,7 @@ class PriceQuote:
 
 
 def _read(name: str) -> pd.DataFrame:
-    return pd.read_csv(PACKAGE_DATA / name, dtype=str, keep_default_na=False)
+    return catalogue.read_csv(name)
 
 
 def _dates(col: pd.Series) -> pd.Series:
@@ -117,7 +117,7 @@ def _bools(col: pd.Series) -> pd.Series:
 
 @cache
 def _catalogue() -> pd.DataFrame:
-    df = _read("ms_prices.csv")
+    df = _read("ms_prices")
     df["price_per_user_month"] = df["price_per_user_month"].astype(float)
     df["effective_from"] = _dates(df["effective_from"])
     df["effective_to"] = _dates(df["effective_to"])
@@ -137,7 +137,7 @@ def price_catalogue() -> pd.DataFrame:
 
 @cache
 def _fx() -> pd.DataFrame:
-    df = _read("fx_rates.csv")
+    df = _read("fx_rates")
     for c in ("gbp_per_usd_low", "gbp_per_usd_central", "gbp_per_usd_high"):
         df[c] = df[c].astype(float)
     df["effective_from"] = _dates(df["effective_from"])
@@ -289,7 +289,7 @@ def _quote(sku: str, on: date, billing: str, currency: str) -> PriceQuote:
 
 @cache
 def _bundles() -> pd.DataFrame:
-    return _read("ms_bundles.csv")
+    return _read("ms_bundles")
 
 
 def bundle_components(bundle: str = "Microsoft 365 E5", variant: str = "suites") -> pd.DataFrame:
@@ -306,14 +306,14 @@ def bundle_components(bundle: str = "Microsoft 365 E5", variant: str = "suites")
 
 def price_events() -> pd.DataFrame:
     """Dated Microsoft price and agreement events (date, event, confidence, source)."""
-    df = _read("ms_price_events.csv")
+    df = _read("ms_price_events")
     df["date"] = _dates(df["date"])
     return df
 
 
 def ccs_agreements() -> pd.DataFrame:
     """CCS–Microsoft public-sector arrangements (PSA12, DTA18, DTA21, SPA24 …) with dates."""
-    df = _read("ms_agreements.csv")
+    df = _read("ms_agreements")
     df["start"] = _dates(df["start"])
     df["end"] = _dates(df["end"])
     return df

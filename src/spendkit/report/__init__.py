@@ -3,7 +3,7 @@
 `build_reports` runs each notebook with papermill (kernel cwd = the notebook's folder,
 `SPENDKIT_REPORT=1` so `spendkit.views.plotting` embeds figures as offline HTML), passes each notebook
 only the parameters its `parameters` cell declares, exports it with the offline nbconvert
-template shipped in `package_data/nbconvert_templates/offline`, checks that the page references
+template shipped in `package_data/templates/nbconvert/offline`, checks that the page references
 nothing on the network, and writes `index.html` linking the reports with a run summary.
 
 `store_notebook` executes a notebook in place without the report renderer and strips volatile
@@ -28,11 +28,12 @@ import nbformat
 
 from spendkit import __version__
 from spendkit.errors import BuildError
-from spendkit.settings import PACKAGE_DATA, get_settings
+from spendkit.reference import catalogue
+from spendkit.settings import get_settings
 from spendkit.views.html import escape_html
 from spendkit.views.plotting import REPORT_ENV
 
-TEMPLATES_DIR = PACKAGE_DATA / "nbconvert_templates"
+TEMPLATES_DIR = catalogue.path("nbconvert_templates")
 TEMPLATE_NAME = "offline"
 #: Seconds one cell may run before the report (or store) fails.
 CELL_TIMEOUT = 600

@@ -1,6 +1,6 @@
 """Headers → canonical fields, using the alias table in package data (quirks are data, not code).
 
-`package_data/column_aliases.csv` lists normalised header spellings (`alias_key`) for each field,
+`package_data/loader/column_aliases.csv` lists normalised header spellings (`alias_key`) for each field,
 with a priority: when two published columns could fill one field (Leeds' 'Expenditure Category'
 and 'Detailed Expenses Type'), the lower priority number wins and the other is kept under its own
 name. Headers not in the table are matched by keyword as a last resort and reported.

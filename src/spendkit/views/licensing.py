@@ -43,6 +43,7 @@ from spendkit.models.licensing import (
     total_cost,
 )
 from spendkit.reference.microsoft import _as_date, list_price, price_events, resolve_sku
+from spendkit.schema import require_columns
 from spendkit.units.money import gbp
 from spendkit.units.periods import financial_year, financial_year_window
 
@@ -232,10 +233,8 @@ def microsoft_payments_by_year(enriched: pd.DataFrame, publisher: str | None = N
     consumption or other products bought through the same reseller). `total_gbp` is exact to
     the penny (summed as decimals) and matches `microsoft_paid_run_rate`'s `paid_in_year_gbp`.
     """
-    need = ["publisher_name", "payment_date", "amount_gbp", "underlying_vendor",
-            "supplier_name"]
-    if missing := [c for c in need if c not in enriched.columns]:
-        raise InputError(f"enriched transactions lack columns {missing}: expected {need}")
+    need = ["publisher_name", "payment_date", "amount_gbp", "underlying_vendor", "supplier_name"]
+    require_columns(enriched, need, "microsoft_payments_by_year")
     is_ms = (enriched["underlying_vendor"].astype("string").str.strip().str.casefold()
              == vendor.casefold()).fillna(False).to_numpy(dtype=bool)
     ms = enriched.loc[is_ms & enriched["amount_gbp"].notna().to_numpy()

@@ -27,9 +27,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from spendkit.errors import InputError
-from spendkit.models.trends.base import as_tuple, require_columns, text_blank
+from spendkit.models.trends.base import as_tuple, text_blank
 from spendkit.models.trends.completeness import STATUSES
-from spendkit.schema import REJECT_REASONS
+from spendkit.schema import REJECT_REASONS, require_columns
 from spendkit.units import periods
 from spendkit.units.money import AMOUNT_DTYPE, AMOUNT_TYPE, from_pence, gbp, to_pence
 from spendkit.views.html import escape_html

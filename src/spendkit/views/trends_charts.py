@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import plotly.graph_objects as go
 
-from spendkit.models.trends.base import for_plot, require_columns
+from spendkit.models.trends.base import for_plot
 from spendkit.models.trends.suppliers import HHI_HIGH
+from spendkit.schema import require_columns
 from spendkit.units.money import gbp
 from spendkit.views.html import escape_html
 from spendkit.views.plotting import caption, gbp_axis, gbp_hovertemplate

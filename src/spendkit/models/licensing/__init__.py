@@ -50,6 +50,7 @@ from spendkit.reference.microsoft import (
     price_events,
     resolve_sku,
 )
+from spendkit.schema import require_columns
 from spendkit.units.periods import (
     FIRST_MONTH,
     financial_year_label,
@@ -422,7 +423,7 @@ def published_deals() -> pd.DataFrame:
     at the start [I]. `seats`/`sku` are blank where not published. `gss_code` is checked against
     the mySociety local-authority register (CC BY 4.0); a joint deal lists codes joined by ';'.
     """
-    df = _read("ms_deals.csv")
+    df = _read("ms_deals")
     df["start"] = _dates(df["start"])
     df["end"] = _dates(df["end"])
     for c in ("annual_cost_gbp", "total_cost_gbp", "per_user_month_gbp"):
@@ -564,11 +565,8 @@ def microsoft_paid_run_rate(enriched: pd.DataFrame, vendor: str = "Microsoft") -
     the data also covers the 11 months before the year, so every payment that can spread into
     it was seen. Pass the whole enriched table, not only Microsoft rows, so coverage is right.
     """
-    missing = [c for c in _PAID_COLUMNS if c not in enriched.columns]
-    if missing:
-        raise InputError(
-            f"enriched transactions lack columns {missing}: expected {list(_PAID_COLUMNS)} "
-            "(spendkit.schema; underlying_vendor is added by spendkit.enrich)")
+    require_columns(enriched, _PAID_COLUMNS, "microsoft_paid_run_rate (underlying_vendor is "
+                    "added by spendkit.enrich)")
     cols = ["publisher_name", "financial_year", "fy_start", "run_rate_gbp", "paid_in_year_gbp",
             "n_payments", "months_observed", "is_complete"]
     dates = pd.to_datetime(enriched["payment_date"])

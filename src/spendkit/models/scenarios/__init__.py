@@ -47,6 +47,7 @@ from spendkit.models.scenarios.spec import (
     with_review_years,
     without_uncertainty,
 )
+from spendkit.schema import require_columns
 from spendkit.units.periods import financial_year, shift_financial_year
 from spendkit.views.safe import safe_cell_text
 
@@ -141,11 +142,8 @@ def build_baseline(transactions: pd.DataFrame, *, publisher: str | None = None,
     """
     if coverage_rule not in {"scale", "flag"}:
         raise InputError(f"coverage_rule {coverage_rule!r}: expected 'scale' or 'flag'")
-    needed = {"publisher_name", "payment_date", "amount_gbp", "is_it", "it_category",
-              "underlying_vendor"}
-    missing = sorted(needed - set(transactions.columns))
-    if missing:
-        raise InputError(f"transactions lack column(s) {missing} (see spendkit.schema)")
+    require_columns(transactions, ("publisher_name", "payment_date", "amount_gbp", "is_it",
+                                   "it_category", "underlying_vendor"), "build_baseline")
     publishers = sorted(transactions["publisher_name"].dropna().unique())
     if publisher is None:
         if len(publishers) != 1:
@@ -201,7 +199,7 @@ def peer_benchmark(transactions: pd.DataFrame, population: Mapping[str, float] |
                    year: str | None = None, min_months: int = 6) -> pd.DataFrame:
     """IT spend per head for every council in the data (annualised by coverage), sorted.
 
-    `population` maps publisher_name → residents (e.g. from package_data/population.csv).
+    `population` maps publisher_name → residents (e.g. from package_data/reference/population.csv).
     Councils without a population or with fewer than `min_months` are left out (listed in
     `.attrs["excluded"]`). Columns: publisher_name, financial_year, months_present,
     it_spend_gbp, population, it_spend_per_head_gbp.

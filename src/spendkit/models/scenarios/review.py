@@ -109,7 +109,7 @@ def publisher_population(transactions: pd.DataFrame,
                          population: pd.DataFrame | None = None) -> dict[str, float]:
     """publisher_name → residents, matched by GSS code (`publisher_code`) to the package table.
 
-    `population` (columns gss_code, population) defaults to package_data/population.csv.
+    `population` (columns gss_code, population) defaults to package_data/reference/population.csv.
     Councils without a GSS code or population are left out.
     """
     if population is None:

@@ -42,9 +42,9 @@ import numpy as np
 import yaml
 
 from spendkit.errors import ReferenceDataError
-from spendkit.settings import PACKAGE_DATA
+from spendkit.reference import catalogue
 
-SCENARIO_DIR = PACKAGE_DATA / "scenarios"
+SCENARIO_DIR = catalogue.path("scenarios")
 SCHEMA_VERSION = 1
 _Z90 = 1.2815515655446004  # standard normal quantile at 0.9: P10/P90 of a normal lever
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal
-from functools import cache
 from typing import NamedTuple
 
 import numpy as np
@@ -38,7 +37,6 @@ from spendkit.models.trends.base import (
     fy_label_start,
     fy_start_year,
     join_extras,
-    require_columns,
     text_blank,
 )
 from spendkit.models.trends.completeness import (
@@ -64,7 +62,8 @@ from spendkit.models.trends.suppliers import (
     supplier_totals,
     top_suppliers,
 )
-from spendkit.settings import PACKAGE_DATA
+from spendkit.reference import catalogue
+from spendkit.schema import require_columns
 from spendkit.units.money import AMOUNT_DTYPE, as_amount, from_pence, sum_amounts, to_pence
 from spendkit.views.exports import export_tables, neutralise_formulas, to_excel_or_csv
 
@@ -296,17 +295,9 @@ def real_terms(table: pd.DataFrame, base_year: str, value: str = "amount_gbp",
     return out
 
 
-@cache
-def _read_package_csv(name: str) -> pd.DataFrame:
-    path = PACKAGE_DATA / name
-    if not path.exists():
-        raise InputError(f"{path}: package data file missing; reinstall spendkit")
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
-
-
 def load_population() -> pd.DataFrame:
     """Package population table: `gss_code`, `name`, `population`, `year`, `basis`, `source`."""
-    out = _read_package_csv("population.csv").copy()
+    out = catalogue.read_csv("population")
     out["population"] = out["population"].astype("int64")
     out["year"] = out["year"].astype("int64")
     return out
@@ -314,7 +305,7 @@ def load_population() -> pd.DataFrame:
 
 def load_local_authorities() -> pd.DataFrame:
     """English local authorities (mySociety, CC BY 4.0): GSS code, names, type, tier, region."""
-    return _read_package_csv("local_authorities.csv").copy()
+    return catalogue.read_csv("local_authorities")
 
 
 def council_info(codes: pd.Series | Sequence[str]) -> pd.DataFrame:

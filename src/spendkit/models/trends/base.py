@@ -7,12 +7,13 @@ whole pence held as Int64 and converts back, so totals agree with the input to t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import pandas as pd
 import pyarrow as pa
 
 from spendkit.errors import InputError
+from spendkit.schema import require_columns
 from spendkit.units import periods
 from spendkit.units.money import AMOUNT_TYPE
 
@@ -21,16 +22,6 @@ AMOUNT_DTYPE = pd.ArrowDtype(AMOUNT_TYPE)
 
 #: Period columns `add_periods` creates and the trend functions accept.
 PERIODS = ("month", "quarter", "financial_year")
-
-
-def require_columns(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
-    """Raise `InputError` naming the missing columns when `df` lacks any of `columns`."""
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise InputError(
-            f"{what}: missing column(s) {missing}; expected the canonical columns of "
-            f"spendkit.schema (and enrichment columns where needed), got {list(df.columns)}"
-        )
 
 
 def as_tuple(by: str | Sequence[str] | None) -> tuple[str, ...]:

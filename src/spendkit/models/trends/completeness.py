@@ -31,8 +31,8 @@ from spendkit.models.trends.base import (
     fy_label,
     fy_label_start,
     fy_start_year,
-    require_columns,
 )
+from spendkit.schema import require_columns
 from spendkit.units.money import sum_amounts, to_pence
 
 #: Month statuses in `completeness_calendar`, best first.

@@ -30,7 +30,8 @@ import numpy as np
 import pandas as pd
 
 from spendkit.errors import InputError
-from spendkit.models.trends.base import add_periods, as_tuple, require_columns, text_blank
+from spendkit.models.trends.base import add_periods, as_tuple, text_blank
+from spendkit.schema import require_columns
 from spendkit.units.money import from_pence, to_pence
 
 #: Words that mark a payment as an annual renewal or subscription.
