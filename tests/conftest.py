@@ -29,6 +29,24 @@ def realdata_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def realdata_series_dir(realdata_dir: Path) -> Path:
+    """../shared/realdata-series (85 real monthly Hyndburn files, 2017-2026); skip when absent."""
+    series = realdata_dir.parent / "realdata-series"
+    if not (series / "MANIFEST.csv").exists():
+        pytest.skip(f"real monthly series not found at {series} (../shared/realdata-series)")
+    return series
+
+
+def real_raw_files(folder: Path) -> list[Path]:
+    """Every raw published file under a shared real-data folder: not the MANIFEST or README,
+    not other people's cleaned copies (`processed/`) and not `_reference/`."""
+    return sorted(p for p in folder.rglob("*") if p.is_file()
+                  and "processed" not in p.relative_to(folder).parts
+                  and "_reference" not in p.relative_to(folder).parts
+                  and p.name not in ("MANIFEST.csv", "README.md"))
+
+
+@pytest.fixture(scope="session")
 def reference_dir(realdata_dir: Path) -> Path:
     """../shared/reference (researched facts); skip when absent."""
     ref = realdata_dir.parent / "reference"
