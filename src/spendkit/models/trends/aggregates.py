@@ -1,0 +1,292 @@
+"""The trend models' group-bys as DuckDB SQL: every council's payments in bounded memory.
+
+The row-level trend functions (`it_spend_trend`, `coverage_table`, `completeness_calendar`,
+`concentration`, ...) take a pandas frame of transactions, which caps them at what fits in
+memory. The functions here take the transactions as a DuckDB relation instead (from
+`spendkit.datasets.transactions_relation`, which prunes partitions and pushes filters and the
+column projection into the Parquet scan) or as a pandas/Arrow frame, run one aggregation where
+the data is, and return a small frame:
+
+* `month_totals`   one row per council, month and source file: payments and exact sums of
+                   each part (IT, classified, redacted, ...), positive payments per threshold;
+* `repeated_rows`  per council and month, rows repeated exactly in another file (the one
+                   group-by over single payments, run only for months with two or more files);
+* `supplier_totals` spend per supplier within groups (IT market, category, council, ...).
+
+The models finish these small frames with the same code as their row-level twins
+(`it_spend_trend_from_months`, `calendar_from_months`, `concentration_from_totals`, ...),
+and tests hold both paths to the same numbers, to the penny, on the bundled sample and on real
+files. Text tests match pandas: a value is blank when missing or only whitespace (Python's
+`str.strip` set), IT when `is_it` is true (missing counts as not IT).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from spendkit.errors import InputError
+from spendkit.models.trends.base import as_tuple
+from spendkit.models.trends.completeness import STANDARD_THRESHOLDS
+from spendkit.models.trends.suppliers import MARKET_ROLES
+from spendkit.units.money import AMOUNT_TYPE
+
+if TYPE_CHECKING:
+    import duckdb
+
+#: Characters `str.strip()` (and pandas' `.str.strip()`) removes: blank tests in SQL use them.
+WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+
+#: Money columns of `month_totals` (exact sums; `min_positive_gbp` is a minimum).
+MONTH_AMOUNTS = ("amount_gbp", "it_gbp", "classified_gbp", "unclassified_gbp", "redacted_gbp",
+                 "it_uncategorised_gbp", "not_it_evidence_gbp", "unclassifiable_gbp")
+#: Count columns of `month_totals`.
+MONTH_COUNTS = ("n_payments", "it_payments", "redacted_payments", "n_positive",
+                *(f"n_ge_{t}" for t in STANDARD_THRESHOLDS))
+
+
+def _lit(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _col(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _blank(expr: str) -> str:
+    return f"({expr} IS NULL OR trim({expr}, {_lit(WHITESPACE)}) = '')"
+
+
+def _stripped(expr: str) -> str:
+    """The trimmed text, NULL when blank."""
+    return f"nullif(trim({expr}, {_lit(WHITESPACE)}), '')"
+
+
+_MONTH = "CAST(date_trunc('month', CAST(payment_date AS DATE)) AS DATE)"
+
+
+def relation(data: duckdb.DuckDBPyRelation | pd.DataFrame | pa.Table) -> duckdb.DuckDBPyRelation:
+    """`data` as a DuckDB relation: relations pass through, frames are scanned in place."""
+    import duckdb
+
+    if isinstance(data, duckdb.DuckDBPyRelation):
+        return data
+    if isinstance(data, pd.DataFrame):
+        table = pa.Table.from_pandas(data, preserve_index=False)
+    elif isinstance(data, pa.Table):
+        table = data
+    else:
+        raise InputError(f"transactions: expected a DuckDB relation, a pandas DataFrame or an "
+                         f"Arrow table, got {type(data).__name__}")
+    return duckdb.connect().from_arrow(table)
+
+
+def _run(rel: duckdb.DuckDBPyRelation, sql: str) -> pa.Table:
+    """Run `sql` with `t` naming the relation; the result as Arrow."""
+    return rel.query("t", sql).to_arrow_table()
+
+
+def _require(rel: duckdb.DuckDBPyRelation, columns: Sequence[str], what: str) -> None:
+    missing = [c for c in columns if c not in rel.columns]
+    if missing:
+        raise InputError(f"{what}: missing column(s) {missing}; expected the canonical columns "
+                         f"of spendkit.schema (and enrichment columns), got {rel.columns}")
+
+
+def _to_pandas(table: pa.Table) -> pd.DataFrame:
+    """Arrow result → pandas: sums as `AMOUNT_TYPE` decimals, counts int64, months datetime."""
+    cols = {}
+    for name in table.column_names:
+        col = table.column(name)
+        if pa.types.is_decimal(col.type):
+            cols[name] = pd.Series(pc.cast(col, AMOUNT_TYPE), dtype=pd.ArrowDtype(AMOUNT_TYPE))
+        elif pa.types.is_date(col.type):
+            cols[name] = pd.Series(col.to_pandas(date_as_object=False)).astype("datetime64[us]")
+        elif pa.types.is_integer(col.type):
+            cols[name] = pd.Series(col.to_numpy(zero_copy_only=False)).astype("int64") \
+                if not col.null_count else pd.Series(col.to_pandas()).astype("Int64")
+        else:
+            cols[name] = col.to_pandas()
+    return pd.DataFrame(cols)
+
+
+def month_totals(data, by: str | Sequence[str] = ("publisher_code", "publisher_name")
+                 ) -> pd.DataFrame:
+    """One row per `by` group, month and source file: payments and exact sums of each part.
+
+    Columns: the `by` keys, `month` (first day), `source_file`, `n_payments`, `amount_gbp`
+    (all spend), `it_payments`, `it_gbp`, `classified_gbp` / `unclassified_gbp` (as in
+    `Coverage`), `redacted_payments`, `redacted_gbp`, `it_uncategorised_gbp`,
+    `not_it_evidence_gbp` and `unclassifiable_gbp` (not IT, no evidence, supplier redacted or
+    blank: the overview's split), `n_positive`, `n_ge_<t>` for each of `STANDARD_THRESHOLDS`
+    and `min_positive_gbp`. Rows without a payment date are left out (no month to put them in).
+    The frame is small (councils x months x files) and every trend total rolls up from it.
+    """
+    rel = relation(data)
+    keys = as_tuple(by)
+    _require(rel, [*keys, "payment_date", "amount_gbp", "source_file", "is_it"], "month_totals")
+    have = set(rel.columns)
+    known = "is_it IS NOT NULL"
+    evidence = f"NOT {_blank('it_basis')}" if "it_basis" in have else "false"
+    classified = f"{known} AND {evidence}" if "it_basis" in have else known
+    red = "coalesce(is_redacted, false)" if "is_redacted" in have else "false"
+    uncategorised = _blank("it_category") if "it_category" in have else "true"
+    supplier_blank = _blank("supplier_canonical") if "supplier_canonical" in have else "false"
+    key_sql = ", ".join(_col(k) for k in keys)
+    ge = ",\n".join(f"  count(*) FILTER (WHERE a >= {int(t)}) AS n_ge_{t}"
+                    for t in STANDARD_THRESHOLDS)
+    sql = f"""
+SELECT {key_sql + ',' if keys else ''} month, source_file,
+  count(*) AS n_payments,
+  coalesce(sum(a), 0) AS amount_gbp,
+  count(*) FILTER (WHERE it) AS it_payments,
+  coalesce(sum(a) FILTER (WHERE it), 0) AS it_gbp,
+  coalesce(sum(a) FILTER (WHERE classified), 0) AS classified_gbp,
+  coalesce(sum(a) FILTER (WHERE NOT classified), 0) AS unclassified_gbp,
+  count(*) FILTER (WHERE red) AS redacted_payments,
+  coalesce(sum(a) FILTER (WHERE red), 0) AS redacted_gbp,
+  coalesce(sum(a) FILTER (WHERE it AND uncategorised), 0) AS it_uncategorised_gbp,
+  coalesce(sum(a) FILTER (WHERE NOT it AND evidence), 0) AS not_it_evidence_gbp,
+  coalesce(sum(a) FILTER (WHERE NOT it AND NOT evidence AND (red OR supplier_blank)), 0)
+    AS unclassifiable_gbp,
+  count(*) FILTER (WHERE a > 0) AS n_positive,
+{ge},
+  min(a) FILTER (WHERE a > 0) AS min_positive_gbp
+FROM (
+  SELECT {key_sql + ',' if keys else ''} {_MONTH} AS month, source_file, amount_gbp AS a,
+    coalesce(is_it, false) AS it, {classified} AS classified, {red} AS red,
+    {uncategorised} AS uncategorised, {evidence} AS evidence, {supplier_blank} AS supplier_blank
+  FROM t WHERE payment_date IS NOT NULL
+)
+GROUP BY ALL"""
+    out = _to_pandas(_run(rel, sql))
+    for name in MONTH_COUNTS:
+        out[name] = out[name].astype("int64")
+    order = [*keys, "month", "source_file"]
+    return out.sort_values(order, kind="stable").reset_index(drop=True)
+
+
+def repeated_rows(data, months: pd.DataFrame,
+                  by: str | Sequence[str] = ("publisher_code",)) -> pd.DataFrame:
+    """Per `by` group and month: rows whose (date, supplier, amount) also appear in another file.
+
+    `months` is `month_totals` of the same data: only groups and months published in two or
+    more files are scanned (a row can repeat in another file only there), so this group-by
+    over single payments touches a small part of the data. Columns: the `by` keys, `month`,
+    `n_repeated_rows` (months without repeats are left out).
+    """
+    rel = relation(data)
+    keys = as_tuple(by)
+    _require(rel, [*keys, "payment_date", "amount_gbp", "source_file"], "repeated_rows")
+    files = months.groupby([*keys, "month"], dropna=False, observed=True)["source_file"].nunique()
+    multi = files[files >= 2].reset_index()[[*keys, "month"]]
+    empty = pd.DataFrame({**{k: pd.Series(dtype=months[k].dtype) for k in keys},
+                          "month": pd.Series(dtype="datetime64[us]"),
+                          "n_repeated_rows": pd.Series(dtype="int64")})
+    if multi.empty:
+        return empty
+    # The months as a literal table; the date range and keys as literal filters DuckDB pushes
+    # into the scan (row groups outside them are skipped).
+    values = ", ".join(
+        "(" + ", ".join([*("NULL" if pd.isna(row[k]) else _lit(row[k]) for k in keys),
+                         f"DATE {_lit(row['month'].date().isoformat())}"]) + ")"
+        for _, row in multi.iterrows())
+    cols = [f"k{i}" for i in range(len(keys))]
+    on = " AND ".join([*(f"r.{_col(k)} IS NOT DISTINCT FROM m.{c}" for k, c in zip(keys, cols,
+                                                                                    strict=True)),
+                       "r.month = m.month"])
+    first, last = multi["month"].min(), multi["month"].max() + pd.offsets.MonthEnd(0)
+    ident = [*keys, "month", "payment_date", "amount_gbp"]
+    if "supplier_name" in rel.columns:
+        ident.append("supplier_name")
+    ident_sql = ", ".join(f"r.{_col(c)}" for c in ident)
+    sql = f"""
+WITH m({', '.join([*cols, 'month'])}) AS (VALUES {values}),
+r AS (
+  SELECT {', '.join(_col(c) for c in ident if c != 'month')}, source_file, {_MONTH} AS month
+  FROM t
+  WHERE payment_date BETWEEN DATE {_lit(first.date().isoformat())}
+                         AND DATE {_lit(last.date().isoformat())}
+)
+SELECT {', '.join(_col(k) for k in keys) + ',' if keys else ''} month,
+       sum(n) AS n_repeated_rows
+FROM (
+  SELECT {ident_sql}, count(*) AS n, count(DISTINCT r.source_file) AS n_files
+  FROM r JOIN m ON {on}
+  GROUP BY ALL
+) WHERE n_files > 1
+GROUP BY ALL"""
+    out = _to_pandas(_run(rel, sql))
+    if out.empty:
+        return empty
+    out["n_repeated_rows"] = out["n_repeated_rows"].astype("int64")
+    return out.sort_values([*keys, "month"], kind="stable").reset_index(drop=True)
+
+
+def _supplier_sql(have: set[str], use_vendor: bool) -> str:
+    cols = (["underlying_vendor"] if use_vendor else []) + ["supplier_canonical", "supplier_name"]
+    present = [c for c in cols if c in have]
+    if not present:
+        raise InputError(f"supplier: expected a 'supplier_canonical' or 'supplier_name' column, "
+                         f"got {sorted(have)}")
+    return "coalesce(" + ", ".join(_stripped(_col(c)) for c in present) + ")"
+
+
+def _market_sql(have: set[str], roles: dict[str, str]) -> str:
+    market = f"coalesce({_stripped('it_category')}, '(uncategorised)')"
+    if "supplier_role" in have and roles:
+        cases = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in roles.items())
+        market = f"coalesce(CASE supplier_role {cases} END, {market})"
+    return f"CASE WHEN coalesce(is_it, false) THEN {market} END"
+
+
+def supplier_totals(data, by: str | Sequence[str] = ("it_category",), it_only: bool = True,
+                    use_vendor: bool = False, roles: dict[str, str] | None = None
+                    ) -> pd.DataFrame:
+    """Exact spend per supplier within each group, with payment and council counts.
+
+    The SQL twin of `spendkit.models.trends.supplier_totals` (same columns and rules: redacted
+    payments and payments with no supplier are left out). A `by` key named `it_market` that
+    the data lacks is derived as `it_market` does (`roles`, default `MARKET_ROLES`).
+    """
+    rel = relation(data)
+    keys = as_tuple(by)
+    have = set(rel.columns)
+    derived = {}
+    for key in keys:
+        if key == "it_market" and key not in have:
+            _require(rel, ["is_it", "it_category"], "it_market")
+            derived[key] = _market_sql(have, MARKET_ROLES if roles is None else roles)
+        elif key not in have:
+            _require(rel, [key], "supplier_totals")
+    _require(rel, ["amount_gbp", *(["is_it"] if it_only else [])], "supplier_totals")
+    where = ["supplier IS NOT NULL"]
+    if it_only:
+        where.append("coalesce(is_it, false)")
+    if "is_redacted" in have:
+        where.append("NOT coalesce(is_redacted, false)")
+    key_exprs = ", ".join(f"{derived.get(k, _col(k))} AS {_col(k)}" for k in keys)
+    councils = "count(DISTINCT publisher_code)" if "publisher_code" in have else "0"
+    sql = f"""
+SELECT {', '.join(_col(k) for k in keys) + ',' if keys else ''} supplier,
+       coalesce(sum(amount_gbp), 0) AS amount_gbp, count(*) AS n_payments,
+       {councils} AS n_councils
+FROM (
+  SELECT {key_exprs + ',' if keys else ''} {_supplier_sql(have, use_vendor)} AS supplier,
+         amount_gbp, {'publisher_code,' if 'publisher_code' in have else ''} is_it
+         {', is_redacted' if 'is_redacted' in have else ''}
+  FROM t
+) WHERE {' AND '.join(where)}
+GROUP BY ALL"""
+    out = _to_pandas(_run(rel, sql))
+    for name in ("supplier", *derived):  # as `supplier_of` and `it_market` type them
+        out[name] = out[name].astype("string")
+    # The dtypes of the row-level table (its payment count is a nullable integer).
+    out["n_payments"] = out["n_payments"].astype("Int64")
+    out["n_councils"] = out["n_councils"].astype("int64")
+    out = out.sort_values([*keys, "supplier"], kind="stable").reset_index(drop=True)
+    return out[[*keys, "supplier", "n_payments", "n_councils", "amount_gbp"]]
