@@ -42,8 +42,10 @@ DEFAULT_SEED = 20261201
 DEFAULT_YEARS = tuple(range(2016, 2026))
 #: Shares of payments: IT, redacted supplier, credits (negative amounts).
 IT_SHARE, REDACTED_SHARE, CREDIT_SHARE = 0.025, 0.06, 0.02
-#: Share of council-months not published at all, and published in two files.
-MISSING_MONTH_SHARE, SPLIT_MONTH_SHARE = 0.01, 0.01
+#: Share of council-months not published at all. Overlapping files are a habit of a few
+#: publishers (an annual file beside the monthly ones, a month re-issued): a tenth of the
+#: councils publish a twentieth of their months in two files.
+MISSING_MONTH_SHARE, SPLITTING_COUNCILS, SPLIT_MONTH_SHARE = 0.01, 0.10, 0.05
 #: Columns with min/max statistics in the parts: those readers filter or prune on.
 STATISTICS = ["publisher_name", "publisher_code", "payment_date", "amount_gbp", "is_it",
               "source_sha256", "source_line"]
@@ -186,7 +188,8 @@ def _council_year(council: dict, index: int, year: int, n: int,
     published = rng.random(12) >= MISSING_MONTH_SHARE
     if not published.any():
         published[0] = True
-    split = rng.random(12) < SPLIT_MONTH_SHARE
+    splits = np.random.default_rng([seed, index]).random() < SPLITTING_COUNCILS
+    split = splits & (rng.random(12) < SPLIT_MONTH_SHARE)
     weights = np.where(published, 1.0 + 0.25 * (np.arange(12) == 11), 0.0)  # March year-end
     per_month = _shares(n, weights)
     month = np.repeat(np.arange(12), per_month)

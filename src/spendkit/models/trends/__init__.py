@@ -109,13 +109,24 @@ def period_totals(df: pd.DataFrame, period: str = "financial_year",
     """Exact spend and payment count per group and `period` ('month', 'quarter', 'financial_year').
 
     Only periods with payments appear; use `monthly_series` for a gap-aware monthly series.
+    `df` is payments, or `aggregates.month_totals` (no `payment_date`; `month`, `n_payments`
+    and `it_payments` columns), so what builds on this (peer comparisons) runs on national
+    aggregates unchanged.
     """
+    if _is_month_totals(df):
+        return period_totals_from_months(df, period, by, it_only)
     keys = as_tuple(by)
     require_columns(df, [*keys, "payment_date", "amount_gbp"], "period_totals")
     work = ensure_periods(_select(df, it_only), period)
     extra = ["fy_start"] if period == "financial_year" else []
     out = sum_amounts(work, [*keys, period, *extra])
     return out.drop(columns=extra)
+
+
+def _is_month_totals(df: pd.DataFrame) -> bool:
+    """True for an `aggregates.month_totals` table (payments summed per month), not payments."""
+    return "payment_date" not in df.columns and {"month", "n_payments", "it_payments",
+                                                 "it_gbp"} <= set(df.columns)
 
 
 def period_totals_from_months(months: pd.DataFrame, period: str = "financial_year",

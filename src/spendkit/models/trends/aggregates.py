@@ -22,6 +22,7 @@ files. Text tests match pandas: a value is blank when missing or only whitespace
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -30,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from spendkit.errors import InputError
-from spendkit.models.trends.base import as_tuple
+from spendkit.models.trends.base import as_tuple, fy_label, fy_start_year
 from spendkit.models.trends.completeness import STANDARD_THRESHOLDS
 from spendkit.models.trends.suppliers import MARKET_ROLES
 from spendkit.units.money import AMOUNT_TYPE
@@ -43,7 +44,9 @@ WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 
 #: Money columns of `month_totals` (exact sums; `min_positive_gbp` is a minimum).
 MONTH_AMOUNTS = ("amount_gbp", "it_gbp", "classified_gbp", "unclassified_gbp", "redacted_gbp",
-                 "it_uncategorised_gbp", "not_it_evidence_gbp", "unclassifiable_gbp")
+                 "it_uncategorised_gbp")
+#: The overview's split, added with `month_totals(..., overview=True)`.
+OVERVIEW_AMOUNTS = ("not_it_evidence_gbp", "unclassifiable_gbp")
 #: Count columns of `month_totals`.
 MONTH_COUNTS = ("n_payments", "it_payments", "redacted_payments", "n_positive",
                 *(f"n_ge_{t}" for t in STANDARD_THRESHOLDS))
@@ -57,13 +60,23 @@ def _col(name: str) -> str:
     return '"' + str(name).replace('"', '""') + '"'
 
 
+_WS_CODES = ", ".join(str(ord(c)) for c in WHITESPACE)
+
+
+# Trimming with a set of characters costs about 5 s per million rows in DuckDB, so it runs
+# only where the first (or last) character is whitespace; CASE, unlike AND, evaluates a
+# branch only for the rows that reach it. `x[-1]` is the last code point.
 def _blank(expr: str) -> str:
-    return f"({expr} IS NULL OR trim({expr}, {_lit(WHITESPACE)}) = '')"
+    """True where the text is missing or only whitespace."""
+    return (f"(CASE WHEN {expr} IS NULL THEN true WHEN unicode({expr}) IN ({_WS_CODES}) "
+            f"THEN trim({expr}, {_lit(WHITESPACE)}) = '' ELSE {expr} = '' END)")
 
 
 def _stripped(expr: str) -> str:
-    """The trimmed text, NULL when blank."""
-    return f"nullif(trim({expr}, {_lit(WHITESPACE)}), '')"
+    """The text without surrounding whitespace, NULL when blank."""
+    return (f"(CASE WHEN unicode({expr}) IN ({_WS_CODES}) OR unicode({expr}[-1]) IN "
+            f"({_WS_CODES}) THEN nullif(trim({expr}, {_lit(WHITESPACE)}), '') "
+            f"ELSE nullif({expr}, '') END)")
 
 
 _MONTH = "CAST(date_trunc('month', CAST(payment_date AS DATE)) AS DATE)"
@@ -82,7 +95,20 @@ def relation(data: duckdb.DuckDBPyRelation | pd.DataFrame | pa.Table) -> duckdb.
     else:
         raise InputError(f"transactions: expected a DuckDB relation, a pandas DataFrame or an "
                          f"Arrow table, got {type(data).__name__}")
-    return duckdb.connect().from_arrow(table)
+    return _frames_connection().from_arrow(table)
+
+
+_LOCAL = threading.local()
+
+
+def _frames_connection() -> duckdb.DuckDBPyConnection:
+    """This thread's DuckDB connection for in-memory frames (opening one costs ~0.1 s)."""
+    import duckdb
+
+    con = getattr(_LOCAL, "con", None)
+    if con is None:
+        con = _LOCAL.con = duckdb.connect(":memory:")
+    return con
 
 
 def _run(rel: duckdb.DuckDBPyRelation, sql: str) -> pa.Table:
@@ -114,17 +140,18 @@ def _to_pandas(table: pa.Table) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
-def month_totals(data, by: str | Sequence[str] = ("publisher_code", "publisher_name")
-                 ) -> pd.DataFrame:
+def month_totals(data, by: str | Sequence[str] = ("publisher_code", "publisher_name"),
+                 overview: bool = False) -> pd.DataFrame:
     """One row per `by` group, month and source file: payments and exact sums of each part.
 
     Columns: the `by` keys, `month` (first day), `source_file`, `n_payments`, `amount_gbp`
     (all spend), `it_payments`, `it_gbp`, `classified_gbp` / `unclassified_gbp` (as in
-    `Coverage`), `redacted_payments`, `redacted_gbp`, `it_uncategorised_gbp`,
+    `Coverage`), `redacted_payments`, `redacted_gbp`, `it_uncategorised_gbp`, `n_positive`,
+    `n_ge_<t>` for each of `STANDARD_THRESHOLDS` and `min_positive_gbp`; with `overview` also
     `not_it_evidence_gbp` and `unclassifiable_gbp` (not IT, no evidence, supplier redacted or
-    blank: the overview's split), `n_positive`, `n_ge_<t>` for each of `STANDARD_THRESHOLDS`
-    and `min_positive_gbp`. Rows without a payment date are left out (no month to put them in).
-    The frame is small (councils x months x files) and every trend total rolls up from it.
+    blank: the data overview's split, which costs a pass over the supplier names). Rows
+    without a payment date are left out (no month to put them in). The frame is small
+    (councils x months x files) and every trend total rolls up from it.
     """
     rel = relation(data)
     keys = as_tuple(by)
@@ -137,6 +164,13 @@ def month_totals(data, by: str | Sequence[str] = ("publisher_code", "publisher_n
     uncategorised = _blank("it_category") if "it_category" in have else "true"
     supplier_blank = _blank("supplier_canonical") if "supplier_canonical" in have else "false"
     key_sql = ", ".join(_col(k) for k in keys)
+    split = split_inputs = ""
+    if overview:
+        split = """
+  coalesce(sum(a) FILTER (WHERE NOT it AND evidence), 0) AS not_it_evidence_gbp,
+  coalesce(sum(a) FILTER (WHERE NOT it AND NOT evidence AND (red OR supplier_blank)), 0)
+    AS unclassifiable_gbp,"""
+        split_inputs = f", {evidence} AS evidence, {supplier_blank} AS supplier_blank"
     ge = ",\n".join(f"  count(*) FILTER (WHERE a >= {int(t)}) AS n_ge_{t}"
                     for t in STANDARD_THRESHOLDS)
     sql = f"""
@@ -149,17 +183,14 @@ SELECT {key_sql + ',' if keys else ''} month, source_file,
   coalesce(sum(a) FILTER (WHERE NOT classified), 0) AS unclassified_gbp,
   count(*) FILTER (WHERE red) AS redacted_payments,
   coalesce(sum(a) FILTER (WHERE red), 0) AS redacted_gbp,
-  coalesce(sum(a) FILTER (WHERE it AND uncategorised), 0) AS it_uncategorised_gbp,
-  coalesce(sum(a) FILTER (WHERE NOT it AND evidence), 0) AS not_it_evidence_gbp,
-  coalesce(sum(a) FILTER (WHERE NOT it AND NOT evidence AND (red OR supplier_blank)), 0)
-    AS unclassifiable_gbp,
+  coalesce(sum(a) FILTER (WHERE it AND uncategorised), 0) AS it_uncategorised_gbp,{split}
   count(*) FILTER (WHERE a > 0) AS n_positive,
 {ge},
   min(a) FILTER (WHERE a > 0) AS min_positive_gbp
 FROM (
   SELECT {key_sql + ',' if keys else ''} {_MONTH} AS month, source_file, amount_gbp AS a,
     coalesce(is_it, false) AS it, {classified} AS classified, {red} AS red,
-    {uncategorised} AS uncategorised, {evidence} AS evidence, {supplier_blank} AS supplier_blank
+    {uncategorised} AS uncategorised{split_inputs}
   FROM t WHERE payment_date IS NOT NULL
 )
 GROUP BY ALL"""
@@ -200,6 +231,17 @@ def repeated_rows(data, months: pd.DataFrame,
                                                                                     strict=True)),
                        "r.month = m.month"])
     first, last = multi["month"].min(), multi["month"].max() + pd.offsets.MonthEnd(0)
+    # Literal filters the scan can use: Parquet statistics skip the parts of other councils,
+    # and hive partitions skip other financial years' folders.
+    prune = [f"payment_date BETWEEN DATE {_lit(first.date().isoformat())} "
+             f"AND DATE {_lit(last.date().isoformat())}"]
+    for key in keys:
+        distinct = multi[key].dropna().unique()
+        if len(distinct) and not multi[key].isna().any():
+            prune.append(f"{_col(key)} IN ({', '.join(_lit(v) for v in sorted(distinct))})")
+    if "financial_year" in rel.columns:
+        labels = fy_label(fy_start_year(multi["month"])).unique()
+        prune.append(f"financial_year IN ({', '.join(_lit(v) for v in sorted(labels))})")
     ident = [*keys, "month", "payment_date", "amount_gbp"]
     if "supplier_name" in rel.columns:
         ident.append("supplier_name")
@@ -209,8 +251,7 @@ WITH m({', '.join([*cols, 'month'])}) AS (VALUES {values}),
 r AS (
   SELECT {', '.join(_col(c) for c in ident if c != 'month')}, source_file, {_MONTH} AS month
   FROM t
-  WHERE payment_date BETWEEN DATE {_lit(first.date().isoformat())}
-                         AND DATE {_lit(last.date().isoformat())}
+  WHERE {' AND '.join(prune)}
 )
 SELECT {', '.join(_col(k) for k in keys) + ',' if keys else ''} month,
        sum(n) AS n_repeated_rows
@@ -264,23 +305,23 @@ def supplier_totals(data, by: str | Sequence[str] = ("it_category",), it_only: b
         elif key not in have:
             _require(rel, [key], "supplier_totals")
     _require(rel, ["amount_gbp", *(["is_it"] if it_only else [])], "supplier_totals")
-    where = ["supplier IS NOT NULL"]
+    where = ["true"]
     if it_only:
         where.append("coalesce(is_it, false)")
     if "is_redacted" in have:
         where.append("NOT coalesce(is_redacted, false)")
     key_exprs = ", ".join(f"{derived.get(k, _col(k))} AS {_col(k)}" for k in keys)
     councils = "count(DISTINCT publisher_code)" if "publisher_code" in have else "0"
+    # Rows are filtered before any supplier text is trimmed (IT is a few % of payments).
     sql = f"""
 SELECT {', '.join(_col(k) for k in keys) + ',' if keys else ''} supplier,
        coalesce(sum(amount_gbp), 0) AS amount_gbp, count(*) AS n_payments,
        {councils} AS n_councils
 FROM (
   SELECT {key_exprs + ',' if keys else ''} {_supplier_sql(have, use_vendor)} AS supplier,
-         amount_gbp, {'publisher_code,' if 'publisher_code' in have else ''} is_it
-         {', is_redacted' if 'is_redacted' in have else ''}
-  FROM t
-) WHERE {' AND '.join(where)}
+         amount_gbp {', publisher_code' if 'publisher_code' in have else ''}
+  FROM (SELECT * FROM t WHERE {' AND '.join(where)})
+) WHERE supplier IS NOT NULL
 GROUP BY ALL"""
     out = _to_pandas(_run(rel, sql))
     for name in ("supplier", *derived):  # as `supplier_of` and `it_market` type them

@@ -111,12 +111,12 @@ def _calendar(per_file: pd.DataFrame, repeated: pd.DataFrame, keys: tuple[str, .
     files = per_file[[*keys, "month", "source_file", "n_rows"]].merge(
         per_month[[*keys, "month", "n_payments"]], on=[*keys, "month"])
     files["publishes"] = files["n_rows"] >= file_share * files["n_payments"]
-    file_stats = (files.sort_values([*keys, "month", "source_file"])
-                  .groupby([*keys, "month"], dropna=False, observed=True)
+    files = files.sort_values([*keys, "month", "source_file"])
+    file_stats = (files.groupby([*keys, "month"], dropna=False, observed=True)
                   .agg(n_source_files=("source_file", "size"),
-                       n_publishing_files=("publishes", "sum"),
-                       source_files=("source_file", lambda s: "; ".join(map(str, s))))
+                       n_publishing_files=("publishes", "sum"))
                   .reset_index())
+    file_stats["source_files"] = _joined_files(files, keys, file_stats)
     present = (per_month.merge(file_stats, on=[*keys, "month"], how="left")
                .merge(repeated, on=[*keys, "month"], how="left"))
 
@@ -159,6 +159,19 @@ def _repeated_rows(work: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
     frame["_repeated"] = n_files > 1
     return (frame.groupby([*keys, "month"], dropna=False, observed=True)["_repeated"].sum()
             .rename("n_repeated_rows").reset_index())
+
+
+def _joined_files(files: pd.DataFrame, keys: tuple[str, ...],
+                  file_stats: pd.DataFrame) -> pd.Series:
+    """'; '-joined source files per key and month (`files` sorted as `file_stats`); most
+    months have one file, so only the others are joined in Python."""
+    names = files["source_file"].map(str).to_numpy(dtype=object)
+    counts = file_stats["n_source_files"].to_numpy()
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    out = names[starts] if len(names) else np.array([], dtype=object)
+    for i in np.flatnonzero(counts > 1):
+        out[i] = "; ".join(names[starts[i]:starts[i] + counts[i]])
+    return pd.Series(out, index=file_stats.index, dtype=object)
 
 
 def _full_calendar(present: pd.DataFrame, keys: tuple[str, ...], start, end) -> pd.DataFrame:
