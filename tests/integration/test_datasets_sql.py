@@ -180,3 +180,17 @@ def test_overview_split_sums_match_the_overview(processed: Path) -> None:
                            years["n_payments"], strict=True)), dtype="int64").sort_index(),
         tx.groupby(tx["publisher_name"] + tx["financial_year"]).size().astype("int64")
         .sort_index(), check_names=False)
+
+
+def test_readme_beyond_one_machine_query_gives_the_peer_table(sample: Path) -> None:
+    """The SQL the README offers for Spark / Trino gives `publisher_year_totals`' figures."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("beyond one machine", 1)[1]
+    sql = section.split("```sql", 1)[1].split("```", 1)[0]
+    got = D.query(sql, sample)
+    want = T.publisher_year_totals(A.month_totals(D.transactions_relation(sample)))
+    assert got["it_gbp"].tolist() == want["it_gbp"].tolist()
+    assert got["total_gbp"].tolist() == want["total_gbp"].tolist()
+    assert got["n_payments"].tolist() == want["n_payments"].tolist()
+    assert got["months_with_payments"].tolist() == want["months_with_payments"].tolist()
+    assert got["financial_year"].tolist() == want["financial_year"].tolist()
