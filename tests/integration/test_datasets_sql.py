@@ -194,3 +194,40 @@ def test_readme_beyond_one_machine_query_gives_the_peer_table(sample: Path) -> N
     assert got["n_payments"].tolist() == want["n_payments"].tolist()
     assert got["months_with_payments"].tolist() == want["months_with_payments"].tolist()
     assert got["financial_year"].tolist() == want["financial_year"].tolist()
+
+
+def test_coverage_report_totals_give_the_report(processed: Path, sample: Path) -> None:
+    """`enrich.coverage_report`'s figures from the DuckDB sums (its money is float pounds:
+    rounded to the penny they agree; shares to 1e-12). On the sample, also from a frame
+    without `financial_year` (derived from the payment date, as the report does)."""
+    from spendkit.enrich import coverage_report
+    from spendkit.enrich.coverage import BASES
+
+    tx = D.read_transactions(processed)
+    by = ("publisher_name", "financial_year")
+    report = coverage_report(tx, by=by)
+    sources = [D.transactions_relation(processed)]
+    if processed == sample:
+        sources.append(tx.drop(columns="financial_year"))
+    for source in sources:
+        totals, suppliers = A.coverage_report_totals(source, by)
+        assert totals[list(by)].astype(str).values.tolist() == \
+            report[list(by)].astype(str).values.tolist()
+        money = {c: totals[c].astype("float64") for c in totals.columns if c.endswith("_gbp")}
+        assert (money["total_gbp"].round(2) == report["total_gbp"]).all()
+        assert (money["it_gbp"].round(2) == report["it_gbp"]).all()
+        total = money["total_gbp"].where(money["total_gbp"] != 0)
+        it = money["it_gbp"].where(money["it_gbp"] != 0)
+        shares = {"it_share": money["it_gbp"] / total,
+                  "unclassifiable_share": money["unclassifiable_gbp"] / total,
+                  "classified_share": money["classified_gbp"] / total,
+                  "no_evidence_share": money["no_evidence_gbp"] / total,
+                  **{f"it_share_{b}": money[f"it_{b}_gbp"] / it for b in BASES}}
+        for name, share in shares.items():
+            assert (share.fillna(0.0) - report[name]).abs().max() < 1e-12, name
+        assert totals["rows"].tolist() == report["rows"].tolist()
+        assert totals["it_rows"].tolist() == report["it_rows"].tolist()
+        text = suppliers.assign(t=suppliers["supplier"] + " (£" + suppliers["amount_gbp"].astype(
+            "float64").map("{:,.2f}".format) + ")").groupby(list(by), sort=True)["t"].agg("; ".join)
+        joined = report.set_index(list(by))["top_unclassified"]
+        assert joined.to_dict() == text.reindex(joined.index).fillna("").to_dict()

@@ -331,3 +331,96 @@ GROUP BY ALL"""
     out["n_councils"] = out["n_councils"].astype("int64")
     out = out.sort_values([*keys, "supplier"], kind="stable").reset_index(drop=True)
     return out[[*keys, "supplier", "n_payments", "n_councils", "amount_gbp"]]
+
+
+def coverage_report_totals(data, by: Sequence[str] = ("publisher_name", "financial_year"),
+                           top: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The sums behind `spendkit.enrich.coverage_report`, for data too big for pandas.
+
+    Returns (totals, suppliers). `totals`: per `by` group (missing keys as '', as the report
+    has them; `financial_year` from `payment_date` when the data lacks it) the exact
+    `total_gbp`, `it_gbp`, `it_<basis>_gbp` per evidence kind of `enrich.coverage.BASES`
+    (first part of `it_basis`), `unclassifiable_gbp` (supplier redacted or blank),
+    `classified_gbp` (IT, or any `it_basis`), `no_evidence_gbp` (neither, named supplier),
+    `rows` and `it_rows`. `suppliers`: the `top` suppliers of the no-evidence spend per group
+    (`supplier`, `amount_gbp`, `rank`; largest first, ties by name). The report's shares are
+    these sums' ratios, its money these sums as float pounds.
+    """
+    from spendkit.enrich.coverage import BASES
+
+    rel = relation(data)
+    keys = list(by)
+    _require(rel, ["amount_gbp", "is_it", "it_basis", "supplier_canonical"],
+              "coverage_report_totals (run spendkit.enrich first)")
+    derive_year = "financial_year" in keys and "financial_year" not in rel.columns
+    for key in keys:
+        if key not in rel.columns and not (key == "financial_year" and derive_year):
+            raise InputError(f"coverage_report: group column {key!r} not in the table")
+    sql_keys = [k for k in keys if not (k == "financial_year" and derive_year)]
+    if derive_year:
+        _require(rel, ["payment_date"], "coverage_report_totals")
+    group = [*(f"coalesce({_col(k)}, '') AS {_col(k)}" for k in sql_keys),
+             *([f"{_MONTH} AS month"] if derive_year else [])]
+    names = [*sql_keys, *(["month"] if derive_year else [])]
+    red = " OR coalesce(is_redacted, false)" if "is_redacted" in rel.columns else ""
+    basis_sums = ",\n".join(
+        f"  coalesce(sum(a) FILTER (WHERE it AND primary_basis = {_lit(b)}), 0) AS it_{b}_gbp"
+        for b in BASES)
+    inner = f"""
+  SELECT {', '.join(group) + ',' if group else ''} amount_gbp AS a,
+         coalesce(is_it, false) AS it, split_part(coalesce(it_basis, ''), '+', 1)
+           AS primary_basis,
+         coalesce(is_it, false) OR coalesce(it_basis, '') <> '' AS classified,
+         ({_blank('supplier_canonical')}{red}) AS unclassifiable,
+         coalesce(supplier_canonical, '') AS supplier
+  FROM t"""
+    head = ", ".join(_col(n) for n in names)
+    totals = _to_pandas(_run(rel, f"""
+SELECT {head + ',' if names else ''}
+  coalesce(sum(a), 0) AS total_gbp, coalesce(sum(a) FILTER (WHERE it), 0) AS it_gbp,
+{basis_sums},
+  coalesce(sum(a) FILTER (WHERE unclassifiable), 0) AS unclassifiable_gbp,
+  coalesce(sum(a) FILTER (WHERE classified), 0) AS classified_gbp,
+  coalesce(sum(a) FILTER (WHERE NOT classified AND NOT unclassifiable), 0) AS no_evidence_gbp,
+  count(*) AS rows, count(*) FILTER (WHERE it) AS it_rows
+FROM ({inner}) GROUP BY ALL"""))
+    suppliers = _to_pandas(_run(rel, f"""
+SELECT {head + ',' if names else ''} supplier, sum(a) AS amount_gbp
+FROM ({inner}) WHERE NOT classified AND NOT unclassifiable
+GROUP BY ALL"""))
+    if derive_year:
+        for frame in (totals, suppliers):
+            frame["financial_year"] = fy_label(fy_start_year(frame["month"])).astype(object)
+    money = [c for c in totals.columns if c.endswith("_gbp")]
+    totals = _sum_groups(totals, keys, money, ["rows", "it_rows"])
+    suppliers = _sum_groups(suppliers, [*keys, "supplier"], ["amount_gbp"], [])
+    # Largest first, ties by name: the report's order, on exact sums.
+    suppliers["_p"] = suppliers["amount_gbp"].astype("float64")
+    suppliers = suppliers.sort_values([*keys, "_p", "supplier"],
+                                      ascending=[True] * len(keys) + [False, True],
+                                      kind="stable")
+    suppliers["rank"] = suppliers.groupby(keys, sort=False).cumcount() + 1 if keys \
+        else range(1, len(suppliers) + 1)
+    suppliers = suppliers[suppliers["rank"] <= top].drop(columns="_p")
+    return totals, suppliers.reset_index(drop=True)
+
+
+def _sum_groups(frame: pd.DataFrame, keys: list[str], money: list[str],
+                counts: list[str]) -> pd.DataFrame:
+    """Exact sums of `money` (decimals) and `counts` per `keys`, groups sorted."""
+    from spendkit.units.money import from_pence, to_pence
+
+    work = frame[keys].copy() if keys else pd.DataFrame(index=frame.index)
+    for col in money:
+        work[col] = to_pence(frame[col])
+    for col in counts:
+        work[col] = frame[col].astype("int64")
+    if keys:
+        out = work.groupby(keys, sort=True, dropna=False)[[*money, *counts]].sum().reset_index()
+    else:
+        out = work[[*money, *counts]].sum().to_frame().T
+    for col in money:
+        out[col] = from_pence(out[col].astype("Int64"), out.index)
+    for col in counts:
+        out[col] = out[col].astype("int64")
+    return out
