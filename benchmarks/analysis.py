@@ -20,7 +20,9 @@ times, each in a fresh child process whose peak memory is its own VmHWM:
 each beside its floor: the same figures as hand-written DuckDB queries over the same Parquet
 (one query per figure, no calendar, no pandas beyond the result). `--old` also times the
 pandas path of today's notebook (read everything, row-level functions) for the smallest size:
-it needs about 1.2 GB per million rows. The machine's load is printed before and after.
+it needs about 1.2 GB per million rows. The machine's load is printed before and after, and
+each figure comes with the child's CPU seconds (all its threads): on a shared machine wall
+time stretches with the load, CPU time much less.
 Not a test: tests stay fast (tests/integration/test_national_scale.py checks the same chain
 reads only one council's rows).
 """
@@ -218,15 +220,16 @@ TASKS = {"chain": notebook_02, "peers": peers_chain, "coverage": coverage_chain,
 def _child(task: str, processed: str, args: list[str]) -> None:
     """Run one task in this (fresh) process and print its seconds, peak memory and figures."""
     sys.path.insert(0, str(ROOT / "src"))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = TASKS[task](processed, *args)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     peak_kb = 0
     with open("/proc/self/status") as fh:  # this process's own high-water mark since exec
         for line in fh:
             if line.startswith("VmHWM:"):
                 peak_kb = int(line.split()[1])
-    print(json.dumps({"seconds": seconds, "peak_mb": peak_kb / 1024, "result": result}))
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": peak_kb / 1024,
+                      "result": result}))
 
 
 def run(task: str, processed: Path, *args: str) -> dict:
@@ -299,16 +302,18 @@ def main() -> None:
                 if not best_floor or base["seconds"] < best_floor["seconds"]:
                     best_floor = base
             ratio = best["seconds"] / best_floor["seconds"]
-            print(f"{label}: {best['seconds']:.2f}s, peak {best['peak_mb']:.0f} MB | "
-                  f"hand-written DuckDB {best_floor['seconds']:.2f}s, peak "
-                  f"{best_floor['peak_mb']:.0f} MB | ratio {ratio:.2f}")
+            print(f"{label}: {best['seconds']:.2f}s (CPU {best['cpu']:.1f}s), peak "
+                  f"{best['peak_mb']:.0f} MB | hand-written DuckDB {best_floor['seconds']:.2f}s "
+                  f"(CPU {best_floor['cpu']:.1f}s), peak {best_floor['peak_mb']:.0f} MB | "
+                  f"ratio {ratio:.2f} (CPU {best['cpu'] / best_floor['cpu']:.2f})")
             print(f"    {json.dumps(best['result'])}")
             if label.startswith("notebook-02") and label.endswith(councils[0]):
                 seconds_by_size[rows] = best["seconds"]
         print(f"  {load()}")
         if args.old and rows == sizes[0]:
             old = run("old", processed, councils[0])
-            print(f"today's pandas path (read everything): {old['seconds']:.2f}s, peak "
+            print(f"today's pandas path (read everything): {old['seconds']:.2f}s (CPU "
+                  f"{old['cpu']:.1f}s), peak "
                   f"{old['peak_mb']:.0f} MB; {json.dumps(old['result'])}")
         if not args.keep:
             shutil.rmtree(processed, ignore_errors=True)

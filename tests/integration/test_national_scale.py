@@ -18,7 +18,7 @@ from spendkit.ingest import DATASET_SCHEMA, ingest
 from spendkit.models.trends import aggregates as A
 
 ROOT = Path(__file__).resolve().parents[2]
-ROWS, COUNCILS = 120_000, 40
+ROWS, COUNCILS = 40_000, 20
 
 
 @pytest.fixture(scope="module")
@@ -70,12 +70,12 @@ def test_rows_follow_population_and_the_ledger_balances(national: Path) -> None:
 
 
 def test_seeded(tmp_path: Path) -> None:
-    a = synthetic.write_national_dataset(tmp_path / "a", 3_000, councils=5, workers=1)
-    b = synthetic.write_national_dataset(tmp_path / "b", 3_000, councils=5, workers=2)
+    a = synthetic.write_national_dataset(tmp_path / "a", 2_000, councils=3, workers=1)
+    b = synthetic.write_national_dataset(tmp_path / "b", 2_000, councils=3, workers=2)
     assert a.total_pence == b.total_pence
     assert D.read_transactions(tmp_path / "a").equals(D.read_transactions(tmp_path / "b"))
     with pytest.raises(InputError, match="already exists"):
-        synthetic.write_national_dataset(tmp_path / "a", 3_000, councils=5, workers=1)
+        synthetic.write_national_dataset(tmp_path / "a", 2_000, councils=3, workers=1)
 
 
 def _benchmark():

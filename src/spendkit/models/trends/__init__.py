@@ -14,6 +14,13 @@ NA when a table carries `is_complete` (see `trends_completeness`).
 Siblings: `trends_completeness` (calendar of months), `trends_suppliers` (top suppliers,
 concentration, recurring vs one-off, lump spreading), `trends_export` (`to_excel_or_csv`). Their
 public functions are re-exported here.
+
+At national scale the payments do not fit in pandas: `aggregates` runs the group-bys as DuckDB
+SQL over a relation (`spendkit.datasets.transactions_relation`) and returns small frames, and
+the `*_from_months` / `*_from_totals` twins here finish them with the same code as the
+row-level functions (`it_spend_trend_from_months`, `calendar_from_months`,
+`coverage_table_from_months`, `concentration_from_totals`, ...; `period_totals` and so
+`peer_comparison` take month totals directly). Each twin gives the row-level table exactly.
 """
 
 from __future__ import annotations
