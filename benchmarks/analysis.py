@@ -63,7 +63,7 @@ def notebook_02(processed, council: str, *, years=None, base_year: str = "2024-2
     code = T.council_code(D.publishers(processed), council)
     name = str(T.council_info([code])["nice_name"].iloc[0])
     months = A.month_totals(rel)
-    calendar = T.calendar_from_months(months, A.repeated_rows(rel, months))
+    calendar = T.calendar_from_months(months)  # repeated rows not counted: no status needs them
     my_calendar = calendar[calendar["publisher_code"] == code]
     mine = D.read_transactions(processed, publishers=[code], years=years,
                                columns=list(MINE_COLUMNS))
@@ -121,7 +121,7 @@ def peers_chain(processed, base_year: str = "2024-25", extend_to: str = "2025-26
 
     rel = D.transactions_relation(processed)
     months = A.month_totals(rel)
-    calendar = T.calendar_from_months(months, A.repeated_rows(rel, months))
+    calendar = T.calendar_from_months(months)
     peers = T.peer_comparison(months, base_year=base_year, calendar=calendar,
                               extend_to=extend_to)
     bands = T.peer_bands(peers)
@@ -137,7 +137,7 @@ def coverage_chain(processed) -> dict:
 
     rel = D.transactions_relation(processed)
     months = A.month_totals(rel)
-    calendar = T.calendar_from_months(months, A.repeated_rows(rel, months))
+    calendar = T.calendar_from_months(months)
     table = T.coverage_table_from_months(months, calendar=calendar)
     overall = T.coverage_from_months(months, calendar)
     return {"coverage_rows": len(table), "classified_pct": round(overall.classified_pct, 3)}

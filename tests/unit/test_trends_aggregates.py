@@ -217,3 +217,14 @@ def test_aggregates_match_rows_on_random_payments(df: pd.DataFrame) -> None:
                        A.supplier_totals(df, ("publisher_code",), use_vendor=True))
     assert_frame_equal(T.period_totals(df, "month", it_only=True),
                        T.period_totals_from_months(months, "month", it_only=True))
+
+
+def test_calendar_without_repeated_rows_has_the_same_statuses() -> None:
+    df = quirky()
+    rows, _, months = both_calendars(df)
+    quick = T.calendar_from_months(months)
+    assert quick["n_repeated_rows"].isna().all() and str(quick["n_repeated_rows"].dtype) == "Int64"
+    assert_frame_equal(rows.drop(columns="n_repeated_rows"),
+                       quick.drop(columns="n_repeated_rows"))
+    trend = T.it_spend_trend(df, calendar=rows)
+    assert_frame_equal(trend.table, T.it_spend_trend_from_months(months, quick).table)

@@ -34,7 +34,7 @@ from spendkit.errors import InputError
 from spendkit.models.trends.base import as_tuple, fy_label, fy_start_year
 from spendkit.models.trends.completeness import STANDARD_THRESHOLDS
 from spendkit.models.trends.suppliers import MARKET_ROLES
-from spendkit.units.money import AMOUNT_TYPE
+from spendkit.units.money import AMOUNT_TYPE, from_pence, to_pence
 
 if TYPE_CHECKING:
     import duckdb
@@ -180,7 +180,6 @@ SELECT {key_sql + ',' if keys else ''} month, source_file,
   count(*) FILTER (WHERE it) AS it_payments,
   coalesce(sum(a) FILTER (WHERE it), 0) AS it_gbp,
   coalesce(sum(a) FILTER (WHERE classified), 0) AS classified_gbp,
-  coalesce(sum(a) FILTER (WHERE NOT classified), 0) AS unclassified_gbp,
   count(*) FILTER (WHERE red) AS redacted_payments,
   coalesce(sum(a) FILTER (WHERE red), 0) AS redacted_gbp,
   coalesce(sum(a) FILTER (WHERE it AND uncategorised), 0) AS it_uncategorised_gbp,{split}
@@ -197,6 +196,10 @@ GROUP BY ALL"""
     out = _to_pandas(_run(rel, sql))
     for name in MONTH_COUNTS:
         out[name] = out[name].astype("int64")
+    # The rest of the spend is unclassified (one sum fewer to take over every row).
+    unclassified = from_pence(to_pence(out["amount_gbp"]) - to_pence(out["classified_gbp"]),
+                              out.index)
+    out.insert(out.columns.get_loc("classified_gbp") + 1, "unclassified_gbp", unclassified)
     order = [*keys, "month", "source_file"]
     return out.sort_values(order, kind="stable").reset_index(drop=True)
 
@@ -408,8 +411,6 @@ GROUP BY ALL"""))
 def _sum_groups(frame: pd.DataFrame, keys: list[str], money: list[str],
                 counts: list[str]) -> pd.DataFrame:
     """Exact sums of `money` (decimals) and `counts` per `keys`, groups sorted."""
-    from spendkit.units.money import from_pence, to_pence
-
     work = frame[keys].copy() if keys else pd.DataFrame(index=frame.index)
     for col in money:
         work[col] = to_pence(frame[col])

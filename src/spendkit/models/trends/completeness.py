@@ -72,7 +72,7 @@ def completeness_calendar(
 
 def calendar_from_months(
     months: pd.DataFrame,
-    repeated: pd.DataFrame,
+    repeated: pd.DataFrame | None = None,
     by: str | Sequence[str] = ("publisher_code",),
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
@@ -83,17 +83,28 @@ def calendar_from_months(
 
     Same columns and statuses as the row-level calendar of the same payments; `months` may be
     keyed more finely than `by` (e.g. by code and name), and `repeated` must be keyed by `by`.
+    Without `repeated` (it costs a second scan) `n_repeated_rows` is NA, "not counted": no
+    status depends on it, so completeness flags, trends and peers are the same.
     """
     keys = as_tuple(by)
     require_columns(months, [*keys, "month", "source_file", "n_payments", "amount_gbp"],
                     "calendar_from_months")
-    require_columns(repeated, [*keys, "month", "n_repeated_rows"], "calendar_from_months")
+    counted = repeated is not None
+    if counted:
+        require_columns(repeated, [*keys, "month", "n_repeated_rows"], "calendar_from_months")
+    else:
+        repeated = pd.DataFrame({**{k: pd.Series(dtype=months[k].dtype) for k in keys},
+                                 "month": pd.Series(dtype=months["month"].dtype),
+                                 "n_repeated_rows": pd.Series(dtype="int64")})
     _check_file_share(file_share)
     per_file = (months.assign(_pence=to_pence(months["amount_gbp"]))
                 .groupby([*keys, "month", "source_file"], dropna=False, observed=True)
                 .agg(n_rows=("n_payments", "sum"), _pence=("_pence", "sum")).reset_index())
-    return _calendar(per_file, repeated[[*keys, "month", "n_repeated_rows"]], keys, start, end,
-                     file_share, sparse_share)
+    out = _calendar(per_file, repeated[[*keys, "month", "n_repeated_rows"]], keys, start, end,
+                    file_share, sparse_share)
+    if not counted:
+        out["n_repeated_rows"] = pd.Series(pd.NA, index=out.index, dtype="Int64")
+    return out
 
 
 def _check_file_share(file_share: float) -> None:
