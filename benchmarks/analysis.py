@@ -120,7 +120,7 @@ def peers_chain(processed, base_year: str = "2024-25", extend_to: str = "2025-26
     from spendkit.models.trends import aggregates as A
 
     rel = D.transactions_relation(processed)
-    months = A.month_totals(rel)
+    months = A.month_totals(rel, parts="totals")  # peers need spend and months, no coverage
     calendar = T.calendar_from_months(months)
     peers = T.peer_comparison(months, base_year=base_year, calendar=calendar,
                               extend_to=extend_to)
@@ -275,6 +275,8 @@ def main() -> None:
                     help="keep (and reuse) the datasets in benchmarks/_corpus")
     ap.add_argument("--old", action="store_true",
                     help="also time today's pandas path on the smallest size")
+    ap.add_argument("--only", choices=["chain", "peers", "coverage"], action="append",
+                    help="time only these figures (default all)")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -291,6 +293,8 @@ def main() -> None:
                 for c in councils]
         jobs += [("peer comparison", ("peers",), ("floor", "peers")),
                  ("coverage", ("coverage",), ("floor", "coverage"))]
+        if args.only:
+            jobs = [job for job in jobs if job[1][0] in args.only]
         for label, ours_args, floor_args in jobs:
             best: dict = {}
             best_floor: dict = {}

@@ -152,13 +152,13 @@ def test_every_aggregate_twin_matches_the_row_functions(processed: Path) -> None
 
 
 def test_overview_split_sums_match_the_overview(processed: Path) -> None:
-    """The overview's per-council figures roll up from `month_totals(overview=True)`."""
+    """The overview's per-council figures roll up from `month_totals(parts="overview")`."""
     from spendkit.units.money import to_pence
     from spendkit.views import overview as ov
 
     tx = D.read_transactions(processed)
     months = A.month_totals(D.transactions_relation(processed), ("publisher_name",),
-                            overview=True)
+                            parts="overview")
     per = months.assign(**{c: to_pence(months[c]) for c in (*A.MONTH_AMOUNTS,
                                                            *A.OVERVIEW_AMOUNTS)})
     sums = per.groupby("publisher_name", sort=True).sum(numeric_only=True)

@@ -228,3 +228,19 @@ def test_calendar_without_repeated_rows_has_the_same_statuses() -> None:
                        quick.drop(columns="n_repeated_rows"))
     trend = T.it_spend_trend(df, calendar=rows)
     assert_frame_equal(trend.table, T.it_spend_trend_from_months(months, quick).table)
+
+
+def test_month_totals_parts() -> None:
+    df = quirky()
+    full = A.month_totals(df, parts="overview")
+    light = A.month_totals(df, parts="totals")
+    assert list(light.columns) == ["publisher_code", "publisher_name", "month", "source_file",
+                                   "n_payments", "amount_gbp", "it_payments", "it_gbp"]
+    assert_frame_equal(light, full[light.columns])
+    assert_frame_equal(A.month_totals(df), full.drop(columns=list(A.OVERVIEW_AMOUNTS)))
+    cal = T.completeness_calendar(df)
+    assert_frame_equal(T.peer_comparison(df, calendar=cal),
+                       T.peer_comparison(light, calendar=T.calendar_from_months(light,
+                           A.repeated_rows(df, light))))
+    with pytest.raises(InputError, match="parts"):
+        A.month_totals(df, parts="everything")

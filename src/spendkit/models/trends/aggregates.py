@@ -45,7 +45,7 @@ WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 #: Money columns of `month_totals` (exact sums; `min_positive_gbp` is a minimum).
 MONTH_AMOUNTS = ("amount_gbp", "it_gbp", "classified_gbp", "unclassified_gbp", "redacted_gbp",
                  "it_uncategorised_gbp")
-#: The overview's split, added with `month_totals(..., overview=True)`.
+#: The overview's split, added with `month_totals(..., parts="overview")`.
 OVERVIEW_AMOUNTS = ("not_it_evidence_gbp", "unclassifiable_gbp")
 #: Count columns of `month_totals`.
 MONTH_COUNTS = ("n_payments", "it_payments", "redacted_payments", "n_positive",
@@ -140,66 +140,74 @@ def _to_pandas(table: pa.Table) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
+#: What `month_totals` sums, each level adding to the one before.
+PARTS = ("totals", "coverage", "overview")
+
+
 def month_totals(data, by: str | Sequence[str] = ("publisher_code", "publisher_name"),
-                 overview: bool = False) -> pd.DataFrame:
+                 parts: str = "coverage") -> pd.DataFrame:
     """One row per `by` group, month and source file: payments and exact sums of each part.
 
-    Columns: the `by` keys, `month` (first day), `source_file`, `n_payments`, `amount_gbp`
-    (all spend), `it_payments`, `it_gbp`, `classified_gbp` / `unclassified_gbp` (as in
-    `Coverage`), `redacted_payments`, `redacted_gbp`, `it_uncategorised_gbp`, `n_positive`,
-    `n_ge_<t>` for each of `STANDARD_THRESHOLDS` and `min_positive_gbp`; with `overview` also
-    `not_it_evidence_gbp` and `unclassifiable_gbp` (not IT, no evidence, supplier redacted or
-    blank: the data overview's split, which costs a pass over the supplier names). Rows
-    without a payment date are left out (no month to put them in). The frame is small
+    Columns by `parts`, each level adding to the one before (the more, the dearer the scan):
+
+    * ``totals``: the `by` keys, `month` (first day), `source_file`, `n_payments`, `amount_gbp`
+      (all spend), `it_payments`, `it_gbp`: enough for period totals, calendars and peers;
+    * ``coverage`` (default): `classified_gbp` / `unclassified_gbp` (as in `Coverage`),
+      `redacted_payments`, `redacted_gbp`, `it_uncategorised_gbp`, `n_positive`, `n_ge_<t>`
+      for each of `STANDARD_THRESHOLDS` and `min_positive_gbp`: coverage and publisher facts;
+    * ``overview``: `not_it_evidence_gbp` and `unclassifiable_gbp` (not IT, no evidence,
+      supplier redacted or blank: the data overview's split, a pass over supplier names).
+
+    Rows without a payment date are left out (no month to put them in). The frame is small
     (councils x months x files) and every trend total rolls up from it.
     """
+    if parts not in PARTS:
+        raise InputError(f"parts: expected one of {PARTS}, got {parts!r}")
+    level = PARTS.index(parts)
     rel = relation(data)
     keys = as_tuple(by)
     _require(rel, [*keys, "payment_date", "amount_gbp", "source_file", "is_it"], "month_totals")
     have = set(rel.columns)
-    known = "is_it IS NOT NULL"
     evidence = f"NOT {_blank('it_basis')}" if "it_basis" in have else "false"
-    classified = f"{known} AND {evidence}" if "it_basis" in have else known
-    red = "coalesce(is_redacted, false)" if "is_redacted" in have else "false"
-    uncategorised = _blank("it_category") if "it_category" in have else "true"
-    supplier_blank = _blank("supplier_canonical") if "supplier_canonical" in have else "false"
-    key_sql = ", ".join(_col(k) for k in keys)
-    split = split_inputs = ""
-    if overview:
-        split = """
-  coalesce(sum(a) FILTER (WHERE NOT it AND evidence), 0) AS not_it_evidence_gbp,
-  coalesce(sum(a) FILTER (WHERE NOT it AND NOT evidence AND (red OR supplier_blank)), 0)
-    AS unclassifiable_gbp,"""
-        split_inputs = f", {evidence} AS evidence, {supplier_blank} AS supplier_blank"
-    ge = ",\n".join(f"  count(*) FILTER (WHERE a >= {int(t)}) AS n_ge_{t}"
-                    for t in STANDARD_THRESHOLDS)
-    sql = f"""
-SELECT {key_sql + ',' if keys else ''} month, source_file,
-  count(*) AS n_payments,
-  coalesce(sum(a), 0) AS amount_gbp,
-  count(*) FILTER (WHERE it) AS it_payments,
-  coalesce(sum(a) FILTER (WHERE it), 0) AS it_gbp,
-  coalesce(sum(a) FILTER (WHERE classified), 0) AS classified_gbp,
-  count(*) FILTER (WHERE red) AS redacted_payments,
-  coalesce(sum(a) FILTER (WHERE red), 0) AS redacted_gbp,
-  coalesce(sum(a) FILTER (WHERE it AND uncategorised), 0) AS it_uncategorised_gbp,{split}
-  count(*) FILTER (WHERE a > 0) AS n_positive,
-{ge},
-  min(a) FILTER (WHERE a > 0) AS min_positive_gbp
-FROM (
-  SELECT {key_sql + ',' if keys else ''} {_MONTH} AS month, source_file, amount_gbp AS a,
-    coalesce(is_it, false) AS it, {classified} AS classified, {red} AS red,
-    {uncategorised} AS uncategorised{split_inputs}
-  FROM t WHERE payment_date IS NOT NULL
-)
-GROUP BY ALL"""
+    inputs = {"a": "amount_gbp", "it": "coalesce(is_it, false)"}
+    sums = ["count(*) AS n_payments", "coalesce(sum(a), 0) AS amount_gbp",
+            "count(*) FILTER (WHERE it) AS it_payments",
+            "coalesce(sum(a) FILTER (WHERE it), 0) AS it_gbp"]
+    if level >= 1:
+        inputs.update(
+            classified=f"is_it IS NOT NULL AND {evidence}" if "it_basis" in have
+            else "is_it IS NOT NULL",
+            red="coalesce(is_redacted, false)" if "is_redacted" in have else "false",
+            uncategorised=_blank("it_category") if "it_category" in have else "true")
+        sums += ["coalesce(sum(a) FILTER (WHERE classified), 0) AS classified_gbp",
+                 "count(*) FILTER (WHERE red) AS redacted_payments",
+                 "coalesce(sum(a) FILTER (WHERE red), 0) AS redacted_gbp",
+                 "coalesce(sum(a) FILTER (WHERE it AND uncategorised), 0) "
+                 "AS it_uncategorised_gbp",
+                 "count(*) FILTER (WHERE a > 0) AS n_positive",
+                 *(f"count(*) FILTER (WHERE a >= {int(t)}) AS n_ge_{t}"
+                   for t in STANDARD_THRESHOLDS),
+                 "min(a) FILTER (WHERE a > 0) AS min_positive_gbp"]
+    if level >= 2:
+        inputs.update(evidence=evidence, supplier_blank=_blank("supplier_canonical")
+                      if "supplier_canonical" in have else "false")
+        sums += ["coalesce(sum(a) FILTER (WHERE NOT it AND evidence), 0) AS not_it_evidence_gbp",
+                 "coalesce(sum(a) FILTER (WHERE NOT it AND NOT evidence AND (red OR "
+                 "supplier_blank)), 0) AS unclassifiable_gbp"]
+    head = "".join(f"{_col(k)}, " for k in keys)
+    sql = (f"SELECT {head}month, source_file, {', '.join(sums)} FROM ("
+           f"SELECT {head}{_MONTH} AS month, source_file, "
+           + ", ".join(f"{expr} AS {name}" for name, expr in inputs.items())
+           + " FROM t WHERE payment_date IS NOT NULL) GROUP BY ALL")
     out = _to_pandas(_run(rel, sql))
-    for name in MONTH_COUNTS:
-        out[name] = out[name].astype("int64")
-    # The rest of the spend is unclassified (one sum fewer to take over every row).
-    unclassified = from_pence(to_pence(out["amount_gbp"]) - to_pence(out["classified_gbp"]),
-                              out.index)
-    out.insert(out.columns.get_loc("classified_gbp") + 1, "unclassified_gbp", unclassified)
+    for name in out.columns:
+        if name in MONTH_COUNTS:
+            out[name] = out[name].astype("int64")
+    if level >= 1:
+        # The rest of the spend is unclassified (one sum fewer to take over every row).
+        unclassified = from_pence(to_pence(out["amount_gbp"]) - to_pence(out["classified_gbp"]),
+                                  out.index)
+        out.insert(out.columns.get_loc("classified_gbp") + 1, "unclassified_gbp", unclassified)
     order = [*keys, "month", "source_file"]
     return out.sort_values(order, kind="stable").reset_index(drop=True)
 
