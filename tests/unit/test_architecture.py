@@ -55,7 +55,6 @@ KNOWN_WRONG_WAY = {
     "spendkit.models.scenarios imports spendkit.views.safe",
     "spendkit.models.scenarios imports spendkit.views.scenarios_excel",
     "spendkit.models.scenarios.review imports spendkit.views.scenarios_excel",
-    "spendkit.models.trends imports spendkit.views.exports",
 }
 
 
