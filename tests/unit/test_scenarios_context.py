@@ -200,3 +200,18 @@ def test_staff_costs_are_added_beside_the_payments_with_their_pay_award() -> Non
     notes = c.assumptions()
     assert notes.loc[notes["item"] == "Pay award 2027-28", "source"].iloc[0] == "assumption"
     assert "staff" not in " ".join(sc.compare_scenarios(BASE, [s]).columns)
+
+
+@pytest.mark.parametrize("name", sc.list_scenarios())
+def test_packaged_scenarios_fixed_equal_their_deterministic_path(name: str) -> None:
+    # The notebook's self-check: every lever fixed, Monte Carlo reproduces `project`, for the
+    # packaged files (reference CPI, settlement basis, renewal uplift from evidence).
+    s = sc.load_scenario(name)
+    for context in (ctx(None), ctx(profile(microsoft=(EA,)))):
+        det = sc.project(BASE, s, peer_target_gbp=900_000, context=context)
+        mc = sc.monte_carlo(BASE, sc.without_uncertainty(s), simulations=20, seed=1,
+                            peer_target_gbp=900_000, context=context)
+        for m in ("it_spend", "funding_envelope", "gap"):
+            got = mc[(mc["measure"] == m) & (mc["basis"] == "cash")]
+            assert got["p50"].to_numpy() == pytest.approx(values(det, m))
+            assert (got["p10"] == got["p90"]).all(), (name, m)

@@ -170,7 +170,7 @@ def narrative(result: ReviewResult, *, top: int = 2) -> str:
         lines.append("**Microsoft.** The council's agreement is not known (no council "
                      "profile), so its renewal dates are not either: the scenarios' yearly "
                      "price path is an assumption.")
-    lines.append(f"**{ctx.settlement.describe()}**" if any(
+    lines.append(f"**Settlement.** {ctx.settlement.describe()}" if any(
         s.funding_basis == "settlement" for s in result.specs) else "")
     lines.append(f"**Peers.** {result.peer.summary()}")
     peer_specs = [s for s in result.specs if s.peers is not None]

@@ -140,7 +140,7 @@ class SettlementPath:
             who = ("England's core spending power growth (fallback: no council path in a "
                    "profile; final settlement for 2026-27)")
         fixed = (f"; fixed in cash: {', '.join(sorted(self.fixed))}" if self.fixed else "")
-        return f"Settlement: {who}{fixed}."
+        return f"{who[0].upper()}{who[1:]}{fixed}."
 
 
 def _settlement(profile: CouncilProfile | None, baseline_year: str,

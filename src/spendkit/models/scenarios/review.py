@@ -206,7 +206,8 @@ def run_review(transactions: pd.DataFrame, council: str,
                seed: int | None = None, year: str | None = None, coverage_rule: str = "scale",
                population: pd.DataFrame | None = None, tornado_metric: str = "total_gap",
                profile: CouncilProfile | None = None, peers: Sequence[str] | None = None,
-               min_peers: int = 5, outturn: pd.DataFrame | None = None) -> ReviewResult:
+               min_peers: int = 5, outturn: pd.DataFrame | None = None,
+               vat_basis: Mapping[str, str] | None = None) -> ReviewResult:
     """Baseline, peers, context, comparison, Monte Carlo bands and tornados for `council`.
 
     `transactions` are the enriched rows (the peers with data come from them); `council` is a
@@ -214,7 +215,8 @@ def run_review(transactions: pd.DataFrame, council: str,
     fact is replaced by a stated assumption, never another council's). Peers are `peers`
     (GSS codes), else the profile's, else the nearest same-tier ONS neighbours; only those
     with data are compared, and with fewer than `min_peers` the match-the-best-peers lever
-    saves nothing (said in the narrative). `review_years`, `simulations` and `seed` override
+    saves nothing (said in the narrative); `vat_basis` (GSS code -> 'net' / 'gross') flags
+    peers publishing on another VAT basis. `review_years`, `simulations` and `seed` override
     the scenario files. Deterministic for a given seed; nothing raises on thin data.
     """
     publisher = resolve_publisher(transactions, council)
@@ -233,7 +235,7 @@ def run_review(transactions: pd.DataFrame, council: str,
     peer_year = (base.financial_year if base.financial_year in set(complete["financial_year"])
                  else None)
     measure = compare_with_peers(totals, group, year=peer_year, population=population,
-                                 outturn=outturn, min_peers=min_peers)
+                                 outturn=outturn, min_peers=min_peers, vat_basis=vat_basis)
     targets = {s.name: (measure.target_gbp(s.peers.quantile) if s.peers is not None
                         else None) for s in specs}
     context = scenario_context(base.financial_year, max(s.review_years for s in specs),
@@ -250,7 +252,15 @@ def run_review(transactions: pd.DataFrame, council: str,
         t = tornado(base, s, metric=tornado_metric, peer_target_gbp=targets[s.name],
                     context=context)
         t.insert(0, "scenario", s.name)
-        t.insert(2, "label", [lever_label(s, p, base.financial_year) for p in t["lever"]])
+        labels = [lever_label(s, p, base.financial_year) for p in t["lever"]]
+        plan = context.microsoft
+        if plan is not None:  # a mix change lands at the renewal, whatever year the file says
+            when = (f"at the {plan.plan.table['financial_year'].iloc[0]} renewal"
+                    if plan.n_renewals else "no renewal in the review: cannot happen")
+            labels = [f"Microsoft licence mix ({when})"
+                      if p.startswith("microsoft.licence_mix_change_pct") else x
+                      for p, x in zip(t["lever"], labels, strict=True)]
+        t.insert(2, "label", labels)
         # Inputs as applied: file £ costs are scaled to this baseline (grants never are).
         k = np.where(t["lever"].str.endswith(_SCALED), s.cost_scale(base.total_gbp), 1.0)
         t.insert(5, "low_applied", t["low_input"] * k)
@@ -299,7 +309,7 @@ def lever_label(spec: ScenarioSpec, path: str, baseline_year: str | None = None)
     else:
         name = _HEADS.get(head, head.replace("_", " ").capitalize())
     part = _FIELDS.get(fld or "", (fld or "").replace("_", " "))
-    if head in items or head == "match_best_peers":
+    if head in items or head == "match_best_peers" or (head == "funding" and part):
         text = f"{name}: {part}"
     else:
         text = " ".join(x for x in (name, part) if x)

@@ -615,7 +615,7 @@ def without_uncertainty(spec: ScenarioSpec) -> ScenarioSpec:
              for q in spec.quantities}
 
     def f(q: Quantity) -> Quantity:
-        return fixed[q.path]
+        return fixed.get(q.path, q)
 
     def path(qs: tuple[Quantity, ...]) -> tuple[Quantity, ...]:
         return tuple(f(q) for q in qs)

@@ -19,7 +19,7 @@ presentation: `spendkit.views.exports`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import NamedTuple
@@ -513,20 +513,23 @@ def council_year_totals(df: pd.DataFrame, calendar: pd.DataFrame | None = None,
 def peer_measure(df: pd.DataFrame, council: str, *, profile: CouncilProfile | None = None,
                  peers: Sequence[str] | None = None, year: str | None = None,
                  calendar: pd.DataFrame | None = None, min_peers: int = 5,
-                 totals: pd.DataFrame | None = None) -> PeerMeasure:
+                 totals: pd.DataFrame | None = None,
+                 vat_basis: Mapping[str, str] | None = None) -> PeerMeasure:
     """Where `council` (a GSS code or publisher name in `df`) sits among its like-for-like peers.
 
     The peer group is `peers`, else the profile's chosen peers, else the council's nearest
     same-tier ONS neighbours (`peers.peer_group`); only peers with a complete year in `df`
     are compared (`peers.compare_with_peers`). `totals` (from `council_year_totals`, or an
-    aggregate query) skips the aggregation over `df`.
+    aggregate query) skips the aggregation over `df`. `vat_basis` (GSS code -> 'net' /
+    'gross', from the ledger or profiles) flags a comparison across publishing bases.
     """
     code = council_code(df, council)
     names = df.loc[df["publisher_code"].astype("string") == code, "publisher_name"]
     name = str(names.iloc[0]) if len(names) else None
     group = peer_group(code, profile=profile, peers=peers, council_name=name)
     table = totals if totals is not None else council_year_totals(df, calendar)
-    return compare_with_peers(table, group, year=year, min_peers=min_peers)
+    return compare_with_peers(table, group, year=year, min_peers=min_peers,
+                              vat_basis=vat_basis)
 
 
 def peer_comparison(df: pd.DataFrame, base_year: str | None = None,
