@@ -60,6 +60,7 @@ from spendkit.models.scenarios.context import (
 from spendkit.models.scenarios.spec import (
     Quantity,
     ScenarioSpec,
+    levers,
     list_scenarios,
     load_scenario,
     parse_scenario,
@@ -345,25 +346,8 @@ def bind(spec: ScenarioSpec, baseline: Baseline, context: ScenarioContext) -> Sc
             for i, y in enumerate(years, start=1) if y not in context.settlement.fixed
             and context.settlement.basis[y] != "profile")
     bound = replace(spec, **changes)  # type: ignore[arg-type]
-    used: list[Quantity] = list(bound.inflation_pct)
-    if bound.funding_basis == "settlement":
-        used += [bound.funding_pass_through_pct] if bound.funding_pass_through_pct else []
-        used += list(bound.funding_divergence_pp)
-    else:
-        used += list(bound.funding_change_pct)
-    if plan is None:
-        used += list(bound.ms_price_change_pct)
-    elif plan.agreement_type != "CSP" and bound.ms_renewal_uplift_pct is not None:
-        used.append(bound.ms_renewal_uplift_pct)
-    used += list(bound.ms_mix_change_pct)
-    for item in bound.legacy:
-        used += [item.one_off_cost_gbp, item.old_run_cost_gbp, item.new_run_cost_gbp]
-    for s in bound.shared:
-        used += [s.saving_pct, s.setup_cost_gbp]
-    for g in bound.grants:
-        used += [g.amount_gbp, g.probability]
-    if bound.peers is not None:
-        used.append(bound.peers.gap_closed_pct)
+    used = levers(bound, price_path=plan is None,
+                  renewal_uplift=plan is not None and plan.agreement_type != "CSP")
     seen: dict[str, Quantity] = {}
     for q in used:
         seen.setdefault(q.path, q)

@@ -587,10 +587,26 @@ def with_review_years(spec: ScenarioSpec, years: int) -> ScenarioSpec:
     return replace(fitted, quantities=_used_quantities(fitted))
 
 
-def _used_quantities(spec: ScenarioSpec) -> tuple[Quantity, ...]:
-    """The spec's quantities still referenced by its levers, in file order."""
-    used: list[Quantity] = [*spec.funding_change_pct, *spec.inflation_pct,
-                            *spec.ms_price_change_pct, *spec.ms_mix_change_pct]
+def levers(spec: ScenarioSpec, *, price_path: bool = True,
+           renewal_uplift: bool = True) -> list[Quantity]:
+    """Every quantity the scenario's levers use, in model order (a shared lever repeats).
+
+    `price_path=False` leaves out the yearly Microsoft price path and `renewal_uplift=False`
+    the renewal uplift (which of the two a run uses depends on whether the council's
+    agreement is known: see `scenarios.bind`).
+    """
+    used: list[Quantity] = list(spec.inflation_pct)
+    if spec.funding_basis == "settlement":
+        if spec.funding_pass_through_pct is not None:
+            used.append(spec.funding_pass_through_pct)
+        used += list(spec.funding_divergence_pp)
+    else:
+        used += list(spec.funding_change_pct)
+    if price_path:
+        used += list(spec.ms_price_change_pct)
+    if renewal_uplift and spec.ms_renewal_uplift_pct is not None:
+        used.append(spec.ms_renewal_uplift_pct)
+    used += list(spec.ms_mix_change_pct)
     for item in spec.legacy:
         used += [item.one_off_cost_gbp, item.old_run_cost_gbp, item.new_run_cost_gbp]
     for s in spec.shared:
@@ -599,9 +615,12 @@ def _used_quantities(spec: ScenarioSpec) -> tuple[Quantity, ...]:
         used += [g.amount_gbp, g.probability]
     if spec.peers is not None:
         used.append(spec.peers.gap_closed_pct)
-    used += [q for q in (spec.ms_renewal_uplift_pct, spec.funding_pass_through_pct)
-             if q is not None]
-    paths = {q.path for q in used}
+    return used
+
+
+def _used_quantities(spec: ScenarioSpec) -> tuple[Quantity, ...]:
+    """The spec's quantities still referenced by its levers, in file order."""
+    paths = {q.path for q in levers(spec)}
     return tuple(q for q in spec.quantities if q.path in paths)
 
 
