@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -270,3 +271,13 @@ def test_export_review_round_trip(tmp_path: Path) -> None:
     assert any(str(n).startswith("Baseline: third-party IT spend published as payments. "
                                  "A council paid") for n in notes)
     assert wb["Comparison"].cell(2, 5).number_format.startswith('"£"')
+
+
+def test_one_month_of_data_is_a_thin_baseline_not_an_error() -> None:
+    one = TX[(TX["publisher_name"] == "A council")
+             & (pd.to_datetime(TX["payment_date"]).dt.month == 7)]
+    r = sr.run_review(one, "A council", [FLAT], simulations=20, seed=1)
+    assert (r.baseline.months_present, r.baseline.scale_factor) == (1, 12.0)
+    assert "a thin baseline, scaled up from 1 month" in r.coverage_text()
+    assert r.peer.status().startswith("No peer comparison")
+    assert not re.search(r"\bnan\b", vs.narrative(r), re.IGNORECASE)

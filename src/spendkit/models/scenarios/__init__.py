@@ -265,7 +265,8 @@ def build_baseline(transactions: pd.DataFrame, *, publisher: str | None = None,
                 best = per_year[per_year == per_year.max()].index[-1]
                 year, n = best, int(per_year[best])
                 choice = (f"{year}: the financial year with the most months present ({n} of "
-                          f"12): a thin baseline, scaled up from {n} months")
+                          f"12): a thin baseline, scaled up from "
+                          f"{n} month{'' if n == 1 else 's'}")
     if window_end is not None:
         start = window_end - pd.DateOffset(months=11)
         in_window = ((paid_month >= start) & (paid_month <= window_end)).to_numpy()
