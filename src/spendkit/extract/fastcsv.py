@@ -89,6 +89,8 @@ def regular_grid(body: bytes, endings: dict[str, int],
     caller; `find_header(rows)` is the loader's header chooser over candidate rows (head then
     tail).
     """
+    if body.count(b'"') % 2:
+        return None  # a quote never closed (a stray quote, or a file cut short): careful path
     limit = min(len(body), _HEAD_BYTES)
     lines = _line_spans(body, limit)
     spans = list(itertools.islice(lines, _SNIFF_LINES))  # physical lines, ends excluded

@@ -23,7 +23,7 @@ TAIL_ROWS = 3  # … or the last 3 (Hyndburn Sept 2025 has it as the last line)
 REQUIRED = ("amount_gbp", "supplier_name")
 #: Keyword fallbacks for headers never seen before: (regex on the key, field, priority).
 _KEYWORDS = (
-    (re.compile(r"amount|value|nett?$|gross"), "amount_gbp", 60),
+    (re.compile(r"amount|amt$|value|nett?$|gross"), "amount_gbp", 60),
     (re.compile(r"supplier|beneficiary|payee|vendor|merchant|creditor"), "supplier_name", 60),
     (re.compile(r"date"), "payment_date", 60),
     (re.compile(r"expen|subjective|account"), "expense_type", 70),
