@@ -39,7 +39,8 @@ _NL = ord("\n")
 def sniff_delimiter(text: str, sample_lines: int = 60) -> str:
     """Pick the delimiter that gives the most lines the same (>1) field count."""
     head = text[:200_000]
-    sample = head.split("\n")[:sample_lines]
+    # Lines cut at 20,000 characters: a huge field must not break the sniffing.
+    sample = [line[:20_000] for line in head.split("\n")[:sample_lines]]
     best, best_score = ",", -1
     for delim in _DELIMITERS:
         if delim not in head:
@@ -47,7 +48,10 @@ def sniff_delimiter(text: str, sample_lines: int = 60) -> str:
                 continue
             score = 1  # every row is one field (what csv.reader would find, without parsing)
         else:
-            counts = Counter(len(r) for r in csv.reader(sample, delimiter=delim) if r)
+            try:
+                counts = Counter(len(r) for r in csv.reader(sample, delimiter=delim) if r)
+            except csv.Error:
+                continue
             if not counts:
                 continue
             width, freq = counts.most_common(1)[0]
@@ -227,7 +231,10 @@ class DelimitedText:
         if self.records is not None:
             return list(self.records[i])
         chunk = self.data[self.starts[i]: self.ends[i]].decode("utf-8")
-        rows = list(csv.reader(io.StringIO(chunk, newline=""), delimiter=self.delimiter))
+        try:
+            rows = list(csv.reader(io.StringIO(chunk, newline=""), delimiter=self.delimiter))
+        except csv.Error:  # a field over the csv module's limit
+            return chunk.split(self.delimiter)
         return rows[0] if rows else [""]
 
     def nonblank_indices(self) -> np.ndarray:

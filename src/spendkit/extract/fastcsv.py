@@ -32,7 +32,11 @@ _LINE_END = re.compile(rb"\r\n|\r|\n")
 
 
 def _cells(line: bytes, delimiter: str) -> list[str]:
-    rows = list(csv.reader([line.decode("utf-8", errors="replace")], delimiter=delimiter))
+    text = line.decode("utf-8", errors="replace")
+    try:
+        rows = list(csv.reader([text], delimiter=delimiter))
+    except csv.Error:  # a field over the csv module's limit
+        return text.split(delimiter)
     return rows[0] if rows else [""]
 
 

@@ -208,8 +208,8 @@ def to_canonical(grid: Grid, mapping: ColumnMapping, *, file_name: str = "",
     notes_dates: list[str] = []
     decisions: list[dict] = []
     undated = (dates.missing | dates.invalid) & (reason == 0)
+    named = ~supplier_empty
     if undated.any():
-        named = ~supplier_empty
         for name in ("description", "expense_type"):
             if get(name) is not None:
                 named |= np.asarray(pc.greater(pc.utf8_length(column(name)), 0), dtype=bool)
@@ -220,6 +220,9 @@ def to_canonical(grid: Grid, mapping: ColumnMapping, *, file_name: str = "",
     else:
         why_not = ""
     suffix = f"; no period found ({why_not})" if why_not else ""
+    if undated.any():
+        mark(dates.missing & ~named, "missing_date",
+             "no date, and no supplier, description or expense type naming the payment")
     mark(dates.missing, "missing_date", "no date" + suffix if suffix else "")
     if dates.invalid.any():
         fmt = dates.chosen_format or "none"
@@ -320,8 +323,8 @@ def _undated_periods(dates: ParsedDates, wanted: np.ndarray, grid: Grid, mapping
         if use.any():
             decisions.append({"field": "payment_date period", "chosen": grid.header[idx],
                               "basis": "period_column", "evidence": evidence, "runner_up": ""})
-            notes.append(f"{int(use.sum())} row(s) without a usable date were dated by the "
-                         f"month in {evidence}")
+            notes.append(f"{int(use.sum())} row(s) without a usable date were dated by their "
+                         f"period: {evidence}")
     # 2.-4. The sheet name, the file name, the other rows' month.
     rest = wanted & (months_of < 0)
     why_not = ""

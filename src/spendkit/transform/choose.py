@@ -108,6 +108,20 @@ class _Scorer:
             self.text[idx] = clean_text(_sample(self.grid.columns[idx], self.grid.n_rows))
         return self.text[idx]
 
+    def plausible(self, field: str, idx: int) -> bool:
+        """Extra evidence an unnamed column needs to be inferred as a field: amounts that
+        show pence or a '£' (not bare integers, which are references), dates that are not
+        only Excel serial numbers (which five-digit references also read as), several
+        distinct supplier names."""
+        col = self.column(idx)
+        if field == "amount_gbp":
+            money = pc.match_substring_regex(col, r"\.\d{1,2}\s*\)?-?$|£")
+            return (pc.sum(money).as_py() or 0) >= 0.1 * max(self.score(field, idx)[1], 1)
+        if field == "payment_date":
+            return parse_dates(col).chosen_format not in ("", "excel serial")
+        # Suppliers: several different names, not one repeated label.
+        return len(pc.unique(col)) >= min(3, self.score(field, idx)[1])
+
     def score(self, field: str, idx: int) -> tuple[float, int]:
         """(share of filled cells that read as `field`, filled cells) of column idx."""
         key = (field, idx)
@@ -129,8 +143,6 @@ class _Scorer:
             good = int((~parsed_dates.invalid & ~parsed_dates.missing).sum())
         else:
             uniq = pc.unique(col.filter(pa.array(filled_mask))).to_pylist()
-            if len(uniq) < min(3, filled):
-                return 0.0, filled
             as_money = parse_amounts(pa.array(uniq, pa.string()))
             if (~as_money.invalid).mean() > 0.5:
                 return 0.0, filled  # numbers, not names
@@ -189,7 +201,11 @@ def _choose(field: str, grid: Grid, cands, scorer: _Scorer, fixed: dict[str, int
             named[idx] = Choice(idx, grid.header[idx], how, priority, share, filled,
                                 vat_role(grid.header[idx]) if field == "amount_gbp" else "")
     options = [c for c in named.values() if c.role != "vat"]
-    usable = [c for c in options if c.share > 0 or not c.filled]
+    if field == "supplier_name" and any(c.how == "alias" for c in options):
+        # A header naming the supplier is trusted: names alone cannot disprove it.
+        usable = [c for c in options if c.how == "alias"]
+    else:
+        usable = [c for c in options if c.share > 0 or not c.filled]
     if not usable and grid.n_rows:
         # No header names the field, or what they name never reads as it: infer from content.
         claimed = {idx for _p, idx, f, how in cands if how == "alias" and f != field}
@@ -198,12 +214,18 @@ def _choose(field: str, grid: Grid, cands, scorer: _Scorer, fixed: dict[str, int
             if idx in taken or idx in claimed or idx in named:
                 continue
             share, filled = scorer.score(field, idx)
-            if filled and share >= _floor(field):
+            if filled and share >= _floor(field) and scorer.plausible(field, idx):
                 inferred.append(Choice(idx, grid.header[idx] or f"(column {idx + 1})",
                                        "inferred", 99, share, filled))
         if not inferred:
-            runner = max(options, key=lambda c: c.share, default=None)
-            return None, runner, ""
+            if not options:
+                return None, None, ""
+            # Nothing reads better: the header's choice stands, with what its content showed.
+            options.sort(key=lambda c: (_ROLE_RANK.get(c.role, 1), c.priority, c.index))
+            pick = options[0]
+            runner = options[1] if len(options) > 1 else None
+            return pick, runner, (_share_text(field, pick.share, pick.filled)
+                                  + "; no other column reads better")
         inferred.sort(key=lambda c: (-c.share, -c.filled, c.index))
         pick = inferred[0]
         runner = inferred[1] if len(inferred) > 1 else max(options, key=lambda c: c.share,
@@ -216,7 +238,7 @@ def _choose(field: str, grid: Grid, cands, scorer: _Scorer, fixed: dict[str, int
     close.sort(key=lambda c: (_ROLE_RANK.get(c.role, 1), c.priority, -c.share, c.index))
     pick = close[0]
     rest = sorted((c for c in named.values() if c is not pick),
-                  key=lambda c: (-c.share, c.priority, c.index))
+                  key=lambda c: (c.role == "vat", -c.share, c.priority, c.index))
     runner = rest[0] if rest else None
     evidence = _share_text(field, pick.share, pick.filled)
     if field == "amount_gbp" and pick.role in ("net", "gross"):
