@@ -140,6 +140,7 @@ def read_xlsx(data: bytes, path: str) -> list[SheetRows]:
     read by openpyxl (identical output, openpyxl's speed).
     """
     check_workbook(data, path)
+    _check_sheet_extent(data, path)
     try:
         return _read_xlsx_calamine(data)
     except SpendkitError:
@@ -150,6 +151,32 @@ def read_xlsx(data: bytes, path: str) -> list[SheetRows]:
         # Anything calamine or the XML scan cannot handle goes to the reference reader, which
         # either reads the workbook or raises the UnreadableFileError that names the file.
         return read_xlsx_openpyxl(data, path)
+
+
+#: Largest sheet extent (rows × columns) read: both readers hold the rectangle in memory.
+MAX_SHEET_CELLS = 30_000_000
+_ROW_REF = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d+)"')
+_WIDE_REF = re.compile(rb'\br="([A-Z]{2,3})\d+"')
+_LONG_REF = re.compile(rb'\br="[A-Z]{0,3}(\d{7,})"')
+
+
+def _check_sheet_extent(data: bytes, path: str) -> None:
+    """Refuse a sheet whose cell references span more than MAX_SHEET_CELLS (one cell at
+    XFD1048576 makes calamine ask for the whole rectangle, and a failed allocation aborts the
+    process)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for name in zf.namelist():
+            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                continue
+            xml = zf.read(name)
+            rows = max((int(m.group(1)) for m in _ROW_REF.finditer(xml)), default=0)
+            rows = max([rows] + [int(m.group(1)) for m in _LONG_REF.finditer(xml)])
+            cols = max((_column_number(m.group(1)) for m in _WIDE_REF.finditer(xml)),
+                       default=26)
+            if rows * cols > MAX_SHEET_CELLS:
+                raise UnreadableFileError(f"{path} (part {name!r})", f"its cells span {rows:,} "
+                                          f"rows × {cols:,} columns, more than the limit of "
+                                          f"{MAX_SHEET_CELLS:,} cells")
 
 
 def is_panic(exc: BaseException) -> bool:
@@ -380,27 +407,60 @@ def _sheet_rows(name: str, values: list[list], facts: _SheetXml) -> SheetRows:
     return SheetRows(name, [rows[i] for i in keep], [i + 1 for i in keep], total - len(keep))
 
 
-def read_xls(data: bytes, path: str) -> list[SheetRows]:
-    """Every worksheet of a BIFF8 (Excel 97-2003) workbook as SheetRows, read by calamine."""
-    from python_calamine import CalamineWorkbook, SheetTypeEnum
-
-    name = ""
-    try:
-        with CalamineWorkbook.from_filelike(io.BytesIO(data)) as wb:
-            out = []
-            for meta in wb.sheets_metadata:
-                if meta.typ != SheetTypeEnum.WorkSheet:
-                    continue
+#: Memory a child process reading an XLS may use (its address space).
+XLS_CHILD_MEMORY = 1 << 30
+XLS_CHILD_SECONDS = 120
+# The child reads the workbook from stdin and writes its sheets' cells to stdout. BIFF records
+# carry sizes a damaged file can set to anything, and calamine then asks for that much memory:
+# a failed allocation aborts the whole process, which no `except` can catch. So the reading
+# happens in a process of its own, with an address-space limit.
+_XLS_CHILD = """
+import io, pickle, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[1]), int(sys.argv[1])))
+from python_calamine import CalamineWorkbook, SheetTypeEnum
+data = sys.stdin.buffer.read()
+out, name = [], ""
+try:
+    with CalamineWorkbook.from_filelike(io.BytesIO(data)) as wb:
+        for meta in wb.sheets_metadata:
+            if meta.typ == SheetTypeEnum.WorkSheet:
                 name = meta.name
-                values = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-                out.append(_sheet_rows(name, values, _SheetXml()))
-            return out
-    except BaseException as exc:
-        if not (isinstance(exc, Exception) or is_panic(exc)):
-            raise
+                out.append((name, wb.get_sheet_by_name(name).to_python(skip_empty_area=False)))
+    result = ("ok", out)
+except BaseException as exc:
+    result = ("error", name, type(exc).__name__, str(exc)[:200])
+sys.stdout.buffer.write(pickle.dumps(result))
+"""
+
+
+def read_xls(data: bytes, path: str) -> list[SheetRows]:
+    """Every worksheet of a BIFF8 (Excel 97-2003) workbook as SheetRows, read by calamine in a
+    child process (see `_XLS_CHILD`)."""
+    import pickle
+    import subprocess
+    import sys
+
+    try:
+        proc = subprocess.run([sys.executable, "-c", _XLS_CHILD, str(XLS_CHILD_MEMORY)],
+                              input=data, capture_output=True, timeout=XLS_CHILD_SECONDS,
+                              check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise UnreadableFileError(path, "not a readable Excel 97-2003 workbook (reading it "
+                                  f"took over {XLS_CHILD_SECONDS} s)") from exc
+    try:
+        result = pickle.loads(proc.stdout) if proc.returncode == 0 else None
+    except Exception:  # a child that died mid-write
+        result = None
+    if result is None:
+        raise UnreadableFileError(path, "not a readable Excel 97-2003 workbook (the reader "
+                                  f"failed: exit {proc.returncode}, likely a damaged size "
+                                  "field asking for more memory than allowed)")
+    if result[0] != "ok":
+        _, name, kind, message = result
         where = f"{path} (sheet {name!r})" if name else path
         raise UnreadableFileError(where, "not a readable Excel 97-2003 workbook "
-                                  f"({type(exc).__name__}: {short(str(exc))})") from exc
+                                  f"({kind}: {short(message)})")
+    return [_sheet_rows(name, values, _SheetXml()) for name, values in result[1]]
 
 
 def grid_from_sheet(sheet: SheetRows, header_pos: int, header_at_end: bool = False,
