@@ -131,6 +131,9 @@ def read_xlsx(data: bytes, path: str) -> list[SheetRows]:
       (calamine gives the number, openpyxl "#VALUE!"), or under half a millisecond short of
       1.0 (calamine "00:00:00", openpyxl "1900-01-01"); a duration too long for Python's
       timedelta makes calamine fail, so openpyxl reads that workbook;
+    - a time within a microsecond of half a millisecond: both round to the millisecond, but
+      calamine scales the whole serial first and can round the other way (.046 for a stored
+      45.49997 ms, where openpyxl reads .045); payment dates are read to the day;
     - a string holding a `_xHHHH_` escape and the same character written literally: openpyxl keeps
       the escape as text, here both become the escape text;
     - an inline (not shared) string containing `_x005F_`: openpyxl keeps it, here it is "_".
