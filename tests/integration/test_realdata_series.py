@@ -16,9 +16,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import real_raw_files
 
 import spendkit
+from conftest import real_raw_files
 
 EXPECTED_CSV = Path(__file__).resolve().parents[1] / "data" / "realdata_series_expected.csv"
 EXPECTED = {row["file"]: row for row in csv.DictReader(EXPECTED_CSV.open(encoding="utf-8"))}
@@ -40,7 +40,7 @@ def independent_reading(path: Path, encoding: str, header_line: int
     text = path.read_bytes().decode(_CODEC[encoding])
     physical = len(text.splitlines())
     reader = csv.reader(io.StringIO(text, newline=""))
-    records, header_at_end = [], False
+    records = []
     for cells in reader:
         records.append((reader.line_num, cells))
     ends = [n for n, _ in records]
@@ -49,7 +49,7 @@ def independent_reading(path: Path, encoding: str, header_line: int
     header = [c.strip().lower() for c in records[header_pos][1]]
     body = records[header_pos + 1:]
     if not body or all(not "".join(c).strip() for _n, c in body):
-        body, header_at_end = records[:header_pos], True
+        body = records[:header_pos]
     amount = next(i for i, h in enumerate(header) if h.startswith(("net amount", "amount paid")))
     date = next(i for i, h in enumerate(header) if h.startswith("payment date"))
     rows = [c for _n, c in body if "".join(c).strip()]

@@ -240,3 +240,18 @@ def test_missing_dates_are_kept_in_the_files_month(n: int, data) -> None:
     assert len(df) == n and r.ledger.rows_rejected == 0
     assert (df["date_basis"] == "other_rows").sum() == len(blank)
     assert set(df["payment_date"].dt.month) == {10}
+
+
+def test_profile_columns_override_the_evidence(tmp_path: Path, monkeypatch) -> None:
+    from spendkit.reference import councils
+
+    profile = councils.Profile("gross-first", "Test Council", "", "", "", "", "", "", "test",
+                               columns="amount_gbp=Gross Amount")
+    monkeypatch.setattr(councils, "profiles", lambda: (profile,))
+    folder = tmp_path / "gross-first"
+    folder.mkdir()
+    text = "Date,Supplier Name,Gross Amount,Net Amount\n01/05/2019,Acme Ltd,12.00,10.00\n"
+    r = spendkit.load(write(folder, "f.csv", text))
+    amount = decision(r, "amount_gbp")
+    assert (amount["chosen"], amount["basis"]) == ("Gross Amount", "profile")
+    assert r.ledger.kept_total_gbp == Decimal("12.00") and r.ledger.vat_basis == "gross"
