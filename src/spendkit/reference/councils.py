@@ -43,6 +43,8 @@ class Profile:
     header_line: str
     notes: str
     source: str
+    #: column choices the loader must make this way: 'amount_gbp=Net Amount;payment_date=Paid'
+    columns: str = ""
 
 
 def _norm(text: str) -> str:
