@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from spendkit.errors import UnreadableFileError
+from spendkit.extract.clues import publisher_of
 from spendkit.extract.decode import (
     DecodedText,
     decode_bytes,
@@ -35,10 +35,10 @@ from spendkit.extract.fastcsv import regular_grid
 from spendkit.extract.grid import Grid, RawReject
 from spendkit.extract.header import HEAD_ROWS, REQUIRED, TAIL_ROWS, find_header
 from spendkit.extract.sniff import sniff_kind
-from spendkit.reference.councils import Profile, Publisher, profile_for, resolve_publisher
+from spendkit.reference.councils import Profile, Publisher, profile_for
 from spendkit.schema import TRANSACTION_COLUMNS, reject_schema, transaction_schema
 from spendkit.transform.canonical import is_total_label, to_canonical
-from spendkit.transform.columns import ColumnMapping, map_columns
+from spendkit.transform.columns import map_columns
 from spendkit.units.money import sum_pence
 
 if TYPE_CHECKING:  # pandas is imported when a result is asked for as a DataFrame: ingest
@@ -346,23 +346,11 @@ def _zip_grids(data: bytes, name: str, ledger: Ledger) -> list[tuple[str, Grid]]
     return out
 
 
-def _publisher_values(grid: Grid, mapping: ColumnMapping) -> list[str]:
-    idx = mapping.fields.get("publisher_name")
-    if idx is None or idx >= len(grid.columns):
-        return []
-    col = grid.columns[idx]
-    if pa.types.is_dictionary(col.type):
-        col = col.dictionary_decode()
-    col = pc.utf8_trim_whitespace(col)
-    counts = pc.value_counts(col).to_pylist()
-    counts.sort(key=lambda d: (-d["counts"], d["values"] or ""))
-    return [d["values"] for d in counts if d["values"]][:5]
-
-
 def _assemble(grids: list[tuple[str, Grid]], name: str, sha: str, publisher: str | None,
               path: str, ledger: Ledger) -> LoadResult:
     tables, rejects = [], []
-    pub: Publisher | None = None
+    pub = publisher_of(path, name, grids, publisher)  # every clue; the ledger says which decided
+    ledger.warnings += list(pub.warnings)
     for source_file, grid in grids:
         mapping = map_columns(grid.header)
         part_warn = list(grid.notes) + mapping.warnings
@@ -374,8 +362,6 @@ def _assemble(grids: list[tuple[str, Grid]], name: str, sha: str, publisher: str
                 + f" column (header on line {grid.header_line}"
                 + (f" of sheet {grid.sheet!r}" if grid.sheet else "")
                 + f" reads {'|'.join(grid.header)[:150]!r})", line=grid.header_line)
-        if pub is None:
-            pub = resolve_publisher(path, publisher, _publisher_values(grid, mapping))
         if "payment_date" not in mapping.fields:
             # A supplier summary (Lambeth 2011: 'Supplier Name, Total' under 'Sum of …').
             kind = "supplier_summary"
