@@ -442,7 +442,8 @@ def resolve_council(query: Any, available: Any = None) -> Council:
                          f"{_listing(direct)}")
     known = ""
     if len(keys) == 1:
-        known = f" ({body(next(iter(keys))).label()})"
+        b = body(next(iter(keys)))
+        known = f" ({b.name}, {b.code})" if b.code else f" ({b.name})"
     holds = _listing(pairs) if pairs else "none (nothing ingested?)"
     raise InputError(f"council: {query!r}{known} is not a publisher in the data; expected one "
                      f"of the publishers it holds: {holds}")
