@@ -113,6 +113,8 @@ def test_initials_alone_leave_the_file_unidentified_with_the_candidates(tmp_path
     assert led.publisher_name == UNKNOWN
     assert "Hyndburn Borough Council (E07000120)" in led.publisher_basis
     assert "Halton Borough Council (E06000006)" in led.publisher_basis
+    help_text = councils.unidentified_help(led)
+    assert "(raw/halton-borough-council/March-2023.csv)" in help_text
 
 
 def test_file_and_sheet_names(tmp_path: Path) -> None:
@@ -160,7 +162,7 @@ def test_a_project_folder_far_above_the_file_is_not_a_clue(tmp_path: Path) -> No
     assert led.publisher_basis.startswith("unidentified")
     help_text = councils.unidentified_help(led)
     assert help_text.startswith("2024-04.csv: publisher not identified")
-    assert "raw/hyndburn-borough-council/2024-04.csv" in help_text and "files:" in help_text
+    assert "raw/<council-slug>/2024-04.csv" in help_text and "files:" in help_text
     assert councils.unidentified_help({"publisher_name": "Leeds City Council"}) == ""
 
 

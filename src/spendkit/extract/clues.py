@@ -34,7 +34,8 @@ BODY_HEADERS = frozenset({
     "organisationcode", "organisationuri", "organization", "organizationname", "authority",
     "authorityname", "localauthority", "localauthorityname", "laname", "council",
     "councilname", "client", "publisher", "publishername", "entity", "entityname", "orgname",
-    "publishingbody", "publicbody"})
+    "publishingbody", "publicbody", "bodycode", "lacode", "authoritycode", "councilcode",
+    "onscode", "gsscode"})
 #: Header words of columns that name whom the money went to (never the publisher).
 _PAYEE = re.compile(r"supplier|beneficiary|payee|vendor|merchant|creditor|recipient|"
                     r"contractor|company|^name$|^names$|tradingname")
@@ -62,10 +63,12 @@ def _strings(col: pa.Array) -> pa.Array:
 
 
 def _top(col: pa.Array, limit: int) -> list[tuple[str, int]]:
-    counts = pc.value_counts(pc.utf8_trim_whitespace(_strings(col))).to_pylist()
-    pairs = [(d["values"], d["counts"]) for d in counts if d["values"]]
-    pairs.sort(key=lambda p: (-p[1], p[0]))
-    return pairs[:limit]
+    """The `limit` most frequent non-empty trimmed values and their counts (ties by value)."""
+    counts = pc.value_counts(pc.utf8_trim_whitespace(_strings(col)))
+    table = pa.table({"values": counts.field("values"), "counts": counts.field("counts")})
+    table = table.filter(pc.fill_null(pc.not_equal(table["values"], ""), False))
+    top = table.sort_by([("counts", "descending"), ("values", "ascending")]).slice(0, limit)
+    return list(zip(top["values"].to_pylist(), top["counts"].to_pylist(), strict=True))
 
 
 def _text_clues(kind: str, where: str, text: str) -> list[Clue]:
@@ -74,6 +77,16 @@ def _text_clues(kind: str, where: str, text: str) -> list[Clue]:
     whole = councils.match_value(spaced)
     found = [whole] if whole else councils.find_in_text(spaced)
     return [Clue(kind, where, m) for m in found]
+
+
+def _value_match(value: str, share: float, body_like: bool) -> Match:
+    """What one cell value names: a code or URI anywhere; a name in a body-like column, or a
+    full body name ('… Council') in any column; an initialism only where it fills the column
+    ('OCC' on every row), never a client's initials among many."""
+    match = councils.match_code(value)
+    if not match and (body_like or _BODY_WORDS & set(councils.normalise(value).split())):
+        match = councils.match_name(value, initials=share >= (0.5 if body_like else 0.9))
+    return match
 
 
 def column_clues(grid: Grid) -> list[Clue]:
@@ -86,20 +99,23 @@ def column_clues(grid: Grid) -> list[Clue]:
         if header.strip() and not body_like:
             out += [Clue("header", f"header cell {header.strip()!r}", m)
                     for m in councils.find_in_text(header)]
-        if n == 0 or i >= len(grid.columns) or _PAYEE.search(key):
-            continue
+        if (n == 0 or i >= len(grid.columns) or _PAYEE.search(key)
+                or (not body_like and _NOT_TEXT.search(key))):
+            continue  # payees, dates, amounts and references never name the publisher
         col = grid.columns[i]
-        if not body_like:
-            sample = _top(col.slice(0, SAMPLE_ROWS), 1)
-            if not sample or sample[0][1] < 0.5 * min(n, SAMPLE_ROWS):
-                continue  # many distinct values: descriptions, not a body's name
-        for value, count in _top(col, 5):
-            share = count / n
-            match = councils.match_code(value)
-            if not match and (body_like or _BODY_WORDS & set(councils.normalise(value).split())):
-                match = councils.match_name(value, initials=body_like or share >= 0.9)
-            if match:
-                out.append(Clue("column", f"column {header.strip()!r}", match, count, share))
+        sample = _top(col.slice(0, SAMPLE_ROWS), 5)
+        sampled = min(n, SAMPLE_ROWS)
+        if not sample or (not body_like and sample[0][1] < 0.5 * sampled):
+            continue  # many distinct values: descriptions, not a body's name
+        hits = [(value, m) for value, count in sample
+                if (m := _value_match(value, count / sampled, body_like))]
+        if not hits:
+            continue
+        # Only a column that names a body is counted in full (most columns never are).
+        counts = dict(_top(col, 50)) if n > SAMPLE_ROWS else dict(sample)
+        for value, match in hits:
+            count = counts.get(value, 0)
+            out.append(Clue("column", f"column {header.strip()!r}", match, count, count / n))
     return out
 
 
@@ -162,8 +178,10 @@ def publisher_of(path: str, source_name: str, grids: Sequence[tuple[str, Grid]],
             return Publisher(prof.council, prof.gss_code,
                              f"council profile {PurePath(prof.path).name} (files: {pattern!r})",
                              prof.vat_basis if prof.vat_basis != "unknown" else "")
+    if requested or csv_profile is not None:  # told, not detected: no clue to read
+        return councils.identify_publisher([], requested=requested, profile=csv_profile)
     clues = gather_clues(path, source_name, grids)
-    pub = councils.identify_publisher(clues, requested=requested, profile=csv_profile)
+    pub = councils.identify_publisher(clues)
     if pub.candidates:  # ambiguous: let the place names the file mentions choose
         pub = councils.identify_publisher(clues, mentions=mention_clues([g for _, g in grids]))
     if pub.name == councils.UNKNOWN:

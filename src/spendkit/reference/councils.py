@@ -616,24 +616,26 @@ def identify_publisher(clues: Sequence[Clue], *, requested: str | None = None,
 
 def unidentified_help(ledger_row: Any) -> str:
     """What to do about a file whose publisher was not found (for the ledger and the ingest
-    summary). `ledger_row` is a Ledger, a ledger-table row or a dict with `source_file` and
-    `publisher_basis`; returns '' when the file's publisher is known."""
-    get = (ledger_row.get if isinstance(ledger_row, dict) else
-           lambda k, d="": getattr(ledger_row, k, None) if not hasattr(ledger_row, "index")
-           else ledger_row.get(k, d))
-    name = str(get("publisher_name", "") or "")
+    summary). `ledger_row` is a Ledger, a ledger-table row or a dict with `source_file`,
+    `publisher_name` and `publisher_basis`; returns '' when the file's publisher is known."""
+    def get(key: str) -> str:
+        value = (ledger_row.get(key) if hasattr(ledger_row, "get")
+                 else getattr(ledger_row, key, None))
+        return "" if value is None else str(value)
+
+    name = get("publisher_name")
     if name and name != UNKNOWN:
         return ""
-    source = str(get("source_file", "") or "the file")
-    basis = str(get("publisher_basis", "") or "")
+    source = get("source_file") or "the file"
+    basis = get("publisher_basis")
     file_name = PurePath(source.replace("\\", "/")).name
-    why = basis.split(": ", 1)[1] if ": " in basis else basis
-    text = f"{source}: publisher not identified ({why}). "
-    text += ("Put it in a folder named after its publisher, e.g. "
-             f"raw/hyndburn-borough-council/{file_name}; or list it in that council's profile "
-             f"(councils/<slug>.yaml: files: [\"{file_name}\"]); or load it with "
-             "spendkit.load(path, publisher=\"<name or GSS code>\").")
-    return text
+    why = basis.split(": ", 1)[1] if ": " in basis else (basis or "no clue")
+    could = re.findall(r"([^,()]+?) \([EWSN]\d{8}\)", basis.partition("could be ")[2])
+    example = slugify(could[0]) if could else "<council-slug>"
+    return (f"{source}: publisher not identified ({why}). Put it in a folder named after its "
+            f"publisher (raw/{example}/{file_name}), or list it in that council's profile "
+            f"(councils/{example}.yaml: files: [\"{file_name}\"]), or load it with "
+            "spendkit.load(path, publisher=\"<name or GSS code>\").")
 
 
 def resolve_publisher(path: str, requested: str | None, column_values: list[str]) -> Publisher:
