@@ -67,13 +67,18 @@ _NOT_INITIALISMS = frozenset({"PCC", "OPCC", "PFCC", "FRA", "FRS", "NPA", "MCA",
 _SMALL = frozenset({"of", "the", "and", "with", "upon", "on", "in", "under"})
 
 
+_SAINT = re.compile(r"\bsaint\b")
+_NOT_WORD = re.compile(r"[^a-z0-9]+")
+
+
+@lru_cache(maxsize=65536)
 def normalise(text: str) -> str:
     """Lower-case words of a name: '&' as 'and', 'St.'/'Saint' as 'st', punctuation as spaces."""
     t = str(text).lower().replace("&", " and ").replace("\u2019", "").replace("'", "")
-    t = re.sub(r"\bsaint\b", "st", t)
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", t).split())
+    return " ".join(_NOT_WORD.sub(" ", _SAINT.sub("st", t)).split())
 
 
+@lru_cache(maxsize=65536)
 def core_name(text: str) -> str:
     """A name without the words that only say what kind of council it is ('stockport')."""
     key = _TYPE_PHRASES.sub(" ", normalise(text))
