@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from spendkit.errors import SpendkitError, UnreadableFileError
 from spendkit.extract.archive import MAX_TOTAL_BYTES, list_members, read_member, short
+from spendkit.extract.clues import publisher_of
 from spendkit.extract.decode import (
     DecodedText,
     decode_bytes,
@@ -37,11 +38,11 @@ from spendkit.extract.fastcsv import regular_grid
 from spendkit.extract.grid import Grid, RawReject
 from spendkit.extract.header import HEAD_ROWS, REQUIRED, TAIL_ROWS, find_header, header_score
 from spendkit.extract.sniff import sniff_kind
-from spendkit.reference.councils import Profile, Publisher, profile_for, resolve_publisher
+from spendkit.reference.councils import Profile, Publisher, profile_for
 from spendkit.schema import TRANSACTION_COLUMNS, reject_schema, transaction_schema
 from spendkit.transform.canonical import is_total_label, to_canonical
 from spendkit.transform.choose import choose_columns, vat_basis_decision
-from spendkit.transform.columns import ColumnMapping, map_columns
+from spendkit.transform.columns import map_columns
 from spendkit.units.money import sum_pence
 
 if TYPE_CHECKING:  # pandas is imported when a result is asked for as a DataFrame: ingest
@@ -455,19 +456,6 @@ def _zip_grids(data: bytes, name: str, ledger: Ledger) -> list[tuple[str, Grid]]
     return out
 
 
-def _publisher_values(grid: Grid, mapping: ColumnMapping) -> list[str]:
-    idx = mapping.fields.get("publisher_name")
-    if idx is None or idx >= len(grid.columns):
-        return []
-    col = grid.columns[idx]
-    if pa.types.is_dictionary(col.type):
-        col = col.dictionary_decode()
-    col = pc.utf8_trim_whitespace(col)
-    counts = pc.value_counts(col).to_pylist()
-    counts.sort(key=lambda d: (-d["counts"], d["values"] or ""))
-    return [d["values"] for d in counts if d["values"]][:5]
-
-
 def _overrides(profile: Profile | None) -> dict[str, str]:
     """{field: header} from a profile's `columns` ('amount_gbp=Net Amount;payment_date=Paid')."""
     text = getattr(profile, "columns", "") or ""
@@ -487,7 +475,8 @@ def _missing_error(source_file: str, grid: Grid, missing: list[str]) -> Unreadab
 def _assemble(grids: list[tuple[str, Grid]], name: str, sha: str, publisher: str | None,
               path: str, ledger: Ledger, profile: Profile | None = None) -> LoadResult:
     tables, rejects = [], []
-    pub: Publisher | None = None
+    pub = publisher_of(path, name, grids, publisher)  # every clue; the ledger says which decided
+    ledger.warnings += list(pub.warnings)
     overrides = _overrides(profile)
     errors: list[UnreadableFileError] = []
     for source_file, grid in grids:
@@ -503,8 +492,6 @@ def _assemble(grids: list[tuple[str, Grid]], name: str, sha: str, publisher: str
                 where = f"{source_file}: sheet {grid.sheet}" if grid.sheet else source_file
                 ledger.skipped.append({"name": where, "what": "table", "reason": error.problem})
                 continue
-        if pub is None:
-            pub = resolve_publisher(path, publisher, _publisher_values(grid, mapping))
         where = grid.sheet or (source_file if source_file != ledger.source_file else "")
         vat = vat_basis_decision(mapping, pub.vat_basis)
         if "payment_date" not in mapping.fields or "amount_gbp" not in mapping.fields:

@@ -42,6 +42,7 @@ from spendkit.models.licensing import (
     published_deals,
     total_cost,
 )
+from spendkit.reference.councils import resolve_council
 from spendkit.reference.microsoft import _as_date, list_price, price_events, resolve_sku
 from spendkit.schema import require_columns
 from spendkit.units.money import gbp
@@ -299,10 +300,12 @@ def council_context(council: str, selected: pd.DataFrame,
     one year spreads into the next, so the paid run-rate needs the years around the selection.
     """
     if ours is None:
+        known = read_transactions(columns=["publisher_name", "publisher_code"])
+        council = resolve_council(council, available=known).name
         ours = read_transactions(publishers=[council], columns=COUNCIL_COLUMNS)
-    if ours.empty:
-        raise InputError(f"no ingested transactions for council {council!r}: expected a "
-                             "publisher_name or GSS code of the ingested data")
+    else:
+        council = resolve_council(council, available=ours).name
+    ours = ours[ours["publisher_name"] == council]
     name, gss = str(ours["publisher_name"].iloc[0]), str(ours["publisher_code"].iloc[0])
     in_selection = selected["publisher_name"] == name
     years = sorted(str(y) for y in selected.loc[in_selection, "financial_year"].unique())

@@ -29,6 +29,7 @@ from spendkit.models.scenarios import (
     tornado,
 )
 from spendkit.models.scenarios.spec import ScenarioSpec, load_scenario, with_review_years
+from spendkit.reference.councils import resolve_council
 from spendkit.units.money import gbp
 from spendkit.units.periods import financial_year, shift_financial_year
 
@@ -94,15 +95,7 @@ class ReviewResult:
 
 def resolve_publisher(transactions: pd.DataFrame, council: str) -> str:
     """The `publisher_name` for a council given by name or GSS code (clear error if absent)."""
-    names = transactions["publisher_name"].dropna().unique()
-    if council in set(names):
-        return council
-    if "publisher_code" in transactions.columns:
-        hit = transactions.loc[transactions["publisher_code"] == council, "publisher_name"]
-        if not hit.dropna().empty:
-            return str(hit.dropna().iloc[0])
-    raise InputError(f"council {council!r} is not in the transactions (name or GSS "
-                             f"code); found {sorted(map(str, names))[:8]}")
+    return resolve_council(council, available=transactions).name
 
 
 def publisher_population(transactions: pd.DataFrame,
