@@ -30,8 +30,15 @@ TRANSACTION_FIELDS: tuple[Field, ...] = (
     Field("publisher_name", pa.string(), "Publishing body, e.g. 'Leeds City Council'."),
     Field("publisher_code", pa.string(), "GSS code of the publisher where known (E08000035)."),
     Field("payment_date", pa.date32(), "Date paid (or the month's first day; see date_precision)."),
-    Field("date_precision", pa.string(), "'day' or 'month' (a file that gives only 'Sep 2014')."),
+    Field("date_precision", pa.string(), "'day', 'month' (a file that gives only 'Sep 2014', or a "
+          "period found for a row without a usable date) or 'quarter' (a quarter's period)."),
+    Field("date_basis", pa.string(), "Where payment_date came from: 'published' (the row's own "
+          "date), or, for a row without a usable date, 'period_column', 'other_rows', "
+          "'sheet_name' or 'file_name'."),
     Field("amount_gbp", AMOUNT_TYPE, "Amount as published, exact to the penny; credits negative."),
+    Field("vat_basis", pa.string(), "What amount_gbp includes: 'net' (excluding recoverable VAT, "
+          "as the Transparency Code asks), 'gross' (including VAT) or 'unknown'; from the "
+          "amount column's header, or the publisher profile."),
     Field("supplier_name", pa.string(), "Supplier / beneficiary as published, whitespace trimmed."),
     Field("supplier_id", pa.string(), "Publisher's own supplier reference, if given."),
     Field("expense_type", pa.string(), "Subjective/expense label (e.g. 'ICT : Software')."),

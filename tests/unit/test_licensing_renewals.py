@@ -186,3 +186,20 @@ def test_summary_says_the_sample_check_is_circular() -> None:
     assert sample[3].endswith("1 of 1 years within the modelled range (on the synthetic "
                               "sample this check is circular: the sample's payments were "
                               "written to fit the published deal).")
+
+
+def test_the_sample_profile_of_blackburn_with_darwen_renews_in_july_2028() -> None:
+    from spendkit.reference.profiles import read_profile
+    from spendkit.settings import PACKAGE_DATA
+
+    path = PACKAGE_DATA / "sample" / "councils" / "blackburn-with-darwen-borough-council.yaml"
+    bwd = read_profile(path)
+    current = max(bwd.microsoft, key=lambda a: a.start)
+    # Seat counts are not published (skus only): the plan still knows the dates and the SKU.
+    plan = R.renewal_plan(current, date(2026, 4, 1), date(2029, 4, 1))
+    assert plan.table["renewal_date"].tolist() == [date(2028, 7, 1)]
+    assert plan.table["list_change_pct"].iloc[0] == pytest.approx(5.26, abs=0.01)
+    agreements, notes = R.agreements_from_profile(bwd)
+    assert agreements == [] and all("seats not given" in n for n in notes)
+    table = R.licensing_assumptions(agreements, None, bwd, notes)
+    assert "Microsoft 365 E5 (seats not published)" in " ".join(table["value"])

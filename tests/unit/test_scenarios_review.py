@@ -81,7 +81,8 @@ R = review()
 def test_resolve_publisher_by_name_or_gss_code() -> None:
     assert sr.resolve_publisher(TX, "A council") == "A council"
     assert sr.resolve_publisher(TX, "E2") == "B council"
-    with pytest.raises(InputError, match="'Nowhere' is not in the transactions"):
+    with pytest.raises(InputError, match=r"council: 'Nowhere' is not a publisher in the data; expected one of the "
+                       r"publishers it holds: A council \(E1\)"):
         sr.resolve_publisher(TX, "Nowhere")
 
 

@@ -373,5 +373,5 @@ def test_council_code_by_name_or_code_and_clear_error():
                      publisher_name="Oxford CC")])
     assert t.council_code(df, "Leeds CC") == LEEDS
     assert t.council_code(df, f" {OXFORD} ") == OXFORD
-    with pytest.raises(InputError, match=r"Leeds CC \(E08000035\).*'Nowhere'"):
+    with pytest.raises(InputError, match=r"council: 'Nowhere' is not a publisher in the data; .*Leeds CC \(E08000035\)"):
         t.council_code(df, "Nowhere")

@@ -63,7 +63,7 @@ def test_headline_counts_payments_years_and_councils():
 
 
 def test_prepare_trends_unknown_council_names_the_councils():
-    with pytest.raises(InputError, match="Hyndburn .E07000120.*got 'Nowhere'"):
+    with pytest.raises(InputError, match="council: 'Nowhere' is not a publisher in the data; .*Hyndburn .E07000120"):
         prepare_trends(two_councils(), "Nowhere", base_year="2024-25")
 
 

@@ -52,6 +52,7 @@ from spendkit.models.licensing.renewals import (
     deal_readings,
     licensing_assumptions,
 )
+from spendkit.reference.councils import resolve_council
 from spendkit.reference.microsoft import _as_date, list_price, price_events, resolve_sku
 from spendkit.reference.profiles import CouncilProfile
 from spendkit.schema import require_columns
@@ -314,10 +315,12 @@ def council_context(council: str, selected: pd.DataFrame,
     one year spreads into the next, so the paid run-rate needs the years around the selection.
     """
     if ours is None:
+        known = read_transactions(columns=["publisher_name", "publisher_code"])
+        council = resolve_council(council, available=known).name
         ours = read_transactions(publishers=[council], columns=COUNCIL_COLUMNS)
-    if ours.empty:
-        raise InputError(f"no ingested transactions for council {council!r}: expected a "
-                             "publisher_name or GSS code of the ingested data")
+    else:
+        council = resolve_council(council, available=ours).name
+    ours = ours[ours["publisher_name"] == council]
     name, gss = str(ours["publisher_name"].iloc[0]), str(ours["publisher_code"].iloc[0])
     in_selection = selected["publisher_name"] == name
     years = sorted(str(y) for y in selected.loc[in_selection, "financial_year"].unique())

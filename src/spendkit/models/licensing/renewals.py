@@ -158,6 +158,16 @@ def renewal_dates(agreement: MicrosoftAgreement | LicenceAgreement, start: date 
         k += 1
 
 
+def _mix(agreement: MicrosoftAgreement | LicenceAgreement) -> dict[str, int]:
+    """SKU -> seats; a profile agreement whose counts are not published lists `skus` (0 seats)."""
+    seats = {k: int(v) for k, v in agreement.seats.items()}
+    if not any(seats.values()):
+        seats.update({s: 0 for s in getattr(agreement, "skus", ()) if s not in seats})
+    if not seats:
+        raise InputError("the agreement names no SKU: give seats or skus in the profile")
+    return seats
+
+
 def _mix_price(seats: Mapping[str, int], on: date) -> tuple[float, bool, list[str]]:
     """Seat-weighted list price of a mix on a date (equal weights when no seat counts)."""
     skus = {resolve_sku(k): v for k, v in seats.items()}
@@ -192,7 +202,9 @@ class RenewalPlan:
                 for d, c, e in zip(self.table["renewal_date"], self.table["list_change_pct"],
                                    self.table["is_estimate"], strict=True))
         term = "12-month terms" if self.agreement_type == "CSP" else f"{self.term_years}-year term"
-        return f"{self.agreement_type}, {term}, {self.billing} billing; {when}"
+        kind = ("agreement of unpublished type" if self.agreement_type == "other"
+                else self.agreement_type)
+        return f"{kind}, {term}, {self.billing} billing; {when}"
 
 
 def renewal_plan(agreement: MicrosoftAgreement | LicenceAgreement, first: date | str,
@@ -203,7 +215,7 @@ def renewal_plan(agreement: MicrosoftAgreement | LicenceAgreement, first: date |
     expiring term was fixed at (its start), so a rise in the middle of a term (July 2026)
     shows in full at the next renewal, and never before it.
     """
-    seats = dict(agreement.seats)
+    seats = _mix(agreement)
     kind = getattr(agreement, "type", "EA")
     dates = renewal_dates(agreement, first, last)
     rows = []
@@ -340,7 +352,8 @@ def licensing_assumptions(agreements: Sequence[LicenceAgreement], costs: pd.Data
     rows: list[tuple[str, str, str, str]] = []
     if profile is not None and profile.microsoft:
         for a in sorted(profile.microsoft, key=lambda x: x.start):
-            seats = ", ".join(f"{n:,} {k}" for k, n in a.seats.items() if n) or "seats not given"
+            seats = ", ".join(f"{n:,} {k}" for k, n in a.seats.items() if n) or (
+                ", ".join(getattr(a, "skus", ())) + " (seats not published)")
             rows.append((f"Agreement from {a.start.isoformat()}",
                          f"{a.type}, {a.term_years} years, {a.billing} billing; {seats}"
                          + (f"; £{a.annual_cost_gbp:,.0f} a year" if a.annual_cost_gbp else ""),

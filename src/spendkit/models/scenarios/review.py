@@ -32,6 +32,7 @@ from spendkit.models.scenarios import (
 from spendkit.models.scenarios.context import BASELINE_NAME, ScenarioContext, scenario_context
 from spendkit.models.scenarios.spec import ScenarioSpec, load_scenario, with_review_years
 from spendkit.models.trends.peers import PeerMeasure, compare_with_peers, peer_group
+from spendkit.reference.councils import resolve_council
 from spendkit.reference.profiles import CouncilProfile
 from spendkit.units.money import gbp
 from spendkit.units.periods import financial_year, shift_financial_year
@@ -114,15 +115,7 @@ class ReviewResult:
 
 def resolve_publisher(transactions: pd.DataFrame, council: str) -> str:
     """The `publisher_name` for a council given by name or GSS code (clear error if absent)."""
-    names = transactions["publisher_name"].dropna().unique()
-    if council in set(names):
-        return council
-    if "publisher_code" in transactions.columns:
-        hit = transactions.loc[transactions["publisher_code"] == council, "publisher_name"]
-        if not hit.dropna().empty:
-            return str(hit.dropna().iloc[0])
-    raise InputError(f"council {council!r} is not in the transactions (name or GSS "
-                             f"code); found {sorted(map(str, names))[:8]}")
+    return resolve_council(council, available=transactions).name
 
 
 def publisher_population(transactions: pd.DataFrame,

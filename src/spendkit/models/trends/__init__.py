@@ -74,6 +74,7 @@ from spendkit.models.trends.suppliers import (
     supplier_totals,
     top_suppliers,
 )
+from spendkit.reference.councils import resolve_council
 from spendkit.reference.profiles import CouncilProfile
 from spendkit.schema import require_columns
 from spendkit.units.money import AMOUNT_DTYPE, as_amount, from_pence, sum_amounts, to_pence
@@ -645,12 +646,8 @@ def council_code(df: pd.DataFrame, council: str) -> str:
     Raises `InputError` listing the councils in the data when it is not one of them.
     """
     require_columns(df, ["publisher_name", "publisher_code"], "council_code")
-    wanted = str(council).strip()
-    pairs = df[["publisher_name", "publisher_code"]].drop_duplicates().astype("string")
-    hit = pairs[pairs["publisher_name"].eq(wanted) | pairs["publisher_code"].eq(wanted)]
-    codes = sorted(hit["publisher_code"].dropna().unique())
-    if len(codes) != 1:
-        known = "; ".join(sorted(pairs["publisher_name"] + " (" + pairs["publisher_code"] + ")"))
-        raise InputError(f"council: expected one of the councils in the data ({known}), "
-                               f"got {council!r}")
-    return str(codes[0])
+    found = resolve_council(council, available=df)
+    if not found.code:
+        raise InputError(f"council: {council!r} ({found.name}) has no GSS code in the data; "
+                         "expected a publisher with a code (a profile line can give one)")
+    return found.code
