@@ -71,5 +71,5 @@ def test_peer_chart_highlights_the_council_in_code_order(cov):
     assert (two.name, two.line.width, two.line.color) == ("Two", 4, HIGHLIGHT)
     assert list(two.y) == [10.0, 12.0]
     assert fig.layout.title.text == "IT spend per resident, real terms (2024-25 prices)"
-    assert caption_text(fig).endswith("Real terms: note; population: mySociety 2020. Mixed tiers. "
-                                      "Test data.")
+    assert caption_text(fig).endswith("Real terms: note; population: ONS mid-2024 population "
+                                      "estimates. Mixed tiers. Test data.")

@@ -68,5 +68,6 @@ def test_prepare_trends_unknown_council_names_the_councils():
 
 
 def test_deflator_note_names_base_year_last_outturn_and_assumed_growth():
-    assert deflator_note("2023-24") == ("Real terms: 2023-24 prices, GDP deflator (ONS); years "
-                                        "after 2024-25 use an assumed 2% a year")
+    assert deflator_note("2023-24") == (
+        "Real terms: 2023-24 prices, GDP deflator (OBR March 2026: outturn to 2024-25, "
+        "forecast to 2030-31); later years use an assumed 2% a year")

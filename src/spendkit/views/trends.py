@@ -20,7 +20,7 @@ from spendkit.models.trends import (
     coverage,
     join_extras,
 )
-from spendkit.reference.economy import ASSUMED_DEFLATOR_GROWTH, gdp_deflator_table
+from spendkit.reference.economy import deflator_note
 
 __all__ = ["TrendsSetup", "deflator_note", "prepare_trends"]
 
@@ -43,14 +43,6 @@ class TrendsSetup:
         return (f"{self.name} ({self.code}): {len(self.mine):,} payments, "
                 f"{self.mine['financial_year'].nunique()} financial years; {len(self.tx):,} "
                 f"payments from {self.tx['publisher_code'].nunique()} councils in all")
-
-
-def deflator_note(base_year: str) -> str:
-    """Caption text saying how real terms were computed at `base_year` prices."""
-    table = gdp_deflator_table()
-    last_outturn = table.loc[~table["is_assumption"], "financial_year"].max()
-    return (f"Real terms: {base_year} prices, GDP deflator (ONS); years after {last_outturn} "
-            f"use an assumed {ASSUMED_DEFLATOR_GROWTH:.0%} a year")
 
 
 def prepare_trends(tx: pd.DataFrame, council: str, *, base_year: str,
