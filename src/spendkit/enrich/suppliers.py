@@ -154,6 +154,13 @@ ROLES = frozenset(
 )
 
 
+#: is_it values of the reference: "true" an IT supplier; "partial" sells IT among much else;
+#: "unlikely" a known non-IT organisation often paid under IT-looking codes (copiers, alarm
+#: signalling, vehicle telematics, interpreting): it outweighs a generic IT code, not an IT
+#: description; "false" a name trap that resembles an IT supplier (Phoenix Futures): never IT.
+REFERENCE_IS_IT = ("true", "partial", "unlikely", "false")
+
+
 @lru_cache(maxsize=4)
 def load_supplier_reference(path: str | None = None) -> pd.DataFrame:
     """The supplier reference table (package data `suppliers.csv`), validated, in file order.
@@ -174,8 +181,9 @@ def load_supplier_reference(path: str | None = None) -> pd.DataFrame:
             raise ReferenceDataError(f"{where}: bad pattern {row['pattern']!r}: {exc}") from exc
         if row["role"] not in ROLES:
             raise ReferenceDataError(f"{where}: role {row['role']!r} not in {sorted(ROLES)}")
-        if row["is_it"] not in ("true", "false", "partial"):
-            raise ReferenceDataError(f"{where}: is_it {row['is_it']!r}, expected true/false/partial")
+        if row["is_it"] not in REFERENCE_IS_IT:
+            raise ReferenceDataError(f"{where}: is_it {row['is_it']!r}, expected one of "
+                                     f"{REFERENCE_IS_IT}")
         if not row["source"].strip():
             raise ReferenceDataError(f"{where}: empty source")
     if ref["supplier_id"].duplicated().any():
