@@ -261,9 +261,10 @@ def _label_map() -> dict[str, tuple[str, str, str, str]]:
 def _label_evidence(ev: dict[str, np.ndarray], norm: list[str], *, it_only: bool) -> np.ndarray:
     """Overwrite `ev` where the value is a mapped label (only IT ones if `it_only`).
 
-    A not-IT label that does not block IT (`blocks_it` false) leaves the rule evidence as it
-    is (it decides nothing) and only names itself in `rule_id` when no rule matched; the
-    caller records it as not-IT evidence.
+    A not-IT label that does not block IT (`blocks_it` false) decides nothing: it leaves IT
+    rule evidence as it is, clears a not-IT rule's (the map is authoritative for its labels),
+    and names itself in `rule_id` when no rule is left; the caller records it as not-IT
+    evidence.
     """
     labels = _label_map()
     hit = np.zeros(len(norm), dtype=bool)
@@ -272,6 +273,11 @@ def _label_evidence(ev: dict[str, np.ndarray], norm: list[str], *, it_only: bool
         if m is None or (it_only and m[0] != "true"):
             continue
         if m[0] == "false" and m[3] == "false":
+            # The map is authoritative for the labels it lists: a rule that would say more
+            # (block IT) gives way to the label's "records only".
+            if ev["effect"][i] == "not_it":
+                ev["effect"][i], ev["confidence"][i], ev["it_category"][i] = "", "", ""
+                ev["rule_id"][i] = ""
             if ev["rule_id"][i] == "":
                 ev["rule_id"][i] = "label:" + v
             continue
@@ -586,7 +592,9 @@ def combine_evidence(
     r_part = sup["ref_is_it"] == "partial"
     n_it = (sup["effect"] == "it") & ~registered
     n_trade = (sup["trade_rule"] != "") & ~registered
-    c_it = (sup["corpus_category"] != "") & ~r_trap
+    # Corpus evidence speaks for suppliers the register does not know (it says the same as
+    # the register for those it does: counting both would count one fact twice).
+    c_it = (sup["corpus_category"] != "") & ~registered
     e_not_label = exp["not_it_label"].astype(bool)
 
     # Points per kind (columns in KINDS order).
@@ -626,16 +634,22 @@ def combine_evidence(
     d_label = np.array([str(r).startswith("label:") for r in desc["rule_id"]], dtype=bool)
     d_specific = d_it & (d_cat != "") & ~d_label
     use_refined = e_generic | ((e_conf != "high") & r_it & (r_cat != ""))
-    fallback = np.where(r_cat != "", r_cat, np.where(n_cat != "", n_cat, np.where(
-        c_cat != "", c_cat, "it_services")))
+    fallback = np.where(n_cat != "", n_cat, np.where(c_cat != "", c_cat, "it_services"))
     category = np.select(
-        [lob, d_specific, e_it & use_refined, e_it, r_it, d_it & (d_cat != ""),
+        [lob, d_specific, e_it & use_refined, e_it, r_it, d_it & (d_cat != ""), r_cat != "",
          o_it & (o_cat != "")],
         [np.full(n, "line_of_business", dtype=object), d_cat, refined, e_cat, r_cat, d_cat,
-         o_cat],
+         r_cat, o_cat],
         default=fallback)
 
+    # Basis. IT: the kinds that added points, most first. Not IT: the trap; else the evidence
+    # that outweighed IT evidence or says not IT on its own (a blocking label, a not-IT
+    # narrative); else a non-blocking not-IT label; else a soft not-IT sign (a non-IT trade
+    # in the supplier's name); else nothing.
     kinds = np.array(KINDS, dtype=object)
+    has_pos, has_neg = positive.any(axis=1), negative.any(axis=1)
+    blocking = (pts <= -3).any(axis=1)
+    decided_not = ~is_it & ~r_trap & has_neg & (has_pos | blocking)
     basis = np.empty(n, dtype=object)
     for i in range(n):
         if is_it[i]:
@@ -643,22 +657,25 @@ def combine_evidence(
             basis[i] = "+".join(kinds[ks].tolist())
         elif r_trap[i]:
             basis[i] = "supplier" + NOT_IT_SUFFIX
-        elif negative[i].any():
+        elif decided_not[i]:
             basis[i] = kinds[low[i]] + NOT_IT_SUFFIX
         elif e_not_label[i]:
             basis[i] = "expense_type" + NOT_IT_SUFFIX
+        elif has_neg[i]:
+            basis[i] = kinds[low[i]] + NOT_IT_SUFFIX
         else:
             basis[i] = ""
 
     # Confidence: the deciding kind's own, one step up with agreement, one down with dissent.
+    # Not IT: high for a trap, medium when evidence decided it, "" for want of IT evidence.
     e_rank = np.array([_CONFIDENCE_RANK.get(c, 0) for c in e_conf], dtype=np.int64)
     base_conf = np.select([top == 0, top == 1, top == 2],
                           [e_rank, np.where(registered, 2, 1), np.full(n, 2)], default=1)
-    base_conf = np.clip(base_conf + (positive.sum(axis=1) >= 2) - negative.any(axis=1), 1, 3)
+    base_conf = np.clip(base_conf + (positive.sum(axis=1) >= 2) - has_neg, 1, 3)
     rank_name = np.array(["", "low", "medium", "high"], dtype=object)
     confidence = np.where(
         is_it, rank_name[base_conf],
-        np.where(r_trap, "high", np.where(negative.any(axis=1), "medium", "")))
+        np.where(r_trap, "high", np.where(decided_not, "medium", "")))
 
     # Underlying vendor (see the module docstring): a product named in the description or the
     # expense type (non-Microsoft > Azure > Microsoft licensing), else a direct vendor payment.
@@ -701,11 +718,11 @@ def combine_evidence(
         np.where(c_it, "corpus", ""),
     ], axis=1).astype(object)
     rows = np.arange(n)
+    low_rule = rules_by_kind[rows, low] if n else np.zeros(0, object)
     rule = np.where(
         is_it, rules_by_kind[rows, top] if n else np.zeros(0, object),
-        np.where(r_trap, ref_rule, np.where(
-            negative.any(axis=1), rules_by_kind[rows, low] if n else np.zeros(0, object),
-            np.where(e_not_label, exp["rule_id"], ""))))
+        np.where(r_trap, ref_rule, np.where(decided_not, low_rule, np.where(
+            e_not_label, exp["rule_id"], np.where(has_neg, low_rule, "")))))
     return {
         "is_it": is_it.astype(bool),
         "it_category": np.where(is_it, category, "").astype(object),
