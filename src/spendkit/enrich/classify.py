@@ -629,8 +629,8 @@ def combine_evidence(
     refined = np.where(d_cat != "", d_cat, np.where(r_cat != "", r_cat, e_cat))
     # Hosting or cloud named in the description is cloud even from a line-of-business vendor
     # (Civica's Azure hosting); otherwise such a vendor's support and licences are the system.
-    lob = (np.isin(sup["role"], ["lob_system_vendor", "social_care_system"]) & r_it
-           & (d_cat != "saas_cloud"))
+    lob = ((np.isin(sup["role"], ["lob_system_vendor", "social_care_system"]) & r_it)
+           | ((r_cat == "line_of_business") & r_part)) & (d_cat != "saas_cloud")
     d_label = np.array([str(r).startswith("label:") for r in desc["rule_id"]], dtype=bool)
     d_specific = d_it & (d_cat != "") & ~d_label
     use_refined = e_generic | ((e_conf != "high") & r_it & (r_cat != ""))
