@@ -388,13 +388,13 @@ OTHER_COLUMNS = ("rule_id", "effect", "it_category", "confidence")
 def _other_evidence(values: list[str]) -> dict[str, np.ndarray]:
     """Evidence of the row's other published text: parts joined by OTHER_TEXT_SEPARATOR.
 
-    Each part (one extra column's value) is read as an expense label (the label map, then the
-    expense rules), a cost centre and a narrative (IT rules only: a not-IT narrative word in a
-    cost-centre name, 'Ballot' in 'Electoral Services Ballot', says nothing about the
-    purchase). A part from a column that is not a cost centre or division (no DIVISION_MARK)
-    gives at most low confidence: it supports, it does not decide, and says nothing against
-    IT. The strongest IT part wins; failing that, a cost-centre part that says not IT (a
-    not-IT label that blocks, a negated IT phrase).
+    A part from a cost-centre or division column (marked with DIVISION_MARK) is read as a
+    service area (an ICT division says IT; a negated IT phrase says not IT) and for IT
+    narrative. Any other part (a procurement or merchant category, an unnamed column) is read
+    as an expense label and a narrative for IT evidence only, at low confidence: it supports,
+    it does not decide, and says nothing against IT (Trafford's 2026 file files insurers under
+    ProClass 'ICT : Services'; a division named 'Highways' says nothing about a purchase).
+    The strongest IT part wins; failing that, a division part that says not IT.
     """
     split = [[p for p in v.split(OTHER_TEXT_SEPARATOR) if p.strip()] for v in values]
     parts = list(dict.fromkeys(normalise_label(p) for ps in split for p in ps))
@@ -410,7 +410,7 @@ def _other_evidence(values: list[str]) -> dict[str, np.ndarray]:
         for p in ps:
             k = pos[normalise_label(p)]
             division = p.startswith(DIVISION_MARK)
-            for ev in (exp, svc, desc):
+            for ev in ((svc, desc) if division else (exp, svc, desc)):
                 if ev["effect"][k] == "it":
                     conf = ev["confidence"][k] if division else "low"
                     cand = (_CONFIDENCE_RANK[conf], ev["rule_id"][k], ev["it_category"][k],
@@ -418,9 +418,8 @@ def _other_evidence(values: list[str]) -> dict[str, np.ndarray]:
                     if top is None or top[0] < 0 or cand[0] > top[0]:
                         top = cand
                     break
-                if (division and ev is not desc and ev["effect"][k] == "not_it"
-                        and top is None):
-                    top = (-1, ev["rule_id"][k], "", "high")
+            if (division and svc["effect"][k] == "not_it" and top is None):
+                top = (-1, svc["rule_id"][k], "", "high")
         if top is not None:
             best["rule_id"][i], best["it_category"][i], best["confidence"][i] = top[1:]
             best["effect"][i] = "it" if top[0] > 0 else "not_it"
