@@ -579,9 +579,7 @@ def combine_evidence(
     w = load_weights()
     if other is None:
         other = {c: np.full(n, "", dtype=object) for c in OTHER_COLUMNS}
-    e_it, e_not = exp["effect"] == "it", exp["effect"] == "not_it"
-    d_it, d_not = desc["effect"] == "it", desc["effect"] == "not_it"
-    a_it = svc["effect"] == "it"
+    e_it, d_it = exp["effect"] == "it", desc["effect"] == "it"
     o_it = other["effect"] == "it"
     own = sup["own_body"].astype(bool)
     registered = sup["supplier_id"] != ""

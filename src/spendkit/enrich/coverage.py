@@ -12,8 +12,10 @@ from spendkit.errors import InputError
 from spendkit.schema import require_columns
 from spendkit.units import periods
 
-#: Evidence kinds reported (the first component of it_basis is the deciding kind).
-BASES = KINDS
+#: The kinds `views.overview.basis_chart` stacks (it reads this name). `coverage_report` has
+#: an `it_share_<kind>` column for every kind in `classify.KINDS` (these four, other_columns
+#: and corpus); the first component of it_basis is the deciding kind.
+BASES = ("expense_type", "supplier", "description", "service_area")
 
 
 def _amount(df: pd.DataFrame) -> pd.Series:
@@ -66,7 +68,7 @@ def coverage_report(
         redacted |= enriched["is_redacted"].fillna(False).astype(bool)
     df["total_gbp"] = amt
     df["it_gbp"] = amt.where(is_it, 0.0)
-    for b in BASES:
+    for b in KINDS:
         df[f"_it_{b}"] = amt.where(is_it & primary.eq(b), 0.0)
     df["_it_corroborated"] = amt.where(is_it & basis.str.contains("+", regex=False), 0.0)
     confidence = (enriched["it_confidence"].astype(object).fillna("")
@@ -82,14 +84,14 @@ def coverage_report(
     g = df.groupby(keys, sort=True, dropna=False)
     sums = g[["total_gbp", "it_gbp", "unclassifiable_gbp", "classified_gbp",
               "no_evidence_gbp", "rows", "it_rows", "_it_corroborated", "_it_low"]
-             + [f"_it_{b}" for b in BASES]].sum()
+             + [f"_it_{b}" for b in KINDS]].sum()
     it_total = sums["it_gbp"].replace(0.0, np.nan)
     total = sums["total_gbp"].replace(0.0, np.nan)
     rep = pd.DataFrame(index=sums.index)
     rep["total_gbp"] = sums["total_gbp"].round(2)
     rep["it_gbp"] = sums["it_gbp"].round(2)
     rep["it_share"] = (sums["it_gbp"] / total).fillna(0.0)
-    for b in BASES:
+    for b in KINDS:
         rep[f"it_share_{b}"] = (sums[f"_it_{b}"] / it_total).fillna(0.0)
     rep["corroborated_share"] = (sums["_it_corroborated"] / it_total).fillna(0.0)
     rep["low_confidence_share"] = (sums["_it_low"] / it_total).fillna(0.0)

@@ -30,13 +30,14 @@ import pyarrow.compute as pc
 
 from spendkit.enrich.classify import (
     DECISION_COLUMNS,
-    MICROSOFT_LICENSING,
     DIVISION_MARK,
+    MICROSOFT_LICENSING,
     OTHER_TEXT_SEPARATOR,
     combine_evidence,
     field_evidence,
     is_own_body,
     own_body_evidence,
+    publisher_initials,
 )
 from spendkit.enrich.suppliers import (
     _merge_reason,
@@ -351,13 +352,21 @@ class Enricher:
             return kclass[name_idx]
         pair = pub_idx.astype(np.int64) * len(name_ids) + name_idx
         codes, uniq = pd.factorize(pair, use_na_sentinel=False)
+        p, j = np.divmod(uniq.astype(np.int64), len(name_ids))
+        # Cheap screen first (the key's first word is the publisher's initials, or the key is
+        # the publisher's name), then the exact test on the few pairs that pass.
+        initials = np.array([publisher_initials(x) for x in publishers], dtype=object)
+        pub_keys = np.array([_normalise_one(x) for x in publishers], dtype=object)
+        ids = name_ids[j]
+        first = np.array([self._name_key[i].split(" ", 1)[0] for i in ids.tolist()],
+                         dtype=object)
+        keys = np.array([self._name_key[i] for i in ids.tolist()], dtype=object)
+        maybe = np.flatnonzero((first == initials[p]) | (keys == pub_keys[p]))
+        mapped = kclass[j]
         sup = self._classes["supplier_key"]
-        mapped = np.empty(len(uniq), dtype=np.int64)
-        for u, code in enumerate(uniq.tolist()):
-            p, j = divmod(int(code), len(name_ids))
-            k = int(kclass[j])
-            own = is_own_body(publishers[p], self._name_key[int(name_ids[j])])
-            mapped[u] = sup.own_body(k) if own else k
+        for u in maybe.tolist():
+            if is_own_body(publishers[p[u]], keys[u]):
+                mapped[u] = sup.own_body(int(mapped[u]))
         return mapped[codes]
 
     # ------------------------------------------------------------------ the core
@@ -528,8 +537,8 @@ def published_text(table: pa.Table | pd.DataFrame) -> pa.Array:
     if isinstance(table, pd.DataFrame):
         names = [c for c in table.columns if isinstance(c, str) and c not in _NOT_PUBLISHED]
         cols = {c: _pandas_text(table[c]) for c in names
-                if table[c].dtype == object or isinstance(table[c].dtype, pd.StringDtype)
-                or isinstance(table[c].dtype, pd.CategoricalDtype)}
+                if table[c].dtype == object
+                or isinstance(table[c].dtype, (pd.StringDtype, pd.CategoricalDtype))}
         n = len(table)
     else:
         n = table.num_rows
