@@ -30,9 +30,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from labelled_sample import assert_all_found, assert_well_formed, join_answers, read_labels
 
-import spendkit
-from spendkit.enrich import enrich
 from spendkit.enrich.accuracy import STRATA, estimate_accuracy
 
 LABELS = Path(__file__).resolve().parents[1] / "data" / "it_labels_blind.csv"
@@ -41,36 +40,22 @@ POPULATION = 115_088
 
 @pytest.fixture(scope="module")
 def labels() -> pd.DataFrame:
-    df = pd.read_csv(LABELS, dtype=str, keep_default_na=False)
-    return df.assign(source_line=df["source_line"].astype(int),
-                     weight=df["weight"].astype(float))
+    return read_labels(LABELS)
 
 
 @pytest.fixture(scope="module")
 def joined(labels: pd.DataFrame, realdata_dir: Path) -> pd.DataFrame:
-    """Each labelled row with the classifier's answer now (is_it_now, it_category_now)."""
-    parts = []
-    for file, lab in labels.groupby("file", sort=True):
-        tx = enrich(spendkit.load(realdata_dir / file).transactions)
-        tx = pd.DataFrame({"sheet": tx["source_sheet"].astype(object).fillna(""),
-                           "source_line": tx["source_line"].astype("int64"),
-                           "is_it_now": tx["is_it"].astype(bool),
-                           "it_category_now": tx["it_category"].astype(object)})
-        parts.append(lab.merge(tx, on=["sheet", "source_line"], how="left", validate="1:1"))
-    return pd.concat(parts, ignore_index=True)
+    return join_answers(labels, realdata_dir)
 
 
 def test_sample_design(labels: pd.DataFrame) -> None:
     assert labels["stratum"].value_counts().to_dict() == {STRATA[1]: 300, STRATA[0]: 150}
     assert labels["weight"].sum() == pytest.approx(POPULATION, abs=1)
-    assert labels["is_it"].isin(["true", "false"]).all()
-    assert (labels["it_category"] != "").eq(labels["is_it"] == "true").all()
-    assert not labels.duplicated(["file", "sheet", "source_line"]).any()
+    assert_well_formed(labels)
 
 
 def test_every_labelled_row_is_found(joined: pd.DataFrame) -> None:
-    missing = joined[joined["is_it_now"].isna()]
-    assert missing.empty, missing[["file", "sheet", "source_line"]].head()
+    assert_all_found(joined)
 
 
 def test_weighted_precision_and_recall(joined: pd.DataFrame, record_property) -> None:

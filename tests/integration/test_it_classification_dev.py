@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from labelled_sample import assert_all_found, assert_well_formed, join_answers, read_labels
 
-import spendkit
-from spendkit.enrich import enrich
 from spendkit.enrich.accuracy import estimate_accuracy
 
 LABELS = Path(__file__).resolve().parents[1] / "data" / "it_labels_dev.csv"
@@ -28,25 +27,13 @@ STRATA = {"classified_it": 4_345, "not_it_hint": 33_876, "not_it_other": 103_755
 
 @pytest.fixture(scope="module")
 def labels() -> pd.DataFrame:
-    df = pd.read_csv(LABELS, dtype=str, keep_default_na=False)
-    return df.assign(source_line=df["source_line"].astype(int),
-                     weight=df["weight"].astype(float))
+    return read_labels(LABELS)
 
 
 @pytest.fixture(scope="module")
 def joined(labels: pd.DataFrame, realdata_dir: Path, realdata_series_dir: Path) -> pd.DataFrame:
-    """Each labelled row with the classifier's answer now and the row's amount."""
-    shared = realdata_dir.parent
-    parts = []
-    for file, lab in labels.groupby("file", sort=True):
-        tx = enrich(spendkit.load(shared / file).transactions)
-        tx = pd.DataFrame({"sheet": tx["source_sheet"].astype(object).fillna(""),
-                           "source_line": tx["source_line"].astype("int64"),
-                           "is_it_now": tx["is_it"].astype(bool),
-                           "it_category_now": tx["it_category"].astype(object),
-                           "amount": tx["amount_gbp"].astype("float64")})
-        parts.append(lab.merge(tx, on=["sheet", "source_line"], how="left", validate="1:1"))
-    return pd.concat(parts, ignore_index=True)
+    # `file` is relative to ../shared: realdata/… or realdata-series/….
+    return join_answers(labels, realdata_dir.parent)
 
 
 def test_sample_design(labels: pd.DataFrame) -> None:
@@ -55,14 +42,11 @@ def test_sample_design(labels: pd.DataFrame) -> None:
     weights = labels.groupby("stratum")["weight"].sum()
     for stratum, rows in STRATA.items():
         assert weights[stratum] == pytest.approx(rows, abs=1)
-    assert labels["is_it"].isin(["true", "false"]).all()
-    assert (labels["it_category"] != "").eq(labels["is_it"] == "true").all()
-    assert not labels.duplicated(["file", "sheet", "source_line"]).any()
+    assert_well_formed(labels)
 
 
 def test_every_labelled_row_is_found(joined: pd.DataFrame) -> None:
-    missing = joined[joined["is_it_now"].isna()]
-    assert missing.empty, missing[["file", "sheet", "source_line"]].head()
+    assert_all_found(joined)
 
 
 def test_precision_recall_and_it_money(joined: pd.DataFrame, record_property) -> None:

@@ -253,3 +253,24 @@ def test_expense_label_blocks_it_column_is_checked(tmp_path) -> None:
                      "Care,false,,high,false, \n")
     with pytest.raises(ReferenceDataError, match="empty source"):
         load_expense_labels(str(blank))
+
+
+def test_coverage_report_says_what_the_it_money_rests_on() -> None:
+    from spendkit.enrich.classify import KINDS
+
+    df = table([
+        ("Old", "Telephones", "", "", "100.00"),  # 2023-24
+        ("BT PLC", "Telephones", "", "", "300.00"),  # expense type + supplier agree
+        ("Acme Ltd", "", "ICT", "", "100.00"),  # a cost centre alone: low confidence
+        ("Acme Ltd", "Other costs", "", "", "600.00"),
+    ])
+    df["service_division"] = ["", "", "", "Information Technology"]
+    rep = coverage_report(enrich(df)).set_index("financial_year").loc["2024-25"]
+    shares = [f"it_share_{k}" for k in KINDS]
+    assert rep[shares].sum() == pytest.approx(1.0)
+    assert rep["it_gbp"] == 1000.0
+    assert rep["it_share_expense_type"] == pytest.approx(0.3)
+    assert rep["it_share_service_area"] == pytest.approx(0.1)
+    assert rep["it_share_other_columns"] == pytest.approx(0.6)
+    assert rep["corroborated_share"] == pytest.approx(0.3)
+    assert rep["low_confidence_share"] == pytest.approx(0.7)

@@ -520,7 +520,8 @@ _WORD = r"[A-Za-z]{3}"
 #: a merchant category) count only as support: Trafford's 2026 file files insurers and
 #: payment bureaux under ProClass 'ICT : Services'.
 _DIVISION_COLUMN = re.compile(
-    r"(?i)(servic|divis|depart|direct|cost.?cent|cost.?center|cac|unit|team|section|budget)")
+    r"(?i)(servic|divis|depart|direct|cost|cac|(^|_)cc(_|$)|unit|team|section|budget|area"
+    r"|portfolio|function|responsib|(^|_)org)")
 
 
 def published_text(table: pa.Table | pd.DataFrame) -> pa.Array:
