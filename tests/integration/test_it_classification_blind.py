@@ -16,7 +16,7 @@ Measured (Horvitz-Thompson over the whole table, 95% bootstrap intervals):
   'Mobile Communication(s)', Dropbox paid through PayPal), on the same sample, so no longer
   blind: precision 96.9%, recall 75.1% (56.0-100%).
 - after issue 21 (evidence weighed together; rules written from the dev set,
-  it_labels_dev.csv, under docs/labelling-guide.md): precision 97.6% (94.5-99.5%), recall
+  it_labels_dev.csv, under docs/labelling-guide.md): precision 98.2% (95.7-100%), recall
   64.8% (45.8-91.8%). The recall this sample measures fell because its labels predate the
   labelling guide on two points the guide now settles the other way: training courses by IT
   vendors (NEC, Idox) and vehicle telematics (UK Telematics) are not IT; and a training label
@@ -67,7 +67,7 @@ def test_weighted_precision_and_recall(joined: pd.DataFrame, record_property) ->
     record_property("blind_precision", round(est.precision, 4))
     record_property("blind_recall", round(est.recall, 4))
     # Fails when a rule change costs a false alarm or a miss this sample knows of.
-    assert est.precision >= 0.97, est.summary()
+    assert est.precision >= 0.975, est.summary()
     assert est.recall >= 0.64, est.summary()
     both = truth & now
     agree = (joined.loc[both, "it_category"] == joined.loc[both, "it_category_now"]).mean()

@@ -58,12 +58,13 @@ def test_precision_recall_and_it_money(joined: pd.DataFrame, record_property) ->
     print(est.confusion().to_string(index=False))
     for name in ("precision", "recall", "money_recall"):
         record_property(f"dev_{name}", round(getattr(est, name), 4))
-    # Measured (Dec 2026): precision 98.1% (96.7-99.2%), recall 99.6% (98.9-100%), IT money
-    # found 100.0% (99.9-100%); the classifier before issue 21: 93.0%, 80.1%, 97.6%.
+    # Measured (Dec 2026): precision 98.3% (97.0-99.4%), recall 99.6% (98.9-100%), IT money
+    # found 100.0% (99.9-100%); the classifier before issue 21: 93.0% (90.5-95.3%), 80.1%
+    # (69.7-90.7%), 97.6% (93.3-99.2%).
     assert est.precision >= 0.975, est.summary()
     assert est.recall >= 0.99, est.summary()
     assert est.money_recall >= 0.995, est.summary()
     both = truth & now
     agree = (joined.loc[both, "it_category"] == joined.loc[both, "it_category_now"]).mean()
     print(f"category agreement on rows both call IT: {agree:.1%}")
-    assert agree >= 0.80, agree
+    assert agree >= 0.82, agree  # 84.3% measured (services vs licences is the usual split)
