@@ -81,9 +81,10 @@ ENRICHMENT_FIELDS: tuple[Field, ...] = (
     Field("supplier_role", pa.string(), "Role from the supplier reference (reseller, telecoms…)."),
     Field("is_it", pa.bool_(), "Payment classified as IT spend."),
     Field("it_category", pa.string(), "IT taxonomy category, empty when not IT."),
-    Field("it_basis", pa.string(), "Evidence that decided: 'expense_type', 'supplier', "
-          "'description' (combined with '+'), the same with ' (not IT)' for evidence that a "
-          "payment is not IT, or '' when there is no evidence either way."),
+    Field("it_basis", pa.string(), "Evidence that decided: the kinds that added to an IT "
+          "verdict, most first, joined with '+' ('expense_type', 'supplier', 'description', "
+          "'service_area', 'other_columns', 'corpus'); for a payment not IT, the kind that "
+          "outweighed the rest with ' (not IT)'; '' when there is no evidence either way."),
     Field("it_confidence", pa.string(), "'high', 'medium' or 'low'."),
     Field("underlying_vendor", pa.string(), "Vendor behind a reseller payment (e.g. 'Microsoft')."),
 )
@@ -92,7 +93,7 @@ ENRICHMENT_FIELDS: tuple[Field, ...] = (
 def require_columns(table: Any, columns: Iterable[str], what: str) -> None:
     """Raise `InputError` naming `what` and the missing columns when `table` (a pandas or Arrow
     table) lacks any of `columns`; the one input check every stage uses."""
-    have = list(table.columns) if hasattr(table, "columns") else list(table.column_names)
+    have = list(table.column_names) if hasattr(table, "column_names") else list(table.columns)
     missing = [c for c in columns if c not in have]
     if missing:
         raise InputError(
