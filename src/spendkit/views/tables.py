@@ -129,7 +129,7 @@ def infer_kind(name: Any, values: pd.Series) -> str:
     if pd.api.types.is_float_dtype(dtype) or (isinstance(dtype, pd.ArrowDtype)
                                                and pa.types.is_floating(dtype.pyarrow_dtype)):
         return "number"
-    if dtype == object:
+    if pd.api.types.is_object_dtype(dtype):
         sample = values.dropna()
         if len(sample) and sample.map(lambda v: isinstance(v, Decimal)).all():
             return "money"
