@@ -2,7 +2,7 @@
 
 A failing cell becomes one `BuildError` naming the notebook, the cell as the author numbers it
 and the cause; `CellFailure` keeps the full traceback for the build log. Kernels run with
-their log level at ERROR, so ipykernel's "running over TCP without encryption" warning (and
+their log level at CRITICAL, so ipykernel's "running over TCP without encryption" warning (and
 other start-up noise) never reaches the terminal.
 """
 
@@ -23,8 +23,8 @@ from spendkit.views.plotting import REPORT_ENV
 
 #: Seconds one cell may run before the report (or store) fails.
 CELL_TIMEOUT = 600
-#: Arguments for every kernel we start: no warnings on the terminal (errors still show).
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+#: Arguments for every kernel we start: nothing on the terminal (cell errors reach the notebook itself).
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 

@@ -224,8 +224,14 @@ def _has_values(values: Any) -> bool:
 def figure_has_data(fig: go.Figure) -> bool:
     """True when at least one trace has a value to draw (not only axes and annotations)."""
     for trace in fig.data:
-        keys = ("z",) if getattr(trace, "type", "") == "heatmap" else ("y", "x")
-        if any(_has_values(getattr(trace, k, None)) for k in keys):
+        kind = getattr(trace, "type", "")
+        if kind == "heatmap":
+            key = "z"
+        elif kind == "pie":
+            key = "values"
+        else:  # the value axis: x for horizontal bars, else y
+            key = "x" if getattr(trace, "orientation", None) == "h" else "y"
+        if _has_values(getattr(trace, key, None)):
             return True
     return False
 

@@ -111,7 +111,8 @@ class Provenance:
 
     def sources_text(self) -> str:
         """'60 files from Hyndburn Borough Council (238 files from 5 publishers in all)'."""
-        kind = "SYNTHETIC sample files" if self.is_sample else "files"
+        noun = "file" if (self.council_files if self.council else self.files) == 1 else "files"
+        kind = f"SYNTHETIC sample {noun}" if self.is_sample else noun
         if self.council is not None and len(self.publishers) > 1:
             n = len(self.publishers)
             text = (f"{self.council_files:,} {kind} from {self.council} ({self.files:,} from "

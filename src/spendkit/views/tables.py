@@ -104,6 +104,11 @@ def header_for(name: Any) -> str:
     return " ".join([first, *shown[1:]])
 
 
+def value_label(value: Any) -> str:
+    """A code-like value for a reader: 'software_licences' → 'Software licences' (as headers)."""
+    return header_for(value) if isinstance(value, str) and "_" in value else str(value)
+
+
 def _is_decimal(dtype: Any) -> bool:
     return isinstance(dtype, pd.ArrowDtype) and pa.types.is_decimal(dtype.pyarrow_dtype)
 
@@ -254,7 +259,9 @@ def table(df: pd.DataFrame, *, columns: Sequence[str] | Mapping[str, str] | None
           kinds: Mapping[str, str] | None = None, pence: bool = False,
           max_rows: int | None = DEFAULT_MAX_ROWS, sort_by: str | None = None,
           ascending: bool = False, what: str = "rows", note: str = "",
-          transpose: bool = False, decimals: Mapping[str, int] | None = None) -> ReportTable:
+          transpose: bool = False, decimals: Mapping[str, int] | None = None,
+          readable: Sequence[str] = ("it_category", "it_market", "reason", "payment_kind",
+                                     "band")) -> ReportTable:
     """`df` as a `ReportTable` a reader can take in (see the module docstring).
 
     Args:
@@ -267,6 +274,7 @@ def table(df: pd.DataFrame, *, columns: Sequence[str] | Mapping[str, str] | None
         note: a sentence added under the table.
         transpose: show one column per row of `df` (its first column becomes the header).
         decimals: places for `number` columns (default 2).
+        readable: columns whose code-like values ('software_licences') are shown as words.
     """
     if not isinstance(df, pd.DataFrame):
         raise InputError(f"table(): expected a pandas DataFrame, got {type(df).__name__}")
@@ -289,6 +297,9 @@ def table(df: pd.DataFrame, *, columns: Sequence[str] | Mapping[str, str] | None
         work = work.sort_values(sort_by, ascending=ascending, kind="stable",
                                 na_position="last")
     work = work.reset_index(drop=True)
+    for col in readable:
+        if col in work.columns and not pd.api.types.is_numeric_dtype(work[col].dtype):
+            work[col] = work[col].map(lambda v: v if _missing(v) else value_label(v))
     given = dict(kinds or {})
     bad = {k: v for k, v in given.items() if v not in KINDS}
     if bad:
@@ -319,4 +330,4 @@ def table(df: pd.DataFrame, *, columns: Sequence[str] | Mapping[str, str] | None
 
 
 __all__ = ["DEFAULT_MAX_ROWS", "HEADERS", "KINDS", "MISSING", "ReportTable", "format_value",
-           "header_for", "infer_kind", "table"]
+           "header_for", "infer_kind", "table", "value_label"]
