@@ -121,7 +121,7 @@ def infer_kind(name: Any, values: pd.Series) -> str:
         return "money"
     if text.endswith("_pct") or text.endswith("_percent"):
         return "pct"
-    if text.endswith("_share") or text.startswith("share_of"):
+    if text.endswith("_share") or "_share_" in text or text.startswith("share_of"):
         return "share"
     if pd.api.types.is_bool_dtype(dtype) or text.startswith(("is_", "has_")):
         return "bool"
@@ -227,6 +227,9 @@ class ReportTable:
         return {c for c, k in self.kinds.items() if k not in ("text", "bool", "date", "month")}
 
     def _repr_html_(self) -> str:
+        if self.shown == 0:  # nothing to tabulate: say so, without an empty grid
+            return (f'<div class="sk-table"><p class="sk-table-note">{escape_html(self.note)}'
+                    "</p></div>")
         shown = self.formatted()
         numeric = self._numeric_columns()
         num = ' class="num"'
