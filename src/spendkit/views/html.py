@@ -35,3 +35,14 @@ def escape_markdown(text: Any) -> str:
     flat = " ".join(("" if text is None else str(text)).split())
     escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", _stdlib_html.escape(flat, quote=False))
     return escaped.replace(":", "&#58;")
+
+
+def markdown_with_data(text: Any) -> str:
+    """Markdown that spendkit wrote around values from the data, made safe to display.
+
+    Keeps its emphasis and lists, but no raw HTML, link or image can come out of it: `&`, `<`
+    and `>` become entities, `](` and `![` are escaped and "://" loses its colon, so a
+    publisher called `<img src=x onerror=…>` or `[x](javascript:…)` shows as text.
+    """
+    safe = _stdlib_html.escape("" if text is None else str(text), quote=False)
+    return safe.replace("](", "]\\(").replace("![", "!\\[").replace("://", "&#58;//")
