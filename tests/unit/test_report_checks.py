@@ -123,7 +123,7 @@ def test_write_index_escapes_everything(tmp_path: Path):
     assert "<th>ledger &lt;total&gt;</th>" in text
     assert "<th>2023-24</th><td>£1,234</td>" in text
     assert "Leeds, &lt;York&gt;" in text
-    assert "<td>2</td>" in text
+    assert "<td class='num'>2</td>" in text
     # no wall-clock value: the same input writes the same bytes
     again = write_index(tmp_path, [report], {"ledger <total>": {"2023-24": "£1,234"},
                                              "councils": ["Leeds", "<York>"]})

@@ -8,7 +8,7 @@ from test_trends import LEEDS, frame, months
 
 from spendkit.errors import InputError
 from spendkit.models import trends as t
-from spendkit.views.trends_charts import HIGHLIGHT, hhi_chart, peer_chart, run_rate_chart
+from spendkit.views.trends import HIGHLIGHT, hhi_chart, peer_chart, run_rate_chart
 
 
 def caption_text(fig) -> str:
