@@ -87,7 +87,7 @@ HEADERS: dict[str, str] = {
 _WORDS = {"it": "IT", "gss": "GSS", "vat": "VAT", "hhi": "HHI", "ms": "Microsoft", "fy": "FY",
           "p10": "P10", "p25": "P25", "p50": "P50", "p75": "P75", "p90": "P90", "pct": "%",
           "sku": "SKU", "yoy": "year on year", "id": "ID", "uk": "UK", "ccs": "CCS",
-          "e3": "E3", "e5": "E5"}
+          "e3": "E3", "e5": "E5", "saas": "SaaS and"}
 _DROP_WORDS = {"gbp"}
 
 
@@ -106,7 +106,9 @@ def header_for(name: Any) -> str:
 
 def value_label(value: Any) -> str:
     """A code-like value for a reader: 'software_licences' → 'Software licences' (as headers)."""
-    return header_for(value) if isinstance(value, str) and "_" in value else str(value)
+    if isinstance(value, str) and value and (value == value.lower()) and " " not in value:
+        return header_for(value)
+    return str(value)
 
 
 def _is_decimal(dtype: Any) -> bool:
