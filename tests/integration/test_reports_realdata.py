@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from report_checks import CHROMIUM, browser_check, check_page_basics, visible_text
 
+from conftest import real_raw_files
 from spendkit.report import ReportSummary
 from spendkit.report.pipeline import build_all
-from conftest import real_raw_files
 
 pytestmark = [pytest.mark.slow, pytest.mark.realdata]
 HYNDBURN = "Hyndburn Borough Council"

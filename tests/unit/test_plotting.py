@@ -14,7 +14,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spendkit.report import external_references
 from spendkit.units.money import gbp
 from spendkit.views import plotting
 from spendkit.views.html import escape_html
