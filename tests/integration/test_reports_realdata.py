@@ -74,7 +74,7 @@ def test_nine_years_of_hyndburn(hyndburn: ReportSummary, tmp_path: Path):
     trends = next(r for r in hyndburn.reports if r.html.stem == "02-it-spend-trends")
     assert trends.n_figures >= 5
     if CHROMIUM:
-        browser_check(hyndburn, tmp_path, min_figures=10)
+        browser_check(hyndburn, tmp_path, min_figures=10, screenshots=False)
 
 
 @pytest.fixture(scope="module")
@@ -89,13 +89,25 @@ def test_one_real_month(one_month: ReportSummary, tmp_path: Path):
     assert "No scenarios: the model needs a baseline year with at least 6 months" in \
         visible_text(scenarios.html.read_text(encoding="utf-8"))
     if CHROMIUM:
-        browser_check(one_month, tmp_path)
+        browser_check(one_month, tmp_path, screenshots=False)
 
 
 @pytest.mark.xfail(reason="loose files need the `identity` helper's publisher clues (issue 17.1) "
                           "and its forgiving council argument ('Hyndburn')", strict=False)
 def test_loose_hyndburn_files_and_a_short_council_name(realdata_dir: Path,
                                                        realdata_series_dir: Path, tmp_path: Path):
+    from spendkit.ingest import ingest
+    from spendkit.report.pipeline import data_provenance
+
     files = _hyndburn_files(realdata_dir, realdata_series_dir)
-    summary = _build(tmp_path, files, loose=True, council="Hyndburn")
+    raw = tmp_path / "data" / "raw"
+    raw.mkdir(parents=True)
+    for path in files:
+        shutil.copy2(path, raw / path.name)
+    # Cheap checks first (a few seconds): every loose file identified, the short name accepted.
+    ingest(raw, tmp_path / "data" / "processed", progress=False)
+    prov = data_provenance({"council": "Hyndburn"}, tmp_path / "data" / "processed")
+    assert prov.publishers == (HYNDBURN,)
+    shutil.rmtree(raw)
+    summary = _build(tmp_path / "build", files, loose=True, council="Hyndburn")
     _check_real_pages(summary, ("2017-18", "2025-26"), "months of payments")
