@@ -177,3 +177,9 @@ def test_store_notebook_is_deterministic_and_not_in_report_mode(tmp_path: Path, 
     assert all("execution" not in c.metadata for c in stored.cells)
     assert set(stored.metadata) == {"kernelspec", "language_info"}
     assert first.endswith(b"\n")
+
+
+def test_same_inputs_give_the_same_page(built: ReportSummary, tmp_path: Path):
+    again = build_reports([DEMO], tmp_path / "again", parameters={"council": "Testshire"},
+                          progress=False)
+    assert again.reports[0].html.read_bytes() == built.reports[0].html.read_bytes()
