@@ -143,7 +143,7 @@ def test_plotly_bundle_matches_plotly_py_and_is_small():
 
     from spendkit.report.pages import CARTESIAN_FILE, _bundle
 
-    assert CARTESIAN_FILE == f"plotly-cartesian-{get_plotlyjs_version()}.min.js.gz"
+    assert f"plotly-cartesian-{get_plotlyjs_version()}.min.js.gz" == CARTESIAN_FILE
     assert len(_bundle("cartesian")) < 700_000 < len(_bundle("full"))
 
 

@@ -24,17 +24,8 @@ from typing import Any, TextIO
 
 from spendkit import __version__
 from spendkit.errors import BuildError
+from spendkit.report import notebooks as run
 from spendkit.report.index import write_index
-from spendkit.report.notebooks import (
-    CELL_TIMEOUT,
-    CellFailure,
-    declared_parameters,
-    default_notebooks_dir,
-    execute_notebook,
-    find_notebooks,
-    kernel_env,
-    notebook_title,
-)
 from spendkit.report.pages import (
     check_offline,
     count_figures,
@@ -89,7 +80,7 @@ def _check_replaceable(out: Path) -> None:
 def _parameter_sources(path: Path, passed: Mapping[str, Any]) -> dict[str, str]:
     """Every declared parameter with the value the page was built with, as Python source."""
     out = {}
-    for name, default in declared_parameters(path).items():
+    for name, default in run.declared_parameters(path).items():
         if name in (EXPORT_DIR_PARAMETER, EXPORT_FORMATS_PARAMETER):
             continue  # where files went is a build detail, not a figure's parameter
         out[name] = repr(passed[name]) if name in passed else str(default)
@@ -101,15 +92,15 @@ def _build_one(path: Path, staging: Path, scratch: Path, parameters: Mapping[str
                ) -> NotebookReport:
     """Execute one notebook and write its page(s) into `staging`."""
     started = time.perf_counter()
-    declared = declared_parameters(path)
+    declared = run.declared_parameters(path)
     passed = {k: v for k, v in parameters.items() if k in declared}
     if export and EXPORT_DIR_PARAMETER in declared:
         passed[EXPORT_DIR_PARAMETER] = str(staging)
         if EXPORT_FORMATS_PARAMETER in declared:
             passed[EXPORT_FORMATS_PARAMETER] = list(export)
     before = set(staging.rglob("*"))
-    nb = execute_notebook(path, scratch / path.name, passed, timeout=timeout)
-    title = notebook_title(nb, path.stem)
+    nb = run.execute_notebook(path, scratch / path.name, passed, timeout=timeout)
+    title = run.notebook_title(nb, path.stem)
     checks = count_self_checks(nb)
     sources = _parameter_sources(path, passed)
     html_path = staging / f"{path.stem}.html"
@@ -192,7 +183,7 @@ def build_reports(
     progress: bool = True,
     *,
     summary: Mapping[str, Any] | None = None,
-    timeout: int = CELL_TIMEOUT,
+    timeout: int = run.CELL_TIMEOUT,
     analyst: bool = False,
     export: Sequence[str] = (),
     pdf: bool = False,
@@ -214,7 +205,7 @@ def build_reports(
     """
     started = time.perf_counter()
     paths = ([Path(p) for p in notebooks] if notebooks is not None
-             else find_notebooks(default_notebooks_dir()))
+             else run.find_notebooks(run.default_notebooks_dir()))
     _check_list(paths)
     unknown = sorted(set(export) - set(EXPORT_FORMATS))
     if unknown:
@@ -231,7 +222,7 @@ def build_reports(
     emit = _progress_printer(progress, len(paths))
     built: dict[Path, NotebookReport] = {}
     try:
-        with (kernel_env(report=True),
+        with (run.kernel_env(report=True),
               tempfile.TemporaryDirectory(prefix="spendkit-executed-") as scratch,
               ThreadPoolExecutor(max_workers=workers) as pool):
             futures: dict[Future, Path] = {
@@ -259,7 +250,7 @@ def build_reports(
 
             printed, pdf_skipped = print_pdfs([r.html for r in reports])
             reports = [replace(r, pdf=printed.get(r.html)) for r in reports]
-        used = {k for p in paths for k in declared_parameters(p)}
+        used = {k for p in paths for k in run.declared_parameters(p)}
         index = write_index(staging, reports, summary, title=title)
         result = ReportSummary(out_dir=out, index=out / index.name, reports=tuple(
             _moved(r, staging, out) for r in reports),
@@ -272,7 +263,7 @@ def build_reports(
             + "".join(f"{line}\n" for line in result.lines()), encoding="utf-8")
         _swap_in(staging, out)
         return result
-    except CellFailure as failure:
+    except run.CellFailure as failure:
         log = _write_failure_log(out, failure, [r.html.name for r in built.values()])
         raise BuildError(f"{failure} (reports unchanged; traceback in {log})") from None
     except BuildError as failure:
