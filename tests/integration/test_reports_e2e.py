@@ -106,3 +106,20 @@ def test_csvs_read_back_with_the_pound_sign(reports: ReportSummary):
         assert rows and all(h.strip() for h in rows[0]), path.name
     notes = (csvs[0].parent / "notes.txt").read_text(encoding="utf-8-sig")
     assert "SYNTHETIC" in notes
+
+
+@pytest.mark.parametrize(("parameters", "message"), [
+    ({"council": "Nowhere Council"}, "council: 'Nowhere Council' is not a publisher"),
+    ({"years": ["2030-31"]}, "years: ['2030-31'] not in the ingested data"),
+])
+def test_bad_parameters_fail_fast_in_one_line(tmp_path: Path, parameters: dict, message: str):
+    import time
+
+    from spendkit.errors import InputError
+
+    started = time.perf_counter()
+    with pytest.raises(InputError) as info:
+        build_all(out_dir=tmp_path / "reports", progress=False, parameters=parameters)
+    assert message in str(info.value) and "\n" not in str(info.value)
+    assert time.perf_counter() - started < 30  # no notebook was started
+    assert not (tmp_path / "reports").exists()
