@@ -219,6 +219,9 @@ def build_reports(
     parameters = dict(parameters or {})
     workers = jobs if jobs is not None else max(1, min(2, os.cpu_count() or 1, len(paths)))
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; the reports folder is not
     emit = _progress_printer(progress, len(paths))
     built: dict[Path, NotebookReport] = {}
     try:
