@@ -469,10 +469,10 @@ def calendar_heatmap(calendar: pd.DataFrame, by: str = "publisher_name",
         customdata=hover.to_numpy(dtype=object),
         hovertemplate="%{y}<br>%{x}: %{customdata}<extra></extra>",
         colorbar={"tickvals": list(range(n)), "ticktext": list(STATUSES), "title": "status",
-                  "len": 0.8}))
+                  "lenmode": "pixels", "len": 150}))
     # Month ticks on top, so the coverage caption under the chart has the bottom to itself.
     fig.update_layout(title={"text": escape_html(title), "y": 0.97, "yanchor": "top"},
-                      height=max(300, 190 + 40 * len(rows)),
+                      height=max(380, 190 + 40 * len(rows)),
                       xaxis={"type": "category", "tickangle": -90, "nticks": 24, "side": "top"},
                       yaxis={"automargin": True}, margin={"t": 130, "b": 60})
     return fig
@@ -751,3 +751,20 @@ def ledger_dataset_total(ledger: pd.DataFrame) -> int:
     """The ledger's `dataset_total_gbp` summed over all files, in whole pence."""
     require_columns(ledger, ["dataset_total_gbp"], "ledger_dataset_total")
     return total_pence(_ledger_amount(ledger["dataset_total_gbp"]))
+
+
+def with_short_names(df: pd.DataFrame) -> pd.DataFrame:
+    """Copy of `df` with `publisher_name` shortened for display ('Leeds City Council' → 'Leeds')."""
+    if "publisher_name" not in df.columns or df.empty:
+        return df
+    names = df["publisher_name"].astype(str)
+    return df.assign(publisher_name=names.map(short_council_names(names)))
+
+
+def prose(lines: Sequence[str]) -> str:
+    """Sentences (which may hold names from the data) as an escaped Markdown list."""
+    from spendkit.views.html import escape_markdown
+
+    items = [escape_markdown(line) for text in lines for line in str(text).splitlines()
+             if line.strip()]
+    return "\n".join(f"- {item}" for item in items)
