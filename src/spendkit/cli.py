@@ -3,12 +3,14 @@
     spendkit load FILE [--publisher NAME]          what the loader makes of one file
     spendkit ingest [RAW_DIR] [--out DIR] [--force] a folder → data/processed
     spendkit sample [OUT_DIR] [--seed N] [--scale X] write the synthetic sample
-    spendkit report [--council NAME] [--years A:B] [--no-input]  notebooks → reports/
+    spendkit report [--council NAME] [--years A:B] [--export xlsx,csv] [--pdf] [--analyst]
+                                                   notebooks → reports/
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -67,6 +69,20 @@ def parse_years(text: str | None) -> list[str] | None:
     return [financial_year_label(y) for y in range(start, end + 1)]
 
 
+def parse_formats(text: str | None) -> list[str]:
+    """'xlsx,csv' → ['xlsx', 'csv'] (order kept, repeats dropped); '' → []."""
+    if not text:
+        return []
+    from spendkit.report import EXPORT_FORMATS
+
+    formats = list(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
+    unknown = [f for f in formats if f not in EXPORT_FORMATS]
+    if unknown:
+        raise SpendkitError(f"--export {text!r}: unknown format(s) {', '.join(unknown)}; "
+                            f"expected a comma-separated list of {', '.join(EXPORT_FORMATS)}")
+    return formats
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from spendkit.report.pipeline import build_all
 
@@ -76,10 +92,17 @@ def _cmd_report(args: argparse.Namespace) -> int:
     years = parse_years(args.years)
     if years:
         params["years"] = years
-    summary = build_all(parameters=params, no_input=args.no_input, force_ingest=args.force,
-                        progress=not args.quiet)
-    print(f"reports written to {summary.out_dir}: "
-          + ", ".join(r.html.name for r in summary.reports))
+    out = Path(args.out) if args.out else None
+    summary = build_all(parameters=params, force_ingest=args.force, progress=not args.quiet,
+                        analyst=args.analyst, export=parse_formats(args.export), pdf=args.pdf,
+                        jobs=args.jobs, out_dir=out)
+    if not args.quiet:
+        for line in summary.lines():
+            print(f"  {line}")
+    if summary.pdf_skipped:
+        print(f"spendkit: {summary.pdf_skipped}", file=sys.stderr)
+    print(f"reports written to {summary.out_dir} in {summary.seconds:.1f} s "
+          f"(open {summary.index.name})")
     return 0
 
 
@@ -112,7 +135,16 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("report", help="ingest if needed, run the notebooks, write reports/")
     s.add_argument("--council", help="council name or GSS code the notebooks focus on")
     s.add_argument("--years", help="financial years, e.g. 2021-22:2025-26")
-    s.add_argument("--no-input", action="store_true", help="hide code cells in the HTML")
+    s.add_argument("--export", metavar="FORMATS",
+                   help="also write the tables beside the pages: xlsx, csv or xlsx,csv")
+    s.add_argument("--pdf", action="store_true",
+                   help="also print each page to PDF (needs Chromium; skipped without it)")
+    s.add_argument("--analyst", action="store_true",
+                   help="also write pages that show the code (analyst view) under analyst/")
+    s.add_argument("--no-input", action="store_true",
+                   help=argparse.SUPPRESS)  # the report view hides code by default now
+    s.add_argument("--out", help="reports folder (default: reports/); replaced whole")
+    s.add_argument("--jobs", type=int, help="notebooks run at once (default: 2)")
     s.add_argument("--force", action="store_true", help="re-ingest even if up to date")
     s.add_argument("--quiet", action="store_true", help="no progress output")
     s.set_defaults(func=_cmd_report)
@@ -130,6 +162,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("spendkit: interrupted; the previous processed data is untouched", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader stopped early (`spendkit load x | head`): not an error. Point stdout at
+        # devnull so the interpreter's final flush does not complain either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

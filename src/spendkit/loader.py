@@ -14,31 +14,35 @@ import zipfile
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from spendkit.errors import UnreadableFileError
+from spendkit.errors import SpendkitError, UnreadableFileError
+from spendkit.extract.archive import MAX_TOTAL_BYTES, list_members, read_member, short
+from spendkit.extract.clues import publisher_of
 from spendkit.extract.decode import (
     DecodedText,
     decode_bytes,
     decode_to_utf8,
     line_ending_counts,
     normalise_newlines,
+    utf16_encoding,
 )
 from spendkit.extract.delimited import DelimitedText
 from spendkit.extract.excel import SheetRows, grid_from_sheet, read_xls, read_xlsx
 from spendkit.extract.fastcsv import regular_grid
 from spendkit.extract.grid import Grid, RawReject
-from spendkit.extract.header import HEAD_ROWS, REQUIRED, TAIL_ROWS, find_header
+from spendkit.extract.header import HEAD_ROWS, REQUIRED, TAIL_ROWS, find_header, header_score
 from spendkit.extract.sniff import sniff_kind
-from spendkit.reference.councils import Profile, Publisher, profile_for, resolve_publisher
+from spendkit.reference.councils import Profile, Publisher, profile_for
 from spendkit.schema import TRANSACTION_COLUMNS, reject_schema, transaction_schema
 from spendkit.transform.canonical import is_total_label, to_canonical
-from spendkit.transform.columns import ColumnMapping, map_columns
+from spendkit.transform.choose import choose_columns, vat_basis_decision
+from spendkit.transform.columns import map_columns
 from spendkit.units.money import sum_pence
 
 if TYPE_CHECKING:  # pandas is imported when a result is asked for as a DataFrame: ingest
@@ -74,6 +78,8 @@ class PartLedger:
     date_format: str
     date_formats_used: dict[str, int]
     warnings: list[str]
+    decisions: list[dict] = field(default_factory=list)
+    vat_basis: str = ""
 
 
 @dataclass
@@ -102,11 +108,20 @@ class Ledger:
     kept_total_pence: int = 0
     header_line: int | None = None
     sheets: list[str] = field(default_factory=list)
-    skipped_sheets: dict[str, str] = field(default_factory=dict)
     column_mapping: dict[str, str] = field(default_factory=dict)
     date_format: str = ""
     warnings: list[str] = field(default_factory=list)
+    #: every choice the loader made: {field, chosen, basis ('alias', 'keyword', 'inferred',
+    #: 'profile', 'header', 'file_name', …), evidence, runner_up, part (sheet or member)}
+    decisions: list[dict] = field(default_factory=list)
+    #: ZIP members, sheets and tables not read: {name, what ('member', 'sheet', 'table'), reason}
+    skipped: list[dict] = field(default_factory=list)
     parts: list[PartLedger] = field(default_factory=list)
+
+    @property
+    def inferred_fields(self) -> list[str]:
+        """Fields whose column was inferred from content (no header named them)."""
+        return sorted({d["field"] for d in self.decisions if d["basis"] == "inferred"})
 
     @property
     def kept_total_gbp(self) -> Decimal:
@@ -133,6 +148,7 @@ class Ledger:
             f"dates {self.date_format or '-'}",
         ]
         lines += [f"  warning: {w}" for w in self.warnings]
+        lines += [f"  skipped {s['what']} {s['name']}: {s['reason']}" for s in self.skipped]
         return "\n".join(lines)
 
 
@@ -189,7 +205,9 @@ def load(path: str | Path, publisher: str | None = None, *, source_name: str | N
 
     Raises:
         UnreadableFileError: the file is not spending data (HTML, PDF, empty, encrypted,
-            corrupt, or no recognisable header), naming the file and what was found.
+            corrupt, too large once inflated, or no recognisable header), naming the file (and
+            sheet or line where known) and what was found. Nothing else escapes: a reader's own
+            failure (a Rust panic, an XML or ZIP error) is reported the same way.
     """
     path = Path(path)
     name = source_name or path.name
@@ -198,30 +216,44 @@ def load(path: str | Path, publisher: str | None = None, *, source_name: str | N
             data = path.read_bytes()
         except OSError as exc:
             raise UnreadableFileError(str(path), f"cannot be read ({exc.strerror})") from exc
+    try:
+        return _load(path, name, data, sha256, publisher)
+    except SpendkitError:
+        raise
+    except BaseException as exc:
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+            raise
+        # A reader's own failure (calamine's PanicException is a BaseException): one message
+        # naming the file, quoting at most a short escaped excerpt of what the reader said.
+        raise UnreadableFileError(name, f"could not be read ({type(exc).__name__}: "
+                                  f"{short(str(exc))})") from exc
+
+
+def _load(path: Path, name: str, data: bytes, sha256: str | None,
+          publisher: str | None) -> LoadResult:
     sha = sha256 or hashlib.sha256(data).hexdigest()
     kind = sniff_kind(data)
     ledger = Ledger(source_file=name, source_sha256=sha, format=kind if kind != "text" else "csv")
     if kind not in _TABULAR:
         raise UnreadableFileError(name, f"is {_WHAT.get(kind, kind)}")
-
+    profile = profile_for(str(path))
     grids: list[tuple[str, Grid]] = []
     if kind == "text":
-        grids.append((name, _text_grid(data, name, ledger, profile_for(str(path)))))
+        grids += [(name, g) for g in _text_grids(data, name, ledger, profile)]
     elif kind in ("xlsx", "xls"):
         grids += [(name, g) for g in _excel_grids(data, name, kind, ledger)]
     else:
         grids += _zip_grids(data, name, ledger)
     if not grids:
         raise UnreadableFileError(name, "holds no sheet or member with a transaction header")
-    return _assemble(grids, name, sha, publisher, str(path), ledger)
+    return _assemble(grids, name, sha, publisher, str(path), ledger, profile)
 
 
 def _no_header(name: str, first: list[str]) -> UnreadableFileError:
-    shown = "|".join(first)[:120]
     return UnreadableFileError(
         name, "no recognisable header row: expected a row naming at least an amount and a "
         f"supplier column (e.g. 'Amount', 'Supplier Name') near the top or at the end; "
-        f"the first row reads {shown!r}", line=1)
+        f"the first row reads '{short('|'.join(first), 60)}'", line=1)
 
 
 def _regular_text_grid(data: bytes, ledger: Ledger, encoding: str | None) -> Grid | None:
@@ -241,11 +273,22 @@ def _regular_text_grid(data: bytes, ledger: Ledger, encoding: str | None) -> Gri
     return grid
 
 
-def _text_grid(data: bytes, name: str, ledger: Ledger, profile: Profile | None = None) -> Grid:
+def _text_grids(data: bytes, name: str, ledger: Ledger, profile: Profile | None = None
+                ) -> list[Grid]:
+    """The grids of a delimited text file: one, or one per table when tables are stacked."""
+    utf16 = utf16_encoding(data)
+    if utf16:
+        # Excel's "Unicode Text" export: transcoded once, then read as UTF-8.
+        try:
+            data = data.decode(utf16).lstrip("\ufeff").encode("utf-8")
+        except UnicodeDecodeError:
+            data = data.decode(utf16, errors="replace").lstrip("\ufeff").encode("utf-8")
     if profile is None or not profile.header_line:
         grid = _regular_text_grid(data, ledger, profile.encoding if profile else None)
-        if grid is not None:
-            return grid
+        if grid is not None and not _stacked_headers(grid):
+            _note_utf16(ledger, utf16)
+            return [grid]
+        ledger.parse_path = ""
     if profile is not None and profile.encoding:
         # The publisher's profile knows better than detection (e.g. a DOS code page).
         decoded = DecodedText(data.decode(profile.encoding, errors="replace").lstrip("\ufeff"),
@@ -256,7 +299,8 @@ def _text_grid(data: bytes, name: str, ledger: Ledger, profile: Profile | None =
     text, endings = normalise_newlines(decoded.text)
     ledger.encoding = decoded.encoding
     ledger.line_endings = {k: v for k, v in endings.items() if v}
-    ledger.warnings += decoded.notes
+    ledger.warnings = [w for w in ledger.warnings if w not in decoded.notes] + decoded.notes
+    _note_utf16(ledger, utf16)
     if not text.strip():
         raise UnreadableFileError(name, "is empty (no rows after decoding)")
     doc = DelimitedText(text)
@@ -276,42 +320,101 @@ def _text_grid(data: bytes, name: str, ledger: Ledger, profile: Profile | None =
                                       line=want)
         index = hits[0]
         ledger.warnings.append(f"header line {want} from the publisher profile")
-        at_end = index == int(nonblank[-1]) and index != int(nonblank[0])
-        return doc.build_grid(index, header_at_end=at_end)
-    head = list(nonblank[:HEAD_ROWS])
-    tail = [i for i in nonblank[-TAIL_ROWS:] if i not in set(head)]
-    cand = head + tail
-    found = find_header([doc.cells(int(i)) for i in cand])
-    if found is None:
-        raise _no_header(name, doc.cells(int(nonblank[0])))
-    pos, _full = found
-    index = int(cand[pos])
+    else:
+        head = list(nonblank[:HEAD_ROWS])
+        tail = [i for i in nonblank[-TAIL_ROWS:] if i not in set(head)]
+        cand = head + tail
+        found = find_header([doc.cells(int(i)) for i in cand])
+        if found is None:
+            raise _no_header(name, doc.cells(int(nonblank[0])))
+        index = int(cand[found[0]])
     at_end = index == int(nonblank[-1]) and index != int(nonblank[0])
     if at_end:
-        ledger.warnings.append(f"header found on the last line ({int(doc.lines[index])}), "
-                               "below the data")
-    return doc.build_grid(index, header_at_end=at_end)
+        if not profile or not profile.header_line:
+            ledger.warnings.append(f"header found on the last line ({int(doc.lines[index])}), "
+                                   "below the data")
+        return [doc.build_grid(index, header_at_end=True)]
+    first = doc.build_grid(index)
+    lines = _stacked_headers(first)
+    if not lines:
+        return [first]
+    starts = [index] + [int(np.searchsorted(doc.lines, ln)) for ln in lines]
+    return [doc.build_grid(s, stop=e) for s, e in zip(starts, starts[1:] + [None], strict=True)]
+
+
+def _note_utf16(ledger: Ledger, utf16: str | None) -> None:
+    if utf16:
+        ledger.encoding = utf16
+        ledger.warnings.append(f"UTF-16 text ({utf16}) transcoded to UTF-8")
+
+
+def _stacked_headers(grid: Grid) -> list[int]:
+    """Source lines of rows inside a grid (or among its rejected rows) that are headers of a
+    further table stacked below the first: a repeated header, or a new one whose columns
+    moved. Only rows whose amount cell holds no digit are looked at."""
+    if grid.n_rows == 0 and not grid.rejects:
+        return []
+    amount = map_columns(grid.header).fields.get("amount_gbp")
+    rows: list[tuple[int, list[str]]] = []
+    if grid.n_rows:
+        if amount is not None and amount < len(grid.columns):
+            col = grid.columns[amount]
+            if pa.types.is_dictionary(col.type):
+                col = col.dictionary_decode()
+            digit = np.asarray(pc.match_substring_regex(col, r"\d").fill_null(False), dtype=bool)
+            suspects = np.flatnonzero(~digit)[:_MAX_HEADER_SUSPECTS]
+        else:
+            suspects = np.arange(min(grid.n_rows, _MAX_HEADER_SUSPECTS))
+        if len(suspects):
+            take = pa.array(suspects)
+            cols = [c.take(take).to_pylist() for c in grid.columns]
+            for k, i in enumerate(suspects.tolist()):
+                rows.append((int(grid.lines[i]), [str(c[k] or "") for c in cols]))
+    rows += [(r.line, r.raw.split("|")) for r in grid.rejects
+             if r.reason == "wrong_field_count"][:_MAX_HEADER_SUSPECTS]
+    found = []
+    for line, cells in rows:
+        score, full = header_score(cells)
+        if score >= 2 and (full or score >= 3):
+            found.append(line)
+    return sorted(set(found))
+
+
+_MAX_HEADER_SUSPECTS = 20_000
+
+
+def _sheet_grids(sheet: SheetRows, ledger: Ledger) -> list[Grid]:
+    """The grids of one worksheet: none (no header), one, or one per stacked table."""
+    if not sheet.rows:
+        ledger.skipped.append({"name": sheet.name, "what": "sheet", "reason": "empty"})
+        return []
+    head = list(range(min(HEAD_ROWS, len(sheet.rows))))
+    tail = [i for i in range(max(0, len(sheet.rows) - TAIL_ROWS), len(sheet.rows))
+            if i not in head]
+    cand = head + tail
+    found = find_header([sheet.rows[i] for i in cand])
+    if found is None:
+        ledger.skipped.append({"name": sheet.name, "what": "sheet", "reason":
+                               f"no transaction header ({len(sheet.rows)} non-empty rows "
+                               "not read)"})
+        return []
+    pos = cand[found[0]]
+    at_end = pos == len(sheet.rows) - 1 and pos != 0
+    grid = grid_from_sheet(sheet, pos, header_at_end=at_end)
+    lines = [] if at_end else _stacked_headers(grid)
+    if not lines:
+        return [grid]
+    where = {line: i for i, line in enumerate(sheet.lines)}
+    starts = [pos] + [where[ln] for ln in lines]
+    return [grid_from_sheet(sheet, s, stop=e, first=(k == 0))
+            for k, (s, e) in enumerate(zip(starts, starts[1:] + [None], strict=True))]
 
 
 def _excel_grids(data: bytes, name: str, kind: str, ledger: Ledger) -> list[Grid]:
     sheets: list[SheetRows] = read_xlsx(data, name) if kind == "xlsx" else read_xls(data, name)
     grids = []
     for sheet in sheets:
-        if not sheet.rows:
-            ledger.skipped_sheets[sheet.name] = "empty"
-            continue
-        head = list(range(min(HEAD_ROWS, len(sheet.rows))))
-        tail = [i for i in range(max(0, len(sheet.rows) - TAIL_ROWS), len(sheet.rows))
-                if i not in head]
-        cand = head + tail
-        found = find_header([sheet.rows[i] for i in cand])
-        if found is None:
-            ledger.skipped_sheets[sheet.name] = (
-                f"no transaction header ({len(sheet.rows)} non-empty rows not read)")
-            continue
-        pos, _ = found
-        at_end = cand[pos] == len(sheet.rows) - 1 and cand[pos] != 0
-        grids.append(grid_from_sheet(sheet, cand[pos], header_at_end=at_end))
+        grids += _sheet_grids(sheet, ledger)
     if not grids and sheets:
         first = sheets[0].rows[0] if sheets[0].rows else []
         raise _no_header(name, first)
@@ -320,66 +423,82 @@ def _excel_grids(data: bytes, name: str, kind: str, ledger: Ledger) -> list[Grid
 
 def _zip_grids(data: bytes, name: str, ledger: Ledger) -> list[tuple[str, Grid]]:
     out = []
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        members = [i for i in zf.infolist() if not i.is_dir()]
-        for info in sorted(members, key=lambda i: i.filename):
-            member = f"{name}/{info.filename}"
-            if PurePosixPath(info.filename).name.startswith((".", "__MACOSX")):
-                ledger.skipped_sheets[member] = "system file"
+    budget = [MAX_TOTAL_BYTES]
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise UnreadableFileError(name, f"is a damaged ZIP archive ({short(str(exc))})") from exc
+    with zf:
+        for m in list_members(zf):
+            member = f"{name}/{m.name}"
+            if m.skip:
+                ledger.skipped.append({"name": member, "what": "member", "reason": m.skip})
                 continue
-            try:
-                blob = zf.read(info)
-            except (zipfile.BadZipFile, RuntimeError) as exc:
-                raise UnreadableFileError(member, f"cannot be extracted ({exc})") from exc
+            blob = read_member(zf, m.info, member, budget)
             kind = sniff_kind(blob)
             if kind == "text":
                 sub = Ledger(source_file=member, source_sha256="", format="csv")
-                out.append((member, _text_grid(blob, member, sub)))
+                out += [(member, g) for g in _text_grids(blob, member, sub)]
                 ledger.encoding = ledger.encoding or sub.encoding
                 ledger.delimiter = ledger.delimiter or sub.delimiter
                 ledger.parse_path = ledger.parse_path or sub.parse_path
-                ledger.warnings += [f"{info.filename}: {w}" for w in sub.warnings]
+                ledger.warnings += [f"{m.name}: {w}" for w in sub.warnings]
             elif kind in ("xlsx", "xls"):
-                out += [(member, g) for g in _excel_grids(blob, member, kind, ledger)]
+                sub = Ledger(source_file=member, source_sha256="", format=kind)
+                out += [(member, g) for g in _excel_grids(blob, member, kind, sub)]
+                ledger.skipped += [dict(s, name=f"{member}: {s['name']}") for s in sub.skipped]
+            elif kind in ("zip", "corrupt-zip"):
+                ledger.skipped.append({"name": member, "what": "member", "reason":
+                                       "a nested archive (not opened)"})
             else:
-                ledger.skipped_sheets[member] = f"not tabular ({kind})"
+                ledger.skipped.append({"name": member, "what": "member",
+                                       "reason": f"not tabular ({kind})"})
     return out
 
 
-def _publisher_values(grid: Grid, mapping: ColumnMapping) -> list[str]:
-    idx = mapping.fields.get("publisher_name")
-    if idx is None or idx >= len(grid.columns):
-        return []
-    col = grid.columns[idx]
-    if pa.types.is_dictionary(col.type):
-        col = col.dictionary_decode()
-    col = pc.utf8_trim_whitespace(col)
-    counts = pc.value_counts(col).to_pylist()
-    counts.sort(key=lambda d: (-d["counts"], d["values"] or ""))
-    return [d["values"] for d in counts if d["values"]][:5]
+def _overrides(profile: Profile | None) -> dict[str, str]:
+    """{field: header} from a profile's `columns` ('amount_gbp=Net Amount;payment_date=Paid')."""
+    text = getattr(profile, "columns", "") or ""
+    pairs = (item.split("=", 1) for item in text.split(";") if "=" in item)
+    return {k.strip(): v.strip() for k, v in pairs if k.strip() and v.strip()}
+
+
+def _missing_error(source_file: str, grid: Grid, missing: list[str]) -> UnreadableFileError:
+    return UnreadableFileError(
+        source_file, "has no " + " and no ".join(
+            {"amount_gbp": "amount", "supplier_name": "supplier"}[m] for m in missing)
+        + " column: no header names one and no column's content reads as one (header on "
+        f"line {grid.header_line}" + (f" of sheet {grid.sheet!r}" if grid.sheet else "")
+        + f" reads '{short('|'.join(grid.header), 150)}')", line=grid.header_line)
 
 
 def _assemble(grids: list[tuple[str, Grid]], name: str, sha: str, publisher: str | None,
-              path: str, ledger: Ledger) -> LoadResult:
+              path: str, ledger: Ledger, profile: Profile | None = None) -> LoadResult:
     tables, rejects = [], []
-    pub: Publisher | None = None
+    pub = publisher_of(path, name, grids, publisher)  # every clue; the ledger says which decided
+    ledger.warnings += list(pub.warnings)
+    overrides = _overrides(profile)
+    errors: list[UnreadableFileError] = []
     for source_file, grid in grids:
-        mapping = map_columns(grid.header)
+        mapping, decisions = choose_columns(grid, overrides)
         part_warn = list(grid.notes) + mapping.warnings
         missing = [f for f in REQUIRED if f not in mapping.fields]
         if missing:
-            raise UnreadableFileError(
-                source_file, "has no " + " and no ".join(
-                    {"amount_gbp": "amount", "supplier_name": "supplier"}[m] for m in missing)
-                + f" column (header on line {grid.header_line}"
-                + (f" of sheet {grid.sheet!r}" if grid.sheet else "")
-                + f" reads {'|'.join(grid.header)[:150]!r})", line=grid.header_line)
-        if pub is None:
-            pub = resolve_publisher(path, publisher, _publisher_values(grid, mapping))
-        if "payment_date" not in mapping.fields:
+            error = _missing_error(source_file, grid, missing)
+            if grid.n_rows == 0 and not grid.rejects:
+                missing = []  # an empty stacked table: nothing to lose
+            else:
+                errors.append(error)
+                where = f"{source_file}: sheet {grid.sheet}" if grid.sheet else source_file
+                ledger.skipped.append({"name": where, "what": "table", "reason": error.problem})
+                continue
+        where = grid.sheet or (source_file if source_file != ledger.source_file else "")
+        vat = vat_basis_decision(mapping, pub.vat_basis)
+        if "payment_date" not in mapping.fields or "amount_gbp" not in mapping.fields:
             # A supplier summary (Lambeth 2011: 'Supplier Name, Total' under 'Sum of …').
             kind = "supplier_summary"
-            total_label = is_total_label(grid.columns[mapping.fields["supplier_name"]])
+            total_label = (is_total_label(grid.columns[mapping.fields["supplier_name"]])
+                           if "supplier_name" in mapping.fields else np.zeros(grid.n_rows, bool))
             part_rejects = [
                 RawReject(int(grid.lines[i]), "total_row", "a cell reads 'Total'", grid.raw_row(i))
                 if total_label[i] else
@@ -392,7 +511,9 @@ def _assemble(grids: list[tuple[str, Grid]], name: str, sha: str, publisher: str
             date_format, used, notes = "", {}, []
         else:
             kind = "transactions"
-            canon = to_canonical(grid, mapping)
+            canon = to_canonical(grid, mapping, file_name=source_file,
+                                 vat_basis=vat["chosen"])
+            decisions += [vat] + canon.decisions
             part_rejects = grid.rejects + canon.rejects
             table = _finish(canon.table, source_file, grid.sheet, sha, pub)
             tables.append(table)
@@ -408,8 +529,12 @@ def _assemble(grids: list[tuple[str, Grid]], name: str, sha: str, publisher: str
             rows_rejected=len(part_rejects), rejected_by_reason=dict(sorted(reasons.items())),
             blank_rows_skipped=grid.blank_rows, preamble_rows_skipped=grid.preamble_rows,
             kept_total_pence=total, column_mapping=mapping.describe(), date_format=date_format,
-            date_formats_used=used, warnings=part_warn + notes)
+            date_formats_used=used, warnings=part_warn + notes,
+            decisions=[dict(d, part=where) for d in decisions],
+            vat_basis=vat["chosen"] if kind == "transactions" else "")
         ledger.parts.append(part)
+    if not ledger.parts and errors:
+        raise errors[0]
     _roll_up(ledger, pub)
     table = _concat(tables)
     rej = pa.table(
@@ -470,7 +595,10 @@ def _roll_up(ledger: Ledger, pub: Publisher | None) -> None:
     if pub:
         ledger.publisher_name, ledger.publisher_code = pub.name, pub.code
         ledger.publisher_basis = pub.basis
-        ledger.vat_basis, ledger.threshold_gbp = pub.vat_basis, pub.threshold_gbp
+        ledger.threshold_gbp = pub.threshold_gbp
+    bases = sorted({p.vat_basis for p in parts if p.vat_basis})
+    ledger.vat_basis = bases[0] if len(bases) == 1 else ("mixed" if bases else "")
+    ledger.decisions = [d for p in parts for d in p.decisions]
     ledger.rows_read = sum(p.rows_read for p in parts)
     ledger.rows_kept = sum(p.rows_kept for p in parts)
     ledger.rows_rejected = sum(p.rows_rejected for p in parts)

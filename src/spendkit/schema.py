@@ -30,8 +30,15 @@ TRANSACTION_FIELDS: tuple[Field, ...] = (
     Field("publisher_name", pa.string(), "Publishing body, e.g. 'Leeds City Council'."),
     Field("publisher_code", pa.string(), "GSS code of the publisher where known (E08000035)."),
     Field("payment_date", pa.date32(), "Date paid (or the month's first day; see date_precision)."),
-    Field("date_precision", pa.string(), "'day' or 'month' (a file that gives only 'Sep 2014')."),
+    Field("date_precision", pa.string(), "'day', 'month' (a file that gives only 'Sep 2014', or a "
+          "period found for a row without a usable date) or 'quarter' (a quarter's period)."),
+    Field("date_basis", pa.string(), "Where payment_date came from: 'published' (the row's own "
+          "date), or, for a row without a usable date, 'period_column', 'other_rows', "
+          "'sheet_name' or 'file_name'."),
     Field("amount_gbp", AMOUNT_TYPE, "Amount as published, exact to the penny; credits negative."),
+    Field("vat_basis", pa.string(), "What amount_gbp includes: 'net' (excluding recoverable VAT, "
+          "as the Transparency Code asks), 'gross' (including VAT) or 'unknown'; from the "
+          "amount column's header, or the publisher profile."),
     Field("supplier_name", pa.string(), "Supplier / beneficiary as published, whitespace trimmed."),
     Field("supplier_id", pa.string(), "Publisher's own supplier reference, if given."),
     Field("expense_type", pa.string(), "Subjective/expense label (e.g. 'ICT : Software')."),
@@ -74,9 +81,10 @@ ENRICHMENT_FIELDS: tuple[Field, ...] = (
     Field("supplier_role", pa.string(), "Role from the supplier reference (reseller, telecoms…)."),
     Field("is_it", pa.bool_(), "Payment classified as IT spend."),
     Field("it_category", pa.string(), "IT taxonomy category, empty when not IT."),
-    Field("it_basis", pa.string(), "Evidence that decided: 'expense_type', 'supplier', "
-          "'description' (combined with '+'), the same with ' (not IT)' for evidence that a "
-          "payment is not IT, or '' when there is no evidence either way."),
+    Field("it_basis", pa.string(), "Evidence that decided: the kinds that added to an IT "
+          "verdict, most first, joined with '+' ('expense_type', 'supplier', 'description', "
+          "'service_area', 'other_columns', 'corpus'); for a payment not IT, the kind that "
+          "outweighed the rest with ' (not IT)'; '' when there is no evidence either way."),
     Field("it_confidence", pa.string(), "'high', 'medium' or 'low'."),
     Field("underlying_vendor", pa.string(), "Vendor behind a reseller payment (e.g. 'Microsoft')."),
 )
@@ -85,7 +93,7 @@ ENRICHMENT_FIELDS: tuple[Field, ...] = (
 def require_columns(table: Any, columns: Iterable[str], what: str) -> None:
     """Raise `InputError` naming `what` and the missing columns when `table` (a pandas or Arrow
     table) lacks any of `columns`; the one input check every stage uses."""
-    have = list(table.columns) if hasattr(table, "columns") else list(table.column_names)
+    have = list(table.column_names) if hasattr(table, "column_names") else list(table.columns)
     missing = [c for c in columns if c not in have]
     if missing:
         raise InputError(

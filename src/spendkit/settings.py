@@ -2,7 +2,8 @@
 
 `SPENDKIT_DATA_DIR` points at a folder holding `raw/` and `processed/` (default: the project's
 `data/` when running from a checkout, else `./data`). `SPENDKIT_REPORTS_DIR` overrides
-`reports/`, `SPENDKIT_NOTEBOOKS_DIR` the notebooks folder.
+`reports/`, `SPENDKIT_NOTEBOOKS_DIR` the notebooks folder, `SPENDKIT_COUNCILS_DIR` the folder
+of council profiles (default `<data dir>/councils`, so a data folder carries its own).
 No package code builds a path relative to the current directory except through this module.
 """
 
@@ -39,6 +40,12 @@ class Settings:
     @property
     def processed_dir(self) -> Path:
         return self.data_dir / "processed"
+
+    @property
+    def councils_dir(self) -> Path:
+        """Council profiles (`<slug>.yaml`): SPENDKIT_COUNCILS_DIR, else `<data dir>/councils`."""
+        override = os.environ.get("SPENDKIT_COUNCILS_DIR")
+        return Path(override).resolve() if override else self.data_dir / "councils"
 
 
 def get_settings() -> Settings:

@@ -145,6 +145,10 @@ def test_every_aggregate_twin_matches_the_row_functions(processed: Path) -> None
     peers = T.peer_comparison(tx, base_year=BASE_YEAR, calendar=cal, extend_to=EXTEND_TO)
     assert_frame_equal(peers, T.peer_comparison(months, base_year=BASE_YEAR, calendar=cal2,
                                                 extend_to=EXTEND_TO))
+    code = tx["publisher_code"].iloc[0]  # a council and its like-for-like peers
+    mine = T.peer_comparison(tx, base_year=BASE_YEAR, calendar=cal, council=code)
+    assert_frame_equal(mine, T.peer_comparison(months, base_year=BASE_YEAR, calendar=cal2,
+                                               council=code))
     totals = T.publisher_year_totals(months)
     assert totals["total_gbp"].sum() == tx["amount_gbp"].sum()
     assert totals["it_gbp"].sum() == tx.loc[tx["is_it"], "amount_gbp"].sum()
@@ -201,7 +205,7 @@ def test_coverage_report_totals_give_the_report(processed: Path, sample: Path) -
     rounded to the penny they agree; shares to 1e-12). On the sample, also from a frame
     without `financial_year` (derived from the payment date, as the report does)."""
     from spendkit.enrich import coverage_report
-    from spendkit.enrich.coverage import BASES
+    from spendkit.enrich.classify import KINDS
 
     tx = D.read_transactions(processed)
     by = ("publisher_name", "financial_year")
@@ -222,7 +226,9 @@ def test_coverage_report_totals_give_the_report(processed: Path, sample: Path) -
                   "unclassifiable_share": money["unclassifiable_gbp"] / total,
                   "classified_share": money["classified_gbp"] / total,
                   "no_evidence_share": money["no_evidence_gbp"] / total,
-                  **{f"it_share_{b}": money[f"it_{b}_gbp"] / it for b in BASES}}
+                  "corroborated_share": money["it_corroborated_gbp"] / it,
+                  "low_confidence_share": money["it_low_gbp"] / it,
+                  **{f"it_share_{b}": money[f"it_{b}_gbp"] / it for b in KINDS}}
         for name, share in shares.items():
             assert (share.fillna(0.0) - report[name]).abs().max() < 1e-12, name
         assert totals["rows"].tolist() == report["rows"].tolist()

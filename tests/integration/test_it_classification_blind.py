@@ -15,6 +15,13 @@ Measured (Horvitz-Thompson over the whole table, 95% bootstrap intervals):
 - after three rule fixes for misses this sample showed (EE's 'EEMP' name, expense types
   'Mobile Communication(s)', Dropbox paid through PayPal), on the same sample, so no longer
   blind: precision 96.9%, recall 75.1% (56.0-100%).
+- after issue 21 (evidence weighed together; rules written from the dev set,
+  it_labels_dev.csv, under docs/labelling-guide.md): precision 98.2% (95.7-100%), recall
+  64.8% (45.8-91.8%). The recall this sample measures fell because its labels predate the
+  labelling guide on two points the guide now settles the other way: training courses by IT
+  vendors (NEC, Idox) and vehicle telematics (UK Telematics) are not IT; and a training label
+  outweighs a known IT supplier (Dropbox under 'Best Value Training'). Four misses weigh 374
+  rows each; the thresholds below follow.
 """
 
 from __future__ import annotations
@@ -23,9 +30,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from labelled_sample import assert_all_found, assert_well_formed, join_answers, read_labels
 
-import spendkit
-from spendkit.enrich import enrich
 from spendkit.enrich.accuracy import STRATA, estimate_accuracy
 
 LABELS = Path(__file__).resolve().parents[1] / "data" / "it_labels_blind.csv"
@@ -34,36 +40,22 @@ POPULATION = 115_088
 
 @pytest.fixture(scope="module")
 def labels() -> pd.DataFrame:
-    df = pd.read_csv(LABELS, dtype=str, keep_default_na=False)
-    return df.assign(source_line=df["source_line"].astype(int),
-                     weight=df["weight"].astype(float))
+    return read_labels(LABELS)
 
 
 @pytest.fixture(scope="module")
 def joined(labels: pd.DataFrame, realdata_dir: Path) -> pd.DataFrame:
-    """Each labelled row with the classifier's answer now (is_it_now, it_category_now)."""
-    parts = []
-    for file, lab in labels.groupby("file", sort=True):
-        tx = enrich(spendkit.load(realdata_dir / file).transactions)
-        tx = pd.DataFrame({"sheet": tx["source_sheet"].astype(object).fillna(""),
-                           "source_line": tx["source_line"].astype("int64"),
-                           "is_it_now": tx["is_it"].astype(bool),
-                           "it_category_now": tx["it_category"].astype(object)})
-        parts.append(lab.merge(tx, on=["sheet", "source_line"], how="left", validate="1:1"))
-    return pd.concat(parts, ignore_index=True)
+    return join_answers(labels, realdata_dir)
 
 
 def test_sample_design(labels: pd.DataFrame) -> None:
     assert labels["stratum"].value_counts().to_dict() == {STRATA[1]: 300, STRATA[0]: 150}
     assert labels["weight"].sum() == pytest.approx(POPULATION, abs=1)
-    assert labels["is_it"].isin(["true", "false"]).all()
-    assert (labels["it_category"] != "").eq(labels["is_it"] == "true").all()
-    assert not labels.duplicated(["file", "sheet", "source_line"]).any()
+    assert_well_formed(labels)
 
 
 def test_every_labelled_row_is_found(joined: pd.DataFrame) -> None:
-    missing = joined[joined["is_it_now"].isna()]
-    assert missing.empty, missing[["file", "sheet", "source_line"]].head()
+    assert_all_found(joined)
 
 
 def test_weighted_precision_and_recall(joined: pd.DataFrame, record_property) -> None:
@@ -75,8 +67,8 @@ def test_weighted_precision_and_recall(joined: pd.DataFrame, record_property) ->
     record_property("blind_precision", round(est.precision, 4))
     record_property("blind_recall", round(est.recall, 4))
     # Fails when a rule change costs a false alarm or a miss this sample knows of.
-    assert est.precision >= 0.965, est.summary()
-    assert est.recall >= 0.74, est.summary()
+    assert est.precision >= 0.975, est.summary()
+    assert est.recall >= 0.64, est.summary()
     both = truth & now
     agree = (joined.loc[both, "it_category"] == joined.loc[both, "it_category_now"]).mean()
     assert agree >= 0.80, agree  # 82% measured: labellers differ most on services vs licences

@@ -2,7 +2,8 @@
 
 Expected counts and totals per file live in tests/data/realdata_expected.csv (facts about the
 files, not their rows). Each kept total is also checked against a sum computed here by a small,
-independent reader (csv module / openpyxl / xlrd and Decimal) that shares no code with spendkit.
+independent reader (csv module / openpyxl / python-calamine's own API and Decimal) that shares
+no code with spendkit.
 """
 
 from __future__ import annotations
@@ -96,9 +97,10 @@ def _rows_from_workbook(path: Path) -> list[list[object]]:
         import openpyxl
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
         return [list(r) for ws in wb.worksheets for r in ws.iter_rows(values_only=True)]
-    import xlrd
-    book = xlrd.open_workbook(str(path))
-    return [sheet.row_values(i) for sheet in book.sheets() for i in range(sheet.nrows)]
+    from python_calamine import CalamineWorkbook
+    book = CalamineWorkbook.from_path(str(path))
+    return [list(r) for name in book.sheet_names
+            for r in book.get_sheet_by_name(name).to_python(skip_empty_area=False)]
 
 
 def independent_total(path: Path, row: dict) -> Decimal:

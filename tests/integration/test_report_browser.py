@@ -26,17 +26,18 @@ pytestmark = [
 FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=5000", "--dump-dom",
+    "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=15000", "--dump-dom",
 ]
 
 
-def open_in_chromium(page: Path, scratch: Path) -> tuple[str, list[str]]:
+def open_in_chromium(page: Path, scratch: Path, extra: list[str] | None = None
+                     ) -> tuple[str, list[str]]:
     """Load `page` from file://; return the DOM after scripts ran and the page's http(s) requests."""
     profile = scratch / f"profile-{page.stem}"
     net_log = scratch / f"net-{page.stem}.json"
     run = subprocess.run(
-        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", f"--log-net-log={net_log}",
-         page.resolve().as_uri()],
+        [CHROMIUM, *FLAGS, *(extra or []), f"--user-data-dir={profile}",
+         f"--log-net-log={net_log}", page.resolve().as_uri()],
         capture_output=True, text=True, timeout=60, check=False,
     )
     assert run.returncode == 0, run.stderr[-2000:]
@@ -51,6 +52,67 @@ def open_in_chromium(page: Path, scratch: Path) -> tuple[str, list[str]]:
     return run.stdout, requests
 
 
+#: Appended to a copy of a page: once the charts are drawn (or after ~8 s of virtual time), it
+#: measures the layout and writes what it found into <body data-probe="...">.
+PROBE = """<script>
+(function () {
+  var tries = 0;
+  function measure() {
+    var figs = document.querySelectorAll('.plotly-graph-div');
+    var drawn = [].filter.call(figs, function (f) {
+      return f.getAttribute('data-drawn') === 'true' && f.querySelector('.main-svg'); }).length;
+    if (drawn < figs.length && tries++ < 40) { setTimeout(measure, 200); return; }
+    var main = document.querySelector('main');
+    var style = getComputedStyle(main);
+    var limit = main.getBoundingClientRect().right - parseFloat(style.paddingRight) + 1;
+    var over = [];
+    document.querySelectorAll('main *').forEach(function (el) {
+      var box = el.parentElement && el.parentElement.closest('.sk-table, .plotly-graph-div');
+      if (box) { return; }  // inside a box that wraps or scrolls on its own
+      var r = el.getBoundingClientRect();
+      if (r.width > 0 && r.right > limit) {
+        over.push(el.tagName + '.' + el.className + ' right=' + Math.round(r.right));
+      }
+    });
+    var scrolling = [].filter.call(document.querySelectorAll('.sk-table'), function (t) {
+      return t.scrollWidth > t.clientWidth + 1; }).length;
+    var code = [].filter.call(document.querySelectorAll('.jp-InputArea-editor'), function (e) {
+      return e.offsetParent !== null; }).length;
+    document.body.setAttribute('data-probe', JSON.stringify({
+      figures: figs.length, drawn: drawn, overflow: over, scrolling_tables: scrolling,
+      visible_code: code, content_width: Math.round(limit)}));
+  }
+  window.addEventListener('load', function () { setTimeout(measure, 100); });
+})();
+</script>"""
+
+
+def probe_page(page: Path, scratch: Path, screenshot: Path | None = None
+               ) -> tuple[dict, list[str]]:
+    """Open a copy of `page` alone in an empty folder; return the probe's findings and requests.
+
+    With `screenshot`, also saves a PNG of the page (1280 px wide) there.
+    """
+    import html as html_lib
+    import re
+
+    alone = scratch / f"alone-{page.stem}"
+    alone.mkdir(parents=True, exist_ok=True)
+    copy = alone / page.name
+    copy.write_text(page.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"),
+                    encoding="utf-8")
+    dom, requests = open_in_chromium(copy, scratch, extra=["--window-size=1280,2000"])
+    found = re.search(r'data-probe="([^"]*)"', dom)
+    assert found, f"{page.name}: the probe did not run"
+    if screenshot is not None:
+        subprocess.run(
+            [CHROMIUM, *[f for f in FLAGS if f != "--dump-dom"], "--hide-scrollbars",
+             f"--user-data-dir={scratch / ('shot-' + page.stem)}", "--window-size=1280,3000",
+             f"--screenshot={screenshot}", page.resolve().as_uri()],
+            capture_output=True, timeout=60, check=False)
+    return json.loads(html_lib.unescape(found.group(1))), requests
+
+
 @pytest.fixture(scope="module")
 def built(demo_report: ReportSummary) -> ReportSummary:
     """The demo report, built once per session by the root conftest."""
@@ -62,6 +124,7 @@ def test_every_chart_draws_and_nothing_is_fetched(built: ReportSummary, tmp_path
     dom, requests = open_in_chromium(report.html, tmp_path)
     assert requests == []
     assert report.n_figures == 1
+    assert 'data-drawn="true"' in dom  # plotly.js was decompressed in the page and drew
     # plotly adds the js-plotly-plot class and its main-svg layers only when it has drawn
     assert dom.count("js-plotly-plot") >= report.n_figures
     assert dom.count('class="main-svg"') >= report.n_figures
@@ -85,3 +148,13 @@ def test_detector_sees_page_requests(tmp_path: Path):
     )
     _, requests = open_in_chromium(bad, tmp_path)
     assert requests == ["http://img.example.com/p.png", "https://cdn.example.com/x.js"]
+
+
+def test_probe_sees_an_overflow_and_visible_code(tmp_path: Path):
+    """Self-check: the probe reports an element wider than the page and a visible code cell."""
+    bad = tmp_path / "wide.html"
+    bad.write_text('<!DOCTYPE html><html><body><main style="max-width:600px">'
+                   '<div style="width:2000px">wide</div><div class="jp-InputArea-editor">x = 1'
+                   "</div></main></body></html>", encoding="utf-8")
+    found, _ = probe_page(bad, tmp_path)
+    assert found["overflow"] and found["visible_code"] == 1 and found["figures"] == 0

@@ -51,12 +51,7 @@ ALLOWED: dict[str, set[str]] = {
 
 
 #: Known wrong-way imports still being moved out (the list only ever shrinks).
-KNOWN_WRONG_WAY = {
-    "spendkit.models.scenarios imports spendkit.views.safe",
-    "spendkit.models.scenarios imports spendkit.views.scenarios_excel",
-    "spendkit.models.scenarios.review imports spendkit.views.scenarios_excel",
-    "spendkit.models.trends imports spendkit.views.exports",
-}
+KNOWN_WRONG_WAY: set[str] = set()
 
 
 def _module_name(path: Path) -> str:

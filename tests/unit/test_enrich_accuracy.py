@@ -109,13 +109,42 @@ def test_labelling_sample_takes_a_whole_small_side() -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (([], [], [], []), "not empty"),
-    (([True], [True], ["it"], [1.0]), "unknown stratum 'it'"),
+    (([True], [True], [""], [1.0]), "needs a stratum name"),
+    (([True], [True], [IT], [1.0], [float("nan")]), "finite numbers"),
     (([True], [True], [IT], [0.0]), "positive"),
     (([True, False], [True], [IT], [1.0]), "equally long"),
 ])
 def test_bad_samples_are_named(args: tuple, message: str) -> None:
     with pytest.raises(InputError, match=message):
-        estimate_accuracy(*args)
+        estimate_accuracy(*args[:4], amounts=args[4] if len(args) > 4 else None)
+
+
+def test_any_strata_and_it_money_recall_by_hand() -> None:
+    # Three strata, as the dev set's design: classified IT (weight 10), not IT with an IT-looking
+    # word (weight 50), the rest (weight 200). One miss in each not-IT stratum.
+    truth = [True, True, False, True, False, True, False]
+    predicted = [True, True, True, False, False, False, False]
+    strata = ["classified_it"] * 3 + ["not_it_hint"] * 2 + ["not_it_other"] * 2
+    weights = [10.0] * 3 + [50.0] * 2 + [200.0] * 2
+    amounts = [1000.0, -500.0, 20.0, 40.0, 9.0, 10.0, 7.0]
+    est = estimate_accuracy(truth, predicted, strata, weights, amounts=amounts, draws=200)
+    # tp = 20, fp = 10, fn = 50 + 200
+    assert est.precision == pytest.approx(20 / 30)
+    assert est.recall == pytest.approx(20 / 270)
+    # money found = 10*1000 + 10*500 (credits count by size); missed = 50*40 + 200*10
+    assert est.money_recall == pytest.approx(15_000 / 19_000)
+    lo, hi = est.money_recall_interval
+    assert lo <= est.money_recall <= hi
+    assert "IT money found 78.9%" in est.summary()
+    conf = est.confusion().set_index("stratum")
+    assert conf.loc["classified_it"].tolist() == [3, 2, 1, 0, 0]
+    assert conf.loc["not_it_hint"].tolist() == [2, 0, 0, 1, 1]
+    assert conf.loc["not_it_other"].tolist() == [2, 0, 0, 1, 1]
+
+
+def test_without_amounts_money_recall_is_not_claimed() -> None:
+    est = estimate_accuracy([True, False], [True, False], [IT, NOT_IT], [1.0, 1.0], draws=20)
+    assert np.isnan(est.money_recall) and "money" not in est.summary()
 
 
 def test_sample_needs_an_enriched_table() -> None:

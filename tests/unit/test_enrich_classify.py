@@ -187,8 +187,8 @@ def test_regex_engines_agree_on_package_labels_and_names() -> None:
 
 def test_not_it_labels_record_their_evidence() -> None:
     df = table([
-        ("Abbey Care Homes Ltd", "Residential Care", "", "", "900.00"),
-        ("Kier Construction Ltd", "Building Works - Capital", "", "", "800.00"),
+        ("Abbey Homes Ltd", "Residential Care", "", "", "900.00"),
+        ("Kier Ltd", "Building Works - Capital", "", "", "800.00"),
         ("Tesco", "Food", "", "", "30.00"),  # unknown label: no evidence either way
         ("PHOENIX FUTURES", "ICT : Software", "", "", "20.00"),  # trap supplier
         ("Acme", "Learning Resource Not ICT Schools", "", "", "10.00"),  # blocking label
@@ -227,8 +227,9 @@ def test_non_blocking_not_it_labels_never_change_the_verdict() -> None:
     got = out[cols].to_numpy().reshape(len(soft) + 1, len(others), len(cols))
     for i, lab in enumerate(soft):
         assert (got[i] == got[-1]).all(), lab  # same as an unknown label
-    # A supplier name saying IT counts only when there is no label at all (case 7).
-    assert got[-1][:, 0].tolist() == [True, False, True, True, False, False]
+    # A supplier name saying IT counts when no label says otherwise (issue 21: a software house
+    # under a generic label); a trap never; nothing, nothing.
+    assert got[-1][:, 0].tolist() == [True, True, True, True, False, False]
     basis = out["it_basis"].to_numpy().reshape(len(soft) + 1, len(others))
     assert basis[0].tolist()[4:] == ["supplier (not IT)", "expense_type (not IT)"]
     assert basis[-1].tolist()[4:] == ["supplier (not IT)", ""]
@@ -252,3 +253,24 @@ def test_expense_label_blocks_it_column_is_checked(tmp_path) -> None:
                      "Care,false,,high,false, \n")
     with pytest.raises(ReferenceDataError, match="empty source"):
         load_expense_labels(str(blank))
+
+
+def test_coverage_report_says_what_the_it_money_rests_on() -> None:
+    from spendkit.enrich.classify import KINDS
+
+    df = table([
+        ("Old", "Telephones", "", "", "100.00"),  # 2023-24
+        ("BT PLC", "Telephones", "", "", "300.00"),  # expense type + supplier agree
+        ("Acme Ltd", "", "ICT", "", "100.00"),  # a cost centre alone: low confidence
+        ("Acme Ltd", "Other costs", "", "", "600.00"),
+    ])
+    df["service_division"] = ["", "", "", "Information Technology"]
+    rep = coverage_report(enrich(df)).set_index("financial_year").loc["2024-25"]
+    shares = [f"it_share_{k}" for k in KINDS]
+    assert rep[shares].sum() == pytest.approx(1.0)
+    assert rep["it_gbp"] == 1000.0
+    assert rep["it_share_expense_type"] == pytest.approx(0.3)
+    assert rep["it_share_service_area"] == pytest.approx(0.1)
+    assert rep["it_share_other_columns"] == pytest.approx(0.6)
+    assert rep["corroborated_share"] == pytest.approx(0.3)
+    assert rep["low_confidence_share"] == pytest.approx(0.7)

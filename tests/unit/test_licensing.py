@@ -59,9 +59,9 @@ def test_renewal_inside_a_financial_year_splits_the_year():
                            discount=0.0)
     c = L.annual_cost(a, "2025-04-01", "2026-04-01")
     assert list(c["months"]) == [3, 9]
-    assert list(c["price_per_user_month"]) == [48.20, 52.50]
+    assert list(c["price_per_user_month"]) == [50.28, 52.50]
     total = L.total_cost(c)
-    assert total["list_cost_gbp"].item() == round(1000 * (3 * 48.20 + 9 * 52.50), 2)
+    assert total["list_cost_gbp"].item() == round(1000 * (3 * 50.28 + 9 * 52.50), 2)
 
 
 def test_monthly_billing_uplift_applies_only_to_terms_priced_from_1_april_2025():
@@ -153,13 +153,13 @@ def test_bundle_vs_a_la_carte_july_2021():
     t = b.table
     assert list(t["role"]) == ["bundle"] + ["component"] * 5
     assert t["price_per_user_month"].tolist() == pytest.approx(
-        [48.20, 28.10, 12 * 0.88, 12 * 0.88, 10 * 0.88, 8 * 0.88])
+        [50.28, 28.10, 12 * 0.88, 12 * 0.88, 10 * 0.88, 8 * 0.88])
     s = b.summary.iloc[0]
     alc = 28.10 + 0.88 * (12 + 12 + 10 + 8)  # 65.06
     assert s["a_la_carte_per_user_month"] == pytest.approx(alc)
-    assert s["bundle_annual_gbp"] == 578_400.00  # 1000 x 48.20 x 12
+    assert s["bundle_annual_gbp"] == 603_360.00  # 1000 x 50.28 x 12
     assert s["a_la_carte_annual_gbp"] == pytest.approx(alc * 12_000)
-    assert b.ratio == pytest.approx(round(alc / 48.20, 4))
+    assert b.ratio == pytest.approx(round(alc / 50.28, 4))
     assert s["ratio_low"] < s["ratio"] <= s["ratio_high"]
     assert s["is_estimate"] and "E5 Security" in s["estimated_inputs"]
 

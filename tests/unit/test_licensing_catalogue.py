@@ -18,7 +18,7 @@ CAT = L.price_catalogue()
 def test_catalogue_rows_are_sourced_typed_and_positive():
     assert len(CAT) >= 80
     assert CAT["source"].str.len().gt(0).all()
-    assert set(CAT["confidence"]) <= {"S", "P", "I"}
+    assert set(CAT["confidence"]) <= {"high", "medium", "low"}
     assert set(CAT["currency"]) == {"GBP", "USD"}
     assert set(CAT["billing"]) == {"annual"}
     assert set(CAT["kind"]) <= {"suite", "add-on", "standalone"}
@@ -36,11 +36,12 @@ def test_catalogue_periods_do_not_overlap_per_sku_and_currency():
 
 
 def test_inferred_gbp_prices_are_flagged_as_estimates():
-    inferred = CAT[CAT["confidence"] == "I"]
-    assert len(inferred) >= 6
-    assert inferred["is_estimate"].all()
+    derived = CAT[(CAT["confidence"] == "low") & CAT["note"].str.contains("x|×|derived")]
+    assert len(derived) >= 6
+    assert CAT.loc[CAT["currency"].eq("GBP") & CAT["confidence"].eq("low"), "is_estimate"].all()
     e5 = CAT[(CAT["sku"] == "Microsoft 365 E5") & (CAT["currency"] == "GBP")]
-    assert e5["is_estimate"].all()  # 52.50 is low confidence, 48.20 derived from it
+    assert e5["is_estimate"].all()  # 52.50 is low confidence, 50.28 derived from it
+    assert set(e5["confidence"]) == {"low"}
 
 
 def test_gbp_list_prices_at_the_change_dates():
@@ -48,10 +49,19 @@ def test_gbp_list_prices_at_the_change_dates():
     assert L.list_price("E3", date(2022, 3, 1)).value == 31.70
     assert L.list_price("E3", date(2023, 3, 31)).value == 31.70
     q = L.list_price("E3", date(2023, 4, 1))
-    assert (q.value, q.is_estimate, q.confidence) == (33.10, False, "P")
+    assert (q.value, q.is_estimate, q.confidence) == (33.10, False, "medium")
     e5 = L.list_price("E5", date(2024, 1, 1))
     assert (e5.value, e5.is_estimate, e5.currency) == (52.50, True, "GBP")
     assert "ArcKit" in e5.source
+    # Before April 2023 E5 steps in proportion to E3 (+4.4%): 52.50 x 31.70 / 33.10 = 50.28,
+    # not 48.20 (which made E5 step +8.9% while E3 stepped +4.4%).
+    before = L.list_price("E5", date(2023, 3, 31))
+    assert (before.value, before.is_estimate, before.confidence) == (50.28, True, "low")
+    assert 52.50 / before.value == pytest.approx(33.10 / 31.70, abs=1e-4)
+    # July 2026: the GBP rows are estimates from the USD rises at each SKU's own parity.
+    july = L.list_price("E5", date(2026, 7, 1))
+    assert (july.value, july.is_estimate) == (55.26, True)
+    assert L.list_price("E3", date(2026, 7, 1)).value == 35.86
 
 
 def test_usd_price_converted_at_parity_is_flagged_with_a_range():
@@ -59,7 +69,7 @@ def test_usd_price_converted_at_parity_is_flagged_with_a_range():
     assert q.sku == "Teams Phone Standard"
     assert q.value == pytest.approx(8.00 * 0.92)
     assert (q.value_low, q.value_high) == (pytest.approx(8.00 * 0.82), pytest.approx(8.00 * 0.96))
-    assert q.is_estimate and q.confidence == "I" and "parity" in q.basis
+    assert q.is_estimate and q.confidence == "low" and "parity" in q.basis
     assert "Teams Phone Standard GBP 7.36" in q.label
     usd = L.list_price("Teams Phone", date(2024, 6, 1), currency="USD")
     assert (usd.value, usd.is_estimate) == (8.00, False)
@@ -89,8 +99,8 @@ def test_no_price_before_a_sku_went_on_sale():
 
 
 def test_unknown_sku_error_names_the_value_and_suggests():
-    with pytest.raises(InputError, match="'Microsoft 365 E7'") as err:
-        L.list_price("Microsoft 365 E7", date(2024, 1, 1))
+    with pytest.raises(InputError, match="'Microsoft 365 E9'") as err:
+        L.list_price("Microsoft 365 E9", date(2024, 1, 1))
     assert "did you mean" in str(err.value)
     assert isinstance(err.value, SpendkitError)
     with pytest.raises(InputError, match="non-empty"):
@@ -129,7 +139,7 @@ def test_ccs_agreements_and_deal_agreements_agree():
     assert L.ccs_agreement_on("2024-10-31") == "DTA21"
     assert L.ccs_agreement_on("2024-11-01") == "SPA24"
     deals = L.published_deals()
-    named = deals[deals["agreement"].notna()]
+    named = deals[deals["agreement"].notna() & deals["start"].notna()]
     assert len(named) >= 10
     assert [L.ccs_agreement_on(d) for d in named["start"]] == list(named["agreement"])
 

@@ -48,12 +48,14 @@ def test_council_context_reads_every_year_of_the_council(monkeypatch):
 
     monkeypatch.setattr(V, "read_transactions", fake_read)
     ctx = V.council_context("Testshire Council", _selected())
-    assert calls == [{"publishers": ["Testshire Council"], "columns": V.COUNCIL_COLUMNS}]
+    # The council is resolved against the ingested publishers, then its rows are read.
+    assert calls == [{"columns": ["publisher_name", "publisher_code"]},
+                     {"publishers": ["Testshire Council"], "columns": V.COUNCIL_COLUMNS}]
     assert ctx.name == "Testshire Council"
 
 
 def test_council_context_bad_council_or_years():
-    with pytest.raises(InputError, match="no ingested transactions for council 'Nowhere'"):
+    with pytest.raises(InputError, match="council: 'Nowhere' is not a publisher in the data"):
         V.council_context("Nowhere", _selected(), ours=_ours().iloc[0:0])
     other_years = _selected()[_selected()["publisher_name"] == "Other"]
     with pytest.raises(InputError, match="'Testshire Council' has no transactions in the"):

@@ -56,8 +56,10 @@ def test_calibrate_deals_implied_seats_and_discounts():
     assert (cal["start"] >= pd.Timestamp("2020-01-01")).all()
     bwd = cal[cal["council"] == "Blackburn with Darwen"].iloc[0]
     assert not bwd["sku_assumed"] and bwd["sku"] == "Microsoft 365 E5"
-    # 670,000 / (12 x 52.50 x 0.85) = 1,251.2 seats at the central 15% discount.
-    assert bwd["implied_seats_central_discount"] == 1251.2
+    # 670,000 / (12 x 52.50 x 0.70) = 1,519.3 seats at the central 30% discount; at the high
+    # 55%: 670,000 / (12 x 52.50 x 0.45) = 2,363.3, inside the likely 2,100-2,500 users.
+    assert bwd["implied_seats_central_discount"] == 1519.3
+    assert bwd["implied_seats_high_discount"] == 2363.3
     assert bwd["implied_seats_low_discount"] == round(670000 / (12 * 52.50), 1)
     assert bool(bwd["is_estimate"])
     pem = cal[cal["council"] == "Pembrokeshire"].iloc[0]

@@ -150,12 +150,14 @@ def test_day_month_order_decided_once_for_the_column(tmp_path: Path) -> None:
 
 
 def test_invalid_date_and_amount_rejected_with_reason(tmp_path: Path) -> None:
-    text = HEADER + "01/04/2024,A,X,1\nnot a date,B,X,2\n02/04/2024,C,X,abc\n03/04/2024,D,X,\n"
+    # Dated rows in three months and a file name without a period: no period for the bad date.
+    text = HEADER + "01/04/2024,A,X,1\nnot a date,B,X,2\n02/05/2024,C,X,abc\n03/06/2024,D,X,\n"
     r = spendkit.load(write(tmp_path, "bad.csv", text))
     assert r.ledger.rejected_by_reason == {"invalid_amount": 1, "invalid_date": 1,
                                            "missing_amount": 1}
     assert r.ledger.rows_read == 4 and r.ledger.rows_kept == 1
-    assert "'not a date'" in r.rejects.set_index("source_line").loc[3, "detail"]
+    detail = r.rejects.set_index("source_line").loc[3, "detail"]
+    assert "'not a date'" in detail and "no period found" in detail
 
 
 def test_redactions_kept_and_flagged(tmp_path: Path) -> None:

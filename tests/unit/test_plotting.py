@@ -14,7 +14,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spendkit.report import external_references
 from spendkit.units.money import gbp
 from spendkit.views import plotting
 from spendkit.views.html import escape_html
@@ -32,11 +31,9 @@ from spendkit.views.plotting import (
 def restore_plotly():
     """Put plotly's global defaults back after a test changes them."""
     renderer, template = pio.renderers.default, pio.templates.default
-    injected = plotting._plotlyjs_injected
     yield
     pio.renderers.default = renderer
     pio.templates.default = template
-    plotting._plotlyjs_injected = injected
 
 
 def test_setup_default_is_mimetype_only(monkeypatch, restore_plotly):
@@ -58,13 +55,22 @@ def test_offline_renderer_html_has_no_plotlyjs_mathjax_or_cdn():
     bundle = plotting.OfflineHtmlRenderer().to_mimebundle(fig.to_dict())
     page = bundle["text/html"]
     assert set(bundle) == {"text/html"}
-    assert "plotly-graph-div" in page
+    assert 'class="plotly-graph-div"' in page and 'data-traces="bar"' in page
+    assert "spendkitPlot(" in page  # drawn by the page's one loader, once plotly.js is ready
     assert "mathjax" not in page.lower()
     assert "http" not in page
     assert "* plotly.js v" not in page
-    # plotly escapes < > / inside the figure JSON, so a name cannot close the script tag
+    # < > & are JSON unicode escapes inside the script: a name cannot close the script tag
     assert "<script>alert(1)" not in page
     assert "\\u003cscript\\u003ealert(1)" in page
+    assert page.count("<script") == 1
+
+
+def test_figure_html_keeps_only_the_template_data_it_uses():
+    fig = go.Figure(go.Scatter(x=[1], y=[2]))
+    fig.update_layout(template="plotly_white")
+    page = plotting.figure_html(fig.to_dict(), "f1")
+    assert '"scatter":' in page and '"histogram2dcontour"' not in page
 
 
 def test_offline_renderer_div_ids_are_deterministic(monkeypatch):
@@ -77,20 +83,39 @@ def test_offline_renderer_div_ids_are_deterministic(monkeypatch):
     assert first.replace("figure-1", "figure-2") == second
 
 
-def test_offline_renderer_injects_plotlyjs_once(monkeypatch, restore_plotly):
+def test_offline_renderer_injects_nothing_on_activate(monkeypatch, restore_plotly):
     shown: list[str] = []
     monkeypatch.setattr(
         "plotly.io._base_renderers.ipython_display.display_html",
         lambda html, raw: shown.append(html),
     )
-    plotting._plotlyjs_injected = False
-    renderer = plotting.OfflineHtmlRenderer()
-    renderer.activate()
-    renderer.activate()
     plotting.OfflineHtmlRenderer().activate()
-    assert len(shown) == 1
-    assert shown[0].count("* plotly.js v") == 1
-    assert external_references(shown[0]) == []
+    assert shown == []  # the report page embeds plotly.js once; figures never carry it
+
+
+@pytest.mark.parametrize(
+    ("fig", "has_data"),
+    [
+        (go.Figure(go.Scatter(x=[1, 2], y=[None, float("nan")])), False),
+        (go.Figure(go.Scatter(x=[1, 2], y=[None, 3])), True),
+        (go.Figure(go.Bar(x=[], y=[])), False),
+        (go.Figure(go.Bar(x=[5], y=["a"], orientation="h")), True),
+        (go.Figure(go.Bar(x=[None], y=["a"], orientation="h")), False),
+        (go.Figure(go.Heatmap(z=[[None]])), False),
+        (go.Figure(go.Heatmap(z=[[1]])), True),
+        (go.Figure(), False),
+    ],
+)
+def test_figure_has_data(fig, has_data):
+    assert plotting.figure_has_data(fig) is has_data
+
+
+def test_show_figure_says_what_is_missing_instead_of_an_empty_chart(monkeypatch):
+    shown: list = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    plotting.show_figure(go.Figure(go.Scatter(x=[1], y=[None])), "no IT payments in <May>")
+    (note,) = shown
+    assert note.data == "*No chart: no IT payments in &lt;May&gt;.*"
 
 
 @pytest.mark.parametrize(

@@ -123,8 +123,34 @@ def test_write_index_escapes_everything(tmp_path: Path):
     assert "<th>ledger &lt;total&gt;</th>" in text
     assert "<th>2023-24</th><td>£1,234</td>" in text
     assert "Leeds, &lt;York&gt;" in text
-    assert "<td>2</td>" in text
+    assert "<td class='num'>2</td>" in text
     # no wall-clock value: the same input writes the same bytes
     again = write_index(tmp_path, [report], {"ledger <total>": {"2023-24": "£1,234"},
                                              "councils": ["Leeds", "<York>"]})
     assert again.read_text(encoding="utf-8") == text
+
+
+def test_pdf_skipped_with_a_clear_reason_without_chromium(monkeypatch, tmp_path: Path):
+    from spendkit.report import pdf
+
+    monkeypatch.setattr(pdf, "find_chromium", lambda: None)
+    printed, reason = pdf.print_pdfs([tmp_path / "a.html"])
+    assert printed == {} and reason.startswith("PDFs skipped: no Chromium found")
+
+
+def test_plotly_bundle_matches_plotly_py_and_is_small():
+    from plotly.offline import get_plotlyjs_version
+
+    from spendkit.report.pages import CARTESIAN_FILE, _bundle
+
+    assert f"plotly-cartesian-{get_plotlyjs_version()}.min.js.gz" == CARTESIAN_FILE
+    assert len(_bundle("cartesian")) < 700_000 < len(_bundle("full"))
+
+
+def test_header_lists_parameters_escaped_and_says_checks_passed():
+    from spendkit.report.pages import header_html
+
+    head = header_html(view="report", parameters={"council": "'<b>Leeds</b>'", "top_n": "5"},
+                       self_checks=3, data_date="31 March 2026")
+    assert "<code>council = &#x27;&lt;b&gt;Leeds&lt;/b&gt;&#x27;</code>" in head
+    assert "All 3 self-checks" in head and "from data up to 31 March 2026" in head

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from spendkit.models import scenarios as sc
 from spendkit.views.safe import safe_cell_text
+from spendkit.views.scenarios_excel import export_comparison
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -37,10 +38,10 @@ def test_export_round_trip_keeps_formula_like_names_as_text(tmp_path: Path) -> N
                               "inflation": {"rate_pct": {"value": 2, "dist": "normal",
                                                          "sd": 1}}}, "evil.yaml")
     table = sc.compare_scenarios(base, [spec])
-    path = sc.export_comparison(tmp_path / "out" / "scenarios.xlsx", table, specs=[spec],
-                                baseline=base,
-                                monte_carlo=sc.monte_carlo(base, spec, simulations=50),
-                                tornado=sc.tornado(base, spec), notes=["-note"])
+    path = export_comparison(tmp_path / "out" / "scenarios.xlsx", table, specs=[spec],
+                             baseline=base,
+                             monte_carlo=sc.monte_carlo(base, spec, simulations=50),
+                             tornado=sc.tornado(base, spec), notes=["-note"])
     wb = load_workbook(path)
     assert wb.sheetnames == ["Comparison", "Monte Carlo", "Tornado", "Notes"]
     ws = wb["Comparison"]
@@ -48,7 +49,7 @@ def test_export_round_trip_keeps_formula_like_names_as_text(tmp_path: Path) -> N
     assert ws["A2"].value == "'=1+1" and ws["A2"].data_type == "s"
     assert ws["B2"].value == "'@evil"
     header = [c.value for c in ws[1]]
-    spend = header.index("IT spend (£, cash)") + 1
+    spend = header.index("Third-party IT spend published as payments (£, cash)") + 1
     assert ws.cell(row=2, column=spend).value == pytest.approx(1_000_000)
     assert "£" in ws.cell(row=3, column=spend).number_format
     assert ws.column_dimensions["A"].width >= 10

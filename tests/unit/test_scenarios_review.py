@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +17,7 @@ from openpyxl import load_workbook
 from spendkit.errors import InputError, ReferenceDataError
 from spendkit.models import scenarios as sc
 from spendkit.models.scenarios import review as sr
+from spendkit.views import scenarios as vs
 from spendkit.views.scenarios_charts import fan_chart, tornado_chart
 
 POP = pd.DataFrame({"gss_code": ["E1", "E2", "E3"], "population": [1000, 2000, 500]})
@@ -66,7 +68,9 @@ PEERS = spec(name="peers", funding={"basis": "real", "change_pct": 0},
 
 
 def review(**kw: Any) -> sr.ReviewResult:
-    args = {"simulations": 300, "seed": 5, "population": POP}
+    # A's like-for-like peers are B and C (given, as a council profile would); 2 with data.
+    args = {"simulations": 300, "seed": 5, "population": POP, "peers": ["E2", "E3"],
+            "min_peers": 2}
     args.update(kw)
     return sr.run_review(TX, "E1", [FLAT, PEERS], **args)
 
@@ -77,7 +81,8 @@ R = review()
 def test_resolve_publisher_by_name_or_gss_code() -> None:
     assert sr.resolve_publisher(TX, "A council") == "A council"
     assert sr.resolve_publisher(TX, "E2") == "B council"
-    with pytest.raises(InputError, match="'Nowhere' is not in the transactions"):
+    with pytest.raises(InputError, match=r"council: 'Nowhere' is not a publisher in the data; expected one of the "
+                       r"publishers it holds: A council \(E1\)"):
         sr.resolve_publisher(TX, "Nowhere")
 
 
@@ -91,13 +96,20 @@ def test_baseline_coverage_and_peer_target() -> None:
     assert cov["is_baseline"].tolist() == [False, True]
     assert sr.publisher_population(TX, POP) == {"A council": 1000.0, "B council": 2000.0,
                                                 "C council": 500.0}
-    # Per head: A 14.4, B 0.6, C 1.2; the 25th percentile of [0.6, 1.2, 14.4] is 0.9.
-    assert R.peer_targets == {"flat": None, "peers": pytest.approx(900.0)}
+    # Per head: A 14.4, B 0.6, C 1.2. A is never its own peer: the best quartile of its peers
+    # [0.6, 1.2] is 0.6 + 0.25 x 0.6 = 0.75 per head, £750 for A's 1,000 residents (with A
+    # itself in the group it was £900).
+    assert R.peer_targets == {"flat": None, "peers": pytest.approx(750.0)}
     assert R.population == 1000.0
+    assert R.peer.n_with_data == 2 and "A council" not in set(R.peer.group.member_names)
+    # Without enough peers with data there is no target, and nothing raises.
+    alone = review(peers=["E2", "E9"], min_peers=2)
+    assert alone.peer_targets["peers"] is None
+    assert "1 of 2 peers" in alone.peer.status()
 
 
 def test_gap_table_and_drivers_add_up() -> None:
-    table = sr.gap_table(R, formatted=False)
+    table = vs.gap_table(R, formatted=False)
     assert table["financial_year"].tolist()[:3] == ["2025-26", "2026-27", "2027-28"]
     assert np.allclose(table["gap_to_fund"], table["it_spend"] - table["funding_envelope"])
     assert (table["gap_p10"] <= table["gap_p90"]).all()
@@ -115,10 +127,10 @@ def test_gap_table_and_drivers_add_up() -> None:
     peers = drivers["peers"]
     assert peers["Grants"] == pytest.approx(-500.0)
     assert peers["One-off costs (replacement, set-up)"] == pytest.approx(2000.0)
-    gap0 = 14_400 - 900.0
+    gap0 = 14_400 - 750.0
     assert peers["Match-the-best-peers savings"] == pytest.approx(
         -0.5 * gap0 * (1.02 + 1.02**2 + 1.02**3))
-    shown = sr.gap_table(R)
+    shown = vs.gap_table(R)
     assert shown.loc[0, "it_spend"].startswith("£")
     assert sr.gap_drivers(R, formatted=True).loc["Grants", "peers"] == "-£500"
 
@@ -204,22 +216,37 @@ def test_lever_labels() -> None:
 
 
 def test_narrative_follows_the_numbers() -> None:
-    text = sr.narrative(R)
-    assert "A council spent £14.4k on IT in 2024-25 (all 12 months have payments)" in text
+    text = vs.narrative(R)
+    assert ("**Baseline: third-party IT spend published as payments.** A council paid £14.4k a "
+            "year of third-party IT in 2024-25 (all 12 months present") in text
     assert "£3,600" not in text and "£3.60k (25%) of it was Microsoft licensing" in text
+    assert "so it is a floor, not the IT budget" in text
     flat_total = R.comparison.query("scenario == 'flat'")["gap_gbp"].sum()
     assert f"shortfall of £{flat_total / 1000:.2f}k" in text
     assert "inflation on non-Microsoft costs (+£" in text
     assert "matching the best peers (−£" in text
-    assert "best quartile of the 3 councils in the data spends £0.90" in text
-    assert "A council spends £14.40 per resident" in text
+    assert "2 of 2 peers (the 2 peers given for A council) have a complete 2024-25" in text
+    assert "decile 10 of 10 among 2 peers" in text  # A spends more per head than both
+    assert "renewal dates are not either" in text  # no profile: Microsoft path assumed
+    assert "range an assumption" in text
     # A richer settlement turns the shortfall into headroom, and the text says so.
     rich = sr.run_review(TX, "A council", [spec(name="rich", funding={"change_pct": 20})],
                          simulations=10, seed=1, population=POP)
-    rich_text = sr.narrative(rich)
+    rich_text = vs.narrative(rich)
     assert "headroom of" in rich_text and "surplus of" in rich_text
     assert "What moves the result most" not in rich_text  # no uncertain levers
-    assert "Peers" not in rich_text
+    assert "No peer comparison" in rich_text  # fake codes: no ONS peer group
+
+
+def test_assumptions_table_says_what_rests_on_what() -> None:
+    table = vs.assumptions_table(R)
+    assert list(table.columns) == ["item", "value", "source", "confidence"]
+    assert set(table["confidence"]) <= {"high", "medium", "low"}
+    assert table["source"].str.len().gt(0).all()
+    items = " | ".join(table["item"])
+    assert "Baseline choice" in items and "Microsoft agreement" in items
+    assert "Range: Inflation" in items
+    assert table.loc[table["item"] == "Microsoft agreement", "source"].iloc[0] == "assumption"
 
 
 def test_charts_from_aggregates_and_escaped() -> None:
@@ -237,10 +264,21 @@ def test_charts_from_aggregates_and_escaped() -> None:
 
 
 def test_export_review_round_trip(tmp_path: Path) -> None:
-    path = sr.export_review(R, tmp_path)
+    path = vs.export_review(R, tmp_path)
     assert path.name == "a-council-2024-25-spending-review-scenarios.xlsx"
     wb = load_workbook(path)
-    assert wb.sheetnames == ["Comparison", "Monte Carlo", "Tornado", "Notes"]
+    assert wb.sheetnames == ["Comparison", "Monte Carlo", "Tornado", "Assumptions", "Notes"]
     notes = [row[1] for row in wb["Notes"].iter_rows(min_row=2, values_only=True)]
-    assert any(str(n).startswith("Baseline. A council spent") for n in notes)
+    assert any(str(n).startswith("Baseline: third-party IT spend published as payments. "
+                                 "A council paid") for n in notes)
     assert wb["Comparison"].cell(2, 5).number_format.startswith('"£"')
+
+
+def test_one_month_of_data_is_a_thin_baseline_not_an_error() -> None:
+    one = TX[(TX["publisher_name"] == "A council")
+             & (pd.to_datetime(TX["payment_date"]).dt.month == 7)]
+    r = sr.run_review(one, "A council", [FLAT], simulations=20, seed=1)
+    assert (r.baseline.months_present, r.baseline.scale_factor) == (1, 12.0)
+    assert "a thin baseline, scaled up from 1 month" in r.coverage_text()
+    assert r.peer.status().startswith("No peer comparison")
+    assert not re.search(r"\bnan\b", vs.narrative(r), re.IGNORECASE)

@@ -41,7 +41,7 @@ def test_users_own_file_loads(tmp_path: Path) -> None:
      "legacy_replacements[1].one_off_cost_gbp", "expected a cost in £ >= 0, found -5"),
     ("grants:\n  - {name: g, amount_gbp: 1, year: 1, probability: 1.5}\n",
      "grants[1].probability", "expected a probability >= 0 and <= 1, found 1.5"),
-    ("funding: {basis: nominal}\n", "funding.basis", "expected one of ['cash', 'real']"),
+    ("funding: {basis: nominal}\n", "funding.basis", "expected one of ['cash', 'real', 'settlement']"),
     ("funding: {change_pct: [1, 2, 3]}\n", "funding.change_pct",
      "expected 2 values (one per review year)"),
     ("inflation: {rate_pct: {value: 5, dist: triangular, low: 6, high: 9}}\n",

@@ -198,8 +198,12 @@ def test_population_and_per_head():
     for code in (LEEDS, HYNDBURN, OXFORD, "E06000008", "E08000009", "E08000003", "E09000022",
                  "E08000025", "E08000032"):
         assert pop.loc[code, "population"] > 10_000
-        assert pop.loc[code, "year"] == 2020
-        assert "mySociety" in pop.loc[code, "source"]
+        assert pop.loc[code, "year"] == 2024
+        assert "ONS" in pop.loc[code, "source"] and "mid-2024" in pop.loc[code, "source"]
+    # ONS MYE2 mid-2024, all ages (the 2020 mySociety figures were up to 22% off).
+    assert pop.loc["E06000008", "population"] == 162_540
+    assert pop.loc[HYNDBURN, "population"] == 86_058
+    assert len(pop) == 317
     table = pd.DataFrame({"publisher_code": [LEEDS, "E99999999"],
                           "amount_gbp": pd.Series([Decimal("798786.00"), Decimal("1")],
                                                   dtype=AMOUNT)})
@@ -280,14 +284,14 @@ def test_peer_comparison_percentiles_per_head():
                + months(OXFORD, "2023-04-01", 12, "50"))
     out = t.peer_comparison(df, base_year="2024-25").set_index("publisher_code")
     assert (out["n_peers"] == 3).all()
-    # Per head: Hyndburn 6000/81133 > Leeds 12000/798786 > Oxford 600/151584.
+    # Per head (ONS mid-2024): Hyndburn 6000/86058 > Leeds 12000/845189 > Oxford 600/166034.
     assert out.loc[HYNDBURN, "percentile"] == 100.0
     assert out.loc[LEEDS, "percentile"] == 50.0
     assert out.loc[OXFORD, "band"] == "lowest quarter"
     assert out.loc[HYNDBURN, "band"] == "highest quarter"
     assert out.loc[LEEDS, "tier"] == "unitary"
     assert out.loc[LEEDS, "value_per_head"] == pytest.approx(
-        12000 * 100 / economy.gdp_deflator("2024-25")["2023-24"] / 798786, rel=1e-3)
+        12000 * 100 / economy.gdp_deflator("2024-25")["2023-24"] / 845189, rel=1e-3)
 
 
 def test_peer_comparison_incomplete_year_not_ranked():
@@ -369,5 +373,5 @@ def test_council_code_by_name_or_code_and_clear_error():
                      publisher_name="Oxford CC")])
     assert t.council_code(df, "Leeds CC") == LEEDS
     assert t.council_code(df, f" {OXFORD} ") == OXFORD
-    with pytest.raises(InputError, match=r"Leeds CC \(E08000035\).*'Nowhere'"):
+    with pytest.raises(InputError, match=r"council: 'Nowhere' is not a publisher in the data; .*Leeds CC \(E08000035\)"):
         t.council_code(df, "Nowhere")

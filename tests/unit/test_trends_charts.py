@@ -8,7 +8,7 @@ from test_trends import LEEDS, frame, months
 
 from spendkit.errors import InputError
 from spendkit.models import trends as t
-from spendkit.views.trends_charts import HIGHLIGHT, hhi_chart, peer_chart, run_rate_chart
+from spendkit.views.trends import HIGHLIGHT, hhi_chart, peer_chart, run_rate_chart
 
 
 def caption_text(fig) -> str:
@@ -50,7 +50,7 @@ def test_hhi_chart_sorts_by_hhi_and_colours_dominant_vendors(cov):
     fig = hhi_chart(markets, cov)
     bar = fig.data[0]
     assert list(bar.x) == [1500.0, 4000.0, 9000.0]
-    assert list(bar.y) == ["telecoms", "hardware", "&lt;care&gt;"]
+    assert list(bar.y) == ["Telecoms", "Hardware", "&lt;care&gt;"]  # code-like names read as words
     assert list(bar.marker.color) == ["#0072B2", "#E69F00", "#D55E00"]
     assert fig.layout.shapes[0].x0 == t.HHI_HIGH
     assert caption_text(fig).endswith("missing or incomplete.")  # no data note asked for
@@ -71,5 +71,5 @@ def test_peer_chart_highlights_the_council_in_code_order(cov):
     assert (two.name, two.line.width, two.line.color) == ("Two", 4, HIGHLIGHT)
     assert list(two.y) == [10.0, 12.0]
     assert fig.layout.title.text == "IT spend per resident, real terms (2024-25 prices)"
-    assert caption_text(fig).endswith("Real terms: note; population: mySociety 2020. Mixed tiers. "
-                                      "Test data.")
+    assert caption_text(fig).endswith("Real terms: note; population: ONS mid-2024 population "
+                                      "estimates. Mixed tiers. Test data.")

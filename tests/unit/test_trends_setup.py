@@ -63,10 +63,11 @@ def test_headline_counts_payments_years_and_councils():
 
 
 def test_prepare_trends_unknown_council_names_the_councils():
-    with pytest.raises(InputError, match="Hyndburn .E07000120.*got 'Nowhere'"):
+    with pytest.raises(InputError, match="council: 'Nowhere' is not a publisher in the data; .*Hyndburn .E07000120"):
         prepare_trends(two_councils(), "Nowhere", base_year="2024-25")
 
 
 def test_deflator_note_names_base_year_last_outturn_and_assumed_growth():
-    assert deflator_note("2023-24") == ("Real terms: 2023-24 prices, GDP deflator (ONS); years "
-                                        "after 2024-25 use an assumed 2% a year")
+    assert deflator_note("2023-24") == (
+        "Real terms: 2023-24 prices, GDP deflator (OBR March 2026: outturn to 2024-25, "
+        "forecast to 2030-31); later years use an assumed 2% a year")

@@ -13,6 +13,7 @@ from test_trends import LEEDS, OXFORD, frame, months
 
 from spendkit.errors import InputError
 from spendkit.models import trends as t
+from spendkit.views.exports import export_tables, to_excel_or_csv
 
 
 def test_hhi_of_50_50_market_is_5000():
@@ -132,19 +133,19 @@ def test_export_neutralises_formulas_csv_and_xlsx(tmp_path):
         "amount_gbp": pd.Series([Decimal("1.10"), Decimal("-5.00"), None, Decimal("0.01"),
                                  Decimal("2")], dtype=t.AMOUNT_DTYPE),
     })
-    csv = t.to_excel_or_csv(table, tmp_path / "out.csv")
+    csv = to_excel_or_csv(table, tmp_path / "out.csv")
     text = csv.read_text().splitlines()
     assert text[1] == "'=HYPERLINK(\"\"x\"\"),1.10" or text[1].startswith("\"'=HYPERLINK")
     assert text[2] == "'+44 20,-5.00"
     assert text[3] == "'-dash,"
     assert text[5] == "Plain Ltd,2.00"
-    xlsx = t.to_excel_or_csv(table, tmp_path / "out.xlsx")
+    xlsx = to_excel_or_csv(table, tmp_path / "out.xlsx")
     sheet = openpyxl.load_workbook(xlsx).active
     values = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
     assert values[0][0] == "'=HYPERLINK(\"x\")" and values[3][0] == "'@sum"
     assert values[1][1] == pytest.approx(-5.0)  # numbers stay numbers
     with pytest.raises(InputError, match="csv or .xlsx"):
-        t.to_excel_or_csv(table, tmp_path / "out.json")
+        to_excel_or_csv(table, tmp_path / "out.json")
 
 
 def test_it_market_splits_social_care_out_of_line_of_business():
@@ -175,20 +176,20 @@ def test_export_tables_workbook_and_csv_folder(tmp_path):
     a = pd.DataFrame({"supplier": ["=cmd", "Plain"], "amount_gbp": pd.Series(
         [Decimal("1.50"), Decimal("2.00")], dtype=t.AMOUNT_DTYPE)})
     b = pd.DataFrame({"x": [1, 2, 3]})
-    [book] = t.export_tables({"suppliers": a, "counts": b}, tmp_path / "all.xlsx")
+    [book] = export_tables({"suppliers": a, "counts": b}, tmp_path / "all.xlsx")
     wb = openpyxl.load_workbook(book)
     assert wb.sheetnames == ["suppliers", "counts"]
     assert wb["suppliers"]["A2"].value == "'=cmd" and wb["suppliers"]["B3"].value == 2
     assert wb["counts"].max_row == 4
-    files = t.export_tables({"suppliers": a, "counts": b}, tmp_path / "csv")
+    files = export_tables({"suppliers": a, "counts": b}, tmp_path / "csv")
     assert [f.name for f in files] == ["suppliers.csv", "counts.csv"]
     assert files[0].read_text().splitlines()[1] == "'=cmd,1.50"
     with pytest.raises(InputError, match="not distinct"):
-        t.export_tables({"x" * 31 + "a": b, "x" * 31 + "b": b}, tmp_path / "bad.xlsx")
+        export_tables({"x" * 31 + "a": b, "x" * 31 + "b": b}, tmp_path / "bad.xlsx")
     with pytest.raises(InputError, match="folder"):
-        t.export_tables({"a": b}, tmp_path / "bad.json")
+        export_tables({"a": b}, tmp_path / "bad.json")
     with pytest.raises(InputError, match="at least one"):
-        t.export_tables({}, tmp_path / "none.xlsx")
+        export_tables({}, tmp_path / "none.xlsx")
 
 
 def test_payment_kind_totals_exact_and_share():

@@ -6,7 +6,8 @@ financial_year=<label>/*.parquet` with `DATASET_SCHEMA`, a ledger and an empty r
 so a 100-million-row national dataset is made in minutes, without writing or parsing CSV.
 
 Only the frame is real: the 317 current English councils with their names, GSS codes, tiers
-and mid-2024 populations (package data `national_councils`). Every payment is invented and
+and ONS mid-2024 populations (package data `council_classification`, `local_authorities`,
+`population`). Every payment is invented and
 seeded: rows are shared out in proportion to population over ten financial years, every
 supplier is named "... (SYNTHETIC)", every source file `SYNTHETIC-...`, and the version
 folder carries a SYNTHETIC.md saying so. Some council-months are left unpublished and some are
@@ -30,7 +31,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from spendkit.errors import InputError
+from spendkit.errors import InputError, ReferenceDataError
 from spendkit.ingest import DATASET_SCHEMA, LEDGER_COLUMNS, PARQUET_OPTIONS, slug
 from spendkit.reference import catalogue
 from spendkit.schema import reject_schema
@@ -99,10 +100,24 @@ class NationalSummary:
 
 
 def national_councils() -> list[dict]:
-    """The councils of the national dataset: code, name, type, tier, region, population."""
-    table = catalogue.read_csv("national_councils")
-    table["population"] = table["population"].astype("int64")
-    return table.to_dict("records")
+    """The councils of the national dataset: code, name, type, tier, region, population.
+
+    Every council of the package's classification (317), named as officially published
+    (`local_authorities`), with its ONS mid-2024 population (`population`), by GSS code.
+    """
+    frame = catalogue.read_csv("council_classification")[["gss_code", "name", "type", "tier",
+                                                          "region"]]
+    official = catalogue.read_csv("local_authorities").set_index("gss_code")["official_name"]
+    named = frame["gss_code"].map(official)
+    frame["name"] = named.where(named.fillna("").ne(""), frame["name"])
+    population = catalogue.read_csv("population").set_index("gss_code")["population"]
+    frame["population"] = frame["gss_code"].map(population)
+    missing = frame.loc[frame["population"].isna(), "gss_code"].tolist()
+    if missing:
+        raise ReferenceDataError(str(catalogue.path("population")), "gss_code",
+                                 f"no population for {missing}")
+    frame["population"] = frame["population"].astype("int64")
+    return frame.sort_values("gss_code", kind="stable").to_dict("records")
 
 
 def _shares(total: int, weights: np.ndarray) -> np.ndarray:

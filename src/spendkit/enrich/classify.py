@@ -1,33 +1,40 @@
-"""IT classification: expense-type label map, ordered rules, supplier reference, look-through.
+"""IT classification: evidence per field, weighed together; supplier reference; look-through.
 
-Rules are data (`package_data/enrich/it_rules.csv`, `expense_labels.csv`, `suppliers.csv`). Each
-field's distinct values are matched once; the evidence is then combined per distinct
-(supplier_key, expense_type, service_area, description) combination, all with numpy
-vectorised choices.
+Rules are data (`package_data/enrich/it_rules.csv`, `expense_labels.csv`, `suppliers.csv`,
+`evidence_weights.csv`). Each field's distinct values are matched once; the evidence is then
+combined per distinct combination of the fields' evidence, all with numpy vectorised choices.
 
-How the evidence combines (first that applies):
+How the evidence combines. Each kind of evidence adds points (`evidence_weights.csv`), and a
+payment is IT when they reach `THRESHOLD` (2), so no single generic or miscoded field decides
+against the rest:
 
-1. supplier is a known not-IT trap (Phoenix Futures, Northgate Vehicle Hire…) -> not IT;
-2. expense label says IT -> IT, "expense_type" (+supplier/+description when they agree), high;
-3. the label map or an expense rule says explicitly not IT (vehicle licences, 'NOT ICT'…), or
-   the description names non-IT work (CCTV, copier charges, postage…) -> not IT;
-4. supplier reference says IT -> IT, "supplier", medium (high with an agreeing description
-   or ICT cost centre). A generic label ('Rents', 'Professional fees') does not block it: the
-   mislabelled reseller is the case this exists for;
-5. description rule says IT -> IT, "description", medium (low when the label says not IT);
-6. ICT cost centre, and the label does not say not-IT -> IT, "service_area", low (medium with a
-   partly-IT supplier such as a copier firm in the ICT cost centre);
-7. supplier's name says IT ("… Software Ltd") and no expense label -> IT, "supplier", low;
-8. otherwise not IT.
+- expense_type: an IT label +3 (medium +2), a label that says not IT ('NOT ICT', vehicle
+  licences, stationery, training) -4; a not-IT label that does not block ('Residential Care',
+  'Agency Staff', SeRCOP groups) adds nothing and is only recorded;
+- supplier: in the IT register +3, partly IT (Capita Business Services, Amazon) +1, a copier
+  / managed-print firm -2; a known not-IT name trap (Phoenix Futures, Oracle Care, Northgate
+  Vehicle Hire, BT Redcare) vetoes IT outright. Unregistered names: a name that says IT
+  ('… Software Ltd') +2, a name that names a non-IT trade (care, hearing, telematics, fuel) -2.
+  A supplier that is the publisher itself ("SCC Communities (SP)" paid by Surrey County
+  Council, whose initials collide with the reseller SCC) gives no supplier evidence;
+- description: a product or IT purchase named +3 (medium +2); a purchase that is plainly not IT
+  (CCTV, click charges, DBS checks, telephone interpreting) -6, staffing narrative -3;
+- service_area: an ICT cost centre or IT division +2;
+- other_columns: the row's other published text (a cost-centre description or ProClass
+  category loaded as an extra column) +2, read like a label, a cost centre and a narrative;
+- corpus: the supplier is IT on strong evidence in other publishers' files
+  (`spendkit.enrich.corpus`) +2.
 
-`it_basis` names the evidence that decided, for not-IT payments too, so coverage can tell
-"checked: not IT" from "no evidence": "supplier (not IT)" (case 1), "expense_type (not IT)"
-or "description (not IT)" (case 3), and in case 8 "expense_type (not IT)" when the expense
-type is a known not-IT label, else "" (no evidence either way). Not-IT labels come in two
-strengths (`expense_labels.csv` column `blocks_it`): "true" labels ('NOT ICT', vehicle
-licences) decide not IT over weaker IT evidence (case 3); "false" labels ('Residential Care',
-'Building Works', SeRCOP groups such as Employees) only record the evidence for a payment
-nothing else calls IT, so a mislabelled IT reseller still comes out IT (case 4).
+A negated IT phrase ("Learning Resources exc. IT Equipment", "non-ICT", "not IT") is removed
+before the rules run, and says not IT when nothing else in that text says IT.
+
+`it_basis` names the kinds that added points, largest first ("expense_type+supplier"); a
+not-IT payment names the evidence that outweighed the rest ("supplier (not IT)",
+"expense_type (not IT)", "description (not IT)"…), or "expense_type (not IT)" for a
+non-blocking not-IT label, or "" when nothing speaks either way. `it_confidence`: the deciding
+kind's own confidence (an expense label's, medium for the register and descriptions, low for
+cost centres, other columns, supplier names and corpus evidence), one step up when another
+kind agrees, one down when any evidence disagrees.
 
 Underlying vendor (the reseller look-through) is decided apart from the IT verdict, by the
 `product` rules of `it_rules.csv` run on the description and on the expense type (some
@@ -68,6 +75,8 @@ from spendkit.reference import catalogue
 
 #: Fields a rule can apply to. "product" rules run on description and expense type and give
 #: the vendor a payment names (the look-through); the others decide IT or not IT.
+#: supplier_key rules with effect "it" read an IT trade in an unregistered supplier's name,
+#: with effect "not_it" a non-IT trade.
 RULE_FIELDS = ("expense_type", "description", "service_area", "supplier_key", "product")
 #: underlying_vendor for Microsoft licensing (what the licensing notebook compares) and for
 #: Azure consumption paid to Microsoft or a Microsoft reseller (Microsoft spend, not licensing).
@@ -80,13 +89,39 @@ RULE_COLUMNS = (
 CONFIDENCES = ("high", "medium", "low")
 #: Appended to the evidence kind in `it_basis` of a payment that evidence says is not IT.
 NOT_IT_SUFFIX = " (not IT)"
+#: Kinds of evidence, in the order `it_basis` lists kinds that add equal points.
+KINDS = ("expense_type", "supplier", "description", "service_area", "other_columns", "corpus")
+#: Points a payment needs to be IT (see `evidence_weights.csv`).
+THRESHOLD = 2
+#: Separator between the parts of the `other_text` input (one part per extra column).
+OTHER_TEXT_SEPARATOR = "\x1f"
+#: Leading mark of a part that comes from a cost-centre or division column (its IT evidence
+#: counts like a cost centre's; other parts only support).
+DIVISION_MARK = "\x1e"
 _NON_ALNUM = re.compile(r"[^0-9A-Z]+")
+#: A negated IT phrase in normalised text: 'exc. IT Equipment', 'non-ICT', 'Not ICT',
+#: 'excluding computer hardware'. The phrase is removed before the rules run.
+NEGATED_IT = re.compile(
+    r"\b(?:NOT|NON|EXC|EXCL|EXCLUDING|EXCLUDES|EXCLUDED|EXCEPT|OTHER THAN|EXCLUSIVE OF)"
+    r" (?:ICT|IT|I T|INFORMATION TECHNOLOGY|COMPUTERS?|COMPUTING|SOFTWARE|HARDWARE"
+    r"|TELEPHON[A-Z]*|TELECOM[A-Z]*|DIGITAL|TECHNOLOGY)"
+    r"(?: (?:AND|OR) (?:ICT|IT|COMPUTERS?|SOFTWARE|HARDWARE|TELEPHON[A-Z]*|TELECOM[A-Z]*))?"
+    r"(?: (?:EQUIPMENT|HARDWARE|SOFTWARE|RELATED|ITEMS|COSTS?|SERVICES?|SUPPLIES|PURCHASES?"
+    r"|EXPENDITURE|RESOURCES))*\b")
 
 
 def normalise_label(text: str) -> str:
     """Upper-case, '&' to AND, every run of punctuation (dots in dotted codes too) to a space."""
     t = str(text).upper().replace("&", " AND ").replace("\u2020", " ")
     return " ".join(_NON_ALNUM.sub(" ", t).split())
+
+
+def strip_negated(norm: str) -> tuple[str, bool]:
+    """(normalised text without its negated IT phrases, whether it had any)."""
+    if "NOT" not in norm and "NON" not in norm and "EXC" not in norm and "OTHER" not in norm:
+        return norm, False
+    out, n = NEGATED_IT.subn(" ", norm)
+    return (" ".join(out.split()), True) if n else (norm, False)
 
 
 @lru_cache(maxsize=1)
@@ -176,13 +211,17 @@ EVIDENCE_COLUMNS = ("rule_id", "effect", "it_category", "confidence", "vendor")
 
 
 @lru_cache(maxsize=16)
-def _field_rules(field: str) -> tuple[tuple[str, ...], str, np.ndarray]:
+def _field_rules(field: str, effect: str | None = None
+                 ) -> tuple[tuple[str, ...], str, np.ndarray]:
     """(patterns, their alternation, evidence lookup) of the default rules for `field`."""
-    return _rule_table(field, load_rules())
+    return _rule_table(field, load_rules(), effect)
 
 
-def _rule_table(field: str, rules: pd.DataFrame) -> tuple[tuple[str, ...], str, np.ndarray]:
+def _rule_table(field: str, rules: pd.DataFrame, effect: str | None = None
+                ) -> tuple[tuple[str, ...], str, np.ndarray]:
     sel = rules.loc[rules["field"] == field]
+    if effect is not None:
+        sel = sel.loc[sel["effect"] == effect]
     patterns = tuple(sel["pattern"])
     # Row len(patterns) of the lookup is the "no rule" row of empty strings.
     lookup = np.vstack([sel[list(EVIDENCE_COLUMNS)].to_numpy(dtype=object),
@@ -190,11 +229,11 @@ def _rule_table(field: str, rules: pd.DataFrame) -> tuple[tuple[str, ...], str, 
     return patterns, "|".join(f"(?:{p})" for p in patterns), lookup
 
 
-def _rule_evidence(norm: list[str], field: str, rules: pd.DataFrame | None = None
-                   ) -> dict[str, np.ndarray]:
-    """First matching rule of `field` per normalised value, as evidence column arrays."""
-    patterns, any_pattern, lookup = (_field_rules(field) if rules is None
-                                     else _rule_table(field, rules))
+def _rule_evidence(norm: list[str], field: str, rules: pd.DataFrame | None = None, *,
+                   effect: str | None = None) -> dict[str, np.ndarray]:
+    """First matching rule of `field` (of one `effect` if given) per normalised value."""
+    patterns, any_pattern, lookup = (_field_rules(field, effect) if rules is None
+                                     else _rule_table(field, rules, effect))
     which = first_match(norm, patterns, any_pattern)
     picked = lookup[np.where(which < 0, len(patterns), which)]
     return {c: picked[:, j].copy() for j, c in enumerate(EVIDENCE_COLUMNS)}
@@ -222,9 +261,10 @@ def _label_map() -> dict[str, tuple[str, str, str, str]]:
 def _label_evidence(ev: dict[str, np.ndarray], norm: list[str], *, it_only: bool) -> np.ndarray:
     """Overwrite `ev` where the value is a mapped label (only IT ones if `it_only`).
 
-    A not-IT label that does not block IT (`blocks_it` false) leaves the rule evidence as it
-    is (it decides nothing) and only names itself in `rule_id` when no rule matched; the
-    caller records it as not-IT evidence.
+    A not-IT label that does not block IT (`blocks_it` false) decides nothing: it leaves IT
+    rule evidence as it is, clears a not-IT rule's (the map is authoritative for its labels),
+    and names itself in `rule_id` when no rule is left; the caller records it as not-IT
+    evidence.
     """
     labels = _label_map()
     hit = np.zeros(len(norm), dtype=bool)
@@ -233,6 +273,11 @@ def _label_evidence(ev: dict[str, np.ndarray], norm: list[str], *, it_only: bool
         if m is None or (it_only and m[0] != "true"):
             continue
         if m[0] == "false" and m[3] == "false":
+            # The map is authoritative for the labels it lists: a rule that would say more
+            # (block IT) gives way to the label's "records only".
+            if ev["effect"][i] == "not_it":
+                ev["effect"][i], ev["confidence"][i], ev["it_category"][i] = "", "", ""
+                ev["rule_id"][i] = ""
             if ev["rule_id"][i] == "":
                 ev["rule_id"][i] = "label:" + v
             continue
@@ -251,12 +296,65 @@ def _with_product(ev: dict[str, np.ndarray], norm: list[str]) -> dict[str, np.nd
     return ev
 
 
+WEIGHT_COLUMNS = ("kind", "evidence", "points", "reason", "source")
+#: Every (kind, evidence) the combination reads from `evidence_weights.csv`.
+WEIGHT_KEYS = (
+    ("expense_type", "it_high"), ("expense_type", "it_medium"), ("expense_type", "it_low"),
+    ("expense_type", "not_it"), ("description", "it_high"), ("description", "it_medium"),
+    ("description", "it_low"), ("description", "not_it_high"), ("description", "not_it_medium"),
+    ("service_area", "it"), ("service_area", "not_it"), ("other_columns", "it_high"),
+    ("other_columns", "it_medium"), ("other_columns", "it_low"), ("other_columns", "not_it"),
+    ("supplier", "register_it"), ("supplier", "register_partial"),
+    ("supplier", "register_unlikely"), ("supplier", "name_it"), ("supplier", "name_not_it"),
+    ("corpus", "it"),
+)
+
+
+@lru_cache(maxsize=4)
+def load_weights(path: str | None = None) -> dict[tuple[str, str], int]:
+    """Points per (kind, evidence) (package data `evidence_weights.csv`), every key present."""
+    file = path or str(catalogue.path("evidence_weights"))
+    table = pd.read_csv(file, dtype=str, keep_default_na=False)
+    missing = set(WEIGHT_COLUMNS) - set(table.columns)
+    if missing:
+        raise ReferenceDataError(f"{file}: missing columns {sorted(missing)}")
+    out: dict[tuple[str, str], int] = {}
+    for i, r in table.iterrows():
+        where = f"{file}, row {i + 2} ({r['kind']}, {r['evidence']})"
+        if (r["kind"], r["evidence"]) not in WEIGHT_KEYS:
+            raise ReferenceDataError(f"{where}: not a known kind and evidence")
+        if not re.fullmatch(r"-?\d+", r["points"].strip()):
+            raise ReferenceDataError(f"{where}: points {r['points']!r} is not a whole number")
+        if not r["source"].strip():
+            raise ReferenceDataError(f"{where}: empty source")
+        out[(r["kind"], r["evidence"])] = int(r["points"])
+    absent = [k for k in WEIGHT_KEYS if k not in out]
+    if absent:
+        raise ReferenceDataError(f"{file}: no points for {absent}")
+    return out
+
+
+def _negation(ev: dict[str, np.ndarray], negated: list[bool]) -> None:
+    """Where a negated IT phrase was removed and nothing left says IT, say not IT."""
+    for i, neg in enumerate(negated):
+        if neg and ev["effect"][i] != "it":
+            ev["effect"][i], ev["rule_id"][i] = "not_it", "negated_it"
+            ev["it_category"][i], ev["confidence"][i] = "", "high"
+
+
+def _stripped(norm: list[str]) -> tuple[list[str], list[bool]]:
+    pairs = [strip_negated(v) for v in norm]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
 def _expense_evidence(norm: list[str]) -> dict[str, np.ndarray]:
-    """Label map first, then expense_type rules: verdict per normalised label.
+    """Label map first, then expense_type rules (negated phrases removed): verdict per label.
 
     `not_it_label` is true where the label says not IT, whether or not it blocks IT evidence.
     """
-    ev = _rule_evidence(norm, "expense_type")
+    text, negated = _stripped(norm)
+    ev = _rule_evidence(text, "expense_type")
+    _negation(ev, negated)
     _label_evidence(ev, norm, it_only=False)
     labels = _label_map()
     ev["not_it_label"] = np.array(
@@ -266,23 +364,85 @@ def _expense_evidence(norm: list[str]) -> dict[str, np.ndarray]:
 
 
 def _description_evidence(norm: list[str]) -> dict[str, np.ndarray]:
-    """Description rules; a description that is exactly a mapped IT label counts as one."""
-    ev = _rule_evidence(norm, "description")
+    """Description rules (negated phrases removed); a description that is exactly a mapped IT
+    label counts as one."""
+    text, negated = _stripped(norm)
+    ev = _rule_evidence(text, "description")
+    _negation(ev, negated)
     _label_evidence(ev, norm, it_only=True)
     return _with_product(ev, norm)
 
 
-def field_evidence(field: str, values: list[str]) -> dict[str, np.ndarray]:
+def _service_evidence(norm: list[str]) -> dict[str, np.ndarray]:
+    """Service-area rules (negated phrases removed)."""
+    text, negated = _stripped(norm)
+    ev = _rule_evidence(text, "service_area")
+    _negation(ev, negated)
+    return ev
+
+
+_CONFIDENCE_RANK = {"high": 3, "medium": 2, "low": 1, "": 0}
+OTHER_COLUMNS = ("rule_id", "effect", "it_category", "confidence")
+
+
+def _other_evidence(values: list[str]) -> dict[str, np.ndarray]:
+    """Evidence of the row's other published text: parts joined by OTHER_TEXT_SEPARATOR.
+
+    A part from a cost-centre or division column (marked with DIVISION_MARK) is read as a
+    service area (an ICT division says IT; a negated IT phrase says not IT) and for IT
+    narrative. Any other part (a procurement or merchant category, an unnamed column) is read
+    as an expense label and a narrative for IT evidence only, at low confidence: it supports,
+    it does not decide, and says nothing against IT (Trafford's 2026 file files insurers under
+    ProClass 'ICT : Services'; a division named 'Highways' says nothing about a purchase).
+    The strongest IT part wins; failing that, a division part that says not IT.
+    """
+    split = [[p for p in v.split(OTHER_TEXT_SEPARATOR) if p.strip()] for v in values]
+    parts = list(dict.fromkeys(normalise_label(p) for ps in split for p in ps))
+    pos = {p: i for i, p in enumerate(parts)}
+    best = {c: np.full(len(values), "", dtype=object) for c in OTHER_COLUMNS}
+    if not parts:
+        return best
+    exp = _expense_evidence(parts)
+    svc = _service_evidence(parts)
+    desc = _description_evidence(parts)
+    for i, ps in enumerate(split):
+        top: tuple | None = None
+        for p in ps:
+            k = pos[normalise_label(p)]
+            division = p.startswith(DIVISION_MARK)
+            for ev in ((svc, desc) if division else (exp, svc, desc)):
+                if ev["effect"][k] == "it":
+                    conf = ev["confidence"][k] if division else "low"
+                    cand = (_CONFIDENCE_RANK[conf], ev["rule_id"][k], ev["it_category"][k],
+                            conf)
+                    if top is None or top[0] < 0 or cand[0] > top[0]:
+                        top = cand
+                    break
+            if (division and svc["effect"][k] == "not_it" and top is None):
+                top = (-1, svc["rule_id"][k], "", "high")
+        if top is not None:
+            best["rule_id"][i], best["it_category"][i], best["confidence"][i] = top[1:]
+            best["effect"][i] = "it" if top[0] > 0 else "not_it"
+    return best
+
+
+def field_evidence(field: str, values: list[str], *,
+                   corpus: dict[str, str] | None = None) -> dict[str, np.ndarray]:
     """Evidence for distinct raw values of one input field, in the order given.
 
     field is "expense_type" (columns rule_id, effect, it_category, confidence, vendor,
-    product_rule, not_it_label, has_label), "description" (the first six: vendor and product_rule come from
-    the product rules), "service_area" (the first five), or "supplier_key" (those
-    five for the supplier-name rules, plus the reference columns of `match_reference`:
-    supplier_id, canonical_name, role, vendors_sold, ref_is_it, ref_category). Classifying a
-    combination needs nothing else, so callers can cache this per value. Returns column name
-    -> array aligned with `values`.
+    product_rule, not_it_label, has_label), "description" (the first six: vendor and
+    product_rule come from the product rules), "service_area" (the first five),
+    "other_text" (rule_id, effect, it_category, confidence) or "supplier_key" (the first
+    five for the IT supplier-name rules, `trade_rule` for the first not-IT trade rule, the
+    reference columns of `match_reference`: supplier_id, canonical_name, role, vendors_sold,
+    ref_is_it, ref_category; `corpus_category` from `corpus` (supplier key -> IT category of
+    its corpus evidence) and `own_body` (always False here: `own_body_evidence` sets it).
+    Classifying a combination needs nothing else, so callers can cache this per value.
+    Returns column name -> array aligned with `values`.
     """
+    if field == "other_text":
+        return _other_evidence([str(v) for v in values])
     norm = [normalise_label(v) for v in values]
     if field == "expense_type":
         ev = _expense_evidence(norm)
@@ -291,146 +451,228 @@ def field_evidence(field: str, values: list[str]) -> dict[str, np.ndarray]:
     if field == "description":
         return _description_evidence(norm)
     if field == "service_area":
-        return _rule_evidence(norm, "service_area")
+        return _service_evidence(norm)
     if field == "supplier_key":
-        ev = _rule_evidence(norm, "supplier_key")
+        ev = _rule_evidence(norm, "supplier_key", effect="it")
+        ev["trade_rule"] = _rule_evidence(norm, "supplier_key", effect="not_it")["rule_id"]
         ref = match_reference(pd.Series(values, dtype=object))
         ref = ref.set_index("supplier_key").reindex(pd.Index(values, dtype=object))
         for col in REF_COLUMNS:
             ev[col] = ref[col].to_numpy(dtype=object)
+        got = corpus or {}
+        ev["corpus_category"] = np.array([got.get(v, "") for v in values], dtype=object)
+        ev["own_body"] = np.zeros(len(values), dtype=bool)
         return ev
     raise ValueError(f"field_evidence: unknown field {field!r}")
 
 
 REF_COLUMNS = ("supplier_id", "canonical_name", "role", "vendors_sold", "ref_is_it",
                "ref_category")
+#: Supplier evidence columns emptied for a payee that is the publisher itself.
+_OWN_BODY_EMPTY = ("rule_id", "effect", "it_category", "confidence", "vendor", "trade_rule",
+                   *REF_COLUMNS, "corpus_category")
+_PUBLISHER_FILLER = frozenset({"OF", "THE", "AND", "FOR"})
+
+
+@lru_cache(maxsize=1024)
+def publisher_initials(publisher: str) -> str:
+    """'Surrey County Council' -> 'SCC' (initials of the name's words bar of/the/and/for)."""
+    return "".join(w[0] for w in normalise_label(publisher).split()
+                   if w not in _PUBLISHER_FILLER)
+
+
+def is_own_body(publisher: str, supplier_key: str) -> bool:
+    """Is a payee (normalised key) the publisher itself, e.g. 'SCC COMMUNITIES SP' paid by
+    Surrey County Council? Its initials followed by more words, or its own name. A bare 'SCC'
+    stays the reseller: it is what the reseller is called."""
+    tokens = supplier_key.split()
+    if not tokens or not publisher.strip():
+        return False
+    initials = publisher_initials(publisher)
+    if len(initials) >= 2 and len(tokens) >= 2 and tokens[0] == initials:
+        return True
+    return supplier_key == _publisher_key(publisher)
+
+
+@lru_cache(maxsize=1024)
+def _publisher_key(publisher: str) -> str:
+    from spendkit.enrich.suppliers import _normalise_one
+
+    return _normalise_one(publisher)
+
+
+def own_body_evidence(sup: dict[str, np.ndarray], own: np.ndarray) -> dict[str, np.ndarray]:
+    """Supplier evidence with the rows in `own` turned into 'the publisher itself'."""
+    out = {c: v.copy() for c, v in sup.items()}
+    for c in _OWN_BODY_EMPTY:
+        out[c][own] = ""
+    out["own_body"] = out["own_body"] | own
+    return out
+
+
 #: Columns of `combine_evidence`'s result.
 DECISION_COLUMNS = ("is_it", "it_category", "it_basis", "it_confidence", "underlying_vendor",
                     "vendor_basis", "vendor_rule", "supplier_role", "supplier_canonical_ref",
                     "it_rule")
 
 
-def classify_it(combos: pd.DataFrame) -> pd.DataFrame:
+def classify_it(combos: pd.DataFrame, *, corpus: dict[str, str] | None = None) -> pd.DataFrame:
     """Classify distinct combinations of supplier_key, expense_type, service_area, description.
 
-    Returns `combos` with is_it, it_category, it_basis, it_confidence, underlying_vendor,
-    vendor_basis, vendor_rule (the product rule or supplier reference behind the vendor),
-    supplier_role, supplier_canonical_ref and it_rule (the deciding rule ids).
+    `other_text` (the row's other published text, see `pipeline.published_text`) and
+    `publisher_name` are used when present; `corpus` maps supplier keys to the IT category of
+    their corpus evidence. Returns `combos` with is_it, it_category, it_basis, it_confidence,
+    underlying_vendor, vendor_basis, vendor_rule (the product rule or supplier reference behind
+    the vendor), supplier_role, supplier_canonical_ref and it_rule (the deciding rule ids).
     Missing columns are treated as empty strings.
     """
     df = combos.copy()
-    for col in ("supplier_key", "expense_type", "service_area", "description"):
+    for col in ("supplier_key", "expense_type", "service_area", "description", "other_text",
+                "publisher_name"):
         if col not in df.columns:
             df[col] = ""
         df[col] = df[col].astype(object).where(df[col].notna(), "")
 
     def per_value(col: str) -> dict[str, np.ndarray]:
         codes, uniques = pd.factorize(df[col].map(str), use_na_sentinel=False)
-        ev = field_evidence(col, [str(u) for u in uniques])
+        ev = field_evidence(col, [str(u) for u in uniques],
+                            corpus=corpus if col == "supplier_key" else None)
         return {c: v[codes] for c, v in ev.items()}
 
     exp, desc = per_value("expense_type"), per_value("description")
     svc, sup = per_value("service_area"), per_value("supplier_key")
-    decided = combine_evidence(exp, desc, svc, sup)
+    other = per_value("other_text")
+    pairs = df[["publisher_name", "supplier_key"]].astype(str)
+    codes, uniq = pd.factorize(pd.MultiIndex.from_frame(pairs), use_na_sentinel=False)
+    own = np.array([is_own_body(p, k) for p, k in uniq], dtype=bool)[codes]
+    if own.any():
+        sup = own_body_evidence(sup, own)
+    decided = combine_evidence(exp, desc, svc, sup, other)
     for col in DECISION_COLUMNS:
         df[col] = decided[col]
     return df
 
 
+def _points(kind: str, effect: np.ndarray, confidence: np.ndarray) -> np.ndarray:
+    """Points of one kind's evidence: '<effect>_<confidence>' or '<effect>' in the weights."""
+    w = load_weights()
+    out = np.zeros(len(effect), dtype=np.int64)
+    for e in ("it", "not_it"):
+        for c in ("high", "medium", "low"):
+            pts = w.get((kind, f"{e}_{c}"), w.get((kind, e)))
+            if pts is not None:
+                out[(effect == e) & (confidence == c)] = pts
+    return out
+
+
 def combine_evidence(
     exp: dict[str, np.ndarray], desc: dict[str, np.ndarray], svc: dict[str, np.ndarray],
-    sup: dict[str, np.ndarray],
+    sup: dict[str, np.ndarray], other: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """Decide each combination from its fields' evidence (see the module docstring).
 
     Each argument maps `field_evidence` column names to arrays aligned on the combinations
-    (`sup` holds both the supplier-name rule and the reference columns). Returns arrays for
-    DECISION_COLUMNS.
+    (`sup` holds the supplier-name rules, the reference, corpus and own-body columns).
+    Returns arrays for DECISION_COLUMNS.
     """
     n = len(exp["effect"])
-    e_it, e_not = exp["effect"] == "it", exp["effect"] == "not_it"
-    d_it, d_not = desc["effect"] == "it", desc["effect"] == "not_it"
-    a_it = svc["effect"] == "it"
-    n_it = sup["effect"] == "it"
+    w = load_weights()
+    if other is None:
+        other = {c: np.full(n, "", dtype=object) for c in OTHER_COLUMNS}
+    e_it, d_it = exp["effect"] == "it", desc["effect"] == "it"
+    o_it = other["effect"] == "it"
+    own = sup["own_body"].astype(bool)
+    registered = sup["supplier_id"] != ""
     r_it = sup["ref_is_it"] == "true"
-    r_trap = sup["ref_is_it"] == "false"
+    r_trap = (sup["ref_is_it"] == "false") & ~own
+    r_unlikely = sup["ref_is_it"] == "unlikely"
     r_part = sup["ref_is_it"] == "partial"
-    has_label = exp["has_label"].astype(bool)
+    n_it = (sup["effect"] == "it") & ~registered
+    n_trade = (sup["trade_rule"] != "") & ~registered
+    # Corpus evidence speaks for suppliers the register does not know (it says the same as
+    # the register for those it does: counting both would count one fact twice).
+    c_it = (sup["corpus_category"] != "") & ~registered
     e_not_label = exp["not_it_label"].astype(bool)
 
-    conds = [
-        r_trap,
-        e_it,
-        e_not | d_not,
-        r_it,
-        d_it,
-        a_it & ~e_not,
-        n_it & ~has_label & ~e_not,
-    ]
-    case = np.select(conds, np.arange(1, len(conds) + 1), default=0)
-    is_it = np.isin(case, [2, 4, 5, 6, 7])
+    # Points per kind (columns in KINDS order).
+    pts_s = np.select([r_it, r_unlikely, r_part], [w["supplier", "register_it"],
+                      w["supplier", "register_unlikely"], w["supplier", "register_partial"]], 0)
+    pts_s = pts_s + np.where(n_it, w["supplier", "name_it"], 0) + np.where(
+        n_trade, w["supplier", "name_not_it"], 0)
+    pts = np.stack([
+        _points("expense_type", exp["effect"], exp["confidence"]),
+        pts_s,
+        _points("description", desc["effect"], desc["confidence"]),
+        _points("service_area", svc["effect"], svc["confidence"]),
+        _points("other_columns", other["effect"], other["confidence"]),
+        np.where(c_it, w["corpus", "it"], 0),
+    ], axis=1)
+    total = pts.sum(axis=1)
+    is_it = ~r_trap & (total >= THRESHOLD)
+    positive, negative = pts > 0, pts < 0
+    # The deciding kind: most points (first in KINDS on a tie); for a not-IT payment, the
+    # kind with the fewest points.
+    order = np.arange(len(KINDS))
+    top = np.argmax(pts * 16 - order, axis=1) if n else np.zeros(0, np.int64)
+    low = np.argmin(pts * 16 + order, axis=1) if n else np.zeros(0, np.int64)
 
     # Category: the most specific evidence available. The generic ICT rule gives way to
     # description, then supplier reference, then supplier-name evidence.
     d_cat, r_cat = desc["it_category"], sup["ref_category"]
     e_cat, n_cat = exp["it_category"], sup["it_category"]
+    o_cat, c_cat = other["it_category"], sup["corpus_category"]
     e_generic = exp["rule_id"] == "exp_ict_generic"
-    refined = np.where(d_cat != "", d_cat, np.where(r_cat != "", r_cat, e_cat))
-    # A label gives the category unless a line-of-business vendor (its support and licences
-    # are the system) or a more specific description says otherwise.
     e_conf = exp["confidence"]
-    # ... except hosting or cloud named in the description (Civica's Azure hosting is cloud).
-    lob = (np.isin(sup["role"], ["lob_system_vendor", "social_care_system"]) & r_it
-           & (d_cat != "saas_cloud"))
-    d_specific = d_cat != ""
+    refined = np.where(d_cat != "", d_cat, np.where(r_cat != "", r_cat, e_cat))
+    # Hosting or cloud named in the description is cloud even from a line-of-business vendor
+    # (Civica's Azure hosting); otherwise such a vendor's support and licences are the system.
+    lob = ((np.isin(sup["role"], ["lob_system_vendor", "social_care_system"]) & r_it)
+           | ((r_cat == "line_of_business") & r_part)) & (d_cat != "saas_cloud")
     d_label = np.array([str(r).startswith("label:") for r in desc["rule_id"]], dtype=bool)
-    cat_e = np.where(lob, "line_of_business", np.where(
-        d_specific & ~d_label, d_cat,
-        np.where(e_generic | ((e_conf != "high") & r_it & (r_cat != "")), refined, e_cat)))
-    cat_r = np.where(lob, "line_of_business", np.where(d_cat != "", d_cat, r_cat))
-    cat_a = np.where(d_cat != "", d_cat, np.where(r_cat != "", r_cat,
-                     np.where(n_cat != "", n_cat, "it_services")))
+    d_specific = d_it & (d_cat != "") & ~d_label
+    use_refined = e_generic | ((e_conf != "high") & r_it & (r_cat != ""))
+    fallback = np.where(n_cat != "", n_cat, np.where(c_cat != "", c_cat, "it_services"))
     category = np.select(
-        [case == 2, case == 4, case == 5, case == 6, case == 7],
-        [cat_e, cat_r, d_cat, cat_a, n_cat], default="",
-    )
+        [lob, d_specific, e_it & use_refined, e_it, r_it, d_it & (d_cat != ""), r_cat != "",
+         o_it & (o_cat != "")],
+        [np.full(n, "line_of_business", dtype=object), d_cat, refined, e_cat, r_cat, d_cat,
+         r_cat, o_cat],
+        default=fallback)
 
-    def plus(base: str, *extra: tuple[np.ndarray, str]) -> np.ndarray:
-        out = np.full(n, base, dtype=object)
-        for mask, name in extra:
-            out = np.where(mask, out + "+" + name, out)
-        return out
+    # Basis. IT: the kinds that added points, most first. Not IT: the trap; else the evidence
+    # that outweighed IT evidence or says not IT on its own (a blocking label, a not-IT
+    # narrative); else a non-blocking not-IT label; else a soft not-IT sign (a non-IT trade
+    # in the supplier's name); else nothing.
+    kinds = np.array(KINDS, dtype=object)
+    has_pos, has_neg = positive.any(axis=1), negative.any(axis=1)
+    blocking = (pts <= -3).any(axis=1)
+    decided_not = ~is_it & ~r_trap & has_neg & (has_pos | blocking)
+    basis = np.empty(n, dtype=object)
+    for i in range(n):
+        if is_it[i]:
+            ks = sorted(np.flatnonzero(positive[i]).tolist(), key=lambda k, i=i: (-pts[i, k], k))
+            basis[i] = "+".join(kinds[ks].tolist())
+        elif r_trap[i]:
+            basis[i] = "supplier" + NOT_IT_SUFFIX
+        elif decided_not[i]:
+            basis[i] = kinds[low[i]] + NOT_IT_SUFFIX
+        elif e_not_label[i]:
+            basis[i] = "expense_type" + NOT_IT_SUFFIX
+        elif has_neg[i]:
+            basis[i] = kinds[low[i]] + NOT_IT_SUFFIX
+        else:
+            basis[i] = ""
 
-    cases = [case == k for k in range(1, 8)]
-    # Not-IT payments name their evidence too ("" = none either way): coverage counts them.
-    not_it = NOT_IT_SUFFIX
-    basis = np.select(
-        [*cases, case == 0],
-        [
-            np.full(n, "supplier" + not_it, dtype=object),
-            plus("expense_type", (r_it, "supplier"), (d_it, "description")),
-            np.where(e_not, "expense_type" + not_it, "description" + not_it).astype(object),
-            plus("supplier", (d_it, "description"), (a_it, "service_area")),
-            plus("description", (a_it, "service_area")),
-            plus("service_area", (r_part, "supplier")),
-            np.full(n, "supplier", dtype=object),
-            np.where(e_not_label, "expense_type" + not_it, "").astype(object),
-        ],
-        default="",
-    )
-    confidence = np.select(
-        cases,
-        [
-            np.full(n, "high", dtype=object),
-            np.where((e_conf == "high") | r_it | d_it, "high", "medium"),
-            np.full(n, "medium", dtype=object),
-            np.where(d_it | a_it, "high", "medium"),
-            np.where(e_not, "low", np.where(a_it, "high", "medium")),
-            np.where(r_part, "medium", "low"),
-            np.full(n, "low", dtype=object),
-        ],
-        default="",
-    )
+    # Confidence: the deciding kind's own, one step up with agreement, one down with dissent.
+    # Not IT: high for a trap, medium when evidence decided it, "" for want of IT evidence.
+    e_rank = np.array([_CONFIDENCE_RANK.get(c, 0) for c in e_conf], dtype=np.int64)
+    base_conf = np.select([top == 0, top == 1, top == 2],
+                          [e_rank, np.where(registered, 2, 1), np.full(n, 2)], default=1)
+    base_conf = np.clip(base_conf + (positive.sum(axis=1) >= 2) - has_neg, 1, 3)
+    rank_name = np.array(["", "low", "medium", "high"], dtype=object)
+    confidence = np.where(
+        is_it, rank_name[base_conf],
+        np.where(r_trap, "high", np.where(decided_not, "medium", "")))
 
     # Underlying vendor (see the module docstring): a product named in the description or the
     # expense type (non-Microsoft > Azure > Microsoft licensing), else a direct vendor payment.
@@ -463,25 +705,25 @@ def combine_evidence(
     vendor_basis = np.where(is_it, vendor_basis, "")
     vendor_rule = np.where(is_it, vendor_rule, "")
 
-    ref_rule = np.array(["ref:" + str(s) for s in sup["supplier_id"]], dtype=object)
-    rule = np.select(
-        [*cases, case == 0],
-        [
-            ref_rule,
-            exp["rule_id"],
-            np.where(e_not, exp["rule_id"], desc["rule_id"]),
-            ref_rule,
-            desc["rule_id"],
-            svc["rule_id"],
-            sup["rule_id"],
-            np.where(e_not_label, exp["rule_id"], "").astype(object),
-        ],
-        default="",
-    )
+    ref_rule = np.array(["ref:" + str(s) if s else "" for s in sup["supplier_id"]], dtype=object)
+    sup_rule = np.where(registered, ref_rule, np.where(
+        n_it & ~n_trade, sup["rule_id"], np.where(n_trade & ~n_it, sup["trade_rule"], np.where(
+            n_it, sup["rule_id"], ""))))
+    sup_rule = np.where(own & (sup_rule == ""), "own_body", sup_rule)
+    rules_by_kind = np.stack([
+        exp["rule_id"], sup_rule, desc["rule_id"], svc["rule_id"], other["rule_id"],
+        np.where(c_it, "corpus", ""),
+    ], axis=1).astype(object)
+    rows = np.arange(n)
+    low_rule = rules_by_kind[rows, low] if n else np.zeros(0, object)
+    rule = np.where(
+        is_it, rules_by_kind[rows, top] if n else np.zeros(0, object),
+        np.where(r_trap, ref_rule, np.where(decided_not, low_rule, np.where(
+            e_not_label, exp["rule_id"], np.where(has_neg, low_rule, "")))))
     return {
         "is_it": is_it.astype(bool),
         "it_category": np.where(is_it, category, "").astype(object),
-        "it_basis": np.asarray(basis, dtype=object),
+        "it_basis": basis,
         "it_confidence": np.asarray(confidence, dtype=object),
         "underlying_vendor": vendor.astype(object),
         "vendor_basis": vendor_basis.astype(object),

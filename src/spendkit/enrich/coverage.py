@@ -7,11 +7,14 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from spendkit.enrich.classify import KINDS
 from spendkit.errors import InputError
 from spendkit.schema import require_columns
 from spendkit.units import periods
 
-#: Primary evidence kinds reported (the first component of it_basis).
+#: The kinds `views.overview.basis_chart` stacks (it reads this name). `coverage_report` has
+#: an `it_share_<kind>` column for every kind in `classify.KINDS` (these four, other_columns
+#: and corpus); the first component of it_basis is the deciding kind.
 BASES = ("expense_type", "supplier", "description", "service_area")
 
 
@@ -25,11 +28,16 @@ def coverage_report(
     *,
     top: int = 5,
 ) -> pd.DataFrame:
-    """Per group: total and IT spend, IT share by basis, classified shares, top unclassified.
+    """Per group: total and IT spend, what the IT spend rests on, classified shares, top
+    unclassified.
 
     `financial_year` in `by` is derived from `payment_date` when the column is absent. Shares
     are of spend (net of credits): `it_share_<basis>` is the share of IT spend decided first by
-    that evidence; `classified_share` is the share of all spend decided IT or not IT on
+    that kind of evidence (expense_type, supplier, description, service_area, other_columns,
+    corpus; they sum to 1); `corroborated_share` the share of IT spend on which two or more
+    kinds agree, `low_confidence_share` the share decided with low confidence (one weak kind:
+    a cost centre, another column, a supplier's name or corpus evidence), so a reader sees how
+    firm the IT total is; `classified_share` is the share of all spend decided IT or not IT on
     evidence (IT, or a non-empty `it_basis` such as "expense_type (not IT)");
     `no_evidence_share` the share with no evidence either way and a named supplier (counted as
     not IT: where IT could hide); `unclassifiable_share` the share with a redacted or blank
@@ -60,8 +68,12 @@ def coverage_report(
         redacted |= enriched["is_redacted"].fillna(False).astype(bool)
     df["total_gbp"] = amt
     df["it_gbp"] = amt.where(is_it, 0.0)
-    for b in BASES:
+    for b in KINDS:
         df[f"_it_{b}"] = amt.where(is_it & primary.eq(b), 0.0)
+    df["_it_corroborated"] = amt.where(is_it & basis.str.contains("+", regex=False), 0.0)
+    confidence = (enriched["it_confidence"].astype(object).fillna("")
+                  if "it_confidence" in enriched.columns else pd.Series("", index=df.index))
+    df["_it_low"] = amt.where(is_it & confidence.eq("low"), 0.0)
     df["unclassifiable_gbp"] = amt.where(redacted, 0.0)
     classified = is_it | basis.ne("")
     unclassified = ~classified & ~redacted
@@ -71,16 +83,18 @@ def coverage_report(
     df["it_rows"] = is_it.astype(int)
     g = df.groupby(keys, sort=True, dropna=False)
     sums = g[["total_gbp", "it_gbp", "unclassifiable_gbp", "classified_gbp",
-              "no_evidence_gbp", "rows", "it_rows"]
-             + [f"_it_{b}" for b in BASES]].sum()
+              "no_evidence_gbp", "rows", "it_rows", "_it_corroborated", "_it_low"]
+             + [f"_it_{b}" for b in KINDS]].sum()
     it_total = sums["it_gbp"].replace(0.0, np.nan)
     total = sums["total_gbp"].replace(0.0, np.nan)
     rep = pd.DataFrame(index=sums.index)
     rep["total_gbp"] = sums["total_gbp"].round(2)
     rep["it_gbp"] = sums["it_gbp"].round(2)
     rep["it_share"] = (sums["it_gbp"] / total).fillna(0.0)
-    for b in BASES:
+    for b in KINDS:
         rep[f"it_share_{b}"] = (sums[f"_it_{b}"] / it_total).fillna(0.0)
+    rep["corroborated_share"] = (sums["_it_corroborated"] / it_total).fillna(0.0)
+    rep["low_confidence_share"] = (sums["_it_low"] / it_total).fillna(0.0)
     rep["unclassifiable_share"] = (sums["unclassifiable_gbp"] / total).fillna(0.0)
     rep["classified_share"] = (sums["classified_gbp"] / total).fillna(0.0)
     rep["no_evidence_share"] = (sums["no_evidence_gbp"] / total).fillna(0.0)

@@ -2,15 +2,23 @@
 
 An `Enricher` loads the reference tables and rules once and remembers, across calls, every
 supplier name it has resolved (key, canonical name, cluster evidence) and the evidence each
-distinct expense type, service area, description and supplier key gave. Classification
-depends only on that per-field evidence, so a combination is identified by four small
-evidence-class numbers packed into one int64, and a combination seen before costs a dict
-look-up. Ingest makes one `Enricher` and calls `enrich_arrow` once per file; `enrich(df)` is a
-fresh `Enricher` used once.
+distinct expense type, service area, description, other published text and supplier key gave.
+Classification depends only on that per-field evidence, so a combination is identified by
+five small evidence-class numbers packed into one int64, and a combination seen before costs a
+dict look-up. Ingest makes one `Enricher` and calls `enrich_arrow` once per batch of files;
+`enrich(df)` is a fresh `Enricher` used once.
+
+Inputs: `supplier_name`, and when present `expense_type`, `service_area`, `description`,
+`amount_gbp`, `publisher_name` (to tell the publisher's own units from a supplier whose name
+they share) and `other_text`: the row's published text outside the canonical columns (a
+cost-centre description, a procurement category loaded as an extra column), one string per
+row built by `published_text` from a loaded table's extra columns. `enrich(df)` builds it
+itself from the frame's extra columns; ingest passes it (see `published_text`).
 """
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from decimal import Decimal
@@ -22,9 +30,14 @@ import pyarrow.compute as pc
 
 from spendkit.enrich.classify import (
     DECISION_COLUMNS,
+    DIVISION_MARK,
     MICROSOFT_LICENSING,
+    OTHER_TEXT_SEPARATOR,
     combine_evidence,
     field_evidence,
+    is_own_body,
+    own_body_evidence,
+    publisher_initials,
 )
 from spendkit.enrich.suppliers import (
     _merge_reason,
@@ -34,9 +47,12 @@ from spendkit.enrich.suppliers import (
     load_supplier_reference,
 )
 from spendkit.errors import InputError
-from spendkit.schema import require_columns
+from spendkit.schema import ENRICHMENT_FIELDS, TRANSACTION_COLUMNS, require_columns
 
 TEXT_INPUTS = ("supplier_name", "expense_type", "service_area", "description")
+#: Further text inputs used when present: the publisher (own units) and the other published
+#: text of each row (`published_text`).
+OPTIONAL_INPUTS = ("publisher_name", "other_text")
 ENRICH_COLUMNS = (
     "supplier_key", "supplier_canonical", "supplier_role", "is_it", "it_category", "it_basis",
     "it_confidence", "underlying_vendor",
@@ -49,10 +65,11 @@ DETAIL_COLUMNS = ("vendor_basis", "vendor_rule", "it_rule", "cluster_evidence")
 #: an LSP (facts.md s3), while other vendors' renewals usually name the product. Anything named
 #: (Sophos, Nutanix, Azure…) blocks it.
 RESELLER_MICROSOFT_MIN_GBP = Decimal("10000")
-#: Bits per field in a packed combination code (four fields in an int64). Evidence classes
-#: are bounded by the number of rules and mapped labels, far below 2**15.
-_BITS = 15
-_EVIDENCE_FIELDS = ("supplier_key", "expense_type", "service_area", "description")
+#: Bits per field in a packed combination code (five fields in an int64). Evidence classes
+#: are bounded by the number of rules, mapped labels and register rows, far below 2**12.
+_BITS = 12
+_EVIDENCE_FIELDS = ("supplier_key", "expense_type", "service_area", "description",
+                    "other_text")
 #: Per-combination string outputs (detail ones included), kept as Arrow arrays for `take`.
 _COMBO_TEXT = ("supplier_role", "it_category", "it_basis", "it_confidence",
                "underlying_vendor", "vendor_basis", "vendor_rule", "it_rule")
@@ -62,8 +79,9 @@ _DETAIL_ONLY = ("vendor_basis", "vendor_rule", "it_rule")
 class _Classes:
     """Interned evidence tuples of one field: raw value -> class id -> evidence columns."""
 
-    def __init__(self, field: str) -> None:
+    def __init__(self, field: str, corpus: dict[str, str] | None = None) -> None:
         self.field = field
+        self.corpus = corpus
         self.columns: tuple[str, ...] = ()
         self.by_value: dict[str, int] = {}
         self.by_tuple: dict[tuple, int] = {}
@@ -72,18 +90,29 @@ class _Classes:
 
     def add(self, values: list[str]) -> None:
         """Compute the evidence of new distinct values (one vectorised batch) and intern it."""
-        ev = field_evidence(self.field, values)
+        ev = field_evidence(self.field, values, corpus=self.corpus)
         self.columns = tuple(ev)
         rows = zip(*(v.tolist() for v in ev.values()), strict=True)
         for value, row in zip(values, rows, strict=True):
-            cid = self.by_tuple.get(row)
-            if cid is None:
-                cid = self.by_tuple[row] = len(self.rows)
-                if cid >= 1 << _BITS:
-                    raise OverflowError(f"more than 2**{_BITS} evidence classes for {self.field}")
-                self.rows.append(row)
-                self._table = None
-            self.by_value[value] = cid
+            self.by_value[value] = self._intern(row)
+
+    def _intern(self, row: tuple) -> int:
+        cid = self.by_tuple.get(row)
+        if cid is None:
+            cid = self.by_tuple[row] = len(self.rows)
+            if cid >= 1 << _BITS:
+                raise OverflowError(f"more than 2**{_BITS} evidence classes for {self.field}")
+            self.rows.append(row)
+            self._table = None
+        return cid
+
+    def own_body(self, cid: int) -> int:
+        """The class of supplier evidence `cid` when the payee is the publisher itself."""
+        ev = {c: np.array([v], dtype=bool if c == "own_body" else object)
+              for c, v in zip(self.columns, self.rows[cid], strict=True)}
+        ev = own_body_evidence(ev, np.array([True]))
+        return self._intern(tuple(ev[c][0].item() if c == "own_body" else ev[c][0]
+                                  for c in self.columns))
 
     def ids(self, values: Sequence[str]) -> np.ndarray:
         """Class id of each value, computing the evidence of values not seen before."""
@@ -112,13 +141,21 @@ class Enricher:
     existing clusters.
     """
 
-    def __init__(self, *, threshold: float = 90.0) -> None:
+    def __init__(self, *, threshold: float = 90.0,
+                 corpus: pd.DataFrame | dict[str, str] | None = None) -> None:
+        """`corpus`: corpus evidence (`spendkit.enrich.corpus.CorpusEvidence.finish()`, or a
+        dict of supplier key -> IT category) to weigh with each row's own evidence."""
         self.threshold = threshold
+        if isinstance(corpus, pd.DataFrame):
+            require_columns(corpus, ("supplier_key", "it_category"), "Enricher(corpus=...)")
+            corpus = dict(zip(corpus["supplier_key"], corpus["it_category"], strict=True))
+        self.corpus = dict(corpus) if corpus else None
         ref = load_supplier_reference()
         self._lsp_ms = frozenset(ref.loc[(ref["role"] == "lsp_reseller")
                                          & ref["vendors_sold"].str.contains("Microsoft"),
                                          "canonical_name"])
-        self._classes = {f: _Classes(f) for f in _EVIDENCE_FIELDS}
+        self._classes = {f: _Classes(f, self.corpus if f == "supplier_key" else None)
+                         for f in _EVIDENCE_FIELDS}
         # Supplier names, by name id.
         self._name_id: dict[str, int] = {}
         self._name_key: list[str] = []
@@ -279,10 +316,11 @@ class Enricher:
             new = np.array(sorted({c for c, i in zip(codes.tolist(), ids, strict=True)
                                    if i < 0}), dtype=np.int64)
             mask = (1 << _BITS) - 1
-            parts = [(new >> (_BITS * (3 - j))) & mask for j in range(4)]
+            last = len(_EVIDENCE_FIELDS) - 1
+            parts = [(new >> (_BITS * (last - j))) & mask for j in range(last + 1)]
             ev = [self._classes[f].evidence(p) for f, p in zip(_EVIDENCE_FIELDS, parts,
                                                                strict=True)]
-            decided = combine_evidence(ev[1], ev[3], ev[2], ev[0])
+            decided = combine_evidence(ev[1], ev[3], ev[2], ev[0], ev[4])
             start = len(self._combo["is_it"])
             for col in DECISION_COLUMNS:
                 self._combo[col].extend(decided[col].tolist())
@@ -304,6 +342,33 @@ class Enricher:
             self._combo_arrow[col] = pa.array(self._combo[col], type=pa.string())
         return self._combo_arrow[col]
 
+    def _own_units(self, name_ids: np.ndarray, name_idx: np.ndarray,
+                   publisher: tuple[np.ndarray, list[str]]) -> np.ndarray:
+        """Supplier class per row, a publisher's own units ('SCC Communities (SP)' paid by
+        Surrey County Council) turned into 'the publisher itself' (`classify.is_own_body`)."""
+        kclass = np.array([self._name_kclass[i] for i in name_ids.tolist()], dtype=np.int64)
+        pub_idx, publishers = publisher
+        if len(publishers) == 1 and not publishers[0].strip():
+            return kclass[name_idx]
+        pair = pub_idx.astype(np.int64) * len(name_ids) + name_idx
+        codes, uniq = pd.factorize(pair, use_na_sentinel=False)
+        p, j = np.divmod(uniq.astype(np.int64), len(name_ids))
+        # Cheap screen first (the key's first word is the publisher's initials, or the key is
+        # the publisher's name), then the exact test on the few pairs that pass.
+        initials = np.array([publisher_initials(x) for x in publishers], dtype=object)
+        pub_keys = np.array([_normalise_one(x) for x in publishers], dtype=object)
+        ids = name_ids[j]
+        first = np.array([self._name_key[i].split(" ", 1)[0] for i in ids.tolist()],
+                         dtype=object)
+        keys = np.array([self._name_key[i] for i in ids.tolist()], dtype=object)
+        maybe = np.flatnonzero((first == initials[p]) | (keys == pub_keys[p]))
+        mapped = kclass[j]
+        sup = self._classes["supplier_key"]
+        for u in maybe.tolist():
+            if is_own_body(publishers[p[u]], keys[u]):
+                mapped[u] = sup.own_body(int(mapped[u]))
+        return mapped[codes]
+
     # ------------------------------------------------------------------ the core
 
     def _core(self, inputs: dict[str, tuple[np.ndarray, list[str]]], n: int,
@@ -312,11 +377,12 @@ class Enricher:
         """Enrichment columns from each text input's (dictionary indices, dictionary)."""
         name_idx, names = inputs["supplier_name"]
         name_ids = self._name_ids(names, name_idx, segments)
-        kclass = np.array([self._name_kclass[i] for i in name_ids.tolist()], dtype=np.int64)
-        code = kclass[name_idx] << (3 * _BITS)
-        for j, field in ((1, "expense_type"), (2, "service_area"), (3, "description")):
+        row_kclass = self._own_units(name_ids, name_idx, inputs["publisher_name"])
+        last = len(_EVIDENCE_FIELDS) - 1
+        code = row_kclass << (last * _BITS)
+        for j, field in enumerate(_EVIDENCE_FIELDS[1:], start=1):
             idx, values = inputs[field]
-            code |= self._classes[field].ids(values)[idx] << (_BITS * (3 - j))
+            code |= self._classes[field].ids(values)[idx] << (_BITS * (last - j))
         inverse, uniques = pd.factorize(code, use_na_sentinel=False)
         row_combo = pa.array(self._combos(uniques)[inverse] if n else np.zeros(0, np.int64))
         name_take = pa.array(name_idx)
@@ -371,7 +437,10 @@ class Enricher:
         require_columns(transactions, ("supplier_name",), "enrich")
         n = len(transactions)
         inputs = {c: _encode(_pandas_text(transactions[c]) if c in transactions.columns
-                             else None, n) for c in TEXT_INPUTS}
+                             else None, n) for c in (*TEXT_INPUTS, "publisher_name")}
+        other = (_pandas_text(transactions["other_text"]) if "other_text" in transactions.columns
+                 else published_text(transactions))
+        inputs["other_text"] = _encode(other, n)
         big = None
         if "amount_gbp" in transactions.columns:
             col = transactions["amount_gbp"]
@@ -405,9 +474,10 @@ class Enricher:
                      segments: Sequence[int] | None = None) -> pa.Table:
         """`table` with the ENRICHMENT_FIELDS columns appended (Arrow types of the field list).
 
-        Needs `supplier_name`; `expense_type`, `service_area`, `description` and `amount_gbp`
-        (any type castable to float64, e.g. decimal128) are used when present. Nulls count as
-        empty strings. Columns already present under an enrichment name are replaced.
+        Needs `supplier_name`; `expense_type`, `service_area`, `description`, `amount_gbp`
+        (any type castable to float64, e.g. decimal128), `publisher_name` and `other_text` are
+        used when present; without `other_text`, the table's columns outside the canonical
+        ones are read for it (`published_text`). Nulls count as empty strings. Columns already present under an enrichment name are replaced.
         `segments` (row counts adding up to the table's) gives the same result as one call per
         segment in turn, concatenated, at the cost of one call: ingest enriches many files'
         rows at once that way.
@@ -421,7 +491,10 @@ class Enricher:
             )
         n = table.num_rows
         inputs = {c: _encode(table.column(c) if c in table.column_names else None, n)
-                  for c in TEXT_INPUTS}
+                  for c in (*TEXT_INPUTS, "publisher_name")}
+        other = (table.column("other_text") if "other_text" in table.column_names
+                 else published_text(table))
+        inputs["other_text"] = _encode(other, n)
         big = None
         if "amount_gbp" in table.column_names:
             big = _big(table.column("amount_gbp"))
@@ -433,6 +506,78 @@ class Enricher:
             table = (table.set_column(i, name, arr) if i >= 0
                      else table.append_column(name, arr))
         return table
+
+
+#: Columns never read as other published text: the canonical and enrichment columns, the
+#: classifier's own input, and what ingest, labelling or detail output add.
+_NOT_PUBLISHED = frozenset({*TRANSACTION_COLUMNS, *(f.name for f in ENRICHMENT_FIELDS),
+                            *DETAIL_COLUMNS, "other_text", "row_fingerprint", "financial_year",
+                            "stratum", "weight"})
+_WORD = r"[A-Za-z]{3}"
+#: Extra columns named like a cost centre or division (`service_division`, a purchase-card
+#: file's `trans_cac_desc_2`, 'Cost Centre Description'): their text says which department
+#: bought, as `service_area` does. Other extra columns (a supplier's procurement category,
+#: a merchant category) count only as support: Trafford's 2026 file files insurers and
+#: payment bureaux under ProClass 'ICT : Services'.
+_DIVISION_COLUMN = re.compile(
+    r"(?i)(servic|divis|depart|direct|cost|cac|(^|_)cc(_|$)|unit|team|section|budget|area"
+    r"|portfolio|function|responsib|(^|_)org)")
+
+
+def published_text(table: pa.Table | pd.DataFrame) -> pa.Array:
+    """Each row's published text outside the canonical columns, for the classifier.
+
+    A loaded table keeps every published column the loader could not map to a canonical one
+    (a cost-centre description, a ProClass procurement category, a service division…): they
+    are evidence too (issue 21: 'Mainframe Associated Costs' sat in such a column). Columns
+    whose values are mostly identifiers, numbers, dates or URLs are skipped, as are values
+    with no word of three letters. Returns one string per row: the kept values joined by
+    `OTHER_TEXT_SEPARATOR` in column order ("" when none). Ingest passes this as the
+    `other_text` column of `Enricher.enrich_arrow`.
+    """
+    if isinstance(table, pd.DataFrame):
+        names = [c for c in table.columns if isinstance(c, str) and c not in _NOT_PUBLISHED]
+        cols = {c: _pandas_text(table[c]) for c in names
+                if table[c].dtype == object
+                or isinstance(table[c].dtype, (pd.StringDtype, pd.CategoricalDtype))}
+        n = len(table)
+    else:
+        n = table.num_rows
+        cols = {c: table.column(c) for c in table.column_names if c not in _NOT_PUBLISHED}
+    # Per kept column: each row's index into that column's kept values (-1: none).
+    kept: list[tuple[np.ndarray, list]] = []
+    for name, col in cols.items():
+        if isinstance(col, pa.ChunkedArray):
+            col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(col.type.value_type)
+        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+            continue
+        enc = pc.dictionary_encode(col)
+        values = enc.dictionary
+        if not len(values):
+            continue
+        text = pc.and_(pc.match_substring_regex(values, _WORD),
+                       pc.invert(pc.match_substring_regex(values, r"^\s*(?i:https?:|www\.)")))
+        nonblank = pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(values)), 0)
+        n_text = pc.sum(text).as_py() or 0
+        if n_text * 2 < (pc.sum(nonblank).as_py() or 0):
+            continue  # mostly identifiers, amounts or dates: not text
+        is_text = np.asarray(text.to_numpy(zero_copy_only=False), dtype=bool)
+        idx = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        idx = np.where(idx >= 0, np.where(is_text[np.maximum(idx, 0)], idx, -1), -1)
+        mark = DIVISION_MARK if _DIVISION_COLUMN.search(name) else ""
+        kept.append((idx, [mark + v if v is not None else v for v in values.to_pylist()]))
+    if not kept or not n:
+        return pa.array([""] * n, type=pa.string())
+    # Join each distinct combination of kept values once, then spread to the rows.
+    combo = np.zeros(n, dtype=np.int64)
+    for idx, _values in kept:
+        combo, _ = pd.factorize(combo * (int(idx.max()) + 2) + idx + 1)
+    first = np.unique(combo, return_index=True)[1]
+    texts = [OTHER_TEXT_SEPARATOR.join(v[i] for i, v in ((int(ix[r]), vs) for ix, vs in kept)
+                                       if i >= 0) for r in first.tolist()]
+    return pc.take(pa.array(texts, type=pa.string()), pa.array(combo))
 
 
 def _big(amount: pa.Array | pa.ChunkedArray) -> np.ndarray:

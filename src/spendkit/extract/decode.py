@@ -215,6 +215,26 @@ def _plain_cp1252(body: bytes) -> tuple[bytes, int] | None:
     return b"".join(pieces), undefined
 
 
+def utf16_encoding(data: bytes) -> str | None:
+    """'utf-16' (with a byte-order mark), 'utf-16-le' or 'utf-16-be' when the bytes are UTF-16
+    text (Excel's "Unicode Text" export), else None.
+
+    Without a BOM, UTF-16 shows as a zero in one byte of nearly every pair of ASCII text.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    head = data[:4096]
+    if len(head) < 4 or b"\x00" not in head:
+        return None
+    even, odd = head[0::2], head[1::2]
+    zeros_even, zeros_odd = even.count(0) / len(even), odd.count(0) / len(odd)
+    if zeros_odd > 0.4 and zeros_even < 0.05:
+        return "utf-16-le"
+    if zeros_even > 0.4 and zeros_odd < 0.05:
+        return "utf-16-be"
+    return None
+
+
 def line_ending_counts(data: bytes) -> dict[str, int]:
     """CRLF, LF and lone-CR line ends in `data` (bytes or text counts agree)."""
     buf = np.frombuffer(data, dtype=np.uint8)  # numpy counts ~5x faster than bytes.count

@@ -7,6 +7,12 @@ and whether it is blank; Arrow then parses the well-formed records in bulk. Reco
 field count are few and are handled one by one. Where quoting is irregular (a stray `"` inside
 an unquoted field) the scan cannot be trusted and the whole file goes through `csv.reader`,
 which is exact but slower; the ledger says which path was taken.
+
+A quote that never closes must not swallow the file: a record may span at most
+`MAX_RECORD_LINES` physical lines and hold at most `MAX_FIELD_CHARS` characters in a field. A
+record beyond either is taken to start with a stray quote: its first line is read alone, reading
+resumes on the next line, and a note gives the line range, so every line's money is parsed or
+rejected on its own. A file that ends inside a quoted field (cut short) gets a note too.
 """
 
 from __future__ import annotations
@@ -22,6 +28,10 @@ import pyarrow.csv as pacsv
 from spendkit.extract.grid import Grid, filler, fit_odd_records, string_columns
 
 _DELIMITERS = (",", ";", "\t", "|")
+#: Longest plausible record, in physical lines (a description with a few line breaks) …
+MAX_RECORD_LINES = 30
+#: … and field, in characters (the csv module refuses fields over 131,072 by default).
+MAX_FIELD_CHARS = 100_000
 _QUOTE = ord('"')
 _NL = ord("\n")
 
@@ -29,7 +39,8 @@ _NL = ord("\n")
 def sniff_delimiter(text: str, sample_lines: int = 60) -> str:
     """Pick the delimiter that gives the most lines the same (>1) field count."""
     head = text[:200_000]
-    sample = head.split("\n")[:sample_lines]
+    # Lines cut at 20,000 characters: a huge field must not break the sniffing.
+    sample = [line[:20_000] for line in head.split("\n")[:sample_lines]]
     best, best_score = ",", -1
     for delim in _DELIMITERS:
         if delim not in head:
@@ -37,7 +48,10 @@ def sniff_delimiter(text: str, sample_lines: int = 60) -> str:
                 continue
             score = 1  # every row is one field (what csv.reader would find, without parsing)
         else:
-            counts = Counter(len(r) for r in csv.reader(sample, delimiter=delim) if r)
+            try:
+                counts = Counter(len(r) for r in csv.reader(sample, delimiter=delim) if r)
+            except csv.Error:
+                continue
             if not counts:
                 continue
             width, freq = counts.most_common(1)[0]
@@ -47,6 +61,74 @@ def sniff_delimiter(text: str, sample_lines: int = 60) -> str:
     return best
 
 
+def _one_line(line: str, delimiter: str) -> list[str]:
+    """A physical line read alone as a record (an unclosed quote runs to its end)."""
+    try:
+        return next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:  # a field over the csv module's limit
+        return line.split(delimiter)
+
+
+def read_records(physical: list[str], delimiter: str,
+                 ) -> tuple[list[list[str]], list[int], list[str]]:
+    """(cells, first physical line) of each record in LF-split lines, and notes.
+
+    The csv module reads the records; one spanning more than MAX_RECORD_LINES lines, or with a
+    field over MAX_FIELD_CHARS (or the module's own limit), is read line by line instead.
+    """
+    rows: list[list[str]] = []
+    starts: list[int] = []
+    notes: list[str] = []
+    n = len(physical)
+    pos = 0
+
+    def feed():
+        nonlocal pos
+        while pos < n:
+            pos += 1
+            yield physical[pos - 1] + "\n"
+
+    split_ranges: list[tuple[int, int]] = []
+    while pos < n:
+        reader = csv.reader(feed(), delimiter=delimiter)
+        while pos < n:
+            start = pos
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error:
+                row = None
+            used = pos - start
+            if row is None or used > MAX_RECORD_LINES or any(
+                    len(c) > MAX_FIELD_CHARS for c in row):
+                split_ranges.append((start + 1, pos))
+                rows.append(_one_line(physical[start], delimiter))
+                starts.append(start + 1)
+                pos = start + 1  # resume with a fresh reader on the next line
+                break
+            rows.append(row)
+            starts.append(start + 1)
+    if split_ranges:
+        shown = ", ".join(f"{a}-{b}" for a, b in split_ranges[:5])
+        notes.append(f"{len(split_ranges)} quoted field(s) ran past {MAX_RECORD_LINES} lines or "
+                     f"{MAX_FIELD_CHARS:,} characters (a stray quote?) at lines {shown}"
+                     f"{' …' if len(split_ranges) > 5 else ''}: each of those lines was read "
+                     "as its own record")
+    if starts and _ends_in_quote(physical[starts[-1] - 1:], delimiter):
+        notes.append(f"the file ends inside a quoted field opened on line {starts[-1]} "
+                     "(cut short?): its last record is read as far as it goes")
+    return rows, starts, notes
+
+
+def _ends_in_quote(lines: list[str], delimiter: str) -> bool:
+    try:
+        list(csv.reader(["\n".join(lines)], delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
+
+
 class DelimitedText:
     """A decoded text file (LF line ends) split into records, ready to become a Grid."""
 
@@ -54,10 +136,13 @@ class DelimitedText:
         self.delimiter = delimiter or sniff_delimiter(text)
         self.data = text.encode("utf-8")
         self.buf = np.frombuffer(self.data, dtype=np.uint8)
+        self.notes: list[str] = []
         self.regular = self._quotes_regular()
         if self.regular:
             self._scan()
-        else:
+            if self._too_long():
+                self.regular = False
+        if not self.regular:
             self._scan_with_csv_module()
 
     # -- record scanning ------------------------------------------------------------------
@@ -114,15 +199,21 @@ class DelimitedText:
                     self.blank[i] = True
         self.records: list[list[str]] | None = None
 
+    def _too_long(self) -> bool:
+        """True when a record found by the parity scan spans or holds more than the limits."""
+        if not self.has_quoted_newlines or not len(self.lines):
+            return False
+        total = int(np.count_nonzero(self.buf == _NL)) + 1
+        spans = np.diff(np.append(self.lines, total + 1))
+        return bool((spans > MAX_RECORD_LINES).any()
+                    or ((self.ends - self.starts) > MAX_FIELD_CHARS).any())
+
     def _scan_with_csv_module(self) -> None:
         text = self.data.decode("utf-8")
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter)
-        rows, lines = [], []
-        prev = 0
-        for row in reader:
-            lines.append(prev + 1)
-            prev = reader.line_num
-            rows.append(row)
+        physical = text.split("\n")
+        if physical and physical[-1] == "":
+            physical.pop()  # the final line break ends the last line, it does not start one
+        rows, lines, self.notes = read_records(physical, self.delimiter)
         self.records = rows
         self.lines = np.array(lines, np.int64)
         self.nfields = np.array([max(len(r), 1) for r in rows], np.int64)
@@ -140,22 +231,29 @@ class DelimitedText:
         if self.records is not None:
             return list(self.records[i])
         chunk = self.data[self.starts[i]: self.ends[i]].decode("utf-8")
-        rows = list(csv.reader(io.StringIO(chunk, newline=""), delimiter=self.delimiter))
+        try:
+            rows = list(csv.reader(io.StringIO(chunk, newline=""), delimiter=self.delimiter))
+        except csv.Error:  # a field over the csv module's limit
+            return chunk.split(self.delimiter)
         return rows[0] if rows else [""]
 
     def nonblank_indices(self) -> np.ndarray:
         return np.flatnonzero(~self.blank)
 
     # -- grid -----------------------------------------------------------------------------
-    def build_grid(self, header_index: int, header_at_end: bool = False) -> Grid:
-        """Grid of the data records (after the header, or before it when it is the last row)."""
+    def build_grid(self, header_index: int, header_at_end: bool = False,
+                   stop: int | None = None) -> Grid:
+        """Grid of the data records (after the header, or before it when it is the last row).
+
+        `stop` ends the data before that record (the next header of a stacked table).
+        """
         header = self.cells(header_index)
         idx = np.arange(self.n_records)
         if header_at_end:
             data_mask = idx < header_index
             preamble = 0
         else:
-            data_mask = idx > header_index
+            data_mask = (idx > header_index) & (idx < (self.n_records if stop is None else stop))
             preamble = int(np.count_nonzero(~self.blank[:header_index]))
         blank_rows = int(np.count_nonzero(self.blank & data_mask))
         if header_at_end:
@@ -183,7 +281,7 @@ class DelimitedText:
         return Grid(
             columns=columns, lines=lines.astype(np.int64), header=header,
             header_line=int(self.lines[header_index]), blank_rows=blank_rows,
-            preamble_rows=preamble, rejects=rejects, notes=notes,
+            preamble_rows=preamble, rejects=rejects, notes=self.notes + notes,
         )
 
     def _parse_records(self, rec: np.ndarray, width: int) -> list[pa.Array]:

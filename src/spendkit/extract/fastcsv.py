@@ -32,7 +32,11 @@ _LINE_END = re.compile(rb"\r\n|\r|\n")
 
 
 def _cells(line: bytes, delimiter: str) -> list[str]:
-    rows = list(csv.reader([line.decode("utf-8", errors="replace")], delimiter=delimiter))
+    text = line.decode("utf-8", errors="replace")
+    try:
+        rows = list(csv.reader([text], delimiter=delimiter))
+    except csv.Error:  # a field over the csv module's limit
+        return text.split(delimiter)
     return rows[0] if rows else [""]
 
 
@@ -89,6 +93,8 @@ def regular_grid(body: bytes, endings: dict[str, int],
     caller; `find_header(rows)` is the loader's header chooser over candidate rows (head then
     tail).
     """
+    if body.count(b'"') % 2:
+        return None  # a quote never closed (a stray quote, or a file cut short): careful path
     limit = min(len(body), _HEAD_BYTES)
     lines = _line_spans(body, limit)
     spans = list(itertools.islice(lines, _SNIFF_LINES))  # physical lines, ends excluded

@@ -23,7 +23,7 @@ TAIL_ROWS = 3  # … or the last 3 (Hyndburn Sept 2025 has it as the last line)
 REQUIRED = ("amount_gbp", "supplier_name")
 #: Keyword fallbacks for headers never seen before: (regex on the key, field, priority).
 _KEYWORDS = (
-    (re.compile(r"amount|value|nett?$|gross"), "amount_gbp", 60),
+    (re.compile(r"amount|amt$|value|nett?$|gross"), "amount_gbp", 60),
     (re.compile(r"supplier|beneficiary|payee|vendor|merchant|creditor"), "supplier_name", 60),
     (re.compile(r"date"), "payment_date", 60),
     (re.compile(r"expen|subjective|account"), "expense_type", 70),
@@ -71,7 +71,10 @@ def header_score(cells: list[str]) -> tuple[int, bool]:
 
 
 def find_header(rows: list[list[str]]) -> tuple[int, bool] | None:
-    """Position of the best header among candidate rows, and whether it is a transaction one."""
+    """Position of the best header among candidate rows, and whether it is a transaction one.
+
+    A row naming two or more fields by alias wins; failing that, a plain row of text labels
+    above figures (`_plain_label_row`)."""
     best, best_key = None, (0, False, 0)
     for pos, cells in enumerate(rows):
         score, full = header_score(cells)
@@ -81,7 +84,26 @@ def find_header(rows: list[list[str]]) -> tuple[int, bool] | None:
         if best is not None and best_key[0] and pos >= best + 3:
             break  # a full header, and the next rows are data: no need to read further
     if best is None:
-        return None
+        return _plain_label_row(rows)
     return best, bool(best_key[0])
+
+
+def _plain_label_row(rows: list[list[str]]) -> tuple[int, bool] | None:
+    """A header the alias table barely knows: the first row of at least three text labels
+    (no digits), one of them a known alias or keyword, above a row of as many cells that
+    holds figures. The columns are then chosen from the rows' content."""
+    for pos, cells in enumerate(rows[:-1]):
+        labels = [c for c in cells if c.strip()]
+        if len(labels) < 3 or any(_DIGIT.search(c) for c in labels):
+            continue
+        if not any(candidates(header_key(c)) for c in labels):
+            continue
+        below = [c for c in rows[pos + 1] if c.strip()]
+        if len(below) >= len(labels) - 1 and any(_DIGIT.search(c) for c in below):
+            return pos, False
+    return None
+
+
+_DIGIT = re.compile(r"\d")
 
 

@@ -6,6 +6,8 @@ import io
 import re
 import zipfile
 
+from spendkit.extract.decode import utf16_encoding
+
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -31,11 +33,13 @@ def sniff_kind(data: bytes) -> str:
         if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
             return "xlsx"
         return "zip"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) and utf16_encoding(data):
+        return "text"  # UTF-16 with a byte-order mark (checked before HTML: '<' is 2 bytes)
     if data.startswith(b"%PDF"):
         return "pdf"
     head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if re.match(rb"<(!doctype html|html|\?xml|head|body|table|div|meta)", head):
         return "html"
     if b"\x00" in data[:4096]:
-        return "binary"
+        return "text" if utf16_encoding(data) else "binary"
     return "text"

@@ -1,8 +1,8 @@
 """Microsoft licence price catalogue: dated list prices, SKU names, billing uplifts and GBP parity.
 
 The package data (`package_data/microsoft/*.csv`) is re-typed from the project's
-researched facts, each row with its source and a confidence tag: [S] stated by the source,
-[P] reported by press/partners, [I] inferred. Prices are list prices per user per month, ex VAT,
+researched facts, each row with its source and a `confidence` of high (stated by Microsoft or
+a primary source), medium (press, partners, vendor pages) or low (derived or inferred). Prices are list prices per user per month, ex VAT,
 for an annual commitment paid upfront; other billing terms are derived by rule
 (`billing_uplift`). A GBP price that is missing is derived from the USD price at Microsoft's
 GBP/USD price-list parity (`fx_rates.csv`) and is always flagged as an estimate, with a low-high
@@ -30,19 +30,20 @@ CURRENCIES = ("GBP", "USD")
 BILLING_TERMS = ("annual", "annual_monthly", "monthly")
 
 #: (billing term, uplift over the annual-upfront price, first date it applies, source).
-#: Before the date the term carried no premium (legacy monthly billing) [I].
+#: Before the date the term carried no premium (legacy monthly billing): an assumption.
 BILLING_UPLIFTS: dict[str, tuple[float, date | None, str]] = {
     "annual": (0.0, None, "list price"),
     "annual_monthly": (
         0.05,
         date(2025, 4, 1),
-        "+5% annual term billed monthly from 2025-04-01 (Microsoft Partner Center, Mar 2025) [S]",
+        "+5% annual term billed monthly from 2025-04-01 (Microsoft Partner Center, Mar 2025; "
+        "high)",
     ),
     "monthly": (
         0.20,
         date(2022, 3, 1),
         "+20% monthly term under the New Commerce Experience from 2022-03-01 (agileit.com; "
-        "spiretech.com) [P]",
+        "spiretech.com; medium)",
     ),
 }
 
@@ -130,7 +131,8 @@ def price_catalogue() -> pd.DataFrame:
     """The dated SKU price catalogue (one row per SKU, currency and price period).
 
     Columns: sku, kind (suite/add-on/standalone), currency, price_per_user_month, billing,
-    effective_from, effective_to (NaT = open-ended), is_estimate, confidence (S/P/I), source, note.
+    effective_from, effective_to (NaT = open-ended), is_estimate, confidence (high/medium/low),
+    source, note.
     """
     return _catalogue().copy()
 
@@ -283,7 +285,7 @@ def _quote(sku: str, on: date, billing: str, currency: str) -> PriceQuote:
         sku=sku, on=on, currency=currency, billing=billing,
         value=base * mid_f, value_low=base * lo_f, value_high=base * hi_f,
         is_estimate=bool(row["is_estimate"]) or estimate_extra,
-        confidence="I" if estimate_extra else str(row["confidence"]),
+        confidence="low" if estimate_extra else str(row["confidence"]),
         source=str(row["source"]), basis=basis)
 
 
@@ -326,3 +328,18 @@ def ccs_agreement_on(on: date | str) -> str | None:
     ts = pd.Timestamp(on)
     hit = a[(a["start"].isna() | (a["start"] <= ts)) & (a["end"].isna() | (a["end"] >= ts))]
     return None if hit.empty else str(hit.iloc[-1]["agreement"])
+
+
+def renewal_evidence() -> pd.DataFrame:
+    """Evidence on Microsoft renewals and discounts (package data `renewal_uplift.csv`).
+
+    One row per piece of evidence: observed renewal uplifts (Salford +14.4% a year; the 9-14%
+    range, no named source), list rises applied at renewal (April 2023 GBP alignment, July 2026
+    USD rises), and the discounts published deals imply (Pembrokeshire 43% below E3 list;
+    Blackburn with Darwen 49-57% below E5 list if every user had E5). `value_low` /
+    `value_high` are floats (blank for qualitative rows); `unit` says what they measure.
+    """
+    df = _read("ms_renewal_uplift")
+    for c in ("value_low", "value_high"):
+        df[c] = pd.to_numeric(df[c].replace("", None)).astype("float64")
+    return df

@@ -6,6 +6,12 @@ and one ZIP of CSVs for five councils over the financial years 2021-22 to 2025-2
 only the layouts, label styles and one council's Microsoft deal imitate published facts (see
 `data/raw/README.md`). Amounts are generated as integer pence and formatted from them, so the
 manifest totals are exact.
+
+What the sample contains is data, in `package_data/sample/`: the councils (`councils.csv`),
+their file layouts (`layouts.yaml`), the supplier catalogue (`suppliers.yaml`), label and
+service-area wording (`kinds.csv`, `service_areas.csv`), the annual licence payments
+(`annual_payments.csv`) and the council profiles shipped with it (`councils/*.yaml`:
+Blackburn with Darwen's published Microsoft facts). This module only generates.
 """
 
 from __future__ import annotations
@@ -22,8 +28,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import yaml
 
 from spendkit.errors import InputError
+from spendkit.reference import catalogue
 from spendkit.units.money import AMOUNT_TYPE
 from spendkit.units.periods import FIRST_MONTH, start_years_of_months
 
@@ -35,14 +43,6 @@ DEFAULT_SEED = 20260401
 #: First calendar year of each financial year covered (2021-22 ... 2025-26).
 FINANCIAL_YEARS: tuple[int, ...] = (2021, 2022, 2023, 2024, 2025)
 
-#: Blackburn with Darwen: M365 E5 via Phoenix Software, renewed July 2025 to 2028 at £670,000 a
-#: year (infotec.news, 3 Jun 2025). FACT.
-BWD_M365_RENEWAL_PENCE = 67_000_000
-#: ASSUMPTION (not published): the July 2021 - June 2025 annual payment. £670,000 scaled by the
-#: GBP M365 E5 list-price ratio £48.20 / £52.50 (facts.md §1.3, inferred/low) ≈ £615,124;
-#: rounded to £615,000.
-BWD_M365_PRE_RENEWAL_PENCE = 61_500_000
-
 # Fixed timestamp for XLSX/ZIP members so the same seed gives the same bytes.
 _FIXED_TIME = (2026, 4, 1, 0, 0, 0)
 _MONTH_ABBR = np.array(
@@ -52,6 +52,11 @@ _MONTH_NAME = np.array(
     ["January", "February", "March", "April", "May", "June", "July", "August", "September",
      "October", "November", "December"]
 )
+#: Share of IT payments booked under a council's generic labels, as councils do.
+_MISLABEL_RATE = 0.12
+#: IT suppliers' weight relative to the others (~8% of rows, a few percent of value).
+_IT_WEIGHT = 0.3
+_CREDIT_RATE = 0.025
 
 
 @dataclass(frozen=True)
@@ -67,255 +72,70 @@ class SampleCouncil:
     social_care: bool
     redacted_label: str
     amount_scale: float
+    generic_labels: tuple[str, str] = ("", "")
 
 
-SAMPLE_COUNCILS: tuple[SampleCouncil, ...] = (
-    SampleCouncil("blackburn-with-darwen-borough-council", "Blackburn with Darwen Borough Council",
-                  "E06000008", "bwd", 40, 50_000, True, "REDACTED", 1.5),
-    SampleCouncil("hyndburn-borough-council", "Hyndburn Borough Council", "E07000120",
-                  "hyndburn", 22, 25_000, False, "Redacted personal data", 0.3),
-    SampleCouncil("trafford-council", "Trafford Council", "E08000009", "trafford", 45, 50_000,
-                  True, "Redacted", 1.5),
-    SampleCouncil("oxford-city-council", "Oxford City Council", "E07000178", "oxford", 30,
-                  50_000, False, "REDACTED", 1.0),
-    SampleCouncil("leeds-city-council", "Leeds City Council", "E08000035", "leeds", 50, 50_000,
-                  True, "Redacted personal data", 3.0),
-)
+@dataclass(frozen=True)
+class SupplierProfile:
+    """A supplier kind in the sample's catalogue (package_data/sample/suppliers.yaml)."""
 
-# ---------------------------------------------------------------------------------------------
-# Supplier catalogue: (kind, name variants, weight, median £, sigma, descriptions, social care
-# only). IT kinds start with "it_". Traps (not IT) are marked.
-# ---------------------------------------------------------------------------------------------
-_P = tuple[str, tuple[str, ...], float, float, float, tuple[str, ...], bool]
-_PROFILES: tuple[_P, ...] = (
-    ("it_licence", ("Phoenix Software Ltd", "PHOENIX SOFTWARE LTD", "Phoenix Software Limited"),
-     0.5, 3000, 1.0, ("Microsoft Visio Plan 2 licences", "Microsoft Power BI Pro licences",
-                      "Adobe Acrobat Pro licences", "Microsoft 365 additional licences true-up"),
-     False),
-    ("it_licence", ("Bytes Software Services Ltd", "BYTES SOFTWARE SERVICES LTD"), 0.4, 3500,
-     1.0, ("Veeam backup licences renewal", "Microsoft Azure consumption",
-           "Sophos endpoint protection renewal", "Microsoft 365 E3 licences true-up"), False),
-    ("it_licence", ("Softcat plc", "SOFTCAT PLC", "Softcat Ltd"), 0.4, 4000, 1.0,
-     ("Nutanix licences", "Mimecast email security renewal", "Microsoft Azure consumption",
-      "Microsoft 365 E3 annual subscription (additional users)"), False),
-    ("it_casemgmt", ("Liquidlogic Ltd", "LIQUIDLOGIC LIMITED"), 0.2, 25000, 0.8,
-     ("LCS/EHM annual support and maintenance", "Adults case management system licence",
-      "ContrOCC annual support"), True),
-    ("it_casemgmt", ("OLM Systems Ltd", "OLM SYSTEMS LIMITED"), 0.12, 18000, 0.8,
-     ("Eclipse case management annual licence", "CareFirst support and maintenance"), True),
-    ("it_casemgmt", ("System C Healthcare Ltd", "Servelec Group plc"), 0.12, 20000, 0.8,
-     ("Mosaic case management support", "Case management hosting charges"), True),
-    ("it_lob", ("Civica UK Ltd", "CIVICA UK LIMITED", "Civica Election Services"), 0.45, 6000,
-     1.0, ("Revenues and benefits system annual support", "Cx housing system licence",
-           "Electoral registration canvass printing", "Azure hosting services"), False),
-    ("it_lob", ("Idox Software Ltd", "IDOX SOFTWARE LTD"), 0.3, 5000, 1.0,
-     ("Uniform planning system annual maintenance", "Lalpac licensing module licences",
-      "Document management support"), False),
-    ("it_lob", ("NEC Software Solutions UK Ltd", "NEC SOFTWARE SOLUTIONS UK LTD",
-                "NEC SOFTWARE SOLUTIONS (FORMERLY NORTHGATE PUBLIC SERVICES (UK) LTD)"),
-     0.35, 7000, 1.0, ("Revenues and benefits annual licence", "Housing management system support",
-                       "Parking back-office system support"), False),
-    ("it_lob", ("Capita Business Services Ltd", "Capita  Business Services Ltd",
-                "CAPITA BUSINESS SERVICES LTD"), 0.35, 6500, 1.0,
-     ("Pay360 payment gateway transaction charges", "Education management system support",
-      "Income management system licence"), False),
-    ("it_telecoms", ("British Telecommunications plc", "BT PLC", "BT Group plc"), 0.5, 2000, 0.9,
-     ("Line rentals and call charges", "PSN connectivity quarterly charge", "Broadband circuits"),
-     False),
-    ("it_telecoms", ("Vodafone Ltd", "VODAFONE LTD (215385)"), 0.4, 2500, 0.9,
-     ("Corporate mobile phone contract", "Mobile data charges"), False),
-    ("it_telecoms", ("Virgin Media Business Ltd", "VIRGIN MEDIA BUSINESS"), 0.25, 4000, 0.9,
-     ("WAN circuit rental", "Internet connectivity quarterly charge"), False),
-    ("it_hardware", ("Dell Corporation Ltd", "DELL CORPORATION LIMITED"), 0.25, 6000, 1.0,
-     ("Latitude laptops for hybrid working", "Server hardware refresh"), False),
-    ("it_hardware", ("XMA Ltd", "XMA LIMITED"), 0.25, 3500, 1.0,
-     ("Monitors and docking stations", "Laptop peripherals"), False),
-    ("it_hardware", ("CDW Ltd", "CDW LIMITED"), 0.2, 4000, 1.0,
-     ("Network switches", "Firewall appliance renewal"), False),
-    ("it_hardware", ("Computacenter (UK) Ltd", "COMPUTACENTER (UK) LTD"), 0.25, 7000, 1.0,
-     ("Desktop refresh programme", "End user device rollout"), False),
-    ("it_services", ("Specialist Computer Centres plc", "SCC (SPECIALIST COMPUTER CENTRES PLC)"),
-     0.2, 5000, 1.0, ("Multi-function device recharges", "Managed print service"), False),
-    ("it_services", ("Agilisys Ltd",), 0.15, 9000, 1.0,
-     ("Managed IT service monthly charge", "Cloud migration consultancy"), False),
-    ("it_services", ("Amazon Web Services EMEA SARL",), 0.12, 2500, 1.0, ("AWS cloud hosting",),
-     False),
-    # --- not IT ---------------------------------------------------------------------------
-    ("care_home", ("Oracle Care Ltd",), 1.0, 18000, 1.0,  # trap: a care provider
-     ("Residential placement - older people", "Nursing care placement"), True),
-    ("care_home", ("Bupa Care Homes Ltd", "Anchor Hanover Group", "HC-One Ltd",
-                   "Care UK Community Partnerships Ltd"), 3.5, 18000, 1.0,
-     ("Residential placement - older people", "Nursing care placement",
-      "Respite care placement"), True),
-    ("homecare", ("Cera Care Ltd", "Home Instead Senior Care", "Allied Healthcare Group Ltd"),
-     2.5, 12000, 1.0, ("Domiciliary care - four weekly invoice", "Extra care support hours"),
-     True),
-    ("children", ("Barnardo's", "Action for Children", "Priory Education Services Ltd"), 1.5,
-     25000, 1.0, ("Family support services contract", "Residential placement - children",
-                  "Independent fostering agency placement"), True),
-    ("public_health", ("PHOENIX FUTURES",), 0.4, 40000, 0.8,  # trap: a drug-treatment charity
-     ("Substance misuse treatment service", "Recovery service contract payment"), True),
-    ("construction", ("Kier Construction Ltd", "Morgan Sindall Construction & Infrastructure Ltd",
-                      "Willmott Dixon Construction Ltd", "Tarmac Trading Ltd"), 2.0, 60000, 1.3,
-     ("Stage payment - school extension", "Highways resurfacing programme",
-      "Leisure centre refurbishment", "Valuation certificate no. 7"), False),
-    ("agency", ("Capita Resourcing Ltd",), 0.6, 4000, 0.8,  # trap: agency staff
-     ("Agency staff - week ending", "Interim social worker", "Temporary admin staff"), False),
-    ("agency", ("Hays Specialist Recruitment Ltd", "Reed Specialist Recruitment Ltd",
-                "Matrix SCM Ltd"), 1.6, 4000, 0.8,
-     ("Agency staff - week ending", "Temporary admin staff", "Interim project manager"), False),
-    ("utilities", ("EDF Energy Customers Ltd", "British Gas Trading Ltd", "Water Plus Ltd"), 1.5,
-     12000, 1.2, ("Electricity - corporate buildings", "Gas supply", "Water charges"), False),
-    ("grants", ("Citizens Advice", "Age UK", "Women’s Aid Federation", "Groundwork Trust"), 1.0,
-     15000, 1.2, ("Grant payment - quarterly instalment", "Household Support Fund grant"), False),
-    ("professional", ("Grant Thornton UK LLP", "Browne Jacobson LLP",
-                      "Arcadis Consulting (UK) Ltd"), 0.8, 10000, 1.1,
-     ("External audit fee", "Legal advice", "Consultancy - asset review"), False),
-    ("supplies", ("Lyreco UK Ltd", "YPO", "ESPO"), 1.2, 2000, 0.8,
-     ("Stationery", "Catering supplies", "Furniture"), False),
-    ("cleaning", ("Capital Cleaning Ltd",), 0.4, 6000, 0.6,  # trap: "capita" substring
-     ("Office cleaning contract monthly",), False),
-    ("cleaning", ("Mitie Cleaning & Environmental Services Ltd",), 0.4, 6000, 0.6,
-     ("Office cleaning contract monthly", "Window cleaning"), False),
-    ("transport", ("NORTHGATE VEHICLE HIRE LTD",), 0.4, 5000, 0.8,  # trap: van hire
-     ("Van hire", "Short-term vehicle hire"), False),
-    ("transport", ("Lex Autolease Ltd", "Dennis Eagle Ltd"), 0.5, 5000, 0.8,
-     ("Vehicle lease", "Refuse vehicle spare parts"), False),
-    ("waste", ("Biffa Waste Services Ltd", "Veolia ES (UK) Ltd",
-               "SUEZ Recycling and Recovery UK Ltd"), 0.8, 60000, 1.0,
-     ("Waste disposal gate fees", "Recycling processing"), False),
-    ("housing", ("Places for People", "Onward Homes"), 0.6, 8000, 1.0,
-     ("Temporary accommodation", "Disabled facilities grant works"), False),
-    ("personal", ("",), 1.0, 1500, 0.8,
-     ("Direct payment", "Personal budget", "Compensation payment", "Discretionary housing payment"),
-     False),
-)
+    kind: str
+    names: tuple[str, ...]
+    weight: float
+    median_gbp: float
+    sigma: float
+    descriptions: tuple[str, ...]
+    social_care_only: bool
 
-_KINDS: tuple[str, ...] = tuple(dict.fromkeys(p[0] for p in _PROFILES))
-_IT_CATEGORY = {
-    "it_licence": "software_licensing", "it_casemgmt": "software", "it_lob": "software",
-    "it_telecoms": "telecoms", "it_hardware": "hardware", "it_services": "it_services",
-}
 
-# Expense / category labels by label scheme, in each publisher's style.
-_LABELS: dict[str, dict[str, str]] = {
-    "bwd": {
-        "it_licence": "IT Software Licences", "it_casemgmt": "IT Software Licences",
-        "it_lob": "IT Software Licences", "it_telecoms": "Telephones",
-        "it_hardware": "Computer Hardware", "it_services": "IT Services & Support",
-        "care_home": "Residential Care", "homecare": "Home Care", "children": "Children's Placements",
-        "public_health": "Public Health Contracts", "construction": "Building Works",
-        "agency": "Agency Staff", "utilities": "Utilities", "grants": "Grants to Voluntary Bodies",
-        "professional": "Professional Services", "supplies": "Supplies & Services",
-        "cleaning": "Cleaning", "transport": "Vehicle Hire", "waste": "Waste Disposal",
-        "housing": "Temporary Accommodation", "personal": "Direct Payments",
-    },
-    "hyndburn": {
-        "it_licence": "RENTAL & MAINT SOFTWARE MISC", "it_casemgmt": "RENTAL & MAINT SOFTWARE MISC",
-        "it_lob": "COMPUTER RENTAL & MAINT", "it_telecoms": "TELEPHONES",
-        "it_hardware": "COMPUTER HARDWARE", "it_services": "COMPUTER RENTAL & MAINT",
-        "care_home": "CONTRACT PAYMENTS", "homecare": "CONTRACT PAYMENTS",
-        "children": "CONTRACT PAYMENTS", "public_health": "CONTRACT PAYMENTS",
-        "construction": "CAPITAL WORKS", "agency": "AGENCY STAFF", "utilities": "UTILITY CHARGES",
-        "grants": "GRANTS", "professional": "CONSULTANTS FEES", "supplies": "GENERAL SUPPLIES",
-        "cleaning": "CLEANING CONTRACT", "transport": "VEHICLE HIRE", "waste": "TIPPING CHARGES",
-        "housing": "TEMPORARY ACCOMMODATION", "personal": "REFUNDS",
-    },
-    "trafford": {
-        "it_licence": "ICT : Software", "it_casemgmt": "Not Classified", "it_lob": "Not Classified",
-        "it_telecoms": "ICT : Telecomm - Fixed", "it_hardware": "ICT : Hardware",
-        "it_services": "Not Classified", "care_home": "Social Care : Residential Care",
-        "homecare": "Social Care : Domiciliary Care", "children": "Social Care : Children",
-        "public_health": "Healthcare : Substance Misuse", "construction": "Construction : Works",
-        "agency": "Human Resources : Agency Staff", "utilities": "Utilities : Energy",
-        "grants": "Not Classified", "professional": "Consultancy", "supplies": "Office Supplies",
-        "cleaning": "Facilities : Cleaning", "transport": "Vehicle Management : Hire",
-        "waste": "Environmental Services : Waste", "housing": "Housing Management",
-        "personal": "Not Classified",
-    },
-    "oxford": {
-        "it_licence": "Software Purchase", "it_casemgmt": "Software Maintenance/Running Costs",
-        "it_lob": "Software Maintenance/Running Costs", "it_telecoms": "External Telephone Charges",
-        "it_hardware": "Hardware Purchase", "it_services": "Software Maintenance/Running Costs",
-        "care_home": "Contract Payments", "homecare": "Contract Payments",
-        "children": "Contract Payments", "public_health": "Contract Payments",
-        "construction": "Building Works - Capital", "agency": "Agency Staff",
-        "utilities": "Energy & Water", "grants": "Grants", "professional": "Consultants Fees",
-        "supplies": "Stationery & Office Supplies", "cleaning": "Cleaning Contract",
-        "transport": "Vehicle Hire", "waste": "Disposal Costs",
-        "housing": "Temporary Accommodation Costs", "personal": "Refunds & Compensation",
-    },
-    "leeds": {
-        "it_licence": "Computer Software & Equipment", "it_casemgmt": "Computer Software & Equipment",
-        "it_lob": "Computer Software & Equipment", "it_telecoms": "Telephones",
-        "it_hardware": "Computer Software & Equipment", "it_services": "Computer Software & Equipment",
-        "care_home": "Residential & Nursing Care", "homecare": "Home Care",
-        "children": "Childrens Placements", "public_health": "Public Health Contracts",
-        "construction": "Construction Works", "agency": "Agency Staff", "utilities": "Energy",
-        "grants": "Grants & Contributions", "professional": "Professional Services",
-        "supplies": "Supplies & Services", "cleaning": "Cleaning", "transport": "Vehicle Hire",
-        "waste": "Waste Disposal", "housing": "Temporary Accommodation",
-        "personal": "Direct Payments",
-    },
-}
-# IT payments booked under a generic label, as councils do.
-_MISLABELS: dict[str, tuple[str, str]] = {
-    "bwd": ("Professional Services", "Supplies & Services"),
-    "hyndburn": ("CONSULTANTS FEES", "GENERAL SUPPLIES"),
-    "trafford": ("Consultancy", "Not Classified"),
-    "oxford": ("Consultants Fees", "Stationery & Office Supplies"),
-    "leeds": ("Professional Services", "Supplies & Services"),
-}
-_MISLABEL_RATE = 0.12
-_IT_WEIGHT = 0.3
-_CREDIT_RATE = 0.025
+# The sample's profiles are data (package_data/sample/, catalogued as sample_*): the councils
+# and their layouts, the supplier catalogue, label and service-area wording, annual payments.
+def _table(name: str) -> pd.DataFrame:
+    return catalogue.read_csv(name)
 
-# Service areas by kind group, in each publisher's style (district councils lack care groups).
-_GROUP = {
-    "it_licence": "it", "it_casemgmt": "it", "it_lob": "it", "it_telecoms": "it",
-    "it_hardware": "it", "it_services": "it", "care_home": "adults", "homecare": "adults",
-    "children": "children", "public_health": "health", "construction": "regen",
-    "agency": "corporate", "utilities": "corporate", "grants": "community",
-    "professional": "corporate", "supplies": "corporate", "cleaning": "corporate",
-    "transport": "environment", "waste": "environment", "housing": "housing",
-    "personal": "community",
-}
-_AREAS: dict[str, dict[str, str]] = {
-    "bwd": {"it": "Digital & Customer Services", "adults": "Adult Social Care",
-            "children": "Children's Services & Education", "health": "Public Health",
-            "regen": "Growth & Development", "corporate": "Finance & Resources",
-            "community": "Communities & Prevention", "environment": "Environment & Operations",
-            "housing": "Housing Needs"},
-    "hyndburn": {"it": "COMPUTER SERVICES", "adults": "COMMUNITY SERVICES",
-                 "children": "COMMUNITY SERVICES", "health": "ENVIRONMENTAL HEALTH",
-                 "regen": "REGENERATION", "corporate": "CORPORATE SERVICES",
-                 "community": "BENEFITS", "environment": "WASTE COLLECTION",
-                 "housing": "HOUSING STRATEGY"},
-    "trafford": {"it": "ICT Services", "adults": "Adult Services", "children": "Children's Services",
-                 "health": "Public Health", "regen": "Place", "corporate": "Finance & Systems",
-                 "community": "Strategy & Resources", "environment": "Place - Waste",
-                 "housing": "Place - Housing"},
-    "oxford": {"it": "Business Improvement", "adults": "Community Services",
-               "children": "Community Services", "health": "Regulatory Services",
-               "regen": "Regeneration & Major Projects", "corporate": "Financial Services",
-               "community": "Community Services", "environment": "Direct Services",
-               "housing": "Housing Services"},
-    "leeds": {"it": "Integrated Digital Services", "adults": "Adults & Health",
-              "children": "Children & Families", "health": "Public Health",
-              "regen": "City Development", "corporate": "Resources",
-              "community": "Communities, Housing & Environment",
-              "environment": "Communities, Housing & Environment",
-              "housing": "Communities, Housing & Environment"},
-}
-# Hyndburn's 2024 finance system: Department Area / 'CODE - Service Area'.
-_HYNDBURN_NEW_AREAS = {
-    "it": ("Resources", "AAD - ICT"), "adults": ("Communities", "CSV - Community Services"),
-    "children": ("Communities", "CSV - Community Services"),
-    "health": ("Environment", "EHS - Environmental Health"),
-    "regen": ("Regeneration", "REG - Regeneration"), "corporate": ("Resources", "FIN - Finance"),
-    "community": ("Resources", "BEN - Benefits"), "environment": ("Environment", "WST - Waste"),
-    "housing": ("Regeneration", "HSG - Housing"),
-}
+
+def _yaml(name: str):
+    return yaml.safe_load(catalogue.path(name).read_text(encoding="utf-8"))
+
+
+SAMPLE_COUNCILS: tuple[SampleCouncil, ...] = tuple(
+    SampleCouncil(r.slug, r.name, r.gss_code, r.style, int(r.rows_per_month),
+                  int(r.threshold_pence), r.social_care == "true", r.redacted_label,
+                  float(r.amount_scale), (r.generic_label_1, r.generic_label_2))
+    for r in _table("sample_councils").itertuples(index=False))
+_PROFILES: tuple[SupplierProfile, ...] = tuple(
+    SupplierProfile(p["kind"], tuple(p["names"]), p["weight"], p["median_gbp"], p["sigma"],
+                    tuple(p["descriptions"]), p["social_care_only"])
+    for p in _yaml("sample_suppliers"))
+_KIND_TABLE = _table("sample_kinds").set_index("kind")
+_IT_CATEGORY = {k: v for k, v in _KIND_TABLE["it_category"].items() if v}
+_GROUP = _KIND_TABLE["service_group"].to_dict()
+#: Expense / category labels by label scheme (a council's style), in that publisher's wording.
+_LABELS = {c.style: _KIND_TABLE[f"label_{c.style}"].to_dict() for c in SAMPLE_COUNCILS}
+_AREA_TABLE = _table("sample_service_areas").set_index("service_group")
+#: Service areas by kind group, in each publisher's style (district councils lack care groups).
+_AREAS = {c.style: _AREA_TABLE[c.style].to_dict() for c in SAMPLE_COUNCILS}
+#: Hyndburn's 2024 finance system: Department Area / 'CODE - Service Area'.
+_HYNDBURN_NEW_AREAS = {g: (r.hyndburn_2024_department, r.hyndburn_2024_service)
+                       for g, r in _AREA_TABLE.iterrows()}
+_LAYOUTS: dict[str, list[str]] = _yaml("sample_layouts")
+#: IT payments booked under a generic label: the two labels each council style uses.
+_MISLABELS = {c.style: c.generic_labels for c in SAMPLE_COUNCILS}
+_ANNUAL = _table("sample_annual_payments")
+
+#: Blackburn with Darwen's Microsoft 365 E5 annual payments in the sample: the published
+#: renewal (July 2025 to 2028 at £670,000 a year, infotec.news 3 Jun 2025, also in the
+#: council's profile) and the ASSUMED earlier payment (see annual_payments.csv's source).
+_BWD = _ANNUAL[_ANNUAL["style"] == "bwd"]
+BWD_M365_RENEWAL_PENCE = int(_BWD["amount_pence"].iloc[-1])
+BWD_M365_PRE_RENEWAL_PENCE = int(_BWD["amount_pence"].iloc[0])
+
+
+def sample_profiles() -> dict[str, bytes]:
+    """The council profiles shipped with the sample (file name -> bytes), e.g. Blackburn with
+    Darwen's published Microsoft facts; `generate_sample(..., councils_dir=...)` writes them."""
+    folder = catalogue.path("sample_council_profiles")
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.yaml"))}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -412,35 +232,12 @@ def _weekday(dates: np.ndarray, start: np.ndarray, ndays: np.ndarray) -> np.ndar
 def _fixed_events(council: SampleCouncil) -> list[tuple[str, int, str, str, str]]:
     """Annual licence payments (date, pence, supplier, kind, description) for one council.
 
-    Blackburn with Darwen's follow the published deal; the others are invented.
+    From package_data/sample/annual_payments.csv: Blackburn with Darwen's follow the published
+    deal; the others are invented.
     """
-    ev: list[tuple[str, int, str, str, str]] = []
-    if council.style == "bwd":
-        for fy, day in zip(FINANCIAL_YEARS, (15, 14, 13, 11, 10), strict=True):
-            amount = BWD_M365_RENEWAL_PENCE if fy >= 2025 else BWD_M365_PRE_RENEWAL_PENCE
-            ev.append((f"{fy}-07-{day:02d}", amount, "Phoenix Software Ltd", "it_licence",
-                       f"Microsoft 365 E5 annual subscription {fy}-{(fy + 1) % 100:02d}"))
-    elif council.style == "hyndburn":
-        amounts = (5_835_412, 6_012_077, 6_288_145, 6_596_565, 6_874_020)
-        for fy, amount in zip(FINANCIAL_YEARS, amounts, strict=True):
-            ev.append((f"{fy}-06-16", amount, "Bytes Software Services Ltd", "it_licence",
-                       f"Annual Renewal of Microsoft Licences, quote £{amount / 100:,.2f}"))
-    elif council.style == "trafford":
-        amounts = (71_450_000, 73_903_312, 79_476_880, 80_210_004, 84_870_500)
-        for fy, amount in zip(FINANCIAL_YEARS, amounts, strict=True):
-            ev.append((f"{fy}-11-08", amount, "Phoenix Software Ltd", "it_licence",
-                       "Microsoft 365 E3 annual subscription"))
-    elif council.style == "oxford":
-        amounts = (24_250_000, 25_117_600, 26_904_107, 26_904_107, 27_690_318)
-        for fy, amount in zip(FINANCIAL_YEARS, amounts, strict=True):
-            ev.append((f"{fy + 1}-03-09", amount, "Phoenix Software Ltd", "it_licence",
-                       "Microsoft Enterprise Agreement annual instalment"))
-    elif council.style == "leeds":
-        amounts = (158_000_000, 162_740_000, 174_300_000, 174_300_000, 182_100_000)
-        for fy, amount in zip(FINANCIAL_YEARS, amounts, strict=True):
-            ev.append((f"{fy}-05-12", amount, "Softcat plc", "it_licence",
-                       "Microsoft Enterprise Agreement annual payment"))
-    return ev
+    rows = _ANNUAL[_ANNUAL["style"] == council.style]
+    return [(r.payment_date, int(r.amount_pence), r.supplier, r.kind, r.description)
+            for r in rows.itertuples(index=False)]
 
 
 def _council_frame(council: SampleCouncil, index: int, seed: int, scale: float) -> pd.DataFrame:
@@ -455,29 +252,29 @@ def _council_frame(council: SampleCouncil, index: int, seed: int, scale: float) 
     ndays = ((month_of_row + 1).astype("datetime64[D]") - start).astype(np.int64)
     dates = _weekday(start + (rng.random(n) * ndays).astype(np.int64), start, ndays)
 
-    kinds = np.array([p[0] for p in _PROFILES])
+    kinds = np.array([p.kind for p in _PROFILES])
     # IT suppliers get ~8% of rows (and a few percent of value), as in published files.
-    weights = np.array([p[2] * (_IT_WEIGHT if p[0].startswith("it_") else 1.0)
+    weights = np.array([p.weight * (_IT_WEIGHT if p.kind.startswith("it_") else 1.0)
                         for p in _PROFILES])
     if not council.social_care:
-        weights = np.where(np.array([p[6] for p in _PROFILES]), 0.0, weights)
+        weights = np.where(np.array([p.social_care_only for p in _PROFILES]), 0.0, weights)
     prof = rng.choice(len(_PROFILES), size=n, p=weights / weights.sum())
 
-    medians = np.array([p[3] for p in _PROFILES])[prof]
-    sigmas = np.array([p[4] for p in _PROFILES])[prof]
+    medians = np.array([p.median_gbp for p in _PROFILES])[prof]
+    sigmas = np.array([p.sigma for p in _PROFILES])[prof]
     gbp = np.minimum(council.amount_scale * medians * np.exp(sigmas * rng.standard_normal(n)),
                      3_000_000.0)
     pence = council.threshold_pence + np.round(gbp * 100).astype(np.int64)
     pence = np.where(rng.random(n) < _CREDIT_RATE, -pence, pence)
 
-    def pick(field: int) -> np.ndarray:
-        flat = np.array([v for p in _PROFILES for v in p[field]], dtype=object)
-        cnt = np.array([len(p[field]) for p in _PROFILES])
+    def pick(field: str) -> np.ndarray:
+        flat = np.array([v for p in _PROFILES for v in getattr(p, field)], dtype=object)
+        cnt = np.array([len(getattr(p, field)) for p in _PROFILES])
         off = np.concatenate([[0], np.cumsum(cnt)[:-1]])
         return flat[off[prof] + (rng.random(n) * cnt[prof]).astype(np.int64)]
 
-    supplier = pick(1)
-    description = pick(5)
+    supplier = pick("names")
+    description = pick("descriptions")
     kind = kinds[prof]
 
     # Annual licence payments happen whatever the scale.
@@ -605,8 +402,7 @@ def _text(frame: pd.DataFrame, column: str) -> np.ndarray:
 
 def _bwd(council: SampleCouncil, frame: pd.DataFrame) -> list[_Out]:
     """Transparency-code 2015 headers, UTF-8 with BOM, dd/mm/yyyy, quoted "1,234.56"."""
-    header = ["Organisation Label", "Organisational Unit", "Purpose", "Beneficiary Name",
-              "Payment Date", "Amount", "Transaction Number", "Expense Type"]
+    header = _LAYOUTS["bwd"]
     n = len(frame)
     pence = frame["pence"].to_numpy()
     lines = _csv_lines([
@@ -648,8 +444,7 @@ def _hyndburn_layout(g: pd.DataFrame, fy: int) -> tuple[list[str], list[np.ndarr
     pence = g["pence"].to_numpy()
     ref = (4_200_000 + g["seq"].to_numpy()).astype(str)
     if fy <= 2022:
-        header = ["Service Cost Centre", "Account Detail", "Description", "HBC ref no", "Name",
-                  "Payment date", "Net Amount(£)"]
+        header = list(_LAYOUTS["hyndburn_2021"])
         cols = [_areas(g, "hyndburn"), _labels(g, "hyndburn"),
                 np.strings.upper(_text(g, "description")), ref, np.strings.upper(supplier),
                 format_dates(dates, "%d-%b-%y"), format_amounts(pence)]
@@ -661,8 +456,7 @@ def _hyndburn_layout(g: pd.DataFrame, fy: int) -> tuple[list[str], list[np.ndarr
             notes += "; trailing comma on every line; 6 empty ',,,,,,,' lines at the end"
         return header, cols, notes
     if fy == 2023:
-        header = ["Service Cost Centre", "Account Detail", "Description", "HBC ref no", "Name",
-                  "Payment Date", "Net Amount (£)"]
+        header = _LAYOUTS["hyndburn_2023"]
         # A few card/bank lines keep dd-Mon-yy in the same column, as in the real files.
         odd = (g["seq"].to_numpy() % 17) == 5
         cols = [_areas(g, "hyndburn"), _labels(g, "hyndburn"), _text(g, "description"), ref,
@@ -672,8 +466,7 @@ def _hyndburn_layout(g: pd.DataFrame, fy: int) -> tuple[list[str], list[np.ndarr
         notes = ("line 1 empty ',,,,,,', header on line 2; '3 Apr 2023' dates mixed with a few "
                  "dd-Mon-yy; quoted thousands")
         return header, cols, notes
-    header = ["Department Area", "Service Area", "Description", "Line", "HBC Ref No.", "Name:  ",
-              "Payment Date", "Amount Paid"]
+    header = _LAYOUTS["hyndburn_2024"]
     group = g["service_group"]
     cols = [group.map({k: v[0] for k, v in _HYNDBURN_NEW_AREAS.items()}).to_numpy(str),
             group.map({k: v[1] for k, v in _HYNDBURN_NEW_AREAS.items()}).to_numpy(str),
@@ -724,9 +517,7 @@ def _hyndburn(council: SampleCouncil, frame: pd.DataFrame) -> list[_Out]:
 
 def _trafford(council: SampleCouncil, frame: pd.DataFrame) -> list[_Out]:
     """CamelCase 2015-code CSVs (ISO dates, 'NA'); 2025-26 as one ZIP of twelve monthly CSVs."""
-    header = ["OrganisationLabel", "OrganisationURI", "EffectiveDate", "OrganisationalUnit",
-              "BeneficiaryName", "BeneficiaryOtherID", "PaymentDate", "TransactionNumber",
-              "Amount", "IrrecoverableVATAmount", "Purpose", "ProclassLabel", "ProclassCode"]
+    header = _LAYOUTS["trafford"]
     n = len(frame)
     dates = frame["payment_date"].to_numpy()
     pence = frame["pence"].to_numpy()
@@ -770,8 +561,7 @@ def _trafford(council: SampleCouncil, frame: pd.DataFrame) -> list[_Out]:
 
 def _oxford(council: SampleCouncil, frame: pd.DataFrame) -> list[_Out]:
     """Quarterly cp1252 CSVs, Title Case headers, '£1,234.56' amounts, names padded to 50."""
-    header = ["Client", "Service Area", "Expenditure Category", "Expenditure Code", "Paid Date",
-              "Trans No", "Amount", "Type of Expenditure", "Supplier ID", "Supplier Name"]
+    header = _LAYOUTS["oxford"]
     n = len(frame)
     pence = frame["pence"].to_numpy()
     labels = _labels(frame, "oxford")
@@ -808,9 +598,7 @@ def _leeds(council: SampleCouncil, frame: pd.DataFrame) -> list[_Out]:
 
     The last financial year is one workbook with a sheet per month.
     """
-    header = ["Body", "BodyName", "ServiceLabel", "ServiceDivisionLabel", "ExpenditureCategory",
-              "DetailedExpenditureType", "DetailedExpenditureCode", "DatePaid",
-              "TransactionNumber", "NetAmount", "CapitalOrRevenue", "SupplierName"]
+    header = _LAYOUTS["leeds_csv"]
     last = FINANCIAL_YEARS[-1]
     split = int(np.searchsorted(frame["fy"].to_numpy(), last))
     csv_part, xlsx_part = frame.iloc[:split], frame.iloc[split:]
@@ -852,8 +640,7 @@ def _leeds(council: SampleCouncil, frame: pd.DataFrame) -> list[_Out]:
     return outs
 
 
-_XLSX_HEADER = ["Organisation Label", "Organisational Unit", "Expenditure Category", "Purpose",
-                "Payment Date", "Transaction Number", "Amount", "Beneficiary Name"]
+_XLSX_HEADER = _LAYOUTS["leeds_xlsx"]
 
 
 def _leeds_sheet_values(council: SampleCouncil, g: pd.DataFrame) -> list[np.ndarray]:
@@ -994,17 +781,24 @@ def sample_frame(*, seed: int = DEFAULT_SEED, scale: float = 1.0) -> pd.DataFram
     return pd.concat(parts, ignore_index=True)
 
 
-def generate_sample(out_dir: Path, *, seed: int = DEFAULT_SEED, scale: float = 1.0) -> list[Path]:
+def generate_sample(out_dir: Path, *, seed: int = DEFAULT_SEED, scale: float = 1.0,
+                    councils_dir: Path | None = None) -> list[Path]:
     """Write the synthetic sample files under `out_dir`; return their paths, sorted.
 
     One subfolder per council; `SYNTHETIC-manifest.csv` (path, council, format, encoding, rows,
     total_gbp, header_line, notes, gss_code, period) is written beside them but not returned,
-    since it is not a spending file. The same seed and scale give byte-identical files.
+    since it is not a spending file. The same seed and scale give byte-identical files. With
+    `councils_dir` (the sample's own councils folder, e.g. data/sample/councils), the sample's
+    council profiles (`sample_profiles`) are written there too.
     """
     _check(seed, scale)
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"{out_dir}: expected a folder to write the sample into, found a file")
+    if councils_dir is not None:
+        Path(councils_dir).mkdir(parents=True, exist_ok=True)
+        for name, data in sample_profiles().items():
+            (Path(councils_dir) / name).write_bytes(data)
     written: list[Path] = []
     manifest = []
     for i, council in enumerate(SAMPLE_COUNCILS):

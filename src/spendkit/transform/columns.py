@@ -35,15 +35,25 @@ def _snake(text: str) -> str:
     return s or "unnamed"
 
 
-def map_columns(headers: list[str]) -> ColumnMapping:
-    """Assign header cells to canonical fields by alias priority; keep the rest as extras."""
+def column_candidates(headers: list[str]) -> list[tuple[int, int, str, str]]:
+    """(priority, column index, field, 'alias' or 'keyword') for every header cell, best first."""
     cands = []
     for idx, h in enumerate(headers):
         for f, p, how in candidates(header_key(h)):
             cands.append((p, idx, f, how))
     cands.sort()
-    fields: dict[str, int] = {}
-    used: set[int] = set()
+    return cands
+
+
+def map_columns(headers: list[str], fixed: dict[str, int] | None = None) -> ColumnMapping:
+    """Assign header cells to canonical fields by alias priority; keep the rest as extras.
+
+    `fixed` holds fields already chosen (by `choose.choose_columns`, from the rows' content);
+    the other fields take the remaining columns by priority.
+    """
+    cands = column_candidates(headers)
+    fields: dict[str, int] = dict(fixed or {})
+    used: set[int] = set(fields.values())
     warnings: list[str] = []
     for p, idx, f, how in cands:
         if f in fields or idx in used:

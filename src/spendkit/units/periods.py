@@ -45,6 +45,94 @@ def parse_financial_year(label: str) -> int:
     return start
 
 
+_ARG_FULL = re.compile(r"^(\d{4})(?:-(\d{2}|\d{4}))?$")
+_ARG_SHORT = re.compile(r"^(\d{2})(?:-(\d{2}))?$")
+_RANGE = re.compile(r"\s*(?::|\.\.|\bto\b)\s*", re.IGNORECASE)
+
+
+def _year_error(what: str, value: object, problem: str = "") -> InputError:
+    return InputError(
+        f"{what}: {value!r} {problem or 'is not a financial year'}; expected a label such as "
+        "'2024-25' (also '2024/25', 'FY2024', 'FY24/25' or 2024, each meaning April 2024 to "
+        "March 2025)")
+
+
+def parse_year_argument(value: object, what: str = "year") -> str:
+    """The label ('2024-25') of a financial year as a person may write it.
+
+    Accepts '2024-25', '2024/25', '2024–25', '2024-2025', '24/25', 'FY2024', 'FY 2024-25',
+    'FY24' and 2024 (a year alone is the financial year starting in its April, as in
+    `financial_year_label`). Raises InputError naming `what` otherwise.
+    """
+    if isinstance(value, bool):
+        raise _year_error(what, value)
+    if isinstance(value, (int, np.integer)):
+        if not 1900 <= int(value) <= 2999:
+            raise _year_error(what, value)
+        return financial_year_label(int(value))
+    if not isinstance(value, str):
+        raise _year_error(what, value)
+    text = value.strip().upper().replace("\u2013", "-").replace("\u2014", "-")
+    text = re.sub(r"^FY\s*", "", text).replace("/", "-").replace(" ", "")
+    full, short = _ARG_FULL.match(text), _ARG_SHORT.match(text)
+    if full:
+        start = int(full.group(1))
+        end = full.group(2)
+    elif short:
+        first = int(short.group(1))
+        start = (2000 if first < 70 else 1900) + first
+        end = short.group(2)
+    else:
+        raise _year_error(what, value)
+    if end is not None and int(end) % (10 ** len(end)) != (start + 1) % (10 ** len(end)):
+        raise _year_error(what, value, f"does not run from one April to the next (expected "
+                                       f"{financial_year_label(start)!r})")
+    return financial_year_label(start)
+
+
+def parse_years_argument(value: object, available: Iterable[str] | None = None,
+                         what: str = "years") -> list[str] | None:
+    """Financial-year labels from a person's argument, sorted; None stays None (all years).
+
+    `value` is one year, a list of years, a comma-separated text, or a range
+    ('2021-22:2025-26', '2021/22 to 2025/26'); each year as `parse_year_argument` reads it.
+    With `available` (the years the data covers), a year outside them raises InputError that
+    says which years the data has.
+    """
+    if value is None:
+        return None
+    items = re.split(r"[,;]", value) if isinstance(value, str) else list(
+        value if isinstance(value, Iterable) else [value])
+    starts: set[int] = set()
+    for item in items:
+        if isinstance(item, str) and not item.strip():
+            continue
+        parts = _RANGE.split(item.strip()) if isinstance(item, str) else [item]
+        if len(parts) > 2:
+            raise _year_error(what, item, "is not a range of two years")
+        first, last = (parse_financial_year(parse_year_argument(p, what)) for p in
+                       (parts[0], parts[-1]))
+        if last < first:
+            raise _year_error(what, item, "runs backwards (the first year must come first)")
+        starts.update(range(first, last + 1))
+    if not starts:
+        raise InputError(f"{what}: expected at least one financial year such as '2024-25', or "
+                         "None for all years")
+    labels = [financial_year_label(s) for s in sorted(starts)]
+    if available is not None:
+        have = sorted({str(a) for a in available})
+        missing = [lab for lab in labels if lab not in have]
+        if missing:
+            if not have:
+                covers = "the data holds no dated payments"
+            else:
+                covers = (f"the data covers {have[0]} to {have[-1]} ({len(have)} financial "
+                          f"year{'s' if len(have) != 1 else ''}: {', '.join(have)})")
+            raise InputError(f"{what}: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'}"
+                             f" not in the data; {covers}")
+    return labels
+
+
 def financial_year_start(label: str) -> date:
     """First day (1 April) of the financial year labelled like '2021-22'."""
     return date(parse_financial_year(label), FIRST_MONTH, 1)
@@ -149,6 +237,7 @@ __all__ = [
     "FIRST_MONTH", "financial_year", "financial_year_end", "financial_year_label",
     "financial_year_of", "financial_year_start", "financial_year_start_years",
     "financial_year_window", "fy_quarter", "labels_for_start_years", "parse_financial_year",
+    "parse_year_argument", "parse_years_argument",
     "shift_financial_year", "start_years_of_dates", "start_years_of_labels",
     "start_years_of_month_index", "start_years_of_months",
 ]

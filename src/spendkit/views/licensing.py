@@ -16,6 +16,11 @@ show or plot in a line or two (figures are in `spendkit.views.licensing_charts`)
 * `own_deal(deals, agreement)` — the council's latest published deal with a cost, with the seats
   it implies at each discount and the discount it implies at the modelled seat count.
 * `summary_lines(...)` — the plain-English summary of a licensing analysis, one sentence a line.
+* `licensing_setup(profile, council_name, ...)` — the agreements to model and the sentence
+  saying where they come from: the council profile, else the notebook's parameters labelled
+  as an illustration, else nothing (never another council's facts).
+* `deal_reading_lines(...)` — which seat counts, mixes and discounts a published annual cost
+  allows (`models.licensing.renewals.deal_readings`) as sentences.
 """
 
 from __future__ import annotations
@@ -42,15 +47,26 @@ from spendkit.models.licensing import (
     published_deals,
     total_cost,
 )
+from spendkit.models.licensing.renewals import (
+    agreements_from_profile,
+    deal_readings,
+    licensing_assumptions,
+)
+from spendkit.reference.councils import resolve_council
 from spendkit.reference.microsoft import _as_date, list_price, price_events, resolve_sku
+from spendkit.reference.profiles import CouncilProfile
 from spendkit.schema import require_columns
 from spendkit.units.money import gbp
 from spendkit.units.periods import financial_year, financial_year_window
 
 __all__ = [
     "COUNCIL_COLUMNS",
+    "CIRCULAR_SAMPLE_NOTE",
     "CouncilContext",
+    "LicensingSetup",
     "OwnDeal",
+    "deal_reading_lines",
+    "licensing_setup",
     "calibrate_deals",
     "council_context",
     "deals_for_council",
@@ -299,10 +315,12 @@ def council_context(council: str, selected: pd.DataFrame,
     one year spreads into the next, so the paid run-rate needs the years around the selection.
     """
     if ours is None:
+        known = read_transactions(columns=["publisher_name", "publisher_code"])
+        council = resolve_council(council, available=known).name
         ours = read_transactions(publishers=[council], columns=COUNCIL_COLUMNS)
-    if ours.empty:
-        raise InputError(f"no ingested transactions for council {council!r}: expected a "
-                             "publisher_name or GSS code of the ingested data")
+    else:
+        council = resolve_council(council, available=ours).name
+    ours = ours[ours["publisher_name"] == council]
     name, gss = str(ours["publisher_name"].iloc[0]), str(ours["publisher_code"].iloc[0])
     in_selection = selected["publisher_name"] == name
     years = sorted(str(y) for y in selected.loc[in_selection, "financial_year"].unique())
@@ -355,17 +373,23 @@ def own_deal(deals: pd.DataFrame, agreement: LicenceAgreement,
     return OwnDeal(deal, sku, int(n), seats_at, float(disc))
 
 
+#: Said wherever the paid-vs-modelled check is shown on the bundled sample.
+CIRCULAR_SAMPLE_NOTE = ("on the synthetic sample this check is circular: the sample's "
+                        "payments were written to fit the published deal")
+
+
 def summary_lines(agreement: LicenceAgreement, costs: pd.DataFrame,
                   financial_years: Sequence[str], bundle: BundleComparison,
                   bundle_on: date | str, paid: pd.DataFrame | None = None,
-                  deal: OwnDeal | None = None) -> list[str]:
+                  deal: OwnDeal | None = None, sample: bool = False) -> list[str]:
     """The plain-English summary of a licensing analysis, one sentence per line.
 
     `costs` is `annual_cost(..., period="financial_year")` for `financial_years`; `bundle` is the
     `bundle_vs_a_la_carte` comparison made on `bundle_on`; `paid` is `modelled_vs_paid` (its
     complete, fully modelled years are compared); `deal` is `own_deal(...)`. The sentences on
-    paid and on the deal are left out when there is nothing to say. The last line lists every
-    estimated price behind the figures.
+    paid and on the deal are left out when there is nothing to say. `sample=True` (the data is
+    the synthetic sample) adds that the paid-vs-modelled check is circular there. The last
+    line lists every estimated price behind the figures.
     """
     seats = sum(agreement.seats.values())
     d = agreement.discount
@@ -393,7 +417,8 @@ def summary_lines(agreement: LicenceAgreement, costs: pd.DataFrame,
             f"Paid run-rate in complete, fully modelled years: {m(full['run_rate_gbp'].mean())} "
             f"a year on average vs modelled {m(full['cost_gbp_central'].mean())} "
             f"(ratio {full['run_rate_gbp'].sum() / full['cost_gbp_central'].sum():.2f}); "
-            f"{int(full['within_range'].sum())} of {len(full)} years within the modelled range.")
+            f"{int(full['within_range'].sum())} of {len(full)} years within the modelled range"
+            + (f" ({CIRCULAR_SAMPLE_NOTE})." if sample else "."))
     if deal is not None:
         c = deal.seats_at.loc[deal.seats_at["scenario"] == "central"].iloc[0]
         lines.append(
@@ -407,3 +432,60 @@ def summary_lines(agreement: LicenceAgreement, costs: pd.DataFrame,
     flagged = sorted(set(estimated_inputs(costs)) | set(estimated_inputs(bundle.summary)))
     lines.append(f"Estimated prices used ({len(flagged)}): " + "; ".join(flagged))
     return lines
+
+
+@dataclasses.dataclass(frozen=True)
+class LicensingSetup:
+    """The agreements a licensing notebook models, where they come from, and what they rest on."""
+
+    agreements: list[LicenceAgreement]
+    basis: str  # one sentence for the page
+    from_profile: bool
+    assumptions: pd.DataFrame
+
+    @property
+    def agreement(self) -> LicenceAgreement | None:
+        """The current (latest) agreement, or None when there is nothing to model."""
+        return self.agreements[-1] if self.agreements else None
+
+
+def licensing_setup(profile: CouncilProfile | None, council_name: str, *,
+                    seats: dict[str, int] | None = None, start: date | str | None = None,
+                    term_years: int = 3, billing: str = "annual",
+                    discount: DiscountRange | tuple[float, float, float] = DEFAULT_DISCOUNT,
+                    add_ons: dict[str, int] | None = None) -> LicensingSetup:
+    """The agreements to model for `council_name`: its profile's, else the parameters', else none.
+
+    With a profile that gives seats, its agreements are modelled (`agreements_from_profile`).
+    Without one, `seats` and `start` (the notebook's parameters) are modelled and the basis
+    says plainly they are an illustration, not the council's facts. With neither, nothing is
+    modelled and the basis says what to give.
+    """
+    agreements, notes = agreements_from_profile(profile, discount)
+    if agreements:
+        basis = (f"Agreements from {council_name}'s council profile ({profile.path}): "  # type: ignore[union-attr]
+                 + "; ".join(f"{sum(a.seats.values()):,} seats "
+                             f"({', '.join(a.seats)}) from {a.start:%B %Y}, {a.term_years}-year "
+                             f"terms" for a in agreements) + ".")
+        return LicensingSetup(agreements, basis, True,
+                              licensing_assumptions(agreements, None, profile, notes))
+    if seats and start is not None:
+        a = LicenceAgreement(seats=seats, add_ons=add_ons or {}, start=start,
+                             term_years=term_years, billing=billing,
+                             discount=DiscountRange.of(discount), name=council_name)
+        why = ("no council profile" if profile is None else
+               f"the council profile ({profile.path}) gives no agreement with seats")
+        basis = (f"{why[0].upper()}{why[1:]}: the model uses the parameters' "
+                 f"{sum(a.seats.values()):,} seats ({', '.join(a.seats)}) from {a.start:%B %Y} "
+                 f"as an illustration, not {council_name}'s own agreement.")
+        return LicensingSetup([a], basis, False,
+                              licensing_assumptions([a], None, None, [*notes, basis]))
+    basis = (f"No licence model for {council_name}: " + "; ".join(notes)
+             + "; or give seats and a start date as parameters.")
+    return LicensingSetup([], basis, False, licensing_assumptions([], None, profile, notes))
+
+
+def deal_reading_lines(annual_cost_gbp: float, on: date | str, users: Sequence[int],
+                       **kwargs: object) -> list[str]:
+    """`deal_readings(...).lines()`: which seats, mixes and discounts a published cost allows."""
+    return deal_readings(annual_cost_gbp, on, users, **kwargs).lines()  # type: ignore[arg-type]

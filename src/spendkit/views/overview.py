@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 from spendkit.errors import InputError
 from spendkit.models.trends.base import as_tuple, text_blank
 from spendkit.models.trends.completeness import STATUSES
+from spendkit.reference import councils
 from spendkit.schema import REJECT_REASONS, require_columns
 from spendkit.units import periods
 from spendkit.units.money import AMOUNT_DTYPE, AMOUNT_TYPE, from_pence, gbp, to_pence
@@ -56,7 +57,7 @@ _YEAR_LABEL = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 def resolve_council(frame: pd.DataFrame, council: str | None) -> str | None:
-    """The `publisher_name` that `council` names (a name, any case, or a GSS code).
+    """The `publisher_name` that `council` names (see `spendkit.reference.councils`).
 
     None stays None (all councils). Raises `InputError` listing the known councils
     when nothing matches.
@@ -64,24 +65,7 @@ def resolve_council(frame: pd.DataFrame, council: str | None) -> str | None:
     if council is None:
         return None
     require_columns(frame, ["publisher_name", "publisher_code"], "resolve_council")
-    if not isinstance(council, str) or not council.strip():
-        raise InputError(
-            f"council: expected a council name or GSS code (text), got {council!r}")
-    pairs = frame[["publisher_name", "publisher_code"]].drop_duplicates()
-    wanted = council.strip().casefold()
-    names = pairs["publisher_name"].astype("string").fillna("")
-    codes = pairs["publisher_code"].astype("string").fillna("")
-    hit = names.str.strip().str.casefold().eq(wanted) | codes.str.strip().str.casefold().eq(
-        wanted)
-    found = sorted(set(names[hit.to_numpy()]))
-    if len(found) == 1:
-        return found[0]
-    known = "; ".join(f"{n} ({c})" for n, c in sorted(set(zip(names, codes, strict=True))))
-    if not found:
-        raise InputError(
-            f"council: {council!r} is not a publisher in the ingested data; expected one of: "
-            f"{known}")
-    raise InputError(f"council: {council!r} matches several publishers: {found}")
+    return councils.resolve_council(council, available=frame).name
 
 
 def check_years(years: Sequence[str] | None, available: Sequence[str] | None = None
@@ -485,10 +469,10 @@ def calendar_heatmap(calendar: pd.DataFrame, by: str = "publisher_name",
         customdata=hover.to_numpy(dtype=object),
         hovertemplate="%{y}<br>%{x}: %{customdata}<extra></extra>",
         colorbar={"tickvals": list(range(n)), "ticktext": list(STATUSES), "title": "status",
-                  "len": 0.8}))
+                  "lenmode": "pixels", "len": 150}))
     # Month ticks on top, so the coverage caption under the chart has the bottom to itself.
     fig.update_layout(title={"text": escape_html(title), "y": 0.97, "yanchor": "top"},
-                      height=max(300, 190 + 40 * len(rows)),
+                      height=max(380, 190 + 40 * len(rows)),
                       xaxis={"type": "category", "tickangle": -90, "nticks": 24, "side": "top"},
                       yaxis={"automargin": True}, margin={"t": 130, "b": 60})
     return fig
@@ -767,3 +751,20 @@ def ledger_dataset_total(ledger: pd.DataFrame) -> int:
     """The ledger's `dataset_total_gbp` summed over all files, in whole pence."""
     require_columns(ledger, ["dataset_total_gbp"], "ledger_dataset_total")
     return total_pence(_ledger_amount(ledger["dataset_total_gbp"]))
+
+
+def with_short_names(df: pd.DataFrame) -> pd.DataFrame:
+    """Copy of `df` with `publisher_name` shortened for display ('Leeds City Council' → 'Leeds')."""
+    if "publisher_name" not in df.columns or df.empty:
+        return df
+    names = df["publisher_name"].astype(str)
+    return df.assign(publisher_name=names.map(short_council_names(names)))
+
+
+def prose(lines: Sequence[str]) -> str:
+    """Sentences (which may hold names from the data) as an escaped Markdown list."""
+    from spendkit.views.html import escape_markdown
+
+    items = [escape_markdown(line) for text in lines for line in str(text).splitlines()
+             if line.strip()]
+    return "\n".join(f"- {item}" for item in items)

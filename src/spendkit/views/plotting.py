@@ -3,8 +3,8 @@
 Notebooks call `setup_plotly()` once at the top. By default figures are stored as the plotly
 mimetype only (small .ipynb, stable under nbval, drawn by JupyterLab's bundled extension). When
 the environment has `SPENDKIT_REPORT=1` (set by `spendkit.report.build_reports`), figures also
-carry offline HTML so nbconvert can export them, with plotly.js embedded once per page and no
-MathJax or CDN reference.
+carry a small HTML div and script so nbconvert can export them; the report page embeds plotly.js
+once (see `spendkit.report`), with no MathJax or CDN reference.
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ import html
 import os
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.io._base_renderers import NotebookRenderer  # private, but the documented way in
+from plotly.io.json import to_json_plotly
 
 #: Okabe–Ito colour-blind-safe palette, ordered so the first colours contrast best on white
 #: (yellow last but one: it is hard to read on a white background).
@@ -38,47 +40,88 @@ REPORT_ENV = "SPENDKIT_REPORT"
 
 _FONT = "Segoe UI, Helvetica Neue, Arial, sans-serif"
 
-# plotly.js goes into the page once per kernel; a second setup_plotly() call must not repeat it.
-_plotlyjs_injected = False
 # Figures get div ids from a per-kernel counter rather than plotly's random uuid, so the same
 # notebook exports to the same HTML bytes.
 _figure_count = 0
 
+#: Class of every figure div in a report page (the report build counts and checks them).
+FIGURE_CLASS = "plotly-graph-div"
+#: Page-level JavaScript function each figure's script calls; the report template defines it
+#: (it loads the page's one embedded, compressed plotly.js, then draws).
+DRAW_FUNCTION = "spendkitPlot"
+
+# Characters that could end a <script> element or start markup inside JSON: written as JSON
+# unicode escapes, so no text from the data can break out of a figure's script.
+_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
+                 "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def _script_safe_json(value: Any) -> str:
+    """`value` as JSON (plotly's encoder) that is safe inside an HTML <script> element."""
+    text = to_json_plotly(value)
+    for char, escaped in _JSON_ESCAPES.items():
+        text = text.replace(char, escaped)
+    return text
+
+
+def _prune_template(fig_dict: dict) -> dict:
+    """Drop the template's per-trace defaults for trace types the figure does not use.
+
+    plotly copies the whole template (defaults for ~50 trace types, ~8 KB) into every figure;
+    only the used types' entries change what is drawn.
+    """
+    layout = fig_dict.get("layout") or {}
+    template = layout.get("template")
+    if not isinstance(template, dict) or not isinstance(template.get("data"), dict):
+        return fig_dict
+    used = {trace.get("type", "scatter") for trace in fig_dict.get("data") or []}
+    data = {k: v for k, v in template["data"].items() if k in used}
+    return {**fig_dict, "layout": {**layout, "template": {**template, "data": data}}}
+
+
+def trace_types(fig_dict: dict) -> list[str]:
+    """The distinct trace types of a figure (dict form), sorted."""
+    return sorted({trace.get("type", "scatter") for trace in fig_dict.get("data") or []})
+
+
+def figure_html(fig_dict: dict, div_id: str, *, height: int = 480,
+                config: dict | None = None) -> str:
+    """One figure as a div and a one-line script calling the page's `spendkitPlot`.
+
+    No plotly.js and no MathJax: the report page embeds plotly.js once. The div records the
+    figure's trace types (`data-traces`) so the build can check the embedded bundle has them.
+    """
+    fig_dict = _prune_template(fig_dict)
+    figure = {"data": fig_dict.get("data") or [], "layout": fig_dict.get("layout") or {},
+              "config": {"responsive": True, "displaylogo": False, **(config or {})}}
+    layout_height = figure["layout"].get("height")
+    px = int(layout_height) if isinstance(layout_height, (int, float)) else height
+    return (f'<div class="{FIGURE_CLASS}" id="{div_id}" '
+            f'data-traces="{",".join(trace_types(fig_dict))}" '
+            f'style="height:{px}px; width:100%;"></div>'
+            f'<script type="text/javascript">{DRAW_FUNCTION}("{div_id}", '
+            f"{_script_safe_json(figure)});</script>")
+
 
 class OfflineHtmlRenderer(NotebookRenderer):
-    """plotly's NotebookRenderer without CDN MathJax: each figure is a div plus a small script.
+    """Report renderer: each figure is a div plus a small script; no plotly.js, no MathJax.
 
-    `activate()` (run by plotly before the first figure after the renderer becomes default)
-    embeds plotly.js once; figures then reference the global `Plotly`.
+    The report build embeds plotly.js (a compressed, smaller bundle) once per page and defines
+    `spendkitPlot`, which draws each figure once plotly.js is loaded.
     """
 
     def __init__(self) -> None:
         super().__init__(connected=False, include_plotlyjs=False)
 
     def activate(self) -> None:
-        """Embed plotly.js in the page, the first time only."""
-        global _plotlyjs_injected
-        if _plotlyjs_injected:
-            return
-        super().activate()
-        _plotlyjs_injected = True
+        """Nothing to inject: the report template embeds plotly.js once per page."""
 
     def to_mimebundle(self, fig_dict: dict) -> dict[str, str]:
-        """Return `{'text/html': <div + script>}` with no plotly.js and no MathJax tag."""
+        """Return `{'text/html': <div + script>}` for one figure."""
         global _figure_count
         _figure_count += 1
-        html_div = pio.to_html(
-            fig_dict,
-            config=self.config,
-            include_plotlyjs=False,
-            include_mathjax=False,
-            full_html=False,
-            default_width="100%",
-            default_height=480,
-            validate=False,
-            div_id=f"spendkit-figure-{_figure_count}",
-        )
-        return {"text/html": html_div}
+        return {"text/html": figure_html(fig_dict, f"spendkit-figure-{_figure_count}",
+                                         config=self.config)}
 
 
 def _build_template() -> go.layout.Template:
@@ -157,3 +200,53 @@ def caption(fig: go.Figure, text: str, *, escape: bool = True) -> go.Figure:
     bottom = fig.layout.margin.b if fig.layout.margin.b is not None else 70
     fig.update_layout(margin={"b": max(bottom, 100)})
     return fig
+
+
+def _has_values(values: Any) -> bool:
+    """True when a trace's x/y/z holds at least one real (non-missing, finite) value."""
+    if values is None:
+        return False
+    if isinstance(values, dict):  # plotly's typed-array form {"dtype": ..., "bdata": ...}
+        return bool(values.get("bdata") or values.get("shape"))
+    try:
+        flat = np.asarray(values, dtype=object).ravel()
+    except (TypeError, ValueError):
+        return True
+    for v in flat:
+        if v is None or (isinstance(v, float) and not np.isfinite(v)):
+            continue
+        if type(v).__name__ == "NAType":
+            continue
+        return True
+    return False
+
+
+def figure_has_data(fig: go.Figure) -> bool:
+    """True when at least one trace has a value to draw (not only axes and annotations)."""
+    for trace in fig.data:
+        kind = getattr(trace, "type", "")
+        if kind == "heatmap":
+            key = "z"
+        elif kind == "pie":
+            key = "values"
+        else:  # the value axis: x for horizontal bars, else y
+            key = "x" if getattr(trace, "orientation", None) == "h" else "y"
+        if _has_values(getattr(trace, key, None)):
+            return True
+    return False
+
+
+def show_figure(fig: go.Figure, missing: str) -> None:
+    """Show `fig`, or, when it has nothing to draw, a sentence saying what is missing.
+
+    `missing` completes "No chart: …" (e.g. "no IT payments in the selected months"); it is
+    escaped, so it may carry names from the data.
+    """
+    from IPython.display import Markdown, display
+
+    if figure_has_data(fig):
+        fig.show()
+        return
+    from spendkit.views.html import escape_markdown
+
+    display(Markdown(f"*No chart: {escape_markdown(missing)}.*"))

@@ -63,7 +63,8 @@ def fan_chart(result: ReviewResult, *, basis: str = "cash") -> go.Figure:
     b = result.baseline
     prices = "cash £" if basis == "cash" else f"£ in {b.financial_year} prices"
     fig.update_layout(
-        title=escape_html(f"{b.publisher}: IT spend under each scenario vs funding ({prices})"),
+        title=escape_html(f"{b.publisher}: third-party IT spend (published payments) under "
+                          f"each scenario vs funding ({prices})"),
         legend={"orientation": "h", "yanchor": "bottom", "y": -0.32, "x": 0},
         height=470, hovermode="x unified", margin={"t": 90})
     fig.update_xaxes(type="category", tickangle=0)
@@ -94,7 +95,9 @@ def tornado_chart(result: ReviewResult, scenario: str | None = None, *,
     if rows.empty:
         raise InputError(f"scenario {scenario!r} has no uncertain levers to swing")
     central = float(rows["central"].iloc[0])
-    labels = [escape_html(x) for x in rows["label"]]
+    basis = rows["basis"] if "basis" in rows.columns else ["assumption"] * len(rows)
+    labels = [escape_html(f"{x} ({'sourced' if b == 'sourced' else 'assumed'} range)")
+              for x, b in zip(rows["label"], basis, strict=True)]
     fig = go.Figure()
     for side, colour, name in (("low", OKABE_ITO[2], "lever at its low"),
                                ("high", OKABE_ITO[3], "lever at its high")):
@@ -118,5 +121,6 @@ def tornado_chart(result: ReviewResult, scenario: str | None = None, *,
     gbp_axis(fig, "x")
     caption(fig, f"Each lever moved to its low and high (P10/P90 for a normal lever) with the "
             f"others central; central case {gbp(central, pence=False)}. £ inputs as applied "
-            "to this council's baseline.")
+            "to this council's baseline. 'Sourced range': its range comes from published "
+            "evidence or reference data; 'assumed': an assumption to replace with your own.")
     return fig

@@ -1,8 +1,9 @@
 """Write a scenario comparison to an Excel workbook for finance colleagues.
 
-Sheets: "Comparison" (one row per scenario and year, £ formats), optional "Monte Carlo" and
-"Tornado", and "Notes" (baseline coverage, each scenario's description, version and sources,
-reference-series sources). Every text cell passes through `safe_cell_text`, so a supplier or
+Sheets: "Comparison" (one row per scenario and year, £ formats), optional "Monte Carlo",
+"Tornado" and "Assumptions" (item, value, source or 'assumption', confidence), and "Notes"
+(baseline coverage, each scenario's description, version and sources, reference-series
+sources). Every text cell passes through `safe_cell_text`, so a supplier or
 scenario name like "=cmd|..." stays text.
 """
 
@@ -26,11 +27,17 @@ NUMBER_FORMAT = "#,##0.00"
 
 _HEADERS = {
     "scenario": "Scenario", "title": "Title", "financial_year": "Financial year",
-    "year_index": "Review year", "it_spend_gbp": "IT spend (£, cash)",
+    "year_index": "Review year",
+    "it_spend_gbp": "Third-party IT spend published as payments (£, cash)",
     "funding_envelope_gbp": "Funding envelope (£, cash)", "grants_gbp": "of which grants (£)",
     "gap_gbp": "Gap to fund (£, cash)", "it_spend_real_gbp": "IT spend (£, real)",
     "funding_envelope_real_gbp": "Funding envelope (£, real)",
     "gap_real_gbp": "Gap to fund (£, real)", "cumulative_gap_gbp": "Cumulative gap (£, cash)",
+    "in_house_staff_gbp": "In-house IT staff (£, cash; council profile)",
+    "total_it_cost_gbp": "Total IT cost with staff (£, cash)",
+    "envelope_with_staff_gbp": "Funding envelope with staff (£, cash)",
+    "gap_with_staff_gbp": "Gap to fund with staff (£, cash)",
+    "cumulative_gap_with_staff_gbp": "Cumulative gap with staff (£, cash)",
 }
 
 
@@ -66,8 +73,9 @@ def export_comparison(path: str | Path, comparison: pd.DataFrame, *,
                       specs: Sequence[ScenarioSpec] = (), baseline: Baseline | None = None,
                       monte_carlo: pd.DataFrame | None = None,
                       tornado: pd.DataFrame | None = None,
-                      notes: Sequence[str] = ()) -> Path:
-    """Write the comparison (and optional Monte Carlo/tornado tables) to `path`; return it."""
+                      notes: Sequence[str] = (),
+                      assumptions: pd.DataFrame | None = None) -> Path:
+    """Write the comparison (and optional Monte Carlo, tornado and assumptions) to `path`."""
     path = Path(path)
     wb = Workbook()
     ws = wb.active
@@ -80,6 +88,8 @@ def export_comparison(path: str | Path, comparison: pd.DataFrame, *,
     if tornado is not None:
         money_cols = {"central", "at_low", "at_high", "swing"}
         _write_frame(wb.create_sheet("Tornado"), tornado, money_cols)
+    if assumptions is not None:
+        _write_frame(wb.create_sheet("Assumptions"), assumptions, set())
     _write_notes(wb.create_sheet("Notes"), specs, baseline, notes)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
@@ -97,18 +107,22 @@ def _write_notes(ws: Worksheet, specs: Sequence[ScenarioSpec], baseline: Baselin
                    "Carlo sheet draws it as won or not."),
     ]
     if baseline is not None:
-        rows.append(("Baseline", f"{baseline.publisher}, {baseline.financial_year}: "
-                                 f"£{baseline.total_gbp:,.0f} a year IT run-rate, of which "
-                                 f"£{baseline.microsoft_gbp:,.0f} Microsoft licensing"))
+        rows.append(("Baseline", f"{baseline.publisher}, {baseline.window}: "
+                                 f"£{baseline.total_gbp:,.0f} a year of {baseline.label}, of "
+                                 f"which £{baseline.microsoft_gbp:,.0f} Microsoft licensing; "
+                                 "no in-house staff, no payments below the threshold"))
         rows += [("Coverage", n) for n in baseline.notes]
     for spec in specs:
         rows.append((f"Scenario {spec.name}", f"{spec.title} (version {spec.version}, file "
                                               f"{Path(spec.source).name}): {spec.description}"))
         rows += [(f"Source ({spec.name})", s) for s in spec.sources]
     rows += [
-        ("Source", "CPI: ONS D7G7 and OBR Nov 2025 forecast (spendkit package_data/cpi.csv)"),
-        ("Source", "Settlement: Core Spending Power, MHCLG/Commons Library "
-                   "(package_data/core_spending_power.csv); note the 2026-27 redefinition"),
+        ("Source", "CPI: ONS D7G7 outturn and OBR March 2026 forecast (spendkit "
+                   "package_data/reference/cpi.csv)"),
+        ("Source", "Settlement: the council's core spending power path (council profile); "
+                   "else England's, MHCLG final settlement 9 Feb 2026 "
+                   "(package_data/reference/core_spending_power.csv), a labelled fallback; "
+                   "note the 2026-27 redefinition"),
         ("Source", "Local Digital Fund: localdigital.gov.uk, PublicTechnology "
                    "(package_data/local_digital_fund.csv)"),
     ]

@@ -1,16 +1,23 @@
-"""One call that prepares the IT spend trends notebook for a council: `prepare_trends`.
+"""The IT spend trends notebook (02): its set-up, its charts and its plain-English sentences.
 
-It joins the published narrative (the lump rule reads it), resolves the council, builds the
-calendar of published months and the council's coverage, and returns them in a `TrendsSetup`
-so the notebook's setup cell stays a few lines. Nothing here changes a number: it only wires
-together `spendkit.models.trends` functions.
+* `prepare_trends` resolves the council and builds the calendar and coverage the page reuses;
+* charts from the trends model's tables (never raw transactions), each with a coverage caption
+  ending in the provenance note (`data_note`, e.g. "SYNTHETIC sample data." for the sample
+  only): `year_chart`, `run_rate_chart`, `rolling_chart`, `category_chart`, `hhi_chart`,
+  `peer_chart`;
+* `trend_sentences` and `peer_sentence`: what a paper can quote, saying how many months stand
+  behind each figure, marking part-years, and never printing nan.
+
+Nothing here changes a number: it wires together `spendkit.models.trends` functions.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import cycle
 
 import pandas as pd
+import plotly.graph_objects as go
 
 from spendkit.models.trends import (
     Coverage,
@@ -20,9 +27,18 @@ from spendkit.models.trends import (
     coverage,
     join_extras,
 )
-from spendkit.reference.economy import ASSUMED_DEFLATOR_GROWTH, gdp_deflator_table
+from spendkit.models.trends.base import for_plot
+from spendkit.models.trends.suppliers import HHI_HIGH
+from spendkit.reference.economy import deflator_note
+from spendkit.schema import require_columns
+from spendkit.units.money import gbp
+from spendkit.views.html import escape_html, escape_markdown
+from spendkit.views.plotting import caption, gbp_axis, gbp_hovertemplate
+from spendkit.views.tables import value_label
 
-__all__ = ["TrendsSetup", "deflator_note", "prepare_trends"]
+__all__ = ["TrendsSetup", "category_chart", "deflator_note", "hhi_chart", "peer_chart",
+           "peer_sentence", "prepare_trends", "rolling_chart", "run_rate_chart",
+           "trend_sentences", "year_chart"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +48,7 @@ class TrendsSetup:
     tx: pd.DataFrame            # all transactions, with the extras columns joined
     code: str                   # GSS code of the council
     name: str                   # the council's display name
+    publisher: str              # the council's publisher_name in the data
     mine: pd.DataFrame          # the council's transactions
     calendar: pd.DataFrame      # published months of every council
     my_calendar: pd.DataFrame   # published months of the council
@@ -43,14 +60,6 @@ class TrendsSetup:
         return (f"{self.name} ({self.code}): {len(self.mine):,} payments, "
                 f"{self.mine['financial_year'].nunique()} financial years; {len(self.tx):,} "
                 f"payments from {self.tx['publisher_code'].nunique()} councils in all")
-
-
-def deflator_note(base_year: str) -> str:
-    """Caption text saying how real terms were computed at `base_year` prices."""
-    table = gdp_deflator_table()
-    last_outturn = table.loc[~table["is_assumption"], "financial_year"].max()
-    return (f"Real terms: {base_year} prices, GDP deflator (ONS); years after {last_outturn} "
-            f"use an assumed {ASSUMED_DEFLATOR_GROWTH:.0%} a year")
 
 
 def prepare_trends(tx: pd.DataFrame, council: str, *, base_year: str,
@@ -66,7 +75,254 @@ def prepare_trends(tx: pd.DataFrame, council: str, *, base_year: str,
     mine = tx[tx["publisher_code"] == code]
     calendar = completeness_calendar(tx)
     my_calendar = calendar[calendar["publisher_code"] == code]
+    publisher = str(mine["publisher_name"].iloc[0]) if len(mine) else code
     return TrendsSetup(
         tx=tx, code=code, name=str(council_info([code])["nice_name"].iloc[0]), mine=mine,
+        publisher=publisher,
         calendar=calendar, my_calendar=my_calendar, my_coverage=coverage(mine, my_calendar),
         deflator_note=deflator_note(base_year))
+
+
+#: Width of a monthly bar on a date axis (milliseconds: 25 days), so one month is not a hairline.
+MONTH_BAR_MS = 25 * 24 * 3600 * 1000
+#: Colour of the chosen council, of one dominant vendor, and of two dominant vendors.
+HIGHLIGHT, ONE_VENDOR, TWO_VENDORS = "#D55E00", "#D55E00", "#E69F00"
+#: Colours of the other councils in the peer chart, in turn (Okabe-Ito, red left out).
+PEER_COLOURS = ("#0072B2", "#009E73", "#CC79A7", "#56B4E9", "#000000", "#E69F00")
+
+
+def _tail(data_note: str) -> str:
+    return f" {escape_html(data_note)}" if data_note else ""
+
+
+def _finite(value: object) -> bool:
+    try:
+        return value is not None and pd.notna(value) and float(value) == float(value)
+    except (TypeError, ValueError):
+        return False
+
+
+def year_labels(summary: pd.DataFrame) -> list[str]:
+    """Financial-year labels with part-years marked: '2025-26 (3 of 12 months)'."""
+    require_columns(summary, ["financial_year", "months_present"], "year_labels")
+    return [y if int(n) >= 12 else f"{y} ({int(n)} of 12 months)"
+            for y, n in zip(summary["financial_year"], summary["months_present"], strict=True)]
+
+
+def year_chart(summary: pd.DataFrame, *, name: str, base_year: str, coverage: Coverage,
+               deflator_note: str, data_note: str = "") -> go.Figure:
+    """IT spend by financial year, cash bars and real-terms line; part-years labelled."""
+    require_columns(summary, ["financial_year", "amount_gbp", "amount_gbp_real",
+                              "months_present"], "year_chart")
+    plot = for_plot(summary)
+    x = year_labels(plot)
+    fig = go.Figure([
+        go.Bar(x=x, y=plot["amount_gbp"], name="cash", hovertemplate=gbp_hovertemplate()),
+        go.Scatter(x=x, y=plot["amount_gbp_real"], name=f"real terms ({base_year} prices)",
+                   mode="lines+markers", hovertemplate=gbp_hovertemplate()),
+    ])
+    fig.update_layout(title=escape_html(f"{name}: IT spend by financial year"),
+                      xaxis_title="financial year", xaxis_type="category",
+                      yaxis_title="IT spend", legend={"orientation": "h", "y": 1.08})
+    gbp_axis(fig)
+    part = ("<br>A part-year is as paid in its months, not scaled to a year."
+            if (plot["months_present"] < 12).any() else "")
+    caption(fig, f"Coverage: {escape_html(coverage.caption())}.<br>"
+            f"{escape_html(deflator_note)}.{part}{_tail(data_note)}", escape=False)
+    return fig
+
+
+def rolling_chart(monthly: pd.DataFrame, *, name: str, n_gaps: int, data_note: str = ""
+                  ) -> go.Figure:
+    """IT spend over the previous 12 months, blank where any of them is missing."""
+    require_columns(monthly, ["month", "rolling_12m_gbp"], "rolling_chart")
+    fig = go.Figure(go.Scatter(
+        x=monthly["month"], y=monthly["rolling_12m_gbp"], mode="lines", name="rolling 12 months",
+        hovertemplate=gbp_hovertemplate(label="12 months to %{x|%b %Y}")))
+    fig.update_layout(title=escape_html(f"{name}: IT spend over the previous 12 months"),
+                      yaxis_title="IT spend, 12 months")
+    gbp_axis(fig)
+    caption(fig, f"Blank where any of the 12 months is missing or incomplete ({n_gaps} such "
+            f"months). Cash, as paid.{_tail(data_note)}", escape=False)
+    return fig
+
+
+def category_chart(shares: pd.DataFrame, *, name: str, coverage: Coverage,
+                   data_note: str = "") -> go.Figure:
+    """IT spend by category and financial year, stacked (from `category_shares`)."""
+    require_columns(shares, ["financial_year", "it_category", "amount_gbp", "share_pct"],
+                    "category_chart")
+    fig = go.Figure([
+        go.Bar(x=g["financial_year"], y=g["amount_gbp"].astype("float64"),
+               name=escape_html(value_label(cat)), customdata=g["share_pct"],
+               hovertemplate=(f"{escape_html(value_label(cat))} %{{x}}<br>£%{{y:,.0f}} "
+                              "(%{customdata:.1f}%)<extra></extra>"))
+        for cat, g in shares.groupby("it_category", sort=True)
+    ])
+    fig.update_layout(barmode="stack", title=escape_html(f"{name}: IT spend by category"),
+                      yaxis_title="IT spend", xaxis_type="category")
+    gbp_axis(fig)
+    caption(fig, f"Coverage: {escape_html(coverage.caption())}.<br>Uncategorised IT spend "
+            f"{gbp(coverage.it_uncategorised_gbp, compact=True)}. Cash.{_tail(data_note)}",
+            escape=False)
+    return fig
+
+
+def trend_sentences(summary: pd.DataFrame, *, name: str, base_year: str) -> str:
+    """What a paper can quote about the latest year, as Markdown (every value from the data).
+
+    Says how many months of payments stand behind the latest figure, compares years only
+    when both are complete, and leaves out what the data cannot give (no nan).
+    """
+    who = escape_markdown(name)
+    if summary.empty:
+        return f"{who} has no payments classified as IT in the selected years."
+    latest, first = summary.iloc[-1], summary.iloc[0]
+    year, months = str(latest["financial_year"]), int(latest["months_present"])
+    basis = ("" if months >= 12 else
+             f", from {months} of 12 months of payments (a part-year, not scaled up)")
+    per_head = (f"{gbp(latest['amount_gbp_per_head'])} per resident; "
+                if _finite(latest.get("amount_gbp_per_head")) else "")
+    share = (f"{float(latest['it_pct']):.1f}% of all its published spend"
+             if _finite(latest.get("it_pct")) else "")
+    detail = f" ({per_head}{share})" if per_head or share else ""
+    lines = [f"{who} spent **{gbp(latest['amount_gbp'], compact=True)}** on IT in {year}"
+             f"{basis}{detail}."]
+    complete = summary[summary["is_complete"].astype("boolean").fillna(False).astype(bool)]
+    if len(summary) == 1:
+        lines.append("The data covers one financial year, so there is no trend to state.")
+    elif bool(latest["is_complete"]) and bool(first["is_complete"]) and _finite(
+            first["amount_gbp_real"]) and float(first["amount_gbp_real"]) != 0:
+        change = (float(latest["amount_gbp_real"]) / float(first["amount_gbp_real"]) - 1) * 100
+        lines.append(f"In real terms ({base_year} prices) that is {change:+.1f}% against "
+                     f"{first['financial_year']} ({gbp(first['amount_gbp_real'], compact=True)}"
+                     f" then, {gbp(latest['amount_gbp_real'], compact=True)} now).")
+    elif len(complete) >= 2:
+        a, b = complete.iloc[0], complete.iloc[-1]
+        change = (float(b["amount_gbp_real"]) / float(a["amount_gbp_real"]) - 1) * 100
+        lines.append(f"Between the complete years {a['financial_year']} and "
+                     f"{b['financial_year']}, IT spend moved {change:+.1f}% in real terms "
+                     f"({base_year} prices); incomplete years are not compared.")
+    else:
+        lines.append("Fewer than two complete years: no change over time is stated.")
+    if _finite(latest.get("change_pct")):
+        lines.append(f"In cash that is {float(latest['change_pct']):+.1f}% on the year before.")
+    cover = [f"{float(latest[c]):.1f}% {label}" for c, label in
+             (("classified_pct", "of spend classified on evidence"),
+              ("unclassified_pct", "unclassified (counted as not IT)"),
+              ("redacted_pct", "redacted")) if _finite(latest.get(c))]
+    missing = int(latest["months_missing"]) if _finite(latest.get("months_missing")) else 0
+    cover.append(f"{missing} of 12 months missing")
+    lines.append(f"Coverage {year}: " + ", ".join(cover) + ".")
+    return " ".join(lines)
+
+
+def peer_sentence(my_peers: pd.DataFrame, bands: pd.DataFrame, *, name: str) -> str:
+    """Where the council ranks among the councils in the data, or why it is not ranked."""
+    who = escape_markdown(name)
+    ranked = my_peers[my_peers["percentile"].notna()] if "percentile" in my_peers else my_peers
+    if ranked.empty:
+        n = int(my_peers["n_peers"].max()) if len(my_peers) and _finite(
+            my_peers["n_peers"].max()) else 0
+        reason = ("only one council is in the data" if n <= 1
+                  else "none of its years is complete")
+        return f"{who} is not ranked against other councils: {reason}."
+    row = ranked.iloc[-1]
+    median = bands.set_index("financial_year").loc[row["financial_year"], "median"]
+    return (f"In {row['financial_year']} {who} spent {gbp(row['value_per_head'])} per resident "
+            f"on IT in real terms: {escape_markdown(row['band'])} of the {int(row['n_peers'])} "
+            f"councils in the data (median {gbp(median)}; mixed tiers).")
+
+
+def run_rate_chart(run: pd.DataFrame, calendar: pd.DataFrame, *, name: str, coverage: Coverage,
+                   n_lumps: int, data_note: str = "") -> go.Figure:
+    """Monthly IT spend paid (bars) and as a run rate (line), with missing months marked.
+
+    `run` is `spread_lumps(...)` (one council), `calendar` that council's rows of
+    `completeness_calendar`. Run rate that falls after the last published month (a lump paid
+    near the end of the data) is left off the chart and its total stated in the caption.
+    """
+    require_columns(run, ["month", "paid_gbp", "run_rate_gbp"], "run_rate_chart run")
+    require_columns(calendar, ["month", "is_complete"], "run_rate_chart calendar")
+    run = for_plot(run)
+    last_month = calendar["month"].max()
+    shown = run[run["month"] <= last_month]
+    carried = run.loc[run["month"] > last_month, "run_rate_gbp"].sum()
+    gaps = calendar[~calendar["is_complete"]]
+    month_hover = gbp_hovertemplate(label="%{x|%b %Y}")
+    fig = go.Figure([
+        go.Bar(x=shown["month"], y=shown["paid_gbp"], name="paid", marker_color="#9ecae1",
+               hovertemplate=month_hover, width=MONTH_BAR_MS),
+        go.Scatter(x=shown["month"], y=shown["run_rate_gbp"], name="run rate (lumps spread)",
+                   mode="lines+markers" if len(shown) < 13 else "lines",
+                   hovertemplate=month_hover),
+        go.Scatter(x=gaps["month"], y=[0] * len(gaps), name="month missing or incomplete",
+                   mode="markers", marker={"symbol": "x", "size": 10, "color": HIGHLIGHT}),
+    ])
+    fig.update_layout(title=escape_html(f"{name}: monthly IT spend, paid and as a run rate"),
+                      yaxis_title="IT spend a month", legend={"orientation": "h", "y": 1.08},
+                      xaxis={"tickformat": "%b %Y"})
+    if len(shown) and shown["month"].nunique() < 6:  # a few months: show whole months around them
+        first, last = pd.Timestamp(shown["month"].min()), pd.Timestamp(shown["month"].max())
+        fig.update_xaxes(range=[first - pd.DateOffset(months=1), last + pd.DateOffset(months=2)],
+                         dtick="M1")
+    gbp_axis(fig)
+    caption(fig, f"Coverage: {coverage.caption()}.<br>{n_lumps} lump payments spread over the "
+            f"months they cover; {gbp(carried, compact=True)} of run rate falls after "
+            f"{last_month:%B %Y}, beyond the data. Cash.{_tail(data_note)}", escape=False)
+    return fig
+
+
+def hhi_chart(markets: pd.DataFrame, coverage: Coverage, *, data_note: str = "") -> go.Figure:
+    """Horizontal bars of HHI per market (from `concentration`), least concentrated at the foot.
+
+    Red marks one dominant vendor, orange two (80% or more of the market between them).
+    """
+    require_columns(markets, ["it_market", "hhi", "dominant_vendors", "market_note"], "hhi_chart")
+    plot = markets.sort_values("hhi", kind="stable")
+    colour = plot["dominant_vendors"].map({1: ONE_VENDOR, 2: TWO_VENDORS}).fillna("#0072B2")
+    fig = go.Figure(go.Bar(
+        x=plot["hhi"], y=plot["it_market"].map(lambda m: escape_html(value_label(m))),
+        orientation="h", marker_color=colour,
+        customdata=plot["market_note"].map(escape_html),
+        hovertemplate="%{y}<br>HHI %{x:,.0f}<br>%{customdata}<extra></extra>"))
+    fig.add_vline(x=HHI_HIGH, line_dash="dash", line_color="#555555",
+                  annotation_text="highly concentrated")
+    fig.update_layout(title="IT markets across the councils in the data: concentration (HHI)",
+                      xaxis_title="HHI (0-10,000)", xaxis_range=[0, 10000], margin={"l": 220})
+    caption(fig, f"Red: one dominant vendor; orange: two (80% or more of the market). All "
+            f"councils in the data, all years, vendors behind resellers.<br>Coverage: "
+            f"{coverage.caption().replace('; ', ';<br>')}.{_tail(data_note)}", escape=False)
+    return fig
+
+
+def peer_chart(peers: pd.DataFrame, bands: pd.DataFrame, *, highlight: str, base_year: str,
+               coverage: Coverage, deflator_note: str, data_note: str = "") -> go.Figure:
+    """Real IT spend per resident of every council, `highlight` (a GSS code) drawn thick in red.
+
+    `peers` is `peer_comparison(...)`, `bands` is `peer_bands(peers)`: its p25 to p75 band is
+    shaded. Councils are drawn in code order so colours are stable between runs.
+    """
+    require_columns(peers, ["publisher_code", "financial_year", "value_per_head", "nice_name"],
+                    "peer_chart peers")
+    require_columns(bands, ["financial_year", "p25", "p75"], "peer_chart bands")
+    fig = go.Figure([
+        go.Scatter(x=bands["financial_year"], y=bands["p75"], mode="lines", line={"width": 0},
+                   showlegend=False, hoverinfo="skip"),
+        go.Scatter(x=bands["financial_year"], y=bands["p25"], mode="lines", line={"width": 0},
+                   fill="tonexty", fillcolor="rgba(0,114,178,0.15)",
+                   name="middle half of councils", hoverinfo="skip"),
+    ])
+    others = cycle(PEER_COLOURS)
+    for code, g in peers.groupby("publisher_code", sort=True):
+        is_me = code == highlight
+        fig.add_trace(go.Scatter(
+            x=g["financial_year"], y=g["value_per_head"], mode="lines+markers",
+            name=escape_html(g["nice_name"].iloc[0]),
+            line={"width": 4 if is_me else 1.5, "color": HIGHLIGHT if is_me else next(others)},
+            opacity=1 if is_me else 0.7, hovertemplate=gbp_hovertemplate(pence=True)))
+    fig.update_layout(title=f"IT spend per resident, real terms ({base_year} prices)",
+                      yaxis_title="£ per resident", yaxis_tickprefix="£")
+    caption(fig, f"Coverage (all councils): {coverage.caption()}.<br>{deflator_note}; population: "
+            f"ONS mid-2024. Mixed tiers.{_tail(data_note)}", escape=False)
+    return fig

@@ -25,7 +25,7 @@ are modelled figures, not ledger amounts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from spendkit.errors import InputError
+from spendkit.models.trends.suppliers import cover_months
 from spendkit.reference.microsoft import (
     BILLING_TERMS,
     PriceQuote,
@@ -50,6 +51,7 @@ from spendkit.reference.microsoft import (
     price_events,
     resolve_sku,
 )
+from spendkit.reference.profiles import CouncilProfile
 from spendkit.schema import require_columns
 from spendkit.units.periods import (
     FIRST_MONTH,
@@ -61,13 +63,12 @@ from spendkit.units.periods import (
 __all__ = [
     "BILLING_TERMS",
     "DEFAULT_DISCOUNT",
+    "DISCOUNT_EVIDENCE",
     "BundleComparison",
     "DiscountRange",
     "LicenceAgreement",
     "InputError",
-    "InputError",
     "PriceQuote",
-    "InputError",
     "annual_cost",
     "billing_uplift",
     "bundle_components",
@@ -96,17 +97,29 @@ _SEP = " | "
 # --- parameters ---------------------------------------------------------------------------------
 
 
+#: Why the default discount range is (0%, 30%, 55%): CCS and Microsoft do not publish the
+#: DTA21/SPA24 discount levels, and the public evidence sits above the old 0-30% range.
+DISCOUNT_EVIDENCE = (
+    "low 0%: list price (no discount), the dearest case; high 55%: public evidence runs to "
+    "Pembrokeshire's blended £18.83 per user per month, 43% below the £33.10 Microsoft 365 E3 "
+    "list (Western Telegraph 2024), and Blackburn with Darwen's £670,000 a year over its "
+    "likely 2,100-2,500 users, 49-57% below the £52.50 E5 list if every user had E5 "
+    "(infotec.news 2025; Lancashire Telegraph), less for a mixed estate; central 30%: an "
+    "assumption between list and the evidence (renewal_uplift.csv rows, low confidence)")
+
+
 @dataclass(frozen=True)
 class DiscountRange:
     """Unpublished discount off list price as a fraction: low, central and high scenarios.
 
-    The default (0%, 15%, 30%) is a modelling assumption [I], not a published figure: CCS and
-    Microsoft do not publish DTA21/SPA24 discount levels. The high discount gives the low cost.
+    The default (0%, 30%, 55%) rests on the public evidence in `DISCOUNT_EVIDENCE` and is not
+    a published figure: CCS and Microsoft do not publish DTA21/SPA24 discount levels. The high
+    discount gives the low cost.
     """
 
     low: float = 0.0
-    central: float = 0.15
-    high: float = 0.30
+    central: float = 0.30
+    high: float = 0.55
 
     def __post_init__(self) -> None:
         for name in ("low", "central", "high"):
@@ -420,7 +433,8 @@ def published_deals() -> pd.DataFrame:
 
     `annual_cost_gbp` is as stated where a council gave an annual figure, else the total divided
     by the term in years (`annual_basis` says which); `agreement` is the CCS arrangement in force
-    at the start [I]. `seats`/`sku` are blank where not published. `gss_code` is checked against
+    at the start (inferred from the dates where the notice does not say). `seats`/`sku` are
+    blank where not published. `gss_code` is checked against
     the mySociety local-authority register (CC BY 4.0); a joint deal lists codes joined by ';'.
     """
     df = _read("ms_deals")
@@ -549,26 +563,69 @@ def implied_discount(deal: str | pd.Series | pd.DataFrame | Mapping[str, object]
 
 _PAID_COLUMNS = ("publisher_name", "payment_date", "amount_gbp", "underlying_vendor")
 
+#: A payment this many times the profile's annual cost (or more) is taken to be an upfront
+#: payment for the agreement's whole term.
+UPFRONT_MULTIPLE = 1.5
+_UNSTATED = 121
 
-def microsoft_paid_run_rate(enriched: pd.DataFrame, vendor: str = "Microsoft") -> pd.DataFrame:
+
+def _profile_for(profiles: Sequence[CouncilProfile], name: str, code: str | None
+                 ) -> CouncilProfile | None:
+    for p in profiles:
+        if (code and p.gss_code == code) or p.council == name:
+            return p
+    return None
+
+
+def _cover_from_profile(profile: CouncilProfile | None, when: pd.Series,
+                        amount: np.ndarray) -> np.ndarray:
+    """Months each payment covers by the profile: the agreement's term for an upfront payment."""
+    out = np.zeros(len(amount), dtype="int64")
+    if profile is None or not profile.microsoft:
+        return out
+    for a in sorted(profile.microsoft, key=lambda x: x.start):
+        if not a.annual_cost_gbp:
+            continue
+        term = 12 if a.type == "CSP" else 12 * a.term_years
+        active = (when >= pd.Timestamp(a.start)).to_numpy()
+        upfront = active & (amount >= UPFRONT_MULTIPLE * a.annual_cost_gbp)
+        out = np.where(upfront, term, np.where(active, 0, out))
+    return out
+
+
+def microsoft_paid_run_rate(enriched: pd.DataFrame, vendor: str = "Microsoft", *,
+                            profiles: CouncilProfile | Sequence[CouncilProfile] | None = None,
+                            vat_basis: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Annual run-rate of Microsoft licensing paid per council and financial year.
 
     Spreading rule: every payment whose `underlying_vendor` is `vendor` (case-insensitive; direct
-    or through a reseller) is taken to cover the 12 calendar months starting with its payment
-    month, 1/12 in each. An annual renewal paid as a lump is so spread over the year it buys, and
-    a council paying monthly gets the same yearly total once 12 payments are in (smoothed and
-    lagged). Credits (negative amounts) net off the same way. `run_rate_gbp` sums the shares
-    falling in each financial year; `paid_in_year_gbp` is the unspread cash.
+    or through a reseller) covers a number of calendar months from its payment month, an equal
+    share in each:
+      1. the "N years" / "N months" its `description` (or `purpose`) states;
+      2. else, when the council's profile gives the agreement's annual cost and the payment is
+         at least `UPFRONT_MULTIPLE` times it, the agreement's term (an upfront multi-year
+         payment);
+      3. else 12 months (an annual renewal paid as a lump; 12 monthly payments give the same
+         yearly total, smoothed and lagged).
+    Credits (negative amounts) net off the same way. `run_rate_gbp` sums the shares falling in
+    each financial year; `paid_in_year_gbp` is the unspread cash (sums exact, then float);
+    `n_multi_year` counts the year's payments spread over more than 12 months.
 
     `months_observed` counts the financial year's months inside the publisher's published data
     (first to last `payment_date` of *any* vendor in `enriched`), and `is_complete` is true when
-    the data also covers the 11 months before the year, so every payment that can spread into
-    it was seen. Pass the whole enriched table, not only Microsoft rows, so coverage is right.
+    the data also covers the months before the year that a payment could spread from (11, or
+    the longest cover used for that council less one). Pass the whole enriched table, not only
+    Microsoft rows, so coverage is right. `vat_basis` (publisher_name or GSS code -> 'net' /
+    'gross' / 'unknown', e.g. from the ledger; a profile's `vat_basis` is used otherwise) adds
+    the `vat_basis` column, and `attrs["mixed_vat_basis"]` is true when the table mixes net- and
+    gross-publishing councils, whose totals are not comparable.
     """
     require_columns(enriched, _PAID_COLUMNS, "microsoft_paid_run_rate (underlying_vendor is "
                     "added by spendkit.enrich)")
     cols = ["publisher_name", "financial_year", "fy_start", "run_rate_gbp", "paid_in_year_gbp",
-            "n_payments", "months_observed", "is_complete"]
+            "n_payments", "n_multi_year", "months_observed", "is_complete", "vat_basis"]
+    plist: list[CouncilProfile] = ([] if profiles is None else [profiles]
+                                   if isinstance(profiles, CouncilProfile) else list(profiles))
     dates = pd.to_datetime(enriched["payment_date"])
     mi_all = (dates.dt.year * 12 + dates.dt.month - 1).astype("Int64")
     pub = enriched["publisher_name"].astype("string")
@@ -578,39 +635,75 @@ def microsoft_paid_run_rate(enriched: pd.DataFrame, vendor: str = "Microsoft") -
              == vendor.casefold()).fillna(False).to_numpy(dtype=bool)
     ok = is_ms & mi_all.notna().to_numpy() & enriched["amount_gbp"].notna().to_numpy()
     if not ok.any():
-        return pd.DataFrame(columns=cols)
+        out = pd.DataFrame(columns=cols)
+        out.attrs["mixed_vat_basis"] = False
+        return out
     amount = enriched.loc[ok, "amount_gbp"].astype("float64").to_numpy()
     mi = mi_all[ok].astype("int64").to_numpy()
     who = pub[ok].to_numpy()
+    text = pd.Series("", index=enriched.index[ok], dtype="string")
+    for col in ("description", "purpose"):
+        if col in enriched.columns:
+            text = text.str.cat(enriched.loc[ok, col].astype("string").fillna(""), sep=" ")
+    # A sentinel beyond any stated cover ("9 years" is 108 months) marks "not stated".
+    stated = cover_months(text, default=_UNSTATED, maximum=_UNSTATED).to_numpy()
+    cover = np.where(stated == _UNSTATED, 0, np.minimum(stated, 60))
+    codes = (enriched.loc[ok, "publisher_code"].astype("string")
+             if "publisher_code" in enriched.columns else pd.Series(pd.NA, index=text.index))
+    if plist:
+        when = dates[ok]
+        for name in pd.unique(who):
+            rows = who == name
+            code = codes[rows].dropna()
+            prof = _profile_for(plist, str(name), str(code.iloc[0]) if len(code) else None)
+            by_profile = _cover_from_profile(prof, when[rows], amount[rows])
+            cover[rows] = np.where(cover[rows] > 0, cover[rows], by_profile)
+    cover = np.where(cover > 0, cover, 12).astype("int64")
 
+    offsets = np.arange(cover.sum()) - np.repeat(np.cumsum(cover) - cover, cover)
     spread = pd.DataFrame({
-        "publisher_name": np.repeat(who, 12),
-        "mi": np.repeat(mi, 12) + np.tile(np.arange(12), len(mi)),
-        "share": np.repeat(amount / 12.0, 12),
+        "publisher_name": np.repeat(who, cover),
+        "mi": np.repeat(mi, cover) + offsets,
+        "share": np.repeat(amount / cover, cover),
     })
     spread["fy"] = start_years_of_month_index(spread["mi"].to_numpy())
     cash = pd.DataFrame({"publisher_name": who, "fy": start_years_of_month_index(mi),
-                         "amount": amount})
+                         "amount": amount, "multi": cover > 12})
+    lookback = cash.assign(cover=cover).groupby("publisher_name")["cover"].max()
     out = (spread.groupby(["publisher_name", "fy"])["share"].sum().rename("run_rate_gbp")
            .to_frame()
-           .join(cash.groupby(["publisher_name", "fy"])["amount"].agg(["sum", "size"]),
+           .join(cash.groupby(["publisher_name", "fy"]).agg(
+               sum=("amount", "sum"), size=("amount", "size"), multi=("multi", "sum")),
                  how="left")
            .reset_index())
     out["paid_in_year_gbp"] = out["sum"].fillna(0.0).round(2)
     out["n_payments"] = out["size"].fillna(0).astype("int64")
+    out["n_multi_year"] = out["multi"].fillna(0).astype("int64")
     out["run_rate_gbp"] = out["run_rate_gbp"].round(2)
     fy_first = out["fy"] * 12 + FIRST_MONTH - 1  # month index of each year's April
     cov = coverage.reindex(out["publisher_name"]).astype("int64").to_numpy()
     lo, hi = cov[:, 0], cov[:, 1]
+    back = lookback.reindex(out["publisher_name"]).to_numpy() - 1
     out["months_observed"] = np.clip(np.minimum(hi, fy_first + 11) - np.maximum(lo, fy_first) + 1,
                                      0, 12)
-    out["is_complete"] = (lo <= fy_first - 11) & (hi >= fy_first + 11)
+    out["is_complete"] = (lo <= fy_first - back) & (hi >= fy_first + 11)
     labels = {int(y): financial_year_label(int(y)) for y in out["fy"].unique()}
     out["financial_year"] = out["fy"].map(labels)
     out["fy_start"] = pd.to_datetime(pd.DataFrame({"year": out["fy"], "month": FIRST_MONTH,
                                                    "day": 1})
                                      ).astype("datetime64[s]")
-    return out.sort_values(["publisher_name", "fy"], kind="stable")[cols].reset_index(drop=True)
+    basis = {}
+    for name in out["publisher_name"].unique():
+        code = codes[who == name].dropna()
+        code = str(code.iloc[0]) if len(code) else None
+        prof = _profile_for(plist, str(name), code)
+        given = (vat_basis or {})
+        basis[name] = given.get(str(name)) or (given.get(code) if code else None) or (
+            prof.vat_basis if prof is not None else "unknown")
+    out["vat_basis"] = out["publisher_name"].map(basis)
+    out = out.sort_values(["publisher_name", "fy"], kind="stable")[cols].reset_index(drop=True)
+    out.attrs["mixed_vat_basis"] = {"net", "gross"} <= set(basis.values())
+    return out
 
 
 def modelled_vs_paid(run_rate: pd.DataFrame,

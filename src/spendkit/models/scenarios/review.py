@@ -1,9 +1,12 @@
-"""A whole spending-review run for one council, as the notebook and the Excel export read it.
+"""A whole spending-review run for one council: baseline, peers, context, scenarios.
 
-`run_review(transactions, council, ["flat-cash", ...])` builds the baseline (with coverage),
-the peer benchmark, and for every scenario the deterministic comparison, Monte Carlo bands and
-a tornado, in one `ReviewResult`. `gap_table`, `gap_drivers` and `narrative` turn it into what
-finance colleagues read; `export_review` writes it to Excel in one call.
+`run_review(transactions, council, ["flat-cash", ...], profile=...)` builds the baseline (third-
+party IT spend published as payments, with how it was chosen), the like-for-like peer
+comparison, the council's context (profile facts: Microsoft agreement, settlement, staff) and
+for every scenario the deterministic comparison, Monte Carlo bands and a tornado, in one
+`ReviewResult`, which also carries its assumptions table. `gap_drivers` splits each gap into
+its causes. What finance colleagues read (narrative, formatted gap table, Excel) is built from
+a `ReviewResult` in `spendkit.views.scenarios`.
 """
 
 from __future__ import annotations
@@ -23,18 +26,20 @@ from spendkit.models.scenarios import (
     build_baseline,
     compare_scenarios,
     monte_carlo,
-    peer_benchmark,
-    peer_target_gbp,
     project,
     tornado,
 )
+from spendkit.models.scenarios.context import BASELINE_NAME, ScenarioContext, scenario_context
 from spendkit.models.scenarios.spec import ScenarioSpec, load_scenario, with_review_years
+from spendkit.models.trends.peers import PeerMeasure, compare_with_peers, peer_group
+from spendkit.reference.councils import resolve_council
+from spendkit.reference.profiles import CouncilProfile
 from spendkit.units.money import gbp
 from spendkit.units.periods import financial_year, shift_financial_year
 
 __all__ = [
-    "DRIVERS", "ReviewResult", "coverage_by_year", "export_review", "gap_drivers", "gap_table",
-    "lever_label", "narrative", "publisher_population", "resolve_publisher", "run_review",
+    "DRIVERS", "ReviewResult", "council_year_totals", "coverage_by_year", "gap_drivers",
+    "lever_label", "publisher_population", "resolve_publisher", "run_review",
 ]
 
 #: Parts of the gap to fund, in display order (see `gap_drivers`).
@@ -57,7 +62,7 @@ class ReviewResult:
     baseline: Baseline
     specs: tuple[ScenarioSpec, ...]
     coverage: pd.DataFrame  # financial_year, months_present, it_observed_gbp, is_baseline
-    benchmark: pd.DataFrame  # peer_benchmark() for the baseline year
+    peer: PeerMeasure  # like-for-like peers (possibly with none to compare)
     population: float | None
     peer_targets: Mapping[str, float | None]
     comparison: pd.DataFrame  # compare_scenarios() rows for every scenario
@@ -66,6 +71,7 @@ class ReviewResult:
     simulations: int
     seed: int
     tornado_metric: str
+    context: ScenarioContext
 
     @property
     def names(self) -> list[str]:
@@ -81,28 +87,35 @@ class ReviewResult:
 
     def project(self, name: str) -> pd.DataFrame:
         """The deterministic projection (`scenarios.project`) of one scenario."""
-        return project(self.baseline, self.spec(name), peer_target_gbp=self.peer_targets[name])
+        return project(self.baseline, self.spec(name), peer_target_gbp=self.peer_targets[name],
+                       context=self.context)
 
     def coverage_text(self) -> str:
-        """One line on what the baseline rests on, for chart captions."""
+        """One line on what the baseline is and rests on, for chart captions."""
         b = self.baseline
         rule = ("scaled up to a full year" if b.scale_factor != 1.0
                 else "not scaled" if b.months_present < 12 else "full year")
-        return (f"Baseline: {b.publisher}, {b.financial_year}, {b.months_present} of 12 months "
-                f"with payments ({rule}); IT spend as classified by spendkit, net of credits.")
+        return (f"Baseline: {BASELINE_NAME}, {b.publisher}, {b.window}, {b.months_present} of "
+                f"12 months present ({rule}); chosen as {b.choice}. IT as classified by "
+                "spendkit, net of credits; no in-house staff, no payments below the "
+                "publication threshold.")
+
+    def assumptions(self) -> pd.DataFrame:
+        """What the run rests on: the context's table plus the baseline's choice and notes."""
+        extra = [("Baseline choice", self.baseline.choice, "the ingested dataset", "high")]
+        extra += [("Baseline coverage", n, "the ingested dataset", "high")
+                  for n in self.baseline.notes]
+        extra.append(("Monte Carlo", f"{self.simulations:,} runs, seed {self.seed}",
+                      "spendkit", "high"))
+        table = pd.concat([pd.DataFrame(extra, columns=["item", "value", "source",
+                                                        "confidence"]),
+                           self.context.assumptions()], ignore_index=True)
+        return table
 
 
 def resolve_publisher(transactions: pd.DataFrame, council: str) -> str:
     """The `publisher_name` for a council given by name or GSS code (clear error if absent)."""
-    names = transactions["publisher_name"].dropna().unique()
-    if council in set(names):
-        return council
-    if "publisher_code" in transactions.columns:
-        hit = transactions.loc[transactions["publisher_code"] == council, "publisher_name"]
-        if not hit.dropna().empty:
-            return str(hit.dropna().iloc[0])
-    raise InputError(f"council {council!r} is not in the transactions (name or GSS "
-                             f"code); found {sorted(map(str, names))[:8]}")
+    return resolve_council(council, available=transactions).name
 
 
 def publisher_population(transactions: pd.DataFrame,
@@ -151,21 +164,53 @@ def _as_specs(scenarios: str | Path | ScenarioSpec | Sequence[str | Path | Scena
     specs = [s if isinstance(s, ScenarioSpec) else load_scenario(s) for s in scenarios]
     if not specs:
         raise InputError("no scenarios given; expected names such as 'flat-cash' or "
-                                 "paths to YAML files")
+                         "paths to YAML files")
     return specs
+
+
+def council_year_totals(transactions: pd.DataFrame) -> pd.DataFrame:
+    """IT spend per council and financial year (exact) with `is_complete`, for the peers.
+
+    Complete means all 12 months present in the completeness calendar when the rows carry
+    their source files, else all 12 months with a payment.
+    """
+    from spendkit.models.trends import council_year_totals as with_calendar
+
+    if {"source_file", "publisher_code"} <= set(transactions.columns):
+        return with_calendar(transactions)
+    code = (transactions["publisher_code"] if "publisher_code" in transactions.columns
+            else transactions["publisher_name"]).astype("string")
+    fy = financial_year(transactions["payment_date"]).astype("string")
+    month = pd.to_datetime(transactions["payment_date"]).dt.to_period("M")
+    frame = pd.DataFrame({"publisher_code": code, "financial_year": fy, "month": month,
+                          "amount": transactions["amount_gbp"],
+                          "it": transactions["is_it"].fillna(False).astype(bool)})
+    months = frame.groupby(["publisher_code", "financial_year"])["month"].nunique()
+    spend = frame[frame["it"]].groupby(["publisher_code", "financial_year"])["amount"].sum()
+    out = months.rename("months").to_frame().join(spend.rename("amount_gbp")).reset_index()
+    out["amount_gbp"] = out["amount_gbp"].map(lambda v: 0.0 if pd.isna(v) else float(v))
+    out["is_complete"] = out["months"] == 12
+    return out
 
 
 def run_review(transactions: pd.DataFrame, council: str,
                scenarios: str | Path | ScenarioSpec | Sequence[str | Path | ScenarioSpec], *,
                review_years: int | None = None, simulations: int | None = None,
                seed: int | None = None, year: str | None = None, coverage_rule: str = "scale",
-               population: pd.DataFrame | None = None,
-               tornado_metric: str = "total_gap") -> ReviewResult:
-    """Baseline, peers, comparison, Monte Carlo bands and tornados for `council`.
+               population: pd.DataFrame | None = None, tornado_metric: str = "total_gap",
+               profile: CouncilProfile | None = None, peers: Sequence[str] | None = None,
+               min_peers: int = 5, outturn: pd.DataFrame | None = None,
+               vat_basis: Mapping[str, str] | None = None) -> ReviewResult:
+    """Baseline, peers, context, comparison, Monte Carlo bands and tornados for `council`.
 
-    `transactions` are all councils' enriched rows (the peers come from them); `council` is
-    a publisher name or GSS code. `review_years`, `simulations` and `seed` override the
-    scenario files (None keeps each file's own). Deterministic for a given seed.
+    `transactions` are the enriched rows (the peers with data come from them); `council` is a
+    publisher name or GSS code. `profile` is the council's profile (or None: each profile
+    fact is replaced by a stated assumption, never another council's). Peers are `peers`
+    (GSS codes), else the profile's, else the nearest same-tier ONS neighbours; only those
+    with data are compared, and with fewer than `min_peers` the match-the-best-peers lever
+    saves nothing (said in the narrative); `vat_basis` (GSS code -> 'net' / 'gross') flags
+    peers publishing on another VAT basis. `review_years`, `simulations` and `seed` override
+    the scenario files. Deterministic for a given seed; nothing raises on thin data.
     """
     publisher = resolve_publisher(transactions, council)
     specs = _as_specs(scenarios)
@@ -174,37 +219,53 @@ def run_review(transactions: pd.DataFrame, council: str,
     base = build_baseline(transactions, publisher=publisher, year=year,
                           coverage_rule=coverage_rule)
     coverage = coverage_by_year(transactions, publisher, base.financial_year)
-    pops = publisher_population(transactions, population)
-    bench = peer_benchmark(transactions, pops, year=base.financial_year)
-    targets: dict[str, float | None] = {}
-    for s in specs:
-        if s.peers is None:
-            targets[s.name] = None
-        elif publisher not in pops:
-            raise InputError(f"{s.source}: match_best_peers needs {publisher}'s "
-                                     "population (no GSS code match in population.csv)")
-        else:
-            targets[s.name] = peer_target_gbp(bench, s.peers.quantile, pops[publisher])
-    comparison = pd.concat([compare_scenarios(base, [s], peer_target_gbp=targets[s.name])
-                            for s in specs], ignore_index=True)
+    own = transactions.loc[transactions["publisher_name"] == publisher]
+    code = (str(own["publisher_code"].dropna().iloc[0]) if "publisher_code" in own.columns
+            and own["publisher_code"].notna().any() else publisher)
+    totals = council_year_totals(transactions)
+    group = peer_group(code, profile=profile, peers=peers, council_name=publisher)
+    complete = totals[(totals["publisher_code"].astype(str) == code) & totals["is_complete"]]
+    peer_year = (base.financial_year if base.financial_year in set(complete["financial_year"])
+                 else None)
+    measure = compare_with_peers(totals, group, year=peer_year, population=population,
+                                 outturn=outturn, min_peers=min_peers, vat_basis=vat_basis)
+    targets = {s.name: (measure.target_gbp(s.peers.quantile) if s.peers is not None
+                        else None) for s in specs}
+    context = scenario_context(base.financial_year, max(s.review_years for s in specs),
+                               profile=profile, peer=measure)
+    comparison = pd.concat([compare_scenarios(base, [s], peer_target_gbp=targets[s.name],
+                                              context=context) for s in specs],
+                           ignore_index=True)
     n = simulations if simulations is not None else specs[0].simulations
     bands = pd.concat([monte_carlo(base, s, simulations=n, seed=seed,
-                                   peer_target_gbp=targets[s.name]) for s in specs],
-                      ignore_index=True)
+                                   peer_target_gbp=targets[s.name], context=context)
+                       for s in specs], ignore_index=True)
     torn = []
     for s in specs:
-        t = tornado(base, s, metric=tornado_metric, peer_target_gbp=targets[s.name])
+        t = tornado(base, s, metric=tornado_metric, peer_target_gbp=targets[s.name],
+                    context=context)
         t.insert(0, "scenario", s.name)
-        t.insert(2, "label", [lever_label(s, p, base.financial_year) for p in t["lever"]])
+        labels = [lever_label(s, p, base.financial_year) for p in t["lever"]]
+        plan = context.microsoft
+        if plan is not None:  # a mix change lands at the renewal, whatever year the file says
+            when = (f"at the {plan.plan.table['financial_year'].iloc[0]} renewal"
+                    if plan.n_renewals else "no renewal in the review: cannot happen")
+            labels = [f"Microsoft licence mix ({when})"
+                      if p.startswith("microsoft.licence_mix_change_pct") else x
+                      for p, x in zip(t["lever"], labels, strict=True)]
+        t.insert(2, "label", labels)
         # Inputs as applied: file £ costs are scaled to this baseline (grants never are).
         k = np.where(t["lever"].str.endswith(_SCALED), s.cost_scale(base.total_gbp), 1.0)
         t.insert(5, "low_applied", t["low_input"] * k)
         t.insert(6, "high_applied", t["high_input"] * k)
         torn.append(t)
     tornados = pd.concat(torn, ignore_index=True)
-    return ReviewResult(base, tuple(specs), coverage, bench, pops.get(publisher), targets,
-                        comparison, bands, tornados, n,
-                        seed if seed is not None else specs[0].seed, tornado_metric)
+    mine = measure.table[measure.table["is_council"]]
+    pop = float(mine["population"].iloc[0]) if len(mine) and mine["population"].notna().all() \
+        else None
+    return ReviewResult(base, tuple(specs), coverage, measure, pop, targets, comparison, bands,
+                        tornados, n, seed if seed is not None else specs[0].seed,
+                        tornado_metric, context)
 
 
 #: Lever paths whose £ values `ScenarioSpec.cost_scale` scales (see scenarios._simulate).
@@ -215,15 +276,21 @@ _SCALED = ("one_off_cost_gbp", "old_run_cost_gbp", "new_run_cost_gbp", "setup_co
 _PATH = re.compile(r"^(?P<head>\w+)(?:\[(?P<i>\d+)\])?(?:\.(?P<field>\w+))?(?:\[(?P<t>\d+)\])?$")
 _HEADS = {"funding": "Funding settlement", "inflation": "Inflation",
           "microsoft": "Microsoft", "match_best_peers": "Match the best peers"}
+_WHOLE = {"inflation.rate_pct[all years]": "Inflation, all review years (correlated path)"}
 _FIELDS = {"change_pct": "", "rate_pct": "", "price_change_pct": "price rise",
            "licence_mix_change_pct": "licence mix", "one_off_cost_gbp": "one-off cost",
            "old_run_cost_gbp": "old run cost", "new_run_cost_gbp": "new run cost",
            "saving_pct": "saving %", "setup_cost_gbp": "set-up cost", "amount_gbp": "amount",
-           "probability": "won or not", "gap_closed_pct": "share of gap closed"}
+           "probability": "won or not", "gap_closed_pct": "share of gap closed",
+           "renewal_uplift_pct": "uplift at each renewal",
+           "pass_through_pct": "share passed to IT",
+           "divergence_pp": "council's divergence from England"}
 
 
 def lever_label(spec: ScenarioSpec, path: str, baseline_year: str | None = None) -> str:
     """Plain-English name of a lever's key path, e.g. 'Microsoft price rise, 2027-28'."""
+    if path in _WHOLE:
+        return _WHOLE[path]
     m = _PATH.match(path)
     if m is None:
         return path
@@ -235,7 +302,7 @@ def lever_label(spec: ScenarioSpec, path: str, baseline_year: str | None = None)
     else:
         name = _HEADS.get(head, head.replace("_", " ").capitalize())
     part = _FIELDS.get(fld or "", (fld or "").replace("_", " "))
-    if head in items or head == "match_best_peers":
+    if head in items or head == "match_best_peers" or (head == "funding" and part):
         text = f"{name}: {part}"
     else:
         text = " ".join(x for x in (name, part) if x)
@@ -248,26 +315,6 @@ def lever_label(spec: ScenarioSpec, path: str, baseline_year: str | None = None)
 
 def _fmt(values: pd.Series) -> pd.Series:
     return values.map(lambda v: gbp(v, pence=False))
-
-
-def gap_table(result: ReviewResult, *, formatted: bool = True) -> pd.DataFrame:
-    """Gap to fund per review year per scenario: IT spend, envelope, gap with its P10–P90.
-
-    Cash £. `formatted=True` gives £ strings for display; False keeps floats.
-    """
-    cmp = result.comparison[result.comparison["year_index"] > 0]
-    gap = result.bands[(result.bands["measure"] == "gap") & (result.bands["basis"] == "cash")]
-    out = cmp.merge(gap[["scenario", "year_index", "p10", "p90"]],
-                    on=["scenario", "year_index"], how="left", validate="one_to_one")
-    out = pd.DataFrame({
-        "scenario": out["scenario"], "financial_year": out["financial_year"],
-        "it_spend": out["it_spend_gbp"], "funding_envelope": out["funding_envelope_gbp"],
-        "gap_to_fund": out["gap_gbp"], "gap_p10": out["p10"], "gap_p90": out["p90"],
-        "cumulative_gap": out["cumulative_gap_gbp"]})
-    if formatted:
-        money = out.columns[2:]
-        out[money] = out[money].apply(_fmt)
-    return out.reset_index(drop=True)
 
 
 def gap_drivers(result: ReviewResult, *, formatted: bool = False) -> pd.DataFrame:
@@ -302,120 +349,3 @@ def gap_drivers(result: ReviewResult, *, formatted: bool = False) -> pd.DataFram
     return out.apply(_fmt) if formatted else out
 
 
-# --- narrative ---------------------------------------------------------------------------------
-
-
-_PHRASES = {
-    "Inflation on non-Microsoft costs": "inflation on non-Microsoft costs",
-    "Microsoft price and licence mix": "Microsoft price and licence-mix changes",
-    "Legacy replacement: run-cost change": "the legacy replacement's run-cost change",
-    "One-off costs (replacement, set-up)": "one-off replacement and set-up costs",
-    "Shared-service savings": "shared-service savings",
-    "Match-the-best-peers savings": "matching the best peers",
-    "Settlement change": "the settlement change",
-    "Grants": "grants",
-}
-
-
-def _pct(x: float) -> str:
-    return f"{x:.0%}"
-
-
-def _gap_words(gap: float) -> str:
-    """'a gap to fund of £61.1k', 'a surplus of £137k' or 'no gap'."""
-    if abs(gap) < 0.5:
-        return "no gap"
-    word = "a gap to fund of" if gap > 0 else "a surplus of"
-    return f"{word} {gbp(abs(gap), compact=True)}"
-
-
-def narrative(result: ReviewResult, *, top: int = 2) -> str:
-    """A plain-English Markdown summary of what drives the result, generated from the numbers.
-
-    Covers the baseline and its coverage, each scenario's final-year position and cumulative
-    gap with the Monte Carlo range, the biggest drivers of each gap, the levers that move the
-    result most (tornado), and the peer comparison when a scenario uses it.
-    """
-    b = result.baseline
-    lines = []
-    cover = ("all 12 months have payments" if b.months_present == 12
-             else f"only {b.months_present} of 12 months have payments, "
-                  + ("scaled up to a year" if b.scale_factor != 1.0 else "not scaled"))
-    ms_share = b.microsoft_gbp / b.total_gbp if b.total_gbp else 0.0
-    lines.append(f"**Baseline.** {b.publisher} spent {gbp(b.total_gbp, compact=True)} on IT in "
-                 f"{b.financial_year} ({cover}); {gbp(b.microsoft_gbp, compact=True)} "
-                 f"({_pct(ms_share)}) of it was Microsoft licensing, so Microsoft price and "
-                 "licence-mix changes weigh heavily.")
-    drivers = gap_drivers(result)
-    table = gap_table(result, formatted=False)
-    for spec in result.specs:
-        rows = table[table["scenario"] == spec.name]
-        last = rows.iloc[-1]
-        total = float(rows["gap_to_fund"].sum())
-        kind = "a shortfall" if total > 0.5 else "headroom" if total < -0.5 else "no gap"
-        col = drivers[spec.name]
-        big = col.reindex(col.abs().sort_values(ascending=False, kind="stable").index)
-        big = big[big.abs() >= 0.5].head(top)
-        why = " and ".join(f"{_PHRASES[d]} ({'+' if v > 0 else '−'}"
-                           f"{gbp(abs(v), compact=True)})" for d, v in big.items())
-        spread = ("" if np.isclose(last["gap_p10"], last["gap_p90"]) else
-                  f" (gap P10–P90: {gbp(last['gap_p10'], compact=True)} to "
-                  f"{gbp(last['gap_p90'], compact=True)})")
-        lines.append(
-            f"**{spec.title}** (`{spec.name}`): by {last['financial_year']} IT spend is "
-            f"{gbp(last['it_spend'], compact=True)} against an envelope of "
-            f"{gbp(last['funding_envelope'], compact=True)}, "
-            f"{_gap_words(last['gap_to_fund'])}{spread}. Over the "
-            f"{len(rows)} review years that is {kind} of {gbp(abs(total), compact=True)}"
-            + (f", mainly from {why}." if why else "."))
-    torn = result.tornados
-    if not torn.empty:
-        biggest = torn.sort_values(["swing", "scenario", "lever"], ascending=[False, True, True],
-                                   kind="stable").head(3)
-        parts = [f"{r.label} in `{r.scenario}` ({gbp(r.swing, compact=True)} between its low "
-                 "and high)" for r in biggest.itertuples()]
-        lines.append("**What moves the result most.** Of the uncertain levers, the cumulative "
-                     "gap is most sensitive to " + "; then ".join(parts) + ".")
-    peer_specs = [s for s in result.specs if s.peers is not None]
-    if peer_specs and result.population:
-        s = peer_specs[0]
-        target = result.peer_targets[s.name] or 0.0
-        own = b.total_gbp / result.population
-        best = target / result.population
-        k = len(result.benchmark)
-        if own > best:
-            gap_text = (f"closing {s.peers.gap_closed_pct.value:g}% of the "
-                        f"{gbp(b.total_gbp - target, compact=True)} difference is the "
-                        "scenario's assumption")
-        else:
-            gap_text = "it is already at or below that level, so the lever saves nothing"
-        lines.append(
-            f"**Peers.** {b.publisher} spends £{own:,.2f} per resident on IT; the best "
-            f"{'quartile' if s.peers.quantile == 0.25 else f'{s.peers.quantile:g} quantile'} "
-            f"of the {k} councils in the data spends £{best:,.2f}; {gap_text}. Councils of "
-            "different types (districts without social care, unitaries, metropolitan "
-            "boroughs) are compared as they are.")
-    return "\n\n".join(lines)
-
-
-# --- export ------------------------------------------------------------------------------------
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "council"
-
-
-def export_review(result: ReviewResult, folder: str | Path) -> Path:
-    """Write the comparison, Monte Carlo bands, tornados and notes to one Excel file in `folder`.
-
-    The file is `<council>-<baseline year>-spending-review-scenarios.xlsx`; returns its path.
-    """
-    from spendkit.views.scenarios_excel import export_comparison
-
-    b = result.baseline
-    path = Path(folder) / f"{_slug(b.publisher)}-{b.financial_year}-spending-review-scenarios.xlsx"
-    notes = [f"Monte Carlo: {result.simulations} simulations, seed {result.seed}; tornado "
-             f"metric {result.tornado_metric} (cash £ over the review years)"]
-    notes += [re.sub(r"[*`]", "", para) for para in narrative(result).split("\n\n")]
-    return export_comparison(path, result.comparison, specs=result.specs, baseline=b,
-                             monte_carlo=result.bands, tornado=result.tornados, notes=notes)

@@ -6,16 +6,36 @@ may be a plain number or a mapping giving its uncertainty for Monte Carlo and to
     {value: 5, dist: triangular, low: 2, high: 10}   # mode = value
     {value: 5, dist: uniform, low: 2, high: 10}      # value is the central (deterministic) case
     {value: 5, dist: normal, sd: 1.5}                # tornado uses value ± 1.2816 sd (P10/P90)
+    {value: 11.7, dist: uniform, low: 9, high: 14.4, source: "Salford +14.4%; 9-14% observed"}
+
+A quantity's `source` says where its range comes from; without one the range is an assumption
+(the tornado shows which). A block (`funding`, `inflation`, `microsoft`) may carry a `source`
+that applies to its quantities.
 
 A *path* is one quantity applied to every review year, or a list with one per review year.
 Years in events (`year`, `start_year`) count review years: 1 = the first year after baseline.
 
 - schema_version (1), name, title, description, version (the scenario's own version string)
 - review_years: number of financial years projected after the baseline year (default 3)
-- funding: {basis: cash|real, change_pct: path} — the settlement for the IT budget envelope
-- inflation: {measure: cpi|gdp_deflator|custom, rate_pct: path} — drives non-Microsoft costs
-- microsoft: {price_change_pct: path, licence_mix_change_pct: path} — % a year on the
-  Microsoft-licensing part of the baseline (price events; E5→E3 or Copilot uptake)
+- funding: the IT budget envelope. {basis: cash, change_pct: path} grows it in cash;
+  {basis: real, change_pct: path} in real terms on the *central* inflation path, fixed in cash
+  when set (a settlement does not move with the inflation that follows);
+  {basis: settlement, pass_through_pct: quantity, divergence_sd_pp: number} passes the
+  council's own core spending power path through (council profile; else England's final
+  settlement as a labelled fallback, with a yearly divergence of sd `divergence_sd_pp`
+  percentage points, default 2): years the profile says are fixed in cash carry no
+  uncertainty, the pass-through share (default 100%) does
+- inflation: {measure: cpi|gdp_deflator|custom, rate_pct: path | reference, sd_pct, correlation}
+  drives non-Microsoft costs. `reference` takes each review year's CPI from package data (ONS
+  outturn, else the OBR March 2026 forecast; forecast years uncertain with sd `sd_pct`,
+  default 1). `correlation` (0 to 0.95) draws the years as a path (an AR(1) Gaussian copula)
+  instead of independently; default for `reference` the lag-1 autocorrelation of CPI outturn
+- microsoft: {price_change_pct: path, licence_mix_change_pct: path, renewal_uplift_pct:
+  quantity} on the Microsoft-licensing part of the baseline. When the council's agreement is
+  known (council profile) changes land at its renewal dates: `renewal_uplift_pct` at each EA
+  renewal (default: the observed 9-14.4% range), the list change at each CSP anniversary, the
+  licence-mix change at the first renewal; `price_change_pct` is then unused. Without an
+  agreement the two paths apply year by year (renewal dates unknown: an assumption)
 - legacy_replacements: list of {name, year, one_off_cost_gbp, old_run_cost_gbp,
   new_run_cost_gbp, dual_running_years}
 - shared_services: list of {name, partners, categories, saving_pct, setup_cost_gbp,
@@ -61,6 +81,13 @@ class Quantity:
     sd: float | None = None
     minimum: float = -math.inf
     maximum: float = math.inf
+    source: str = ""  # where the range comes from; "" = an assumption
+    note: str = ""  # where the central value comes from, when it differs from the range's
+
+    @property
+    def range_basis(self) -> str:
+        """'sourced' when the file names where the range comes from, else 'assumption'."""
+        return "sourced" if self.source else "assumption"
 
     @property
     def uncertain(self) -> bool:
@@ -92,6 +119,33 @@ class Quantity:
         else:
             draws = rng.triangular(self.low, self.value, self.high, n)
         return np.clip(draws, self.minimum, self.maximum)
+
+    def from_normal(self, z: np.ndarray) -> np.ndarray:
+        """Values at standard-normal scores `z` (inverse CDF of the lever's distribution).
+
+        Used to draw correlated levers (a Gaussian copula): the same marginal distribution as
+        `sample`, with the dependence carried by `z`.
+        """
+        if self.dist is None or not self.uncertain:
+            return np.full(z.shape, self.value, dtype=float)
+        if self.dist == "normal":
+            return np.clip(self.value + (self.sd or 0.0) * z, self.minimum, self.maximum)
+        u = _normal_cdf(z)
+        if self.dist == "bernoulli":
+            return (u < self.value).astype(float)
+        lo, hi, mode = float(self.low), float(self.high), float(self.value)
+        if self.dist == "uniform":
+            return lo + u * (hi - lo)
+        cut = (mode - lo) / (hi - lo)
+        left = lo + np.sqrt(u * (hi - lo) * (mode - lo))
+        right = hi - np.sqrt((1 - u) * (hi - lo) * (hi - mode))
+        return np.where(u < cut, left, right)
+
+
+def _normal_cdf(z: np.ndarray) -> np.ndarray:
+    from math import erf, sqrt
+
+    return 0.5 * (1.0 + np.vectorize(erf)(np.asarray(z, dtype=float) / sqrt(2.0)))
 
 
 @dataclass(frozen=True)
@@ -164,6 +218,14 @@ class ScenarioSpec:
     sources: tuple[str, ...] = ()
     quantities: tuple[Quantity, ...] = field(default=(), repr=False)
     sized_for_baseline_gbp: float | None = None
+    inflation_reference: bool = False  # rate_pct: reference (bound to CPI per review year)
+    inflation_sd_pct: float = 1.0
+    inflation_correlation: float | None = None
+    ms_renewal_uplift_pct: Quantity | None = None
+    funding_pass_through_pct: Quantity | None = None
+    funding_divergence_sd_pp: float = 2.0
+    funding_divergence_pp: tuple[Quantity, ...] = ()  # bound per review year (settlement)
+    certain: bool = False  # every lever fixed (without_uncertainty): defaults bind fixed too
 
     def cost_scale(self, baseline_gbp: float) -> float:
         """Factor applied to this file's £ costs for a council with `baseline_gbp` (1 if unsized)."""
@@ -181,7 +243,7 @@ class ScenarioSpec:
 _TOP = {"schema_version", "name", "title", "description", "version", "review_years", "funding",
         "inflation", "microsoft", "legacy_replacements", "shared_services", "grants",
         "match_best_peers", "monte_carlo", "sources", "sized_for_baseline_gbp"}
-_QTY_KEYS = {"value", "dist", "low", "high", "sd"}
+_QTY_KEYS = {"value", "dist", "low", "high", "sd", "source"}
 _DISTS = {"triangular", "uniform", "normal"}
 
 
@@ -238,11 +300,13 @@ class _Parser:
         return value
 
     def quantity(self, raw: Any, key: str, *, minimum: float = -math.inf,
-                 maximum: float = math.inf, what: str = "") -> Quantity:
+                 maximum: float = math.inf, what: str = "", source: str = "") -> Quantity:
         limits = _describe(minimum, maximum, what)
         if isinstance(raw, Mapping):
             m = self.mapping(raw, key, _QTY_KEYS, {"value"})
             value = self.number(m["value"], f"{key}.value")
+            if "source" in m:
+                source = self.text(m["source"], f"{key}.source")
             dist = m.get("dist")
             if dist is not None and dist not in _DISTS:
                 self.fail(f"{key}.dist", f"expected one of {sorted(_DISTS)}, found {dist!r}")
@@ -271,7 +335,7 @@ class _Parser:
             if v is not None and not minimum <= v <= maximum:
                 where = key if name == "value" and not isinstance(raw, Mapping) else f"{key}.{name}"
                 self.fail(where, f"expected {limits}, found {v:g}")
-        q = Quantity(key, value, dist, low, high, sd, minimum, maximum)
+        q = Quantity(key, value, dist, low, high, sd, minimum, maximum, source)
         self.quantities.append(q)
         return q
 
@@ -282,7 +346,8 @@ class _Parser:
             if len(raw) != years:
                 self.fail(key, f"expected {years} values (one per review year) or a single "
                           f"value, found {len(raw)}")
-            return tuple(self.quantity(v, f"{key}[{i + 1}]", **limits) for i, v in enumerate(raw))
+            return tuple(self.quantity(v, f"{key}[{i + 1}]", **limits)
+                         for i, v in enumerate(raw))
         q = self.quantity(raw, key, **limits)
         return (q,) * years
 
@@ -314,18 +379,54 @@ def parse_scenario(raw: Any, source: str = "<scenario>") -> ScenarioSpec:
     years = p.integer(top.get("review_years", 3), "review_years", 1, 30)
     pct = {"minimum": -100.0, "what": "a % change"}  # below -100% a cost would go negative
 
-    fund = p.mapping(top.get("funding"), "funding", {"basis", "change_pct"})
-    infl = p.mapping(top.get("inflation"), "inflation", {"measure", "rate_pct"})
+    fund = p.mapping(top.get("funding"), "funding", {"basis", "change_pct", "pass_through_pct",
+                                                     "divergence_sd_pp", "source"})
+    infl = p.mapping(top.get("inflation"), "inflation", {"measure", "rate_pct", "sd_pct",
+                                                         "correlation", "source"})
     ms = p.mapping(top.get("microsoft"), "microsoft", {"price_change_pct",
-                                                       "licence_mix_change_pct"})
-    funding_basis = p.choice(fund.get("basis"), "funding.basis", ("cash", "real"), "cash")
-    funding = p.path(fund.get("change_pct"), "funding.change_pct", years, **pct)
+                                                       "licence_mix_change_pct",
+                                                       "renewal_uplift_pct", "source"})
+    fsrc = p.text(fund.get("source"), "funding.source", default="")
+    isrc = p.text(infl.get("source"), "inflation.source", default="")
+    msrc = p.text(ms.get("source"), "microsoft.source", default="")
+    funding_basis = p.choice(fund.get("basis"), "funding.basis", ("cash", "real", "settlement"),
+                             "cash")
+    if funding_basis == "settlement" and fund.get("change_pct") is not None:
+        p.fail("funding.change_pct", "a settlement basis takes its growth from the council's "
+               "core spending power path: give pass_through_pct, not change_pct")
+    funding = p.path(fund.get("change_pct"), "funding.change_pct", years, source=fsrc, **pct)
+    pass_through = None
+    if funding_basis == "settlement":
+        pass_through = p.quantity(fund.get("pass_through_pct", 100), "funding.pass_through_pct",
+                                  minimum=0.0, maximum=100.0, what="a share %", source=fsrc)
+    elif fund.get("pass_through_pct") is not None:
+        p.fail("funding.pass_through_pct", "only a settlement basis passes a share through")
+    divergence = p.number(fund.get("divergence_sd_pp", 2.0), "funding.divergence_sd_pp")
+    if divergence < 0:
+        p.fail("funding.divergence_sd_pp", f"expected a number >= 0, found {divergence:g}")
     measure = p.choice(infl.get("measure"), "inflation.measure",
                        ("cpi", "gdp_deflator", "custom"), "custom")
-    inflation = p.path(infl.get("rate_pct"), "inflation.rate_pct", years, **pct)
-    ms_price = p.path(ms.get("price_change_pct"), "microsoft.price_change_pct", years, **pct)
+    reference = infl.get("rate_pct") == "reference"
+    if reference and measure != "cpi":
+        p.fail("inflation.measure", "rate_pct: reference takes CPI: expected measure cpi")
+    inflation = ((Quantity("inflation.rate_pct", 0.0),) * years if reference else
+                 p.path(infl.get("rate_pct"), "inflation.rate_pct", years, source=isrc, **pct))
+    sd_pct = p.number(infl.get("sd_pct", 1.0), "inflation.sd_pct")
+    if sd_pct < 0:
+        p.fail("inflation.sd_pct", f"expected a number >= 0, found {sd_pct:g}")
+    correlation = None
+    if infl.get("correlation") is not None:
+        correlation = p.number(infl["correlation"], "inflation.correlation")
+        if not 0 <= correlation <= 0.95:
+            p.fail("inflation.correlation", f"expected a number from 0 to 0.95, found "
+                   f"{correlation:g}")
+    ms_price = p.path(ms.get("price_change_pct"), "microsoft.price_change_pct", years,
+                      source=msrc, **pct)
     ms_mix = p.path(ms.get("licence_mix_change_pct"), "microsoft.licence_mix_change_pct",
-                    years, **pct)
+                    years, source=msrc, **pct)
+    uplift = (p.quantity(ms["renewal_uplift_pct"], "microsoft.renewal_uplift_pct",
+                         source=msrc, **pct)
+              if ms.get("renewal_uplift_pct") is not None else None)
 
     cost = {"minimum": 0.0, "what": "a cost in £"}
     legacy = []
@@ -427,6 +528,12 @@ def parse_scenario(raw: Any, source: str = "<scenario>") -> ScenarioSpec:
         sources=sources,
         quantities=_unique(p.quantities),
         sized_for_baseline_gbp=sized_for,
+        inflation_reference=reference,
+        inflation_sd_pct=sd_pct,
+        inflation_correlation=correlation,
+        ms_renewal_uplift_pct=uplift,
+        funding_pass_through_pct=pass_through,
+        funding_divergence_sd_pp=divergence,
     )
 
 
@@ -480,10 +587,26 @@ def with_review_years(spec: ScenarioSpec, years: int) -> ScenarioSpec:
     return replace(fitted, quantities=_used_quantities(fitted))
 
 
-def _used_quantities(spec: ScenarioSpec) -> tuple[Quantity, ...]:
-    """The spec's quantities still referenced by its levers, in file order."""
-    used: list[Quantity] = [*spec.funding_change_pct, *spec.inflation_pct,
-                            *spec.ms_price_change_pct, *spec.ms_mix_change_pct]
+def levers(spec: ScenarioSpec, *, price_path: bool = True,
+           renewal_uplift: bool = True) -> list[Quantity]:
+    """Every quantity the scenario's levers use, in model order (a shared lever repeats).
+
+    `price_path=False` leaves out the yearly Microsoft price path and `renewal_uplift=False`
+    the renewal uplift (which of the two a run uses depends on whether the council's
+    agreement is known: see `scenarios.bind`).
+    """
+    used: list[Quantity] = list(spec.inflation_pct)
+    if spec.funding_basis == "settlement":
+        if spec.funding_pass_through_pct is not None:
+            used.append(spec.funding_pass_through_pct)
+        used += list(spec.funding_divergence_pp)
+    else:
+        used += list(spec.funding_change_pct)
+    if price_path:
+        used += list(spec.ms_price_change_pct)
+    if renewal_uplift and spec.ms_renewal_uplift_pct is not None:
+        used.append(spec.ms_renewal_uplift_pct)
+    used += list(spec.ms_mix_change_pct)
     for item in spec.legacy:
         used += [item.one_off_cost_gbp, item.old_run_cost_gbp, item.new_run_cost_gbp]
     for s in spec.shared:
@@ -492,7 +615,12 @@ def _used_quantities(spec: ScenarioSpec) -> tuple[Quantity, ...]:
         used += [g.amount_gbp, g.probability]
     if spec.peers is not None:
         used.append(spec.peers.gap_closed_pct)
-    paths = {q.path for q in used}
+    return used
+
+
+def _used_quantities(spec: ScenarioSpec) -> tuple[Quantity, ...]:
+    """The spec's quantities still referenced by its levers, in file order."""
+    paths = {q.path for q in levers(spec)}
     return tuple(q for q in spec.quantities if q.path in paths)
 
 
@@ -506,7 +634,7 @@ def without_uncertainty(spec: ScenarioSpec) -> ScenarioSpec:
              for q in spec.quantities}
 
     def f(q: Quantity) -> Quantity:
-        return fixed[q.path]
+        return fixed.get(q.path, q)
 
     def path(qs: tuple[Quantity, ...]) -> tuple[Quantity, ...]:
         return tuple(f(q) for q in qs)
@@ -526,6 +654,15 @@ def without_uncertainty(spec: ScenarioSpec) -> ScenarioSpec:
                      for x in spec.grants),
         peers=None if spec.peers is None else replace(
             spec.peers, gap_closed_pct=f(spec.peers.gap_closed_pct)),
+        ms_renewal_uplift_pct=(None if spec.ms_renewal_uplift_pct is None
+                               else f(spec.ms_renewal_uplift_pct)),
+        funding_pass_through_pct=(None if spec.funding_pass_through_pct is None
+                                  else f(spec.funding_pass_through_pct)),
+        inflation_sd_pct=0.0,
+        funding_divergence_sd_pp=0.0,
+        funding_divergence_pp=tuple(f(q) for q in spec.funding_divergence_pp
+                                    if q.path in fixed),
+        certain=True,
         quantities=tuple(fixed.values()),
     )
 

@@ -11,21 +11,22 @@ so a reader can tell a fall in spend from a gap in publication. Missing months a
 filled with zero: they are NA in `monthly_series`, break `rolling_12m`, and make `yoy_change`
 NA when a table carries `is_complete` (see `trends_completeness`).
 
-Siblings: `trends_completeness` (calendar of months), `trends_suppliers` (top suppliers,
-concentration, recurring vs one-off, lump spreading), `trends_export` (`to_excel_or_csv`). Their
-public functions are re-exported here.
+Submodules: `completeness` (calendar of months), `suppliers` (top suppliers, concentration,
+recurring vs one-off, lump spreading), `peers` (like-for-like peer groups, per head and share of
+spend, deciles). Their public functions are re-exported here. Writing tables to CSV/Excel is
+presentation: `spendkit.views.exports`.
 
 At national scale the payments do not fit in pandas: `aggregates` runs the group-bys as DuckDB
 SQL over a relation (`spendkit.datasets.transactions_relation`) and returns small frames, and
 the `*_from_months` / `*_from_totals` twins here finish them with the same code as the
 row-level functions (`it_spend_trend_from_months`, `calendar_from_months`,
-`coverage_table_from_months`, `concentration_from_totals`, ...; `period_totals` and so
-`peer_comparison` take month totals directly). Each twin gives the row-level table exactly.
+`coverage_table_from_months`, `concentration_from_totals`, ...; `period_totals`, and what builds
+on it, takes month totals directly). Each twin gives the row-level table exactly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import NamedTuple
@@ -58,6 +59,17 @@ from spendkit.models.trends.completeness import (
     publisher_facts_from_months,
     year_completeness,
 )
+from spendkit.models.trends.peers import (
+    PeerGroup,
+    PeerMeasure,
+    add_population,
+    compare_with_peers,
+    council_info,
+    load_local_authorities,
+    load_population,
+    peer_group,
+    per_head,
+)
 from spendkit.models.trends.suppliers import (
     HHI_HIGH,
     classify_payments,
@@ -74,21 +86,22 @@ from spendkit.models.trends.suppliers import (
     top_suppliers,
     top_suppliers_from_totals,
 )
-from spendkit.reference import catalogue
+from spendkit.reference.councils import resolve_council
+from spendkit.reference.profiles import CouncilProfile
 from spendkit.schema import require_columns
 from spendkit.units.money import AMOUNT_DTYPE, as_amount, from_pence, sum_amounts, to_pence
-from spendkit.views.exports import export_tables, neutralise_formulas, to_excel_or_csv
 
 __all__ = [
-    "AMOUNT_DTYPE", "Coverage", "HHI_HIGH", "PERIODS", "TrendResult", "InputError", "add_periods",
-    "add_population", "as_amount", "category_shares", "classify_payments", "completeness_calendar",
-    "concentration", "council_code", "council_info", "cover_months", "coverage", "coverage_table",
-    "exclude_incomplete", "export_tables", "flag_incomplete", "for_plot", "hhi", "it_market",
+    "AMOUNT_DTYPE", "Coverage", "HHI_HIGH", "PERIODS", "PeerGroup", "PeerMeasure", "TrendResult",
+    "InputError", "add_periods", "add_population", "as_amount", "category_shares",
+    "classify_payments", "compare_with_peers", "completeness_calendar", "concentration",
+    "council_code", "council_info", "council_year_totals", "cover_months", "coverage",
+    "coverage_table", "exclude_incomplete", "flag_incomplete", "for_plot", "hhi", "it_market",
     "it_spend_trend", "join_extras", "ledger_profiles", "load_local_authorities",
-    "load_population", "monthly_series", "neutralise_formulas", "observed_threshold", "payment_kind_totals",
-    "peer_bands", "peer_comparison", "per_head", "period_totals", "publisher_facts",
-    "real_terms", "recurring_vs_oneoff", "rolling_12m", "spread_lumps", "supplier_of",
-    "supplier_totals", "to_excel_or_csv", "top_suppliers", "trend_summary", "year_completeness",
+    "load_population", "monthly_series", "observed_threshold", "payment_kind_totals",
+    "peer_bands", "peer_comparison", "peer_group", "peer_measure", "per_head", "period_totals",
+    "publisher_facts", "real_terms", "recurring_vs_oneoff", "rolling_12m", "spread_lumps",
+    "supplier_of", "supplier_totals", "top_suppliers", "trend_summary", "year_completeness",
     "yoy_change",
     # aggregate-first twins: the same tables from `aggregates` (DuckDB) results
     "COVERAGE_PARTS", "calendar_from_months", "concentration_from_totals",
@@ -387,65 +400,6 @@ def real_terms(table: pd.DataFrame, base_year: str, value: str = "amount_gbp",
     return out
 
 
-def load_population() -> pd.DataFrame:
-    """Package population table: `gss_code`, `name`, `population`, `year`, `basis`, `source`."""
-    out = catalogue.read_csv("population")
-    out["population"] = out["population"].astype("int64")
-    out["year"] = out["year"].astype("int64")
-    return out
-
-
-def load_local_authorities() -> pd.DataFrame:
-    """English local authorities (mySociety, CC BY 4.0): GSS code, names, type, tier, region."""
-    return catalogue.read_csv("local_authorities")
-
-
-def council_info(codes: pd.Series | Sequence[str]) -> pd.DataFrame:
-    """Name, type, tier and region for GSS codes (NA for codes not in the reference list)."""
-    wanted = pd.DataFrame({"gss_code": pd.Series(codes, dtype="string").unique()})
-    ref = load_local_authorities()[["gss_code", "nice_name", "type_name", "tier", "region"]]
-    return wanted.merge(ref.astype("string"), on="gss_code", how="left")
-
-
-def add_population(table: pd.DataFrame, population: pd.DataFrame | None = None,
-                   code: str = "publisher_code") -> pd.DataFrame:
-    """Add `population`, `population_year` and `population_source` by GSS code (NA if unknown).
-
-    `population` defaults to the package table (`load_population`); pass your own frame with
-    `gss_code` and `population` (and optionally `year`, `source`) to use other estimates.
-    """
-    require_columns(table, [code], "add_population")
-    pop = load_population() if population is None else population
-    require_columns(pop, ["gss_code", "population"], "population table")
-    ref = pd.DataFrame({
-        code: pop["gss_code"].astype("string"),
-        "population": pd.to_numeric(pop["population"]).astype("Int64"),
-        "population_year": (pd.to_numeric(pop["year"]).astype("Int64") if "year" in pop
-                            else pd.Series(pd.NA, index=pop.index, dtype="Int64")),
-        "population_source": (pop["source"].astype("string") if "source" in pop
-                              else pd.Series(pd.NA, index=pop.index, dtype="string")),
-    }).drop_duplicates(code)
-    out = table.drop(columns=["population", "population_year", "population_source"],
-                     errors="ignore")
-    merged = out.assign(_code=out[code].astype("string")).merge(
-        ref.rename(columns={code: "_code"}), on="_code", how="left").drop(columns="_code")
-    merged.index = out.index
-    return merged
-
-
-def per_head(table: pd.DataFrame, values: Sequence[str] = ("amount_gbp",),
-             population: pd.DataFrame | None = None,
-             code: str = "publisher_code") -> pd.DataFrame:
-    """Add `<value>_per_head` (float GBP per resident) for each of `values`; NA without a population."""
-    out = table if "population" in table.columns else add_population(table, population, code)
-    out = out.copy()
-    residents = out["population"].astype("float64")
-    for value in values:
-        require_columns(out, [value], "per_head")
-        out[f"{value}_per_head"] = out[value].astype("float64") / residents
-    return out
-
-
 # --- coverage ------------------------------------------------------------------------------------
 
 
@@ -729,22 +683,70 @@ def _trend(table: pd.DataFrame, cov: pd.DataFrame, period: str, keys: tuple[str,
     return TrendResult(table.reset_index(drop=True), cov)
 
 
+def council_year_totals(df: pd.DataFrame, calendar: pd.DataFrame | None = None,
+                        it_only: bool = True) -> pd.DataFrame:
+    """IT spend per council and financial year (exact) with `is_complete`: the peers' input.
+
+    Columns: `publisher_code`, `financial_year`, `amount_gbp`, `n_payments`, `is_complete`
+    (all 12 months present in the completeness calendar).
+    """
+    cal = calendar if calendar is not None else completeness_calendar(df)
+    return flag_incomplete(period_totals(df, "financial_year", "publisher_code", it_only), cal)
+
+
+def peer_measure(df: pd.DataFrame, council: str, *, profile: CouncilProfile | None = None,
+                 peers: Sequence[str] | None = None, year: str | None = None,
+                 calendar: pd.DataFrame | None = None, min_peers: int = 5,
+                 totals: pd.DataFrame | None = None,
+                 vat_basis: Mapping[str, str] | None = None) -> PeerMeasure:
+    """Where `council` (a GSS code or publisher name in `df`) sits among its like-for-like peers.
+
+    The peer group is `peers`, else the profile's chosen peers, else the council's nearest
+    same-tier ONS neighbours (`peers.peer_group`); only peers with a complete year in `df`
+    are compared (`peers.compare_with_peers`). `totals` (from `council_year_totals`, or an
+    aggregate query) skips the aggregation over `df`. `vat_basis` (GSS code -> 'net' /
+    'gross', from the ledger or profiles) flags a comparison across publishing bases.
+    """
+    code = council_code(df, council)
+    names = df.loc[df["publisher_code"].astype("string") == code, "publisher_name"]
+    name = str(names.iloc[0]) if len(names) else None
+    group = peer_group(code, profile=profile, peers=peers, council_name=name)
+    table = totals if totals is not None else council_year_totals(df, calendar)
+    return compare_with_peers(table, group, year=year, min_peers=min_peers,
+                              vat_basis=vat_basis)
+
+
 def peer_comparison(df: pd.DataFrame, base_year: str | None = None,
                     population: pd.DataFrame | None = None,
                     calendar: pd.DataFrame | None = None, it_only: bool = True,
-                    complete_only: bool = True, extend_to: str | None = None) -> pd.DataFrame:
-    """Each council against the others in the data, per financial year, per head.
+                    complete_only: bool = True, extend_to: str | None = None,
+                    council: str | None = None, profile: CouncilProfile | None = None,
+                    peers: Sequence[str] | None = None) -> pd.DataFrame:
+    """Councils against each other per financial year, per head (ONS mid-2024 population).
 
     Columns: `publisher_code`, `financial_year`, `amount_gbp`, `is_complete`, council name/type/
     tier/region, population, `value_per_head` (real terms in `base_year` prices when given, else
-    cash), `n_peers` (councils compared that year), `percentile` (0 = lowest, 100 = highest) and
-    `band` ('lowest quarter' .. 'highest quarter'). With `complete_only`, incomplete years are
-    kept but not ranked (band 'incomplete year'); councils without a population get 'no
-    population'. Peers are of mixed tier: compare `tier` before reading much into a rank.
+    cash), `n_peers` (councils ranked that year), `percentile` (0 = lowest, 100 = highest, the
+    share of the *other* ranked councils below) and `band` ('lowest quarter' .. 'highest
+    quarter'). With `complete_only`, incomplete years are kept but not ranked (band
+    'incomplete year'); councils without a population get 'no population'.
+
+    With `council` (GSS code or publisher name), only that council and its like-for-like peer
+    group with data are kept (`peer_group`: the `peers` given, the profile's, or the nearest
+    same-tier ONS neighbours), `is_council` marks it and `attrs["peer_group"]` describes the
+    group. Without `council` every council in the data is compared with every other, of mixed
+    tier: compare `tier` before reading much into a rank.
     """
     cal = calendar if calendar is not None else completeness_calendar(df)
-    table = flag_incomplete(period_totals(df, "financial_year", "publisher_code", it_only),
-                            cal)
+    table = council_year_totals(df, cal, it_only)
+    group = None
+    if council is not None:
+        code = council_code(df, council)
+        names = df.loc[df["publisher_code"].astype("string") == code, "publisher_name"]
+        group = peer_group(code, profile=profile, peers=peers,
+                           council_name=str(names.iloc[0]) if len(names) else None)
+        keep = {group.council_code, *group.members}
+        table = table[table["publisher_code"].astype("string").isin(keep)]
     value = "amount_gbp"
     if base_year is not None:
         table = real_terms(table, base_year, extend_to=extend_to)
@@ -770,8 +772,13 @@ def peer_comparison(df: pd.DataFrame, base_year: str | None = None,
     if complete_only:
         bands = bands.mask(~table["is_complete"], "incomplete year")
     table["band"] = bands
-    return table.sort_values(["financial_year", "publisher_code"], kind="stable").reset_index(
+    if group is not None:
+        table["is_council"] = table["publisher_code"].eq(group.council_code)
+    out = table.sort_values(["financial_year", "publisher_code"], kind="stable").reset_index(
         drop=True)
+    out.attrs["peer_group"] = (group.describe() if group is not None else
+                               "every council in the data (mixed tiers)")
+    return out
 
 
 def peer_bands(peers: pd.DataFrame, value: str = "value_per_head") -> pd.DataFrame:
@@ -822,12 +829,8 @@ def council_code(df: pd.DataFrame, council: str) -> str:
     Raises `InputError` listing the councils in the data when it is not one of them.
     """
     require_columns(df, ["publisher_name", "publisher_code"], "council_code")
-    wanted = str(council).strip()
-    pairs = df[["publisher_name", "publisher_code"]].drop_duplicates().astype("string")
-    hit = pairs[pairs["publisher_name"].eq(wanted) | pairs["publisher_code"].eq(wanted)]
-    codes = sorted(hit["publisher_code"].dropna().unique())
-    if len(codes) != 1:
-        known = "; ".join(sorted(pairs["publisher_name"] + " (" + pairs["publisher_code"] + ")"))
-        raise InputError(f"council: expected one of the councils in the data ({known}), "
-                               f"got {council!r}")
-    return str(codes[0])
+    found = resolve_council(council, available=df)
+    if not found.code:
+        raise InputError(f"council: {council!r} ({found.name}) has no GSS code in the data; "
+                         "expected a publisher with a code (a profile line can give one)")
+    return found.code

@@ -350,14 +350,15 @@ def coverage_report_totals(data, by: Sequence[str] = ("publisher_name", "financi
 
     Returns (totals, suppliers). `totals`: per `by` group (missing keys as '', as the report
     has them; `financial_year` from `payment_date` when the data lacks it) the exact
-    `total_gbp`, `it_gbp`, `it_<basis>_gbp` per evidence kind of `enrich.coverage.BASES`
-    (first part of `it_basis`), `unclassifiable_gbp` (supplier redacted or blank),
-    `classified_gbp` (IT, or any `it_basis`), `no_evidence_gbp` (neither, named supplier),
-    `rows` and `it_rows`. `suppliers`: the `top` suppliers of the no-evidence spend per group
-    (`supplier`, `amount_gbp`, `rank`; largest first, ties by name). The report's shares are
-    these sums' ratios, its money these sums as float pounds.
+    `total_gbp`, `it_gbp`, `it_<kind>_gbp` per evidence kind of `enrich.classify.KINDS`
+    (first part of `it_basis`), `it_corroborated_gbp` (two or more kinds), `it_low_gbp` (low
+    confidence), `unclassifiable_gbp` (supplier redacted or blank), `classified_gbp` (IT, or
+    any `it_basis`), `no_evidence_gbp` (neither, named supplier), `rows` and `it_rows`.
+    `suppliers`: the `top` suppliers of the no-evidence spend per group (`supplier`,
+    `amount_gbp`, `rank`; largest first, ties by name). The report's shares are these sums'
+    ratios, its money these sums as float pounds.
     """
-    from spendkit.enrich.coverage import BASES
+    from spendkit.enrich.classify import KINDS
 
     rel = relation(data)
     keys = list(by)
@@ -376,11 +377,13 @@ def coverage_report_totals(data, by: Sequence[str] = ("publisher_name", "financi
     red = " OR coalesce(is_redacted, false)" if "is_redacted" in rel.columns else ""
     basis_sums = ",\n".join(
         f"  coalesce(sum(a) FILTER (WHERE it AND primary_basis = {_lit(b)}), 0) AS it_{b}_gbp"
-        for b in BASES)
+        for b in KINDS)
+    low = "coalesce(it_confidence, '') = 'low'" if "it_confidence" in rel.columns else "false"
     inner = f"""
   SELECT {', '.join(group) + ',' if group else ''} amount_gbp AS a,
          coalesce(is_it, false) AS it, split_part(coalesce(it_basis, ''), '+', 1)
-           AS primary_basis,
+           AS primary_basis, contains(coalesce(it_basis, ''), '+') AS corroborated,
+         {low} AS low,
          coalesce(is_it, false) OR coalesce(it_basis, '') <> '' AS classified,
          ({_blank('supplier_canonical')}{red}) AS unclassifiable,
          coalesce(supplier_canonical, '') AS supplier
@@ -390,6 +393,8 @@ def coverage_report_totals(data, by: Sequence[str] = ("publisher_name", "financi
 SELECT {head + ',' if names else ''}
   coalesce(sum(a), 0) AS total_gbp, coalesce(sum(a) FILTER (WHERE it), 0) AS it_gbp,
 {basis_sums},
+  coalesce(sum(a) FILTER (WHERE it AND corroborated), 0) AS it_corroborated_gbp,
+  coalesce(sum(a) FILTER (WHERE it AND low), 0) AS it_low_gbp,
   coalesce(sum(a) FILTER (WHERE unclassifiable), 0) AS unclassifiable_gbp,
   coalesce(sum(a) FILTER (WHERE classified), 0) AS classified_gbp,
   coalesce(sum(a) FILTER (WHERE NOT classified AND NOT unclassifiable), 0) AS no_evidence_gbp,
