@@ -29,6 +29,7 @@ from spendkit.models.trends import (
 )
 from spendkit.models.trends.base import for_plot
 from spendkit.models.trends.suppliers import HHI_HIGH
+from spendkit.reference.benchmarking import POPULATION_LABEL
 from spendkit.reference.economy import deflator_note
 from spendkit.schema import require_columns
 from spendkit.units.money import gbp
@@ -324,5 +325,5 @@ def peer_chart(peers: pd.DataFrame, bands: pd.DataFrame, *, highlight: str, base
     fig.update_layout(title=f"IT spend per resident, real terms ({base_year} prices)",
                       yaxis_title="£ per resident", yaxis_tickprefix="£")
     caption(fig, f"Coverage (all councils): {coverage.caption()}.<br>{deflator_note}; population: "
-            f"ONS mid-2024. Mixed tiers.{_tail(data_note)}", escape=False)
+            f"{POPULATION_LABEL}. Mixed tiers.{_tail(data_note)}", escape=False)
     return fig
