@@ -57,8 +57,10 @@ def notebook_02(processed, council: str, *, years=None, base_year: str = "2024-2
     from spendkit import datasets as D
     from spendkit.models import trends as T
     from spendkit.models.trends import aggregates as A
+    from spendkit.views.overview import check_years
 
-    # cells 2-3: every council as aggregates; the focus council's rows only
+    # cell 2: every council as aggregates; the focus council's rows only
+    years = check_years(years, available=D.financial_years(processed))
     rel = D.transactions_relation(processed, years=years)
     code = T.council_code(D.publishers(processed), council)
     name = str(T.council_info([code])["nice_name"].iloc[0])
@@ -70,15 +72,15 @@ def notebook_02(processed, council: str, *, years=None, base_year: str = "2024-2
     extras = D.read_extras(processed, source_files=mine["source_file"].unique())
     mine = T.join_extras(mine, extras)
     my_coverage = T.coverage(mine, my_calendar)
-    # cell 5
+    # cell 4
     ledger = D.read_ledger(processed)
     facts = T.publisher_facts_from_months(months, calendar, profiles=T.ledger_profiles(ledger))
-    # cells 7-9
+    # cells 6-8
     trend = T.it_spend_trend_from_months(months, calendar, base_year=base_year,
                                          per_resident=True, extend_to=extend_to)
     summary = T.trend_summary(trend)
     my_summary = summary[summary["publisher_code"] == code]
-    # cells 11-19: the council's own rows
+    # cells 10-18: the council's own rows
     it_mine = mine[mine["is_it"]]
     run = T.spread_lumps(it_mine, min_months=min_months, lump_share=lump_share)
     monthly = T.rolling_12m(T.monthly_series(mine, it_only=True, calendar=my_calendar))
@@ -88,15 +90,15 @@ def notebook_02(processed, council: str, *, years=None, base_year: str = "2024-2
     by_kind = T.payment_kind_totals(kinds, by="financial_year")
     shares = T.category_shares(mine)
     top = T.top_suppliers(mine, n=top_n)
-    # cells 21-22: every council's IT market, and the overall coverage
+    # cells 20-21: every council's IT market, and the overall coverage
     markets = T.concentration_from_totals(
         A.supplier_totals(rel, by=("it_market",), use_vendor=True), "it_market")
     all_coverage = T.coverage_from_months(months, calendar)
-    # cells 24-26
+    # cells 23-25
     peers = T.peer_comparison(months, base_year=base_year, calendar=calendar,
                               extend_to=extend_to)
     bands = T.peer_bands(peers)
-    # cell 28: the checks (the month totals against the ledger: every row was summed)
+    # cell 27: the checks (the month totals against the ledger: every row was summed)
     it_total = months["it_gbp"].sum()
     assert trend.table["amount_gbp"].sum() == it_total
     assert my_summary["amount_gbp"].sum() == mine.loc[mine["is_it"], "amount_gbp"].sum()

@@ -84,6 +84,11 @@ def test_query_and_relation_sum_like_pandas(sample: Path) -> None:
         tx["publisher_code"].eq(code) & tx["is_it"], "amount_gbp"].sum()
 
 
+def test_financial_years_from_the_folders(sample: Path) -> None:
+    years = D.read_transactions(sample, columns=["financial_year"])["financial_year"]
+    assert D.financial_years(sample) == sorted(years.unique())
+
+
 def test_publishers_come_from_the_ledger(sample: Path) -> None:
     pubs = D.publishers(sample)
     tx = D.read_transactions(sample, columns=["publisher_name", "publisher_code", "publisher"])

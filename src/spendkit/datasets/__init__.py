@@ -102,6 +102,13 @@ def publishers(processed: Path | str | None = None) -> pd.DataFrame:
         drop=True)
 
 
+def financial_years(processed: Path | str | None = None) -> list[str]:
+    """The financial years in the data ('2024-25', ...), from the partition folders alone."""
+    root = latest_dir(processed) / "transactions"
+    return sorted({p.name.split("=", 1)[1] for p in root.glob("publisher=*/financial_year=*")
+                   if any(p.glob("*.parquet"))})
+
+
 def transaction_files(processed: Path | str | None = None, *,
                       publishers: Sequence[str] | None = None,
                       years: Sequence[str] | None = None) -> list[Path]:
@@ -418,7 +425,7 @@ def ensure_processed(raw: Path | str | None = None, processed: Path | str | None
 
 
 __all__ = ["DEFAULT_MEMORY_LIMIT", "PARTITIONS", "ROW_ORDER", "connect",
-           "ensure_processed", "latest_dir", "publishers", "query", "read_extras",
+           "ensure_processed", "financial_years", "latest_dir", "publishers", "query", "read_extras",
            "read_ledger", "read_rejects", "read_transactions", "row_order", "sql_literal",
            "transaction_files", "transactions_dataset", "transactions_relation",
            "transactions_sql"]
