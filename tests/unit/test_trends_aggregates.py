@@ -244,3 +244,20 @@ def test_month_totals_parts() -> None:
                            A.repeated_rows(df, light))))
     with pytest.raises(InputError, match="parts"):
         A.month_totals(df, parts="everything")
+
+
+def test_calendar_from_months_takes_the_calendars_options() -> None:
+    import inspect
+
+    from spendkit.models.trends import completeness
+
+    defaults = {k: v.default for k, v in inspect.signature(
+        T.completeness_calendar).parameters.items() if k in completeness._CALENDAR_OPTIONS}
+    assert defaults == completeness._CALENDAR_OPTIONS
+    df = quirky()
+    months = A.month_totals(df)
+    options = {"start": "2024-01-01", "end": "2025-06-30", "file_share": 0.3, "sparse_share": 0.5}
+    assert_frame_equal(T.completeness_calendar(df, **options),
+                       T.calendar_from_months(months, A.repeated_rows(df, months), **options))
+    with pytest.raises(InputError, match="unknown option"):
+        T.calendar_from_months(months, stat=1)

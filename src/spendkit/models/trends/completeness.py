@@ -20,6 +20,7 @@ mark or drop the incomplete months or years of any trend table.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -70,16 +71,12 @@ def completeness_calendar(
                      sparse_share)
 
 
-def calendar_from_months(
-    months: pd.DataFrame,
-    repeated: pd.DataFrame | None = None,
-    by: str | Sequence[str] = ("publisher_code",),
-    start: str | pd.Timestamp | None = None,
-    end: str | pd.Timestamp | None = None,
-    file_share: float = 0.10,
-    sparse_share: float = 0.25,
-) -> pd.DataFrame:
+def calendar_from_months(months: pd.DataFrame, repeated: pd.DataFrame | None = None,
+                         by: str | Sequence[str] = ("publisher_code",),
+                         **options: Any) -> pd.DataFrame:
     """`completeness_calendar` from `aggregates.month_totals` and `aggregates.repeated_rows`.
+
+    `options` are `completeness_calendar`'s: `start`, `end`, `file_share`, `sparse_share`.
 
     Same columns and statuses as the row-level calendar of the same payments; `months` may be
     keyed more finely than `by` (e.g. by code and name), and `repeated` must be keyed by `by`.
@@ -96,15 +93,25 @@ def calendar_from_months(
         repeated = pd.DataFrame({**{k: pd.Series(dtype=months[k].dtype) for k in keys},
                                  "month": pd.Series(dtype=months["month"].dtype),
                                  "n_repeated_rows": pd.Series(dtype="int64")})
-    _check_file_share(file_share)
+    unknown = sorted(set(options) - set(_CALENDAR_OPTIONS))
+    if unknown:
+        raise InputError(f"calendar_from_months: unknown option(s) {unknown}; expected "
+                         f"{list(_CALENDAR_OPTIONS)}")
+    settings = {**_CALENDAR_OPTIONS, **options}
+    _check_file_share(settings["file_share"])
     per_file = (months.assign(_pence=to_pence(months["amount_gbp"]))
                 .groupby([*keys, "month", "source_file"], dropna=False, observed=True)
                 .agg(n_rows=("n_payments", "sum"), _pence=("_pence", "sum")).reset_index())
-    out = _calendar(per_file, repeated[[*keys, "month", "n_repeated_rows"]], keys, start, end,
-                    file_share, sparse_share)
+    out = _calendar(per_file, repeated[[*keys, "month", "n_repeated_rows"]], keys,
+                    settings["start"], settings["end"], settings["file_share"],
+                    settings["sparse_share"])
     if not counted:
         out["n_repeated_rows"] = pd.Series(pd.NA, index=out.index, dtype="Int64")
     return out
+
+
+#: `completeness_calendar`'s options and their defaults, for `calendar_from_months`.
+_CALENDAR_OPTIONS = {"start": None, "end": None, "file_share": 0.10, "sparse_share": 0.25}
 
 
 def _check_file_share(file_share: float) -> None:
