@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +18,16 @@ def locked(out: Path) -> Iterator[None]:
     except ImportError:  # Windows: no advisory locks; runs are rarely concurrent there
         yield
         return
-    with open(out / LOCK_NAME, "w") as fh:
+    try:
+        fh = open(out / LOCK_NAME, "a")  # noqa: SIM115 - held for the whole block
+    except OSError as exc:
+        if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise
+        # A read-only processed folder: nobody can write it, so nothing to lock against; an
+        # up-to-date check still works, and a build fails when it tries to write.
+        yield
+        return
+    with fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield

@@ -1,9 +1,24 @@
-"""Seconds per stage of the ingest runs in this process (`benchmarks/ingest.py --profile`)."""
+"""The ingest's stages as seen from outside: seconds per stage (`benchmarks/ingest.py
+--profile`), and a hook called as a build passes its steps (tests kill the process there)."""
 
 from __future__ import annotations
 
 import collections
 import time
+from collections.abc import Callable
+
+#: Steps a build passes, in order: 'writing' (the first partition file queued), then the
+#: publishing steps of `versions.publish`: 'written', 'synced', 'renamed', 'switched',
+#: 'pruning' (an old version half removed), 'pruned'.
+STEPS = ("writing", "written", "synced", "renamed", "switched", "pruning", "pruned")
+#: Called with each step's name as a build passes it, when set.
+STEP_HOOK: Callable[[str], None] | None = None
+
+
+def step(name: str) -> None:
+    """Tell STEP_HOOK (if any) that the build has reached `name`."""
+    if STEP_HOOK is not None:
+        STEP_HOOK(name)
 
 #: Wall-clock seconds per stage of the ingest runs in this process. Timings only: nothing
 #: written depends on them. Stages overlap when files load in parallel.

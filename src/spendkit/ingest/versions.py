@@ -13,8 +13,7 @@ previous one is kept for readers still using it). On start, stale staging folder
 and `latest` is checked against its own manifest (file sizes, row counts and penny totals); a
 version that does not match is not trusted: the ingest rebuilds from the raw files.
 
-`STEP_HOOK`, if set, is called with each step's name as publishing passes it (tests use it to
-kill the process between steps).
+Publishing calls `stages.step` at each step (tests kill the process there).
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import spendkit
-from spendkit.ingest.stages import Lap
+from spendkit.ingest.stages import Lap, step
 from spendkit.reference import catalogue
 from spendkit.units.money import sum_pence
 
@@ -41,19 +40,11 @@ MANIFEST_FORMAT = 1
 VERSIONS = ".versions"
 STAGING_PREFIX = ".staging-"
 LATEST = "latest"
-#: Steps of `publish`, in order; STEP_HOOK is called after each.
-PUBLISH_STEPS = ("written", "synced", "renamed", "switched", "pruning", "pruned")
-STEP_HOOK: Callable[[str], None] | None = None
 
 #: Code that decides the ingest's output (with the package data the catalogue marks
 #: `affects_ingest`): a change here means a new build, not stale data.
 _INGEST_CODE = ("extract", "transform", "enrich", "units", "loader.py", "ingest", "schema.py",
                 "errors.py", "settings.py", "reference/councils.py", "reference/catalogue.py")
-
-
-def _step(name: str) -> None:
-    if STEP_HOOK is not None:
-        STEP_HOOK(name)
 
 
 def code_fingerprint() -> str:
@@ -162,12 +153,22 @@ def current(out: Path) -> tuple[Version | None, str]:
 
 
 def clean_stale(out: Path) -> None:
-    """Remove what killed runs left behind: staging folders and temporary links."""
+    """Remove what killed runs left behind: staging folders, versions half removed (no
+    manifest) or not pruned, and temporary links. `latest` and the newest other complete
+    version (readers may still have it open) stay."""
     versions = out / VERSIONS
+    live = latest_target(out)
     if versions.is_dir():
+        others = []
         for p in versions.iterdir():
-            if p.name.startswith(STAGING_PREFIX):
+            if p.name.startswith(STAGING_PREFIX) or (
+                    p.is_dir() and p != live and not (p / MANIFEST_NAME).exists()):
                 shutil.rmtree(p, ignore_errors=True)
+            elif p.is_dir() and p != live:
+                others.append(p)
+        others.sort(key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
+        for p in others[1:]:
+            _remove_version(p)
     for p in out.glob(f".{LATEST}-*"):
         if p.is_symlink() or p.is_file():
             p.unlink(missing_ok=True)
@@ -205,17 +206,23 @@ def write_manifest(staging: Path, input_key_: str, code: str, facts: dict[str, d
                                          encoding="utf-8")
 
 
+def fsync_file(path: Path | str) -> None:
+    """Flush one file's bytes to disk (the writers call it as each file is written, so the
+    flushing overlaps other work; `publish` flushes everything again, cheaply, before it)."""
+    if os.name == "nt":  # fsync needs a writable handle there; the rename is the barrier
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _fsync_tree(folder: Path) -> None:
     """Flush every file and folder of a build to disk before it is published."""
-    if not hasattr(os, "O_DIRECTORY"):  # Windows: no directory fsync; rename is the barrier
-        return
     for dirpath, _dirnames, filenames in os.walk(folder):
         for name in filenames:
-            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            fsync_file(os.path.join(dirpath, name))
         _fsync_dir(Path(dirpath))
 
 
@@ -254,11 +261,11 @@ def publish(staging: Path, out: Path, keep: Path | None = None) -> Path:
     existing folder has, so nothing published is ever written over. Versions other than the
     new one and `keep` (the one readers may still have open) are removed after the switch.
     """
-    _step("written")
+    step("written")
     lap = Lap()
     _fsync_tree(staging)
     lap("publish: fsync")
-    _step("synced")
+    step("synced")
     manifest = json.loads((staging / MANIFEST_NAME).read_text(encoding="utf-8"))
     versions = staging.parent
     stem = f"v-{manifest['input_key'][:16]}"
@@ -268,30 +275,24 @@ def publish(staging: Path, out: Path, keep: Path | None = None) -> Path:
     final = versions / f"{stem}-{n}"
     os.rename(staging, final)
     _fsync_dir(versions)
-    _step("renamed")
+    step("renamed")
     _switch(out, final)
     _fsync_dir(out)
     lap("publish: rename, switch")
-    _step("switched")
+    step("switched")
     for p in sorted(versions.iterdir()):
         if p.name.startswith(STAGING_PREFIX) or p == final or (keep and p == keep):
             continue
         _remove_version(p)
     lap("publish: prune old versions")
-    _step("pruned")
+    step("pruned")
     return final
 
 
 def _remove_version(folder: Path) -> None:
-    """Delete an old version, files first (STEP_HOOK 'pruning' after its first file)."""
-    first = True
-    for dirpath, _dirnames, filenames in os.walk(folder, topdown=False):
-        for name in filenames:
-            with contextlib.suppress(OSError):
-                os.unlink(os.path.join(dirpath, name))
-            if first:
-                first = False
-                _step("pruning")
-        with contextlib.suppress(OSError):
-            os.rmdir(dirpath)
+    """Delete an old version, its manifest first: a version left half deleted by a crash has
+    no manifest, and the next start removes it (step 'pruning' once the manifest is gone)."""
+    with contextlib.suppress(OSError):
+        os.unlink(folder / MANIFEST_NAME)
+    step("pruning")
     shutil.rmtree(folder, ignore_errors=True)

@@ -34,6 +34,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from spendkit.ingest.stages import step
+from spendkit.ingest.versions import fsync_file
 from spendkit.loader import repeat_string
 from spendkit.schema import ENRICHMENT_FIELDS, reject_schema, transaction_schema
 
@@ -224,6 +226,7 @@ class Writer:
 
 def _write_table(table: pa.Table, dest: Path, options: dict) -> None:
     pq.write_table(table, dest, **options)
+    fsync_file(dest)
 
 
 def link_or_copy(src: Path, dest: Path) -> None:
@@ -408,6 +411,7 @@ class PartitionStore:
         # partition in memory.
         writer = Writer(threads=2, limit=2)
         readers: dict[int, pa.ipc.RecordBatchFileReader] = {}
+        facts_written = False
         for partition in self.partitions():
             entries = self._entries[partition]
             sources = self.sources(partition)
@@ -431,6 +435,9 @@ class PartitionStore:
                 table = apply(table)
             writer.write(table, self.root / partition, row_group_size=ROW_GROUP_ROWS,
                          **part_options(table.column_names))
+            if not facts_written:
+                facts_written = True
+                step("writing")
             extras = extras_table(table, [x for _b, x in held])
             if extras is not None:
                 facts[ex] = PartitionFacts(extras.num_rows, None)
