@@ -37,7 +37,6 @@ def test_batch_size_workers_and_spilling_do_not_change_the_output(
     ingest(raw, tmp_path / "whole", progress=False, jobs=1)
     monkeypatch.setattr(batches_mod, "BATCH_ROWS", 1)  # every file a batch of its own
     monkeypatch.setattr(write_mod, "SPILL_BYTES", 1)  # every file's segments spilled to disk
-    monkeypatch.setattr(write_mod.PartitionStore.__init__, "__defaults__", (1,))
     ingest(raw, tmp_path / "one_by_one", progress=False, jobs=2)
     whole = _digest(latest_dir(tmp_path / "whole"))
     assert whole == _digest(latest_dir(tmp_path / "one_by_one"))

@@ -15,6 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 from ingest_helpers import month_rows, small_corpus, spend_csv, tree_digest
 
+import spendkit.ingest.batches as batches_mod
+import spendkit.ingest.sources as sources_mod
+import spendkit.ingest.write as write_mod
 from spendkit.datasets import latest_dir, read_ledger, read_transactions
 from spendkit.ingest import ingest
 
@@ -79,6 +82,25 @@ def test_incremental_build_rewrites_only_the_partitions_it_touches(tmp_path: Pat
     assert tree_digest(after) == _fresh(raw, tmp_path, "fresh")
 
 
+def test_an_unchanged_folder_is_not_read_again_but_a_changed_file_is(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = tmp_path / "raw"
+    files = small_corpus(raw)
+    out = tmp_path / "out"
+    ingest(raw, out, progress=False)
+    hashed: list[str] = []
+    real = sources_mod._sha256_file
+    monkeypatch.setattr(sources_mod, "_sha256_file", lambda p: hashed.append(p.name) or real(p))
+    assert ingest(raw, out, progress=False).up_to_date
+    assert hashed == []
+    # Same size, new content: its times changed, so it is hashed again and rebuilt.
+    path = files["oxford/2023-04.csv"]
+    path.write_text(path.read_text().replace("100.00", "900.00"))
+    again = ingest(raw, out, progress=False)
+    assert hashed == ["2023-04.csv"] and not again.up_to_date
+    assert tree_digest(latest_dir(out)) == _fresh(raw, tmp_path, "fresh")
+
+
 def test_a_renamed_file_carries_its_new_name(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     files = small_corpus(raw)
@@ -134,6 +156,28 @@ def test_partitions_are_one_file_per_publisher_and_year(tmp_path: Path) -> None:
     assert where == [{"offset": 9, "path": parts[1], "rows": 7}]
     table = pq.ParquetFile(latest_dir(out) / parts[1]).read()
     assert set(table.column("source_file").slice(9, 7).to_pylist()) == {"hyndburn/2023-05.csv"}
+
+
+def test_partitions_written_early_and_reopened_give_the_same_bytes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Partitions idle for a batch are written while later files load; a later file that
+    brings them more rows (an annual re-issue at the end of the folder) reopens them."""
+    raw = tmp_path / "raw"
+    small_corpus(raw)
+    spend_csv(raw / "hyndburn/zz-annual.csv", month_rows(2023, 2, salt=6))  # 2022-23 again
+    spend_csv(raw / "zz-late/oxford.csv", month_rows(2023, 6, salt=7), "Oxford City Council")
+    expected = _fresh(raw, tmp_path, "fresh")
+    monkeypatch.setattr(batches_mod, "BATCH_ROWS", 1)  # a batch per file, idle after one
+    monkeypatch.setattr(write_mod, "SPILL_BYTES", 1)
+    assert _fresh(raw, tmp_path, "early") == expected
+    # And incrementally: linked partitions reopened by a new late file.
+    out = tmp_path / "incremental"
+    late = raw / "zz-late/oxford.csv"
+    late.rename(tmp_path / "late.csv")
+    ingest(raw, out, progress=False)
+    (tmp_path / "late.csv").rename(late)
+    ingest(raw, out, progress=False)
+    assert tree_digest(latest_dir(out)) == expected
 
 
 @pytest.mark.realdata

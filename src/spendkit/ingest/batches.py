@@ -19,6 +19,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import contextlib
+import hashlib
 import itertools
 import multiprocessing
 import os
@@ -114,21 +115,28 @@ def describe_failure(rel: str, exc: BaseException) -> UnreadableFileError:
     return UnreadableFileError(rel, f"could not be read: {type(exc).__name__}: {exc}")
 
 
-def load_job(path: Path, rel: str, sha: str) -> tuple[Path, LoadResult | UnreadableFileError]:
-    """Load one file (in a worker or inline), reusing the SHA-256 computed up front."""
+def load_job(path: Path, rel: str, sha: str | None
+             ) -> tuple[Path, str | None, LoadResult | UnreadableFileError]:
+    """Load one file (in a worker or inline): (path, its SHA-256, result or failure).
+
+    The SHA-256 is computed here from the bytes read when it was not known up front (a
+    first build hashes in the loading threads, not before).
+    """
     try:
-        result = load(path, source_name=rel, data=path.read_bytes(), sha256=sha)
+        data = path.read_bytes()
+        sha = sha or hashlib.sha256(data).hexdigest()
+        result = load(path, source_name=rel, data=data, sha256=sha)
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - e.g. pyo3's PanicException is a BaseException
-        return path, describe_failure(rel, exc)
-    return path, result
+        return path, sha, describe_failure(rel, exc)
+    return path, sha, result
 
 
 @contextlib.contextmanager
-def loaded_in_order(jobs: list[tuple[Path, str, str]], workers: int,
+def loaded_in_order(jobs: list[tuple[Path, str, str | None]], workers: int,
                     kind: str | None = None) -> Iterator[Iterator[tuple]]:
-    """Yield an iterator of (path, result or error) for (path, rel, sha) jobs, in their order.
+    """Yield an iterator of `load_job` results for (path, rel, sha) jobs, in their order.
 
     With several workers, files load a few at a time ahead of the consumer (memory stays
     bounded by a handful of files); results come back in order whatever the timing.
@@ -195,13 +203,16 @@ def _partition_rank(table: pa.Table) -> tuple[np.ndarray, list[str], int, int]:
 
 
 def in_dataset_order(table: pa.Table) -> pa.Table:
-    """A file's rows in partition order (stable: their own order within a partition)."""
+    """A file's rows in partition order (stable: their own order within a partition).
+
+    The loader gives a file one publisher, so its partitions are its financial years.
+    """
     if table.num_rows < 2:
         return table
-    rank = _partition_rank(table)[0]
-    if (rank[1:] >= rank[:-1]).all():
+    years = start_years_of_dates(table.column("payment_date"))
+    if (years[1:] >= years[:-1]).all():
         return table
-    return table.take(pa.array(np.argsort(rank, kind="stable")))
+    return table.take(pa.array(np.argsort(years, kind="stable")))
 
 
 def canonical_input(table: pa.Table) -> pa.Table:
@@ -266,6 +277,21 @@ def duplicate_rejects(table: pa.Table, keep: np.ndarray, dup_of: np.ndarray,
     }, schema=reject_schema())
 
 
+def _changes(column: pa.ChunkedArray) -> np.ndarray:
+    """Per row, a number that changes exactly where the column's value does (a run id):
+    neighbours compared, no hashing (the constant columns are long, repeated strings)."""
+    n = len(column)
+    if n < 2:
+        return np.zeros(n, np.int64)
+    after, before = column.slice(1), column.slice(0, n - 1)
+    differs = pc.not_equal(after, before)
+    if differs.null_count:  # null next to null is no change; null next to a value is
+        differs = pc.if_else(pc.is_null(differs),
+                             pc.xor(pc.is_null(after), pc.is_null(before)), differs)
+    differs = differs.to_numpy(zero_copy_only=False)
+    return np.concatenate([[0], np.cumsum(differs)])
+
+
 def _run_starts(*keys: np.ndarray) -> np.ndarray:
     """Indices where any of the equally long integer arrays changes value (0 included)."""
     n = len(keys[0])
@@ -328,11 +354,9 @@ def process_batch(batch: list[FileRows], seen: Seen, enricher: Enricher, rels: l
     if data.column("payment_date").null_count:
         raise SpendkitError("a kept row has no payment_date (load() should have rejected it)")
     rank, slugs, first_year, span = _partition_rank(data)
-    constants = {c: dictionary_encoded(data.column(c)) for c in CONSTANT_COLUMNS}
-    starts = _run_starts(kept_member, rank, *(constants[c].indices.to_numpy(
-        zero_copy_only=False) for c in CONSTANT_COLUMNS))
+    starts = _run_starts(kept_member, rank,
+                         *(_changes(data.column(c)) for c in CONSTANT_COLUMNS))
     ends = np.append(starts[1:], data.num_rows) if len(starts) else starts
-    values = {c: constants[c].dictionary.to_pylist() for c in CONSTANT_COLUMNS}
     held = data.select(HELD_SCHEMA.names)
     lap("batch: split")
 
@@ -340,7 +364,7 @@ def process_batch(batch: list[FileRows], seen: Seen, enricher: Enricher, rels: l
     for a, z in zip(starts.tolist(), ends.tolist(), strict=True):
         i = int(kept_member[a])
         pub, year = divmod(int(rank[a]), span)
-        consts = {c: values[c][constants[c].indices[a].as_py()] or "" for c in CONSTANT_COLUMNS}
+        consts = {c: data.column(c)[a].as_py() or "" for c in CONSTANT_COLUMNS}
         segments[i].append(Segment(
             partition_path(slugs[pub], financial_year_label(year + first_year)), consts,
             z - a, int(pence[z] - pence[a]),

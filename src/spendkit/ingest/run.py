@@ -38,7 +38,7 @@ from spendkit.ingest.ledger import (
     write_ledger,
 )
 from spendkit.ingest.lock import locked
-from spendkit.ingest.stages import STAGE_SECONDS, Lap
+from spendkit.ingest.stages import STAGE_CPU, STAGE_SECONDS, Lap
 from spendkit.ingest.write import (
     PARQUET_OPTIONS,
     OldRows,
@@ -100,22 +100,25 @@ def ingest(raw_dir: Path | str | None = None, out_dir: Path | str | None = None,
 def _ingest_locked(found: sources.Sources, out: Path, force: bool, progress: bool | None,
                    jobs: int | None) -> IngestSummary:
     STAGE_SECONDS.clear()
+    STAGE_CPU.clear()
     lap = Lap()
     versions.clean_stale(out)
-    shas = sources.hash_files(found.files)
-    code = versions.code_fingerprint()
-    entries = [(f.rel, str(shas[f.rel]) if isinstance(shas[f.rel], str) else "unreadable",
-                str(f.is_synthetic)) for f in found.files]
-    entries += [(s.rel, "skipped: " + s.reason, str(s.is_synthetic)) for s in found.skipped]
-    key = versions.input_key(code, entries)
-    lap("hash files")
     previous, note = versions.current(out)
     notes = [note + "; rebuilt from the raw files"] if note else []
-    if previous is not None and not force and previous.input_key == key:
-        summary = summary_of_version(previous.path, found.raw)
-        summary.latest = out / versions.LATEST
-        summary.up_to_date = True
-        return summary
+    code = versions.code_fingerprint()
+    shas: dict[str, str | OSError | None] = {}
+    if previous is not None and not force:
+        # Is it up to date? Files unchanged since they were last hashed are not read again.
+        shas.update(sources.known_hashes(found.files, out))
+        shas.update(sources.hash_files([f for f in found.files if f.rel not in shas]))
+        key = _input_key(code, found, shas)
+        lap("hash files")
+        if previous.input_key == key:
+            summary = summary_of_version(previous.path, found.raw)
+            summary.latest = out / versions.LATEST
+            summary.up_to_date = True
+            return summary
+    # Otherwise files are hashed as they load, in the loading threads.
     reusable = previous if previous is not None and previous.code == code and not force \
         else None
 
@@ -123,6 +126,7 @@ def _ingest_locked(found: sources.Sources, out: Path, force: bool, progress: boo
     try:
         summary, facts = _build(found, shas, staging, reusable, progress, jobs)
         lap = Lap()
+        key = _input_key(code, found, shas)
         versions.write_manifest(
             staging, key, code,
             {p: {"rows": f.rows} | ({"pence": f.pence} if f.pence is not None else {})
@@ -133,10 +137,19 @@ def _ingest_locked(found: sources.Sources, out: Path, force: bool, progress: boo
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    sources.remember_hashes(found.files, shas, out)
     summary.notes = notes
     summary.version_dir = final
     summary.latest = out / versions.LATEST
     return summary
+
+
+def _input_key(code: str, found: sources.Sources, shas: dict) -> str:
+    """The build's input key: code, every file's name and hash (or why it was not read)."""
+    entries = [(f.rel, shas[f.rel] if isinstance(shas.get(f.rel), str) else "unreadable",
+                str(f.is_synthetic)) for f in found.files]
+    entries += [(s.rel, "skipped: " + s.reason, str(s.is_synthetic)) for s in found.skipped]
+    return versions.input_key(code, entries)
 
 
 def _old_ledger(previous: versions.Version | None) -> dict[tuple[str, str], dict]:
@@ -175,20 +188,21 @@ def _build(found: sources.Sources, shas: dict, staging: Path,
     old_rows = _old_ledger(previous)
     old_rejects = _old_rejects(previous)
     old = OldRows(previous.path) if previous is not None else None
-    reuse = {i for i, f in enumerate(files) if (f.rel, shas[f.rel]) in old_rows}
-    to_load = [(f.path, f.rel, shas[f.rel]) for i, f in enumerate(files)
-               if i not in reuse and isinstance(shas[f.rel], str)]
-    size = sum(f.path.stat().st_size for i, f in enumerate(files)
-               if i not in reuse and isinstance(shas[f.rel], str))
+    reuse = {i for i, f in enumerate(files) if (f.rel, shas.get(f.rel)) in old_rows}
+    unreadable = {f.rel for f in files if isinstance(shas.get(f.rel), OSError)}
+    to_load = [(f.path, f.rel, shas.get(f.rel)) for i, f in enumerate(files)
+               if i not in reuse and f.rel not in unreadable]
+    size = sum(p.stat().st_size for p, _rel, _sha in to_load if p.exists())
     workers = batches.worker_count(len(to_load), size, jobs)
     show = sys.stderr.isatty() if progress is None else progress
     outcomes: list[FileOutcome | None] = [None] * len(files)
     ledger_rows: list[dict | None] = [None] * len(files)
     rejects: list[list[pa.Table]] = [[] for _ in files]
-    store = PartitionStore(staging)
     seen = Seen()
     enricher = Enricher()  # one per run, fed in path order: canonical names follow the inputs
     corpus = batches.CORPUS_PASS() if batches.CORPUS_PASS is not None else None
+    store = PartitionStore(staging, previous.manifest if previous else None, old,
+                           corpus.apply if corpus is not None else None)
     pending: list[FileRows] = []
     pending_rows = 0
     lap("setup (previous state, rules)")
@@ -201,13 +215,15 @@ def _build(found: sources.Sources, shas: dict, staging: Path,
             _take(done, store, rejects, ledger_rows)
             bar.advance(done.rows.rel, int(done.rows.ledger.get("rows_read") or 0))
         pending, pending_rows = [], 0
+        if corpus is None:  # a corpus pass sees every batch before any partition is written
+            store.flush_idle(batches.BATCH_ROWS)
 
     try:
         with _progress(show, len(files)) as bar, \
                 batches.loaded_in_order(to_load, workers) as loaded:
             for i, f in enumerate(files):
-                sha = shas[f.rel]
-                if not isinstance(sha, str):
+                sha = shas.get(f.rel)
+                if isinstance(sha, OSError):
                     err = batches.describe_failure(f.rel, sha)
                     outcomes[i] = FileOutcome(f.rel, "failed", error=str(err))
                     ledger_rows[i] = unread_row(f.rel, "failed", str(err), "", f.is_synthetic)
@@ -219,12 +235,13 @@ def _build(found: sources.Sources, shas: dict, staging: Path,
                     outcomes[i] = FileOutcome(f.rel, "reused")
                     lap("reuse: read previous rows")
                 else:
-                    got_path, result = next(loaded)
+                    got_path, sha, result = next(loaded)
                     lap("load (waiting for results)")
                     assert got_path == f.path
+                    shas[f.rel] = sha
                     if isinstance(result, UnreadableFileError):
                         outcomes[i] = FileOutcome(f.rel, "failed", error=str(result))
-                        ledger_rows[i] = unread_row(f.rel, "failed", str(result), sha,
+                        ledger_rows[i] = unread_row(f.rel, "failed", str(result), sha or "",
                                                     f.is_synthetic)
                         bar.advance(f.rel, 0)
                         continue
@@ -237,8 +254,7 @@ def _build(found: sources.Sources, shas: dict, staging: Path,
                     flush()
             flush()
         lap = Lap()
-        facts = store.write_all(previous.manifest if previous else None, old,
-                                corpus.apply if corpus is not None else None)
+        facts = store.write_all()
         lap("write: partitions")
     except BaseException:
         store.discard()

@@ -15,9 +15,11 @@ invented payments to real ones, so `check_not_mixed` refuses it unless asked to 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import csv
 import hashlib
 import io
+import json
 import os
 import stat
 from dataclasses import dataclass
@@ -191,3 +193,47 @@ def hash_files(files: list[RawFile]) -> dict[str, str | OSError]:
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
             digests = list(pool.map(_sha256_or_error, paths))
     return {f.rel: d for f, d in zip(files, digests, strict=True)}
+
+
+#: Where the processed folder remembers each raw file's SHA-256 with its size, times and
+#: inode, so an unchanged raw folder is not read again to be found unchanged (like git's
+#: index: a file whose size, mtime, ctime or inode differs is hashed again). Not part of any
+#: version: it only saves time.
+HASH_CACHE = ".raw-hashes.json"
+
+
+def _stat_key(path: Path) -> list[int]:
+    st = os.stat(path)
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
+def known_hashes(files: list[RawFile], out: Path) -> dict[str, str]:
+    """SHA-256s remembered for files whose size, times and inode have not changed."""
+    try:
+        cache = json.loads((out / HASH_CACHE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    known = {}
+    for f in files:
+        entry = cache.get(str(f.path))
+        if not entry:
+            continue
+        with contextlib.suppress(OSError):
+            if entry[:4] == _stat_key(f.path):
+                known[f.rel] = entry[4]
+    return known
+
+
+def remember_hashes(files: list[RawFile], shas: dict[str, str | OSError | None],
+                    out: Path) -> None:
+    """Save the hashes of this run's files (best effort: a failure only costs time later)."""
+    cache = {}
+    for f in files:
+        sha = shas.get(f.rel)
+        if isinstance(sha, str):
+            with contextlib.suppress(OSError):
+                cache[str(f.path)] = [*_stat_key(f.path), sha]
+    tmp = out / f".{HASH_CACHE}.{os.getpid()}"
+    with contextlib.suppress(OSError):
+        tmp.write_text(json.dumps(cache, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, out / HASH_CACHE)

@@ -225,17 +225,25 @@ class Writer:
 
 
 def _write_table(table: pa.Table, dest: Path, options: dict) -> None:
-    pq.write_table(table, dest, **options)
-    fsync_file(dest)
+    # Written beside and renamed over: a file already there may be a hard link to the
+    # previous version's, which must never be truncated.
+    tmp = dest.with_name(f".{dest.name}.tmp")
+    pq.write_table(table, tmp, **options)
+    fsync_file(tmp)
+    os.replace(tmp, dest)
 
 
 def link_or_copy(src: Path, dest: Path) -> None:
-    """Hard-link a published file into a new build (copy where links are not possible)."""
+    """Hard-link a published file into a new build (copy where links are not possible),
+    through a temporary name: whatever `dest` was is replaced, never written into."""
     dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.link")
+    tmp.unlink(missing_ok=True)
     try:
-        os.link(src, dest)
+        os.link(src, tmp)
     except OSError:
-        shutil.copy2(src, dest)
+        shutil.copy2(src, tmp)
+    os.replace(tmp, dest)
 
 
 class OldRows:
@@ -298,13 +306,15 @@ class OldRows:
 
 @dataclass
 class _Entry:
-    """A segment as stored: in memory, in a spill file, or in the previous version."""
+    """A segment as stored: in memory, in a spill file, in the previous version, or in this
+    build's own file of its partition (written early, then reopened)."""
 
     segment: Segment
     file_index: int
     rel: str
     sha: str
     spill: tuple[int, int] | None = None  # (spill file, batch) once spilled
+    staged: int | None = None  # first row in this build's early file of the partition
 
 
 @dataclass
@@ -317,27 +327,58 @@ class PartitionFacts:
 
 
 class PartitionStore:
-    """Segments of every partition, in path order, written when all files have been seen."""
+    """Segments of every partition, in path order; each partition written once complete.
 
-    def __init__(self, root: Path, spill_bytes: int = SPILL_BYTES) -> None:
+    A partition is complete when every file has been seen. Most raw folders hold a council's
+    files together, so a partition that has received nothing for IDLE_ROWS input rows is
+    written early, while later files load (both cores busy). Should a later file bring it
+    more rows after all, it is written again at the end, its early rows read back: the
+    result is the same either way, only the time differs.
+    """
+
+    def __init__(self, root: Path, previous: dict | None = None, old: OldRows | None = None,
+                 apply: Callable[[pa.Table], pa.Table] | None = None,
+                 spill_bytes: int | None = None) -> None:
         self.root = root
+        self._previous = (previous or {}).get("partitions", {})
+        self._old = old
+        self._apply = apply
         self._spill_dir = root / ".spill"
-        self._spill_bytes = spill_bytes
+        self._spill_bytes = SPILL_BYTES if spill_bytes is None else spill_bytes
         self._entries: dict[str, list[_Entry]] = collections.defaultdict(list)
         self._in_memory: list[_Entry] = []
         self._held = 0
         self._spills: list[Path] = []
+        self._readers: dict[int, pa.ipc.RecordBatchFileReader] = {}
+        self._clock = 0  # rows added so far
+        self._last: dict[str, int] = {}  # partition → clock when it last received rows
+        self._done: set[str] = set()  # partitions written (or linked) and not reopened
+        self._early: set[str] = set()  # partitions with an early file in this build
+        self.facts: dict[str, PartitionFacts] = {}
+        # Two partitions encode at a time (both cores), and no more wait: each is a whole
+        # partition in memory.
+        self._writer = Writer(threads=2, limit=2)
+        self._stepped = False
 
     def add(self, file_index: int, rel: str, sha: str, segments: list[Segment]) -> None:
         """Take one file's segments (files must come in path order)."""
         for seg in segments:
             entry = _Entry(seg, file_index, rel, sha)
             self._entries[seg.partition].append(entry)
+            self._done.discard(seg.partition)  # reopened, if it was written early
+            self._clock += seg.rows
+            self._last[seg.partition] = self._clock
             if seg.batch is not None:
                 self._in_memory.append(entry)
                 self._held += seg.batch.nbytes
         if self._held > self._spill_bytes:
             self._spill()
+
+    def flush_idle(self, idle_rows: int) -> None:
+        """Write the partitions that received nothing for `idle_rows` rows (see class doc)."""
+        for partition in sorted(self._entries):
+            if partition not in self._done and self._last[partition] <= self._clock - idle_rows:
+                self._write(partition)
 
     def _spill(self) -> None:
         """Write every held segment to one IPC file and let go of it."""
@@ -345,34 +386,46 @@ class PartitionStore:
         number = len(self._spills)
         path = self._spill_dir / f"{number}.arrow"
         with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, HELD_SCHEMA) as writer:
-            for i, entry in enumerate(self._in_memory):
+            count = 0
+            for entry in self._in_memory:
+                if entry.segment.batch is None:  # its partition was written since
+                    continue
                 writer.write_batch(entry.segment.batch)
-                entry.spill = (number, i)
+                entry.spill = (number, count)
                 entry.segment.batch = None
+                count += 1
         self._spills.append(path)
         self._in_memory, self._held = [], 0
 
-    def _held_batch(self, entry: _Entry, readers: dict[int, pa.ipc.RecordBatchFileReader],
-                    old: OldRows | None) -> tuple[pa.RecordBatch, pa.MapArray]:
+    def _held_batch(self, entry: _Entry, early: pa.Table | None
+                    ) -> tuple[pa.RecordBatch, pa.MapArray]:
         seg = entry.segment
         if seg.batch is not None:
             return full_batch(seg.batch, seg.constants)
         if entry.spill is not None:
             number, i = entry.spill
-            reader = readers.get(number)
+            reader = self._readers.get(number)
             if reader is None:
-                reader = readers[number] = pa.ipc.open_file(pa.OSFile(str(self._spills[number])))
+                reader = self._readers[number] = pa.ipc.open_file(
+                    pa.OSFile(str(self._spills[number])))
             return full_batch(reader.get_batch(i), seg.constants)
-        assert seg.old is not None and old is not None
-        table = old.rows(seg.old[0], seg.old[1], seg.rows).combine_chunks()
+        if entry.staged is not None:
+            assert early is not None
+            table = early.slice(entry.staged, seg.rows)
+        else:
+            assert seg.old is not None and self._old is not None
+            table = self._old.rows(seg.old[0], seg.old[1], seg.rows)
+        table = table.combine_chunks()
         extras = table.column(EXTRAS).chunk(0) if table.num_rows else extras_map({}, 0)
         batch = table.drop_columns([EXTRAS]).to_batches()
         return (batch[0] if batch else DATASET_SCHEMA.empty_table().to_batches()[0]), extras
 
     def discard(self) -> None:
-        """Let go of every held segment and remove the spill files."""
+        """Let go of every held segment, stop the writes and remove the spill files."""
+        self._writer.close(cancel=True)
         self._entries.clear()
         self._in_memory, self._held = [], 0
+        self._readers.clear()
         shutil.rmtree(self._spill_dir, ignore_errors=True)
 
     def partitions(self) -> list[str]:
@@ -395,61 +448,86 @@ class PartitionStore:
                 at += e.segment.rows
         return out
 
-    def write_all(self, previous: dict | None, old: OldRows | None,
-                  apply: Callable[[pa.Table], pa.Table] | None = None
-                  ) -> dict[str, PartitionFacts]:
-        """Write (or link) every partition; return their facts by path.
+    def _write(self, partition: str) -> None:
+        """Write (or link) one partition's file and its extras from its segments so far."""
+        entries = self._entries[partition]
+        sources = self.sources(partition)
+        rows = sum(s[2] for s in sources)
+        self.facts[partition] = PartitionFacts(rows, sum(e.segment.pence for e in entries),
+                                               sources)
+        ex = extras_path(partition)
+        self.facts.pop(ex, None)
+        old = self._old
+        unchanged = (old is not None and self._apply is None
+                     and all(e.segment.old is not None for e in entries)
+                     and [list(s) for s in sources] == self._previous.get(partition))
+        self._done.add(partition)
+        if partition in self._early:
+            self._writer.drain()  # this build's early file is complete before it is replaced
+        if unchanged:
+            assert old is not None
+            self._early.discard(partition)  # the file is the previous version's again
+            for e in entries:
+                e.staged = None
+            link_or_copy(old.folder / partition, self.root / partition)
+            if (old.folder / ex).exists():
+                link_or_copy(old.folder / ex, self.root / ex)
+                self.facts[ex] = PartitionFacts(rows, None)
+            elif (self.root / ex).exists():
+                (self.root / ex).unlink()
+            return
+        early = None
+        if partition in self._early and any(e.staged is not None for e in entries):
+            early = _read_back(self.root / partition, self.root / ex)
+        held = [self._held_batch(e, early) for e in entries]
+        at = 0
+        for e in entries:  # this build's file holds them from now on
+            if e.segment.batch is not None:
+                self._held -= e.segment.batch.nbytes
+            e.segment.batch, e.spill, e.staged = None, None, at
+            at += e.segment.rows
+        table = pa.Table.from_batches([b for b, _x in held], schema=DATASET_SCHEMA)
+        if self._apply is not None:
+            table = self._apply(table)
+        self._writer.write(table, self.root / partition, row_group_size=ROW_GROUP_ROWS,
+                           **part_options(table.column_names))
+        self._early.add(partition)
+        if not self._stepped:
+            self._stepped = True
+            step("writing")
+        extras = extras_table(table, [x for _b, x in held])
+        if extras is not None:
+            self.facts[ex] = PartitionFacts(extras.num_rows, None)
+            self._writer.write(extras, self.root / ex, row_group_size=ROW_GROUP_ROWS,
+                               **part_options(extras.column_names))
+        elif (self.root / ex).exists():
+            (self.root / ex).unlink()
 
-        `previous` is the previous version's manifest: a partition whose sources are the
-        same and whose segments all came through unchanged is hard-linked from it.
-        `apply` is the corpus pass (see `spendkit.ingest.batches.CorpusPass`): it sees each
-        partition's table before it is written.
+    def write_all(self) -> dict[str, PartitionFacts]:
+        """Write (or link) every partition not written yet; return all their facts by path.
+
+        A partition whose sources are those of the previous version, all come through
+        unchanged, is hard-linked from it. The corpus pass, if any (see
+        `spendkit.ingest.batches.CorpusPass`), sees each partition before it is written.
         """
-        facts: dict[str, PartitionFacts] = {}
-        old_sources = (previous or {}).get("partitions", {})
-        # Two partitions encode at a time (both cores), and no more wait: each is a whole
-        # partition in memory.
-        writer = Writer(threads=2, limit=2)
-        readers: dict[int, pa.ipc.RecordBatchFileReader] = {}
-        facts_written = False
         for partition in self.partitions():
-            entries = self._entries[partition]
-            sources = self.sources(partition)
-            pence = sum(e.segment.pence for e in entries)
-            facts[partition] = PartitionFacts(sum(s[2] for s in sources), pence, sources)
-            unchanged = (old is not None and apply is None
-                         and all(e.segment.batch is None and e.spill is None for e in entries)
-                         and [list(s) for s in sources] == old_sources.get(partition))
-            ex = extras_path(partition)
-            if unchanged:
-                link_or_copy(old.folder / partition, self.root / partition)
-                if (old.folder / ex).exists():
-                    link_or_copy(old.folder / ex, self.root / ex)
-                    facts[ex] = PartitionFacts(facts[partition].rows, None)
-                continue
-            held = [self._held_batch(e, readers, old) for e in entries]
-            for e in entries:  # memory is released as soon as the table is built
-                e.segment.batch = None
-            table = pa.Table.from_batches([b for b, _x in held], schema=DATASET_SCHEMA)
-            if apply is not None:
-                table = apply(table)
-            writer.write(table, self.root / partition, row_group_size=ROW_GROUP_ROWS,
-                         **part_options(table.column_names))
-            if not facts_written:
-                facts_written = True
-                step("writing")
-            extras = extras_table(table, [x for _b, x in held])
-            if extras is not None:
-                facts[ex] = PartitionFacts(extras.num_rows, None)
-                writer.write(extras, self.root / ex, row_group_size=ROW_GROUP_ROWS,
-                             **part_options(extras.column_names))
+            if partition not in self._done:
+                self._write(partition)
         try:
-            writer.drain()
+            self._writer.drain()
         finally:
-            writer.close()
-        readers.clear()
+            self._writer.close()
+        self._readers.clear()
         shutil.rmtree(self._spill_dir, ignore_errors=True)
-        return facts
+        return dict(sorted(self.facts.items()))
+
+
+def _read_back(path: Path, extras: Path) -> pa.Table:
+    """This build's early file of a partition, with its extras as the map column."""
+    table = pq.ParquetFile(path).read().cast(DATASET_SCHEMA)
+    ex = map_of_extras(pq.ParquetFile(extras).read()) if extras.exists() \
+        else extras_map({}, table.num_rows)
+    return table.append_column(pa.field(EXTRAS, EXTRAS_TYPE), ex)
 
 
 REJECTS_SCHEMA = reject_schema().append(pa.field("source_sha256", pa.string()))
