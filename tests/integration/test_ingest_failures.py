@@ -279,3 +279,15 @@ def test_the_cli_reports_a_user_error_in_one_line(tmp_path: Path,
 def test_a_killed_child_is_not_a_user_error() -> None:
     # Guard for the helpers above: RLIMIT and signals are available on this platform.
     assert hasattr(resource, "RLIMIT_FSIZE") and hasattr(signal, "SIGXFSZ")
+
+
+def test_files_without_a_publisher_are_named_with_what_to_do(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    small_corpus(raw)
+    for name in ("payments-1.csv", "payments-2.csv"):
+        (raw / name).write_text("Date,Supplier,Amount\n01/05/2024,Widgets Ltd,12.50\n")
+    text = ingest(raw, tmp_path / "out", progress=False).text()
+    at = text.index("PUBLISHER NOT IDENTIFIED in 2 file(s): ")
+    assert "folder named after the council" in text[at:].splitlines()[0] \
+        or "profile" in text[at:].splitlines()[0]
+    assert text[at:].splitlines()[1:3] == ["    payments-1.csv", "    payments-2.csv"]

@@ -85,8 +85,9 @@ def months_of(dates: pa.Array | pa.ChunkedArray) -> np.ndarray:
 # the index of the first file that kept it). A row of file j is a duplicate iff its occurrence
 # rank among the rows of file j with the same fingerprint is below the number of times earlier
 # files kept that fingerprint; the row names the first file that kept it.
+# Counts and file indices as int32: 16 bytes per payment kept (10M rows: 160 MB).
 _State = tuple[np.ndarray, np.ndarray, np.ndarray]
-_EMPTY_STATE: _State = (np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+_EMPTY_STATE: _State = (np.zeros(0, np.uint64), np.zeros(0, np.int32), np.zeros(0, np.int32))
 
 
 def _groups(fps: np.ndarray, files: np.ndarray) -> tuple[np.ndarray, ...]:

@@ -136,10 +136,13 @@ class IngestSummary:
             lines.append(f"  FAILED {one_line(f.path)}: {one_line(f.error)}")
         for f in self.skipped:
             lines.append(f"  SKIPPED {one_line(f.path)}: {one_line(f.error)}")
+        unknown: dict[str, list[str]] = {}
         for f in self.files:
             if f.status in ("loaded", "reused") and _unidentified(f.ledger):
-                lines.append(f"  PUBLISHER NOT IDENTIFIED {one_line(f.path)}: "
-                             f"{one_line(unidentified_help(f.ledger))}")
+                unknown.setdefault(one_line(unidentified_help(f.ledger)), []).append(f.path)
+        for help_text, paths in unknown.items():
+            lines.append(f"  PUBLISHER NOT IDENTIFIED in {len(paths)} file(s): {help_text}")
+            lines += [f"    {one_line(p)}" for p in paths]
         if history:
             if self.reused:
                 lines.append(f"  ({len(self.reused)} file(s) unchanged since the previous "
@@ -158,10 +161,9 @@ def unidentified_help(row: dict) -> str:
     helper = getattr(councils, "unidentified_help", None)
     if helper is not None:
         return str(helper(row))
-    name = str(row.get("source_file", "")).rsplit("/", 1)[-1]
-    return ("no clue in the file names its publisher: put it in a folder named after the "
-            f"council (e.g. raw/leeds-city-council/{name}) or add a line for it to "
-            "publisher_profiles.csv")
+    return ("no clue in these files names their publisher: put them in a folder named after "
+            "the council (e.g. data/raw/hyndburn-borough-council/) or give the publisher a "
+            "line in publisher_profiles.csv")
 
 
 def loaded_row(led: Ledger, rel: str, is_synthetic: bool) -> dict:

@@ -332,8 +332,9 @@ class PartitionStore:
     A partition is complete when every file has been seen. Most raw folders hold a council's
     files together, so a partition that has received nothing for IDLE_ROWS input rows is
     written early, while later files load (both cores busy). Should a later file bring it
-    more rows after all, it is written again at the end, its early rows read back: the
-    result is the same either way, only the time differs.
+    more rows after all, it is written again at the end (and only then: a folder of months
+    holding every council's file would otherwise rewrite each partition month after month),
+    its early rows read back: the result is the same either way, only the time differs.
     """
 
     def __init__(self, root: Path, previous: dict | None = None, old: OldRows | None = None,
@@ -354,6 +355,7 @@ class PartitionStore:
         self._last: dict[str, int] = {}  # partition → clock when it last received rows
         self._done: set[str] = set()  # partitions written (or linked) and not reopened
         self._early: set[str] = set()  # partitions with an early file in this build
+        self._reopened: set[str] = set()  # written early, then given more rows
         self.facts: dict[str, PartitionFacts] = {}
         # Two partitions encode at a time (both cores), and no more wait: each is a whole
         # partition in memory.
@@ -365,7 +367,9 @@ class PartitionStore:
         for seg in segments:
             entry = _Entry(seg, file_index, rel, sha)
             self._entries[seg.partition].append(entry)
-            self._done.discard(seg.partition)  # reopened, if it was written early
+            if seg.partition in self._done:  # written early after all: reopened, and from
+                self._done.discard(seg.partition)  # now on written only at the end
+                self._reopened.add(seg.partition)
             self._clock += seg.rows
             self._last[seg.partition] = self._clock
             if seg.batch is not None:
@@ -377,7 +381,8 @@ class PartitionStore:
     def flush_idle(self, idle_rows: int) -> None:
         """Write the partitions that received nothing for `idle_rows` rows (see class doc)."""
         for partition in sorted(self._entries):
-            if partition not in self._done and self._last[partition] <= self._clock - idle_rows:
+            if partition not in self._done and partition not in self._reopened \
+                    and self._last[partition] <= self._clock - idle_rows:
                 self._write(partition)
 
     def _spill(self) -> None:
