@@ -152,7 +152,7 @@ def test_interrupted_run_leaves_previous_dataset_intact(tmp_path: Path,
     before = _tree_digest(before_dir)
     shutil.copytree(SAMPLE / "oxford-city-council", raw / "oxford-city-council")
     calls = {"n": 0}
-    real = write_mod._write_table
+    real = write_mod._write_part
 
     def crash_on_third(*args, **kwargs):
         calls["n"] += 1
@@ -160,7 +160,7 @@ def test_interrupted_run_leaves_previous_dataset_intact(tmp_path: Path,
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(write_mod, "_write_table", crash_on_third)
+    monkeypatch.setattr(write_mod, "_write_part", crash_on_third)
     with pytest.raises(KeyboardInterrupt):
         ingest(raw, out, force=True, progress=False)
     assert latest_dir(out) == before_dir

@@ -158,19 +158,26 @@ def test_partitions_are_one_file_per_publisher_and_year(tmp_path: Path) -> None:
     assert set(table.column("source_file").slice(9, 7).to_pylist()) == {"hyndburn/2023-05.csv"}
 
 
-def test_partitions_written_early_and_reopened_give_the_same_bytes(
+def test_parts_depend_on_the_rows_only_not_on_batches_or_history(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Partitions idle for a batch are written while later files load; a later file that
-    brings them more rows (an annual re-issue at the end of the folder) reopens them."""
+    """A partition whose files lie in several places of the raw folder is a few parts, cut
+    where it was idle for IDLE_ROWS rows (or reached PART_ROWS): the same cuts whatever the
+    batch size, spilling or what earlier runs built."""
+    monkeypatch.setattr(write_mod, "IDLE_ROWS", 10)
+    monkeypatch.setattr(write_mod, "PART_ROWS", 8)
     raw = tmp_path / "raw"
     small_corpus(raw)
     spend_csv(raw / "hyndburn/zz-annual.csv", month_rows(2023, 2, salt=6))  # 2022-23 again
     spend_csv(raw / "zz-late/oxford.csv", month_rows(2023, 6, salt=7), "Oxford City Council")
     expected = _fresh(raw, tmp_path, "fresh")
-    monkeypatch.setattr(batches_mod, "BATCH_ROWS", 1)  # a batch per file, idle after one
+    parts = sorted(k for k in expected if k.startswith("transactions/"))
+    assert "transactions/publisher=hyndburn-borough-council/financial_year=2022-23/" \
+        "part-1.parquet" in parts  # the annual file came after 10+ rows of others
+    assert "transactions/publisher=hyndburn-borough-council/financial_year=2023-24/" \
+        "part-1.parquet" in parts  # 9 rows, then 7: cut at 8
+    monkeypatch.setattr(batches_mod, "BATCH_ROWS", 1)
     monkeypatch.setattr(write_mod, "SPILL_BYTES", 1)
-    assert _fresh(raw, tmp_path, "early") == expected
-    # And incrementally: linked partitions reopened by a new late file.
+    assert _fresh(raw, tmp_path, "one_by_one") == expected
     out = tmp_path / "incremental"
     late = raw / "zz-late/oxford.csv"
     late.rename(tmp_path / "late.csv")
@@ -178,6 +185,8 @@ def test_partitions_written_early_and_reopened_give_the_same_bytes(
     (tmp_path / "late.csv").rename(late)
     ingest(raw, out, progress=False)
     assert tree_digest(latest_dir(out)) == expected
+    tx = read_transactions(out)
+    assert len(tx) == sum(f.rows_kept for f in [ingest(raw, out, progress=False)])
 
 
 @pytest.mark.realdata

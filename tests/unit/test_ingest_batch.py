@@ -95,9 +95,19 @@ def test_large_fingerprints_and_empty_batches() -> None:
     big = np.array([2**64 - 1, 2**63, 2**64 - 1], np.uint64)
     keep, dup_of, state = _dedupe(None, big, np.array([0, 0, 1], np.int64))
     assert keep.tolist() == [True, True, False] and dup_of.tolist() == [-1, -1, 0]
-    assert state[0].tolist() == [2**63, 2**64 - 1] and state[1].tolist() == [1, 1]
+    assert state.keys().tolist() == [2**63, 2**64 - 1]
+    assert state.find(state.keys())[1].tolist() == [1, 1]
     keep, dup_of, same = _dedupe(state, np.zeros(0, np.uint64), np.zeros(0, np.int64))
     assert len(keep) == 0 and same is state
+
+
+def test_state_stays_a_few_runs_however_often_a_month_is_published() -> None:
+    state = None
+    rng = np.random.default_rng(5)
+    for j in range(200):  # the same month published 200 times, new payments each time
+        fps = rng.integers(0, 2**63, 50, dtype=np.uint64)
+        _keep, _dup, state = _dedupe(state, fps, np.full(50, j, np.int64))
+    assert len(state.keys()) == 10_000 and len(state.runs) <= 14
 
 
 # ---------------------------------------------------------------------- enrich by segments

@@ -96,19 +96,23 @@ def test_one_line_escapes_and_bounds_text(text: str, expected: str) -> None:
     assert ledger.one_line(text) == expected
 
 
-def test_extras_round_trip_and_drop_columns_without_a_value() -> None:
+def test_extras_round_trip_and_name_only_columns_with_a_value() -> None:
     n = 3
     m = write.extras_map({"zeta": pa.array(["a", None, "c"]), "alpha": pa.array([None] * 3,
                                                                                  pa.string())},
                          n)
     assert m.to_pylist()[0] == [("alpha", None), ("zeta", "a")]
+    assert write.extras_keys(m) == ("zeta",)  # alpha is empty throughout
+    assert write.extras_keys(m.slice(1, 1)) == ()
     other = write.extras_map({"beta": pa.array(["x"])}, 1)
     keys = pa.table({"source_file": ["f"] * 4, "source_sheet": [""] * 4,
                      "source_line": pa.array([2, 3, 4, 2], pa.int64())})
-    table = write.extras_table(keys, [m, other])
+    names = sorted({*write.extras_keys(m), *write.extras_keys(other)})
+    table = write.extras_table(keys, [m, other], names)
     assert table.column_names == ["source_file", "source_sheet", "source_line", "beta", "zeta"]
     assert table.column("zeta").to_pylist() == ["a", None, "c", None]
     assert table.column("beta").to_pylist() == [None, None, None, "x"]
-    assert write.extras_table(keys.slice(0, 1), [write.extras_map({}, 1)]) is None
+    assert write.extras_keys(write.extras_map({}, 1)) == ()
     back = write.map_of_extras(table.slice(0, 3))
     assert back.to_pylist()[2] == [("beta", None), ("zeta", "c")]
+    assert write.extras_keys(back) == ("zeta",)

@@ -47,6 +47,7 @@ from spendkit.ingest.write import (
     OPTIONAL_FIELDS,
     OldRows,
     Segment,
+    extras_keys,
     extras_map,
     partition_path,
     slug,
@@ -365,10 +366,11 @@ def process_batch(batch: list[FileRows], seen: Seen, enricher: Enricher, rels: l
         i = int(kept_member[a])
         pub, year = divmod(int(rank[a]), span)
         consts = {c: data.column(c)[a].as_py() or "" for c in CONSTANT_COLUMNS}
+        rows = held.slice(a, z - a).combine_chunks().to_batches()[0]
         segments[i].append(Segment(
             partition_path(slugs[pub], financial_year_label(year + first_year)), consts,
-            z - a, int(pence[z] - pence[a]),
-            held.slice(a, z - a).combine_chunks().to_batches()[0]))
+            z - a, int(pence[z] - pence[a]), rows,
+            extras_keys=extras_keys(rows.column(EXTRAS))))
 
     out = []
     lo = 0
@@ -391,12 +393,20 @@ def process_batch(batch: list[FileRows], seen: Seen, enricher: Enricher, rels: l
 
 
 def _point_at_previous(segments: list[Segment], parts: list[dict]) -> None:
-    """Unchanged rows of a reused file: let go of them; they are in the previous version."""
-    cursor = {p["path"]: p["offset"] for p in parts}
+    """Unchanged rows of a reused file: let go of them; they are in the previous version
+    (its parts, in order, hold the file's segments one after another)."""
+    where: list[tuple[str, int]] = []
+    i, used = 0, 0
     for seg in segments:
-        seg.old = (seg.partition, cursor[seg.partition])
-        cursor[seg.partition] += seg.rows
-        seg.batch = None
+        while i < len(parts) and used == parts[i]["rows"]:
+            i, used = i + 1, 0
+        if i == len(parts) or not parts[i]["path"].startswith(seg.partition + "/") \
+                or used + seg.rows > parts[i]["rows"]:
+            return  # not laid out as expected: keep the rows, the part is written again
+        where.append((parts[i]["path"], parts[i]["offset"] + used))
+        used += seg.rows
+    for seg, old in zip(segments, where, strict=True):
+        seg.old, seg.batch = old, None
 
 
 __all__ = ["BATCH_ROWS", "CORPUS_PASS", "CorpusPass", "FileDone", "FileRows", "INPUT_SCHEMA",

@@ -8,9 +8,10 @@ that kept it. A file that repeats a payment more often than earlier files did ke
 copies (a council can pay the same supplier the same amount twice in a day).
 
 The state is kept per (publisher, month): the date is part of the fingerprint, so a duplicate
-is always in the same month, and each month's state stays small. Merging a batch into it costs
-the size of the months the batch touches, so the whole run is linear in its rows (a single
-sorted state per publisher grew with every batch: 4.6 s of `np.insert` at 10M rows).
+is always in the same month. Within a month it is a few sorted runs merged as they grow
+(`_KeyState`), so adding a batch costs that batch's size, whatever was kept before: the whole
+run is linear in its rows (a single sorted state per publisher, grown by `np.insert` at
+every batch, took 4.6 s at 10M rows).
 """
 
 from __future__ import annotations
@@ -81,13 +82,66 @@ def months_of(dates: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
 
 
-# State of one (publisher, month): (fingerprints, sorted and distinct; times each was kept;
-# the index of the first file that kept it). A row of file j is a duplicate iff its occurrence
-# rank among the rows of file j with the same fingerprint is below the number of times earlier
-# files kept that fingerprint; the row names the first file that kept it.
-# Counts and file indices as int32: 16 bytes per payment kept (10M rows: 160 MB).
-_State = tuple[np.ndarray, np.ndarray, np.ndarray]
-_EMPTY_STATE: _State = (np.zeros(0, np.uint64), np.zeros(0, np.int32), np.zeros(0, np.int32))
+# State of one (publisher, month): every fingerprint kept so far, with the times it was kept
+# and the index of the first file that kept it. A row of file j is a duplicate iff its
+# occurrence rank among the rows of file j with the same fingerprint is below the number of
+# times earlier files kept that fingerprint; the row names the first file that kept it.
+
+
+class _KeyState:
+    """The fingerprints of one (publisher, month), as a few sorted runs of halving sizes.
+
+    A batch's new fingerprints become a run of their own, merged with the run before while
+    that is no more than twice as long: each fingerprint is merged O(log n) times, so adding
+    costs the batch's size (amortised), not the size of everything kept so far — even when a
+    month is published many times over. Counts and file indices are int32: 16 bytes per
+    payment kept.
+    """
+
+    __slots__ = ("runs",)
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def keys(self) -> np.ndarray:
+        """Every fingerprint kept, sorted."""
+        return np.sort(np.concatenate([r[0] for r in self.runs])) if self.runs \
+            else np.zeros(0, np.uint64)
+
+    def find(self, keys: np.ndarray) -> tuple[np.ndarray, ...]:
+        """For sorted keys: (found, times kept, first file, run, position) per key."""
+        n = len(keys)
+        found = np.zeros(n, bool)
+        times = np.zeros(n, np.int64)
+        first = np.full(n, -1, np.int64)
+        run = np.full(n, -1, np.int64)
+        where = np.zeros(n, np.int64)
+        for r, (known, t, f) in enumerate(self.runs):
+            pos = np.searchsorted(known, keys)
+            ok = pos < len(known)
+            ok[ok] = known[pos[ok]] == keys[ok]
+            found |= ok
+            times[ok], first[ok], run[ok], where[ok] = t[pos[ok]], f[pos[ok]], r, pos[ok]
+        return found, times, first, run, where
+
+    def set_times(self, run: np.ndarray, where: np.ndarray, times: np.ndarray) -> None:
+        """Set the times kept of known fingerprints (by their run and position)."""
+        for r in np.unique(run).tolist():
+            mine = run == r
+            self.runs[r][1][where[mine]] = times[mine]
+
+    def add(self, keys: np.ndarray, times: np.ndarray, first: np.ndarray) -> None:
+        """Add fingerprints not kept before (sorted, distinct)."""
+        if not len(keys):
+            return
+        self.runs.append((keys.astype(np.uint64), times.astype(np.int32),
+                          first.astype(np.int32)))
+        while len(self.runs) > 1 and len(self.runs[-2][0]) <= 2 * len(self.runs[-1][0]):
+            (ka, ta, fa), (kb, tb, fb) = self.runs[-2], self.runs[-1]
+            keys_ab = np.concatenate([ka, kb])
+            order = np.argsort(keys_ab, kind="stable")  # two sorted runs: a linear merge
+            self.runs[-2:] = [(keys_ab[order], np.concatenate([ta, tb])[order],
+                               np.concatenate([fa, fb])[order])]
 
 
 def _groups(fps: np.ndarray, files: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -99,41 +153,17 @@ def _groups(fps: np.ndarray, files: np.ndarray) -> tuple[np.ndarray, ...]:
     return order, sf, sfile, new_fp
 
 
-def _lookup(state: _State, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(position in state, found?) of each key (keys sorted, for a cache-friendly search)."""
-    known = state[0]
-    pos = np.searchsorted(known, keys)
-    found = pos < len(known)
-    found[found] = known[pos[found]] == keys[found]
-    return pos, found
-
-
-def _updated(state: _State, keys: np.ndarray, pos: np.ndarray, found: np.ndarray,
-             times: np.ndarray, first: np.ndarray) -> _State:
-    """state with (keys, times, first) set: known keys updated, new ones inserted in order."""
-    known, t, f = state
-    if found.any():
-        t = t.copy()
-        t[pos[found]] = times[found]
-    new = ~found
-    if new.any():
-        at = pos[new]
-        known = np.insert(known, at, keys[new])
-        t = np.insert(t, at, times[new])
-        f = np.insert(f, at, first[new])
-    return known, t, f
-
-
-def _dedupe(state: _State | None, fps: np.ndarray,
-            files: np.ndarray) -> tuple[np.ndarray, np.ndarray, _State]:
-    """(keep mask, file each dropped row repeats or -1, new state) for one state's rows.
+def _dedupe(state: _KeyState | None, fps: np.ndarray,
+            files: np.ndarray) -> tuple[np.ndarray, np.ndarray, _KeyState]:
+    """(keep mask, file each dropped row repeats or -1, the state updated) for one state's
+    rows.
 
     `fps` are the rows of several files in path order (`files` their file indices, not
     decreasing); each file is checked against the state and the files before it, as if they
     came one at a time. Most fingerprints occur once and are new: those are kept and added
-    with one sort; the rest go through `_dedupe_exact`.
+    in one run; the rest go through `_dedupe_exact`.
     """
-    state = _EMPTY_STATE if state is None else state
+    state = _KeyState() if state is None else state
     n = len(fps)
     keep = np.ones(n, bool)
     dup_of = np.full(n, -1, np.int64)
@@ -141,26 +171,25 @@ def _dedupe(state: _State | None, fps: np.ndarray,
         return keep, dup_of, state
     order = np.argsort(fps)  # not stable: equal fingerprints are handled exactly below
     sf = fps[order]
-    _pos, found = _lookup(state, sf)
-    hard = found
+    hard = state.find(sf)[0]
     same = sf[1:] == sf[:-1]
     hard[1:] |= same
     hard[:-1] |= same
     if hard.any():
         rows = np.sort(order[hard])
-        keep[rows], dup_of[rows], state = _dedupe_exact(state, fps[rows], files[rows])
+        keep[rows], dup_of[rows] = _dedupe_exact(state, fps[rows], files[rows])
         easy = ~hard
         order, sf = order[easy], sf[easy]
     # The rest: fingerprints seen once here and never before, kept once by their own file.
-    pos, found = _lookup(state, sf)
-    state = _updated(state, sf, pos, found, np.ones(len(sf), np.int64), files[order])
+    state.add(sf, np.ones(len(sf), np.int64), files[order])
     return keep, dup_of, state
 
 
-def _dedupe_exact(state: _State, fps: np.ndarray,
-                  files: np.ndarray) -> tuple[np.ndarray, np.ndarray, _State]:
-    """`_dedupe` for any rows. Within a fingerprint, the times kept before file j is the
-    running maximum of the per-file counts before it (and of the state's count)."""
+def _dedupe_exact(state: _KeyState, fps: np.ndarray,
+                  files: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`_dedupe` for any rows (updating the state). Within a fingerprint, the times kept
+    before file j is the running maximum of the per-file counts before it (and of the
+    state's count)."""
     n = len(fps)
     order, sf, sfile, new_fp = _groups(fps, files)
     new_run = new_fp.copy()
@@ -171,11 +200,9 @@ def _dedupe_exact(state: _State, fps: np.ndarray,
     run_group = group[run_start]
     group_start = np.flatnonzero(new_fp)
     keys = sf[group_start]
-    pos, found = _lookup(state, keys)
-    before = np.zeros(len(keys), np.int64)
-    before[found] = state[1][pos[found]]
-    first = sfile[group_start].astype(np.int64)
-    first[found] = state[2][pos[found]]
+    found, known_times, known_first, run, where = state.find(keys)
+    before = np.where(found, known_times, 0)
+    first = np.where(found, known_first, sfile[group_start].astype(np.int64))
     # Running max of run lengths within each group: offset each group above all earlier ones.
     offset = run_group * (n + 1)
     incl = np.maximum.accumulate(run_len + offset) - offset
@@ -192,14 +219,16 @@ def _dedupe_exact(state: _State, fps: np.ndarray,
     dup_of[order] = np.where(dup_sorted, first[group], -1)
     last_run = np.append(starts_group[1:], True)
     times = np.maximum(before, incl[last_run])
-    return keep, dup_of, _updated(state, keys, pos, found, times, first)
+    state.set_times(run[found], where[found], times[found])
+    state.add(keys[~found], times[~found], first[~found])
+    return keep, dup_of
 
 
 class Seen:
     """Fingerprints kept so far, per (publisher, month)."""
 
     def __init__(self) -> None:
-        self._state: dict[tuple[str, int], _State] = {}
+        self._state: dict[tuple[str, int], _KeyState] = {}
 
     def dedupe(self, publisher: str, fps: np.ndarray, files: np.ndarray,
                months: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -67,7 +67,8 @@ class Sources:
         return [f for f in self.files if not f.is_synthetic]
 
 
-def _path_key(rel: str) -> list[str]:
+def path_key(rel: str) -> list[str]:
+    """Sort key of a relative path: folder by folder (the ingest's path order)."""
     return rel.split("/")
 
 
@@ -148,8 +149,8 @@ def scan(raw: Path) -> Sources:
                                            synthetic(rel)))
                 continue
             files.append(RawFile(full, rel, synthetic(rel)))
-    files.sort(key=lambda f: _path_key(f.rel))
-    skipped.sort(key=lambda s: _path_key(s.rel))
+    files.sort(key=lambda f: path_key(f.rel))
+    skipped.sort(key=lambda s: path_key(s.rel))
     return Sources(raw, files, skipped)
 
 

@@ -1,18 +1,24 @@
-"""Writing the dataset: one Parquet file per publisher × financial year, extras and rejects.
+"""Writing the dataset: Parquet files per publisher × financial year, extras and rejects.
 
 Rows reach the writer as *segments*: the rows of one file that fall in one partition and share
 the same source file/sheet and publisher (held without those constant columns, and with their
 published columns outside the canonical schema as one map column, `extras`). A partition's
-file is its segments in path order, so what it holds depends only on the inputs, never on how
-files were batched, how many workers loaded them or what earlier runs built. Segments wait in
-memory until every file has been seen (a partition is complete only then), and beyond
-`SPILL_BYTES` they are spilled to uncompressed Arrow IPC files in the build folder and read
-back when their partition is written, so memory stays bounded whatever the size of the raw
-folder. A partition whose segments are exactly those of the previous version, with the same
-rows and enrichment, is not written again: its file is hard-linked from the previous version.
+segments, in path order, make its *parts*: a part ends when its partition has received nothing
+for IDLE_ROWS input rows (a council's folder is over) or holds PART_ROWS rows. Both rules look
+only at the rows in path order, so what is written depends only on the inputs, never on how
+files were batched, how many workers loaded them or what earlier runs built: most partitions
+are one part (`part-0.parquet`); a partition published in several places of the raw folder
+(the same council in many folders) is a few.
 
-    transactions/publisher=<slug>/financial_year=<2021-22>/part-0.parquet
-    extras/publisher=<slug>/financial_year=<2021-22>/part-0.parquet
+A part is written as soon as it ends, by a writer thread, one row group at a time, while later
+files load; segments of parts still open wait in memory, and beyond SPILL_BYTES they are
+spilled to uncompressed Arrow IPC files in the build folder and read back when written, so
+memory stays bounded whatever the size of the raw folder or of one partition. A part whose
+segments are exactly those of the previous version, with the same rows and enrichment, is not
+written again: its file is hard-linked from the previous version.
+
+    transactions/publisher=<slug>/financial_year=<2021-22>/part-<k>.parquet
+    extras/publisher=<slug>/financial_year=<2021-22>/part-<k>.parquet
                              the same rows' published columns outside the canonical schema
                              (source_file, source_sheet, source_line, then the columns by
                              name; a column only where one of its files published it)
@@ -26,6 +32,7 @@ import concurrent.futures
 import os
 import re
 import shutil
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,10 +62,13 @@ STATISTICS = frozenset({"publisher_name", "publisher_code", "payment_date", "amo
 ROW_GROUP_ROWS = 131_072
 #: Segment bytes held in memory before they are spilled to disk.
 SPILL_BYTES = 384 * 1024 * 1024
+#: A part ends when its partition has received nothing for this many input rows...
+IDLE_ROWS = 250_000
+#: ... or when it holds this many rows.
+PART_ROWS = 8 * ROW_GROUP_ROWS
 #: Columns constant within a segment, held once per segment rather than per row.
 CONSTANT_COLUMNS = ("publisher_name", "publisher_code", "source_file", "source_sheet",
                     "source_sha256")
-PARTITION_FILE = "part-0.parquet"
 
 
 def _dataset_schema() -> pa.Schema:
@@ -93,14 +103,18 @@ def slug(text: str) -> str:
 
 
 def partition_path(publisher_slug: str, year_label: str) -> str:
-    """Path of a partition's file, relative to the build folder."""
-    return (f"transactions/publisher={publisher_slug}/financial_year={year_label}/"
-            f"{PARTITION_FILE}")
+    """A partition's folder, relative to the build folder."""
+    return f"transactions/publisher={publisher_slug}/financial_year={year_label}"
 
 
-def extras_path(partition: str) -> str:
-    """Path of the extras file that goes with a partition's file."""
-    return "extras/" + partition.removeprefix("transactions/")
+def part_path(partition: str, number: int) -> str:
+    """Path of a partition's part file."""
+    return f"{partition}/part-{number}.parquet"
+
+
+def extras_path(part: str) -> str:
+    """Path of the extras file that goes with a part file."""
+    return "extras/" + part.removeprefix("transactions/")
 
 
 def extras_map(columns: dict[str, pa.Array | pa.ChunkedArray], n: int) -> pa.MapArray:
@@ -122,36 +136,41 @@ def extras_map(columns: dict[str, pa.Array | pa.ChunkedArray], n: int) -> pa.Map
 
 
 def _unmap(extras: pa.MapArray) -> dict[str, pa.Array]:
-    """A segment's map column back to columns (every row holds the same names), keeping
-    only the columns with a value somewhere in the segment."""
+    """A segment's map column back to columns (every row holds the same names)."""
     n = len(extras)
     if not n:
         return {}
-    k = int(extras.offsets[1].as_py() - extras.offsets[0].as_py())
+    start = extras.offsets[0].as_py()
+    k = int(extras.offsets[1].as_py() - start)
     if not k:
         return {}
-    start = extras.offsets[0].as_py()
     keys = extras.keys.slice(start, k).to_pylist()
     items = extras.items.slice(start, n * k)
-    out = {}
-    for j, name in enumerate(keys):
-        col = items.take(pa.array(np.arange(n) * k + j))
-        if col.null_count < n:
-            out[name] = col
-    return out
+    return {name: items.take(pa.array(np.arange(n) * k + j)) for j, name in enumerate(keys)}
 
 
-def extras_table(keys: pa.Table, maps: list[pa.MapArray]) -> pa.Table | None:
-    """The extras file of a partition (None when no row has a published extra value)."""
+def extras_keys(extras: pa.MapArray) -> tuple[str, ...]:
+    """The names in a segment's map column that have a value in at least one row."""
+    n = len(extras)
+    if not n:
+        return ()
+    start = extras.offsets[0].as_py()
+    k = int(extras.offsets[1].as_py() - start)
+    if not k:
+        return ()
+    keys = extras.keys.slice(start, k).to_pylist()
+    items = extras.items.slice(start, n * k)
+    null = np.asarray(items.is_null().to_numpy(zero_copy_only=False)).reshape(n, k)
+    return tuple(name for name, empty in zip(keys, null.all(axis=0), strict=True)
+                 if not empty)
+
+
+def extras_table(keys: pa.Table, maps: list[pa.MapArray], names: list[str]) -> pa.Table:
+    """Rows' published extra columns `names` (nulls where a segment has no such column)."""
     per_segment = [_unmap(m) for m in maps]
-    names = sorted({name for cols in per_segment for name in cols})
-    if not names:
-        return None
-    columns = {}
-    for name in names:
-        columns[name] = pa.chunked_array(
-            [cols.get(name, pa.nulls(len(m), pa.string()))
-             for cols, m in zip(per_segment, maps, strict=True)], pa.string())
+    columns = {name: pa.chunked_array([cols.get(name, pa.nulls(len(m), pa.string()))
+                                       for cols, m in zip(per_segment, maps, strict=True)],
+                                      pa.string()) for name in names}
     return pa.table({**{k: keys.column(k) for k in EXTRAS_KEYS}, **columns})
 
 
@@ -166,7 +185,7 @@ class Segment:
     """Rows of one file in one partition, with the columns constant over them.
 
     `batch` (HELD_SCHEMA) is None when the rows are unchanged from the previous version,
-    which holds them at `old` = (partition file, first row).
+    which holds them at `old` = (part file, first row).
     """
 
     partition: str
@@ -175,6 +194,7 @@ class Segment:
     pence: int
     batch: pa.RecordBatch | None = None
     old: tuple[str, int] | None = None
+    extras_keys: tuple[str, ...] = ()
 
 
 def full_batch(held: pa.RecordBatch, constants: dict[str, str]
@@ -207,9 +227,6 @@ class Writer:
             self._pending.popleft().result()
         self._pending.append(self._pool.submit(fn, *args))
 
-    def write(self, table: pa.Table, dest: Path, **options) -> None:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        self.submit(_write_table, table, dest, options or part_options(table.column_names))
 
     def drain(self) -> None:
         """Wait for queued writes; re-raise the first error."""
@@ -222,15 +239,6 @@ class Writer:
                 f.cancel()
             self._pending.clear()
         self._pool.shutdown(wait=True, cancel_futures=cancel)
-
-
-def _write_table(table: pa.Table, dest: Path, options: dict) -> None:
-    # Written beside and renamed over: a file already there may be a hard link to the
-    # previous version's, which must never be truncated.
-    tmp = dest.with_name(f".{dest.name}.tmp")
-    pq.write_table(table, tmp, **options)
-    fsync_file(tmp)
-    os.replace(tmp, dest)
 
 
 def link_or_copy(src: Path, dest: Path) -> None:
@@ -247,10 +255,12 @@ def link_or_copy(src: Path, dest: Path) -> None:
 
 
 class OldRows:
-    """Rows of the previous version's partition files, read a row group at a time (cached)."""
+    """Rows of the previous version's part files, read a row group at a time (cached; the
+    writer threads and the main thread share it)."""
 
     def __init__(self, folder: Path, cache_bytes: int = 256 * 1024 * 1024) -> None:
         self.folder = folder
+        self._lock = threading.Lock()
         self._files: dict[str, pq.ParquetFile] = {}
         self._cache: collections.OrderedDict[tuple[str, int], pa.Table] = \
             collections.OrderedDict()
@@ -278,8 +288,12 @@ class OldRows:
         return got
 
     def rows(self, rel: str, offset: int, count: int) -> pa.Table:
-        """Rows [offset, offset + count) of a partition file (DATASET_SCHEMA), with their
+        """Rows [offset, offset + count) of a part file (DATASET_SCHEMA), with their
         extras (a map column) from the extras file that goes with it."""
+        with self._lock:
+            return self._rows(rel, offset, count)
+
+    def _rows(self, rel: str, offset: int, count: int) -> pa.Table:
         table = self._slice(rel, offset, count).cast(DATASET_SCHEMA)
         ex = extras_path(rel)
         if (self.folder / ex).exists():
@@ -306,20 +320,29 @@ class OldRows:
 
 @dataclass
 class _Entry:
-    """A segment as stored: in memory, in a spill file, in the previous version, or in this
-    build's own file of its partition (written early, then reopened)."""
+    """A segment as stored: in memory, in a spill file, or in the previous version."""
 
     segment: Segment
     file_index: int
     rel: str
     sha: str
     spill: tuple[int, int] | None = None  # (spill file, batch) once spilled
-    staged: int | None = None  # first row in this build's early file of the partition
+    closed: bool = False  # its part has ended (never spilled after that)
+
+
+@dataclass
+class _Part:
+    """One part of a partition: its file, its segments, when it last received rows."""
+
+    path: str
+    entries: list[_Entry] = field(default_factory=list)
+    rows: int = 0
+    last: int = 0
 
 
 @dataclass
 class PartitionFacts:
-    """What a written (or linked) partition file holds, for the manifest and the ledger."""
+    """What a written (or linked) part file holds, for the manifest and the ledger."""
 
     rows: int
     pence: int | None  # None for an extras file
@@ -327,15 +350,7 @@ class PartitionFacts:
 
 
 class PartitionStore:
-    """Segments of every partition, in path order; each partition written once complete.
-
-    A partition is complete when every file has been seen. Most raw folders hold a council's
-    files together, so a partition that has received nothing for IDLE_ROWS input rows is
-    written early, while later files load (both cores busy). Should a later file bring it
-    more rows after all, it is written again at the end (and only then: a folder of months
-    holding every council's file would otherwise rewrite each partition month after month),
-    its early rows read back: the result is the same either way, only the time differs.
-    """
+    """Segments of every partition, in path order, cut into parts written as they end."""
 
     def __init__(self, root: Path, previous: dict | None = None, old: OldRows | None = None,
                  apply: Callable[[pa.Table], pa.Table] | None = None,
@@ -346,54 +361,95 @@ class PartitionStore:
         self._apply = apply
         self._spill_dir = root / ".spill"
         self._spill_bytes = SPILL_BYTES if spill_bytes is None else spill_bytes
-        self._entries: dict[str, list[_Entry]] = collections.defaultdict(list)
+        self._open: dict[str, _Part] = {}  # partition → its part still taking rows
+        self._numbers: collections.Counter[str] = collections.Counter()
+        self._parts: list[_Part] = []  # ended, in the order they ended
+        self._deferred: list[_Part] = []  # ended, to write once a corpus pass has seen all
         self._in_memory: list[_Entry] = []
         self._held = 0
         self._spills: list[Path] = []
-        self._readers: dict[int, pa.ipc.RecordBatchFileReader] = {}
         self._clock = 0  # rows added so far
-        self._last: dict[str, int] = {}  # partition → clock when it last received rows
-        self._done: set[str] = set()  # partitions written (or linked) and not reopened
-        self._early: set[str] = set()  # partitions with an early file in this build
-        self._reopened: set[str] = set()  # written early, then given more rows
         self.facts: dict[str, PartitionFacts] = {}
-        # Two partitions encode at a time (both cores), and no more wait: each is a whole
-        # partition in memory.
-        self._writer = Writer(threads=2, limit=2)
+        # Parts are written by two threads (both cores), at most four waiting: a part waiting
+        # holds its segments, which would otherwise be spilled.
+        self._writer = Writer(threads=2, limit=4)
         self._stepped = False
 
     def add(self, file_index: int, rel: str, sha: str, segments: list[Segment]) -> None:
         """Take one file's segments (files must come in path order)."""
         for seg in segments:
+            part = self._open.get(seg.partition)
+            if part is not None and self._ended(part):
+                self._end(seg.partition)
+                part = None
+            if part is None:
+                number = self._numbers[seg.partition]
+                self._numbers[seg.partition] += 1
+                part = self._open[seg.partition] = _Part(part_path(seg.partition, number))
             entry = _Entry(seg, file_index, rel, sha)
-            self._entries[seg.partition].append(entry)
-            if seg.partition in self._done:  # written early after all: reopened, and from
-                self._done.discard(seg.partition)  # now on written only at the end
-                self._reopened.add(seg.partition)
+            part.entries.append(entry)
+            part.rows += seg.rows
             self._clock += seg.rows
-            self._last[seg.partition] = self._clock
+            part.last = self._clock
             if seg.batch is not None:
                 self._in_memory.append(entry)
                 self._held += seg.batch.nbytes
         if self._held > self._spill_bytes:
             self._spill()
 
-    def flush_idle(self, idle_rows: int) -> None:
-        """Write the partitions that received nothing for `idle_rows` rows (see class doc)."""
-        for partition in sorted(self._entries):
-            if partition not in self._done and partition not in self._reopened \
-                    and self._last[partition] <= self._clock - idle_rows:
-                self._write(partition)
+    def _ended(self, part: _Part) -> bool:
+        return self._clock - part.last >= IDLE_ROWS or part.rows >= PART_ROWS
+
+    def end_idle(self) -> None:
+        """End (and write) the parts that no later segment could join (see module doc)."""
+        for partition in sorted(self._open):
+            if self._ended(self._open[partition]):
+                self._end(partition)
+
+    def _end(self, partition: str) -> None:
+        part = self._open.pop(partition)
+        self._parts.append(part)
+        for e in part.entries:
+            e.closed = True
+            if e.segment.batch is not None:
+                self._held -= e.segment.batch.nbytes
+        sources = [(e.rel, e.sha, e.segment.rows) for e in part.entries]
+        self.facts[part.path] = PartitionFacts(
+            part.rows, sum(e.segment.pence for e in part.entries), sources)
+        old = self._old
+        ex = extras_path(part.path)
+        if (old is not None and self._apply is None
+                and all(e.segment.old is not None for e in part.entries)
+                and [list(s) for s in sources] == self._previous.get(part.path)):
+            link_or_copy(old.folder / part.path, self.root / part.path)
+            if (old.folder / ex).exists():
+                link_or_copy(old.folder / ex, self.root / ex)
+                self.facts[ex] = PartitionFacts(part.rows, None)
+            return
+        names = sorted({k for e in part.entries for k in e.segment.extras_keys})
+        if names:
+            self.facts[ex] = PartitionFacts(part.rows, None)
+        if self._apply is not None:
+            self._deferred.append(part)
+        else:
+            self._submit(part, names)
+
+    def _submit(self, part: _Part, names: list[str]) -> None:
+        self._writer.submit(_write_part, self.root, part.path, list(part.entries), names,
+                            list(self._spills), self._old, self._apply)
+        if not self._stepped:
+            self._stepped = True
+            step("writing")
 
     def _spill(self) -> None:
-        """Write every held segment to one IPC file and let go of it."""
+        """Write every held segment of the open parts to one IPC file and let go of it."""
         self._spill_dir.mkdir(exist_ok=True)
         number = len(self._spills)
         path = self._spill_dir / f"{number}.arrow"
         with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, HELD_SCHEMA) as writer:
             count = 0
             for entry in self._in_memory:
-                if entry.segment.batch is None:  # its partition was written since
+                if entry.closed or entry.segment.batch is None:
                     continue
                 writer.write_batch(entry.segment.batch)
                 entry.spill = (number, count)
@@ -402,137 +458,115 @@ class PartitionStore:
         self._spills.append(path)
         self._in_memory, self._held = [], 0
 
-    def _held_batch(self, entry: _Entry, early: pa.Table | None
-                    ) -> tuple[pa.RecordBatch, pa.MapArray]:
-        seg = entry.segment
-        if seg.batch is not None:
-            return full_batch(seg.batch, seg.constants)
-        if entry.spill is not None:
-            number, i = entry.spill
-            reader = self._readers.get(number)
-            if reader is None:
-                reader = self._readers[number] = pa.ipc.open_file(
-                    pa.OSFile(str(self._spills[number])))
-            return full_batch(reader.get_batch(i), seg.constants)
-        if entry.staged is not None:
-            assert early is not None
-            table = early.slice(entry.staged, seg.rows)
-        else:
-            assert seg.old is not None and self._old is not None
-            table = self._old.rows(seg.old[0], seg.old[1], seg.rows)
-        table = table.combine_chunks()
-        extras = table.column(EXTRAS).chunk(0) if table.num_rows else extras_map({}, 0)
-        batch = table.drop_columns([EXTRAS]).to_batches()
-        return (batch[0] if batch else DATASET_SCHEMA.empty_table().to_batches()[0]), extras
-
     def discard(self) -> None:
         """Let go of every held segment, stop the writes and remove the spill files."""
         self._writer.close(cancel=True)
-        self._entries.clear()
+        self._open.clear()
+        self._parts.clear()
         self._in_memory, self._held = [], 0
-        self._readers.clear()
         shutil.rmtree(self._spill_dir, ignore_errors=True)
 
-    def partitions(self) -> list[str]:
-        return sorted(self._entries)
-
-    def sources(self, partition: str) -> list[tuple[str, str, int]]:
-        return [(e.rel, e.sha, e.segment.rows) for e in self._entries[partition]]
-
     def offsets(self) -> dict[int, list[dict]]:
-        """file index → its parts: [{path, offset, rows}] in partition order (for the ledger)."""
+        """file index → its parts: [{path, offset, rows}] in path order (for the ledger)."""
         out: dict[int, list[dict]] = collections.defaultdict(list)
-        for partition in self.partitions():
+        for part in sorted(self._parts, key=lambda p: p.path):
             at = 0
-            for e in self._entries[partition]:
+            for e in part.entries:
                 parts = out[e.file_index]
-                if parts and parts[-1]["path"] == partition:
+                if parts and parts[-1]["path"] == part.path:
                     parts[-1]["rows"] += e.segment.rows
                 else:
-                    parts.append({"path": partition, "offset": at, "rows": e.segment.rows})
+                    parts.append({"path": part.path, "offset": at, "rows": e.segment.rows})
                 at += e.segment.rows
         return out
 
-    def _write(self, partition: str) -> None:
-        """Write (or link) one partition's file and its extras from its segments so far."""
-        entries = self._entries[partition]
-        sources = self.sources(partition)
-        rows = sum(s[2] for s in sources)
-        self.facts[partition] = PartitionFacts(rows, sum(e.segment.pence for e in entries),
-                                               sources)
-        ex = extras_path(partition)
-        self.facts.pop(ex, None)
-        old = self._old
-        unchanged = (old is not None and self._apply is None
-                     and all(e.segment.old is not None for e in entries)
-                     and [list(s) for s in sources] == self._previous.get(partition))
-        self._done.add(partition)
-        if partition in self._early:
-            self._writer.drain()  # this build's early file is complete before it is replaced
-        if unchanged:
-            assert old is not None
-            self._early.discard(partition)  # the file is the previous version's again
-            for e in entries:
-                e.staged = None
-            link_or_copy(old.folder / partition, self.root / partition)
-            if (old.folder / ex).exists():
-                link_or_copy(old.folder / ex, self.root / ex)
-                self.facts[ex] = PartitionFacts(rows, None)
-            elif (self.root / ex).exists():
-                (self.root / ex).unlink()
-            return
-        early = None
-        if partition in self._early and any(e.staged is not None for e in entries):
-            early = _read_back(self.root / partition, self.root / ex)
-        held = [self._held_batch(e, early) for e in entries]
-        at = 0
-        for e in entries:  # this build's file holds them from now on
-            if e.segment.batch is not None:
-                self._held -= e.segment.batch.nbytes
-            e.segment.batch, e.spill, e.staged = None, None, at
-            at += e.segment.rows
-        table = pa.Table.from_batches([b for b, _x in held], schema=DATASET_SCHEMA)
-        if self._apply is not None:
-            table = self._apply(table)
-        self._writer.write(table, self.root / partition, row_group_size=ROW_GROUP_ROWS,
-                           **part_options(table.column_names))
-        self._early.add(partition)
-        if not self._stepped:
-            self._stepped = True
-            step("writing")
-        extras = extras_table(table, [x for _b, x in held])
-        if extras is not None:
-            self.facts[ex] = PartitionFacts(extras.num_rows, None)
-            self._writer.write(extras, self.root / ex, row_group_size=ROW_GROUP_ROWS,
-                               **part_options(extras.column_names))
-        elif (self.root / ex).exists():
-            (self.root / ex).unlink()
-
-    def write_all(self) -> dict[str, PartitionFacts]:
-        """Write (or link) every partition not written yet; return all their facts by path.
-
-        A partition whose sources are those of the previous version, all come through
-        unchanged, is hard-linked from it. The corpus pass, if any (see
-        `spendkit.ingest.batches.CorpusPass`), sees each partition before it is written.
-        """
-        for partition in self.partitions():
-            if partition not in self._done:
-                self._write(partition)
+    def finish(self) -> dict[str, PartitionFacts]:
+        """End every part, wait for the writes; return every file's facts by path."""
+        for partition in sorted(self._open):
+            self._end(partition)
+        for part in self._deferred:
+            self._submit(part, sorted({k for e in part.entries for k in e.segment.extras_keys}))
         try:
             self._writer.drain()
         finally:
             self._writer.close()
-        self._readers.clear()
         shutil.rmtree(self._spill_dir, ignore_errors=True)
         return dict(sorted(self.facts.items()))
 
 
-def _read_back(path: Path, extras: Path) -> pa.Table:
-    """This build's early file of a partition, with its extras as the map column."""
-    table = pq.ParquetFile(path).read().cast(DATASET_SCHEMA)
-    ex = map_of_extras(pq.ParquetFile(extras).read()) if extras.exists() \
-        else extras_map({}, table.num_rows)
-    return table.append_column(pa.field(EXTRAS, EXTRAS_TYPE), ex)
+def _segments(entries: list[_Entry], spills: list[Path], old: OldRows | None):
+    """(rows in DATASET_SCHEMA, extras map) of each entry, read back where it is kept."""
+    readers: dict[int, pa.ipc.RecordBatchFileReader] = {}
+    for e in entries:
+        seg = e.segment
+        batch = seg.batch
+        if batch is None and e.spill is not None:
+            number, i = e.spill
+            if number not in readers:
+                readers[number] = pa.ipc.open_file(pa.OSFile(str(spills[number])))
+            batch = readers[number].get_batch(i)
+        if batch is not None:
+            yield full_batch(batch, seg.constants)
+            continue
+        assert seg.old is not None and old is not None
+        table = old.rows(seg.old[0], seg.old[1], seg.rows).combine_chunks()
+        extras = table.column(EXTRAS).chunk(0) if table.num_rows else extras_map({}, 0)
+        batches = table.drop_columns([EXTRAS]).to_batches()
+        yield (batches[0] if batches else DATASET_SCHEMA.empty_table().to_batches()[0]), extras
+
+
+def _row_groups(entries: list[_Entry], spills: list[Path], old: OldRows | None):
+    """The part's rows as tables of exactly ROW_GROUP_ROWS rows (the last shorter), each with
+    its extras maps."""
+    rows: list[pa.RecordBatch] = []
+    maps: list[pa.MapArray] = []
+    have = 0
+    for batch, extras in _segments(entries, spills, old):
+        at = 0
+        while at < batch.num_rows:
+            take = min(batch.num_rows - at, ROW_GROUP_ROWS - have)
+            rows.append(batch.slice(at, take))
+            maps.append(extras.slice(at, take))
+            have += take
+            at += take
+            if have == ROW_GROUP_ROWS:
+                yield pa.Table.from_batches(rows, schema=DATASET_SCHEMA), maps
+                rows, maps, have = [], [], 0
+    if have:
+        yield pa.Table.from_batches(rows, schema=DATASET_SCHEMA), maps
+
+
+def _write_part(root: Path, path: str, entries: list[_Entry], names: list[str],
+                spills: list[Path], old: OldRows | None,
+                apply: Callable[[pa.Table], pa.Table] | None) -> None:
+    """Write one part file (and its extras file), a row group at a time."""
+    dest, ex = root / path, root / extras_path(path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp, ex_tmp = dest.with_name(f".{dest.name}.tmp"), ex.with_name(f".{ex.name}.tmp")
+    writer = pq.ParquetWriter(tmp, DATASET_SCHEMA, **part_options(DATASET_SCHEMA.names))
+    ex_writer = None
+    try:
+        for table, maps in _row_groups(entries, spills, old):
+            if apply is not None:
+                table = apply(table)
+            writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+            if names:
+                extras = extras_table(table, maps, names)
+                if ex_writer is None:
+                    ex.parent.mkdir(parents=True, exist_ok=True)
+                    ex_writer = pq.ParquetWriter(ex_tmp, extras.schema,
+                                                 **part_options(extras.schema.names))
+                ex_writer.write_table(extras, row_group_size=ROW_GROUP_ROWS)
+    finally:
+        writer.close()
+        if ex_writer is not None:
+            ex_writer.close()
+    # Written beside and renamed over: a file already there may be a hard link to the
+    # previous version's, which must never be truncated.
+    for written, final in ((tmp, dest), (ex_tmp, ex)):
+        if written.exists():
+            fsync_file(written)
+            os.replace(written, final)
 
 
 REJECTS_SCHEMA = reject_schema().append(pa.field("source_sha256", pa.string()))
