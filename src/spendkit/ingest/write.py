@@ -365,7 +365,7 @@ class PartitionStore:
         self._numbers: collections.Counter[str] = collections.Counter()
         self._parts: list[_Part] = []  # ended, in the order they ended
         self._deferred: list[_Part] = []  # ended, to write once a corpus pass has seen all
-        self._in_memory: list[_Entry] = []
+        self._in_memory: dict[int, _Entry] = {}  # id → open parts' entries held in memory
         self._held = 0
         self._spills: list[Path] = []
         self._clock = 0  # rows added so far
@@ -392,7 +392,7 @@ class PartitionStore:
             self._clock += seg.rows
             part.last = self._clock
             if seg.batch is not None:
-                self._in_memory.append(entry)
+                self._in_memory[id(entry)] = entry
                 self._held += seg.batch.nbytes
         if self._held > self._spill_bytes:
             self._spill()
@@ -411,7 +411,7 @@ class PartitionStore:
         self._parts.append(part)
         for e in part.entries:
             e.closed = True
-            if e.segment.batch is not None:
+            if self._in_memory.pop(id(e), None) is not None:
                 self._held -= e.segment.batch.nbytes
         sources = [(e.rel, e.sha, e.segment.rows) for e in part.entries]
         self.facts[part.path] = PartitionFacts(
@@ -447,23 +447,19 @@ class PartitionStore:
         number = len(self._spills)
         path = self._spill_dir / f"{number}.arrow"
         with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, HELD_SCHEMA) as writer:
-            count = 0
-            for entry in self._in_memory:
-                if entry.closed or entry.segment.batch is None:
-                    continue
+            for count, entry in enumerate(self._in_memory.values()):
                 writer.write_batch(entry.segment.batch)
                 entry.spill = (number, count)
                 entry.segment.batch = None
-                count += 1
         self._spills.append(path)
-        self._in_memory, self._held = [], 0
+        self._in_memory, self._held = {}, 0
 
     def discard(self) -> None:
         """Let go of every held segment, stop the writes and remove the spill files."""
         self._writer.close(cancel=True)
         self._open.clear()
         self._parts.clear()
-        self._in_memory, self._held = [], 0
+        self._in_memory, self._held = {}, 0
         shutil.rmtree(self._spill_dir, ignore_errors=True)
 
     def offsets(self) -> dict[int, list[dict]]:
@@ -561,6 +557,8 @@ def _write_part(root: Path, path: str, entries: list[_Entry], names: list[str],
         writer.close()
         if ex_writer is not None:
             ex_writer.close()
+        for e in entries:  # written (or failed): its rows are not needed in memory any more
+            e.segment.batch = None
     # Written beside and renamed over: a file already there may be a hard link to the
     # previous version's, which must never be truncated.
     for written, final in ((tmp, dest), (ex_tmp, ex)):
