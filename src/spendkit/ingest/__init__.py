@@ -5,11 +5,13 @@ Layout written under the processed folder (default `data/processed/`, or the sam
 
     latest -> .versions/v-<key>-<n>     (a symlink, switched atomically at the end)
     .versions/v-<key>-<n>/
-        transactions/publisher=<slug>/financial_year=<2021-22>/part-0.parquet
-                             one file per publisher × financial year, rows in path order
+        transactions/publisher=<slug>/financial_year=<2021-22>/part-<k>.parquet
+                             one file per publisher × financial year (a few when its files
+                             lie far apart in the raw folder), rows in path order
+        extras/publisher=<slug>/financial_year=<2021-22>/part-<k>.parquet
+                             the same rows' published columns outside the canonical schema
         rejects.parquet      every row not kept: file, sheet, line, reason, detail, raw
         ledger.parquet       one row per raw file (ledger.csv too, for spreadsheets)
-        extras/<key>.parquet published columns outside the canonical schema, per raw file
         summary.txt          a short human-readable account
         MANIFEST.json        every file's size; each partition's rows, pence and sources
 
@@ -20,14 +22,14 @@ Readers use `latest/` (see `spendkit.datasets`). The modules, one job each:
 - `batches`: loading in worker threads, reusing unchanged files, a batch's rows cut into
   segments (and `CORPUS_PASS`, the one place for a pass over the whole corpus);
 - `dedupe`: duplicate publications (the same payment in two files) counted once;
-- `write`: one Parquet file per publisher × financial year, extras and rejects;
+- `write`: Parquet parts per publisher × financial year, extras and rejects;
 - `ledger`: the ledger table (`spendkit.schema.LEDGER_FIELDS`) and summary.txt;
 - `versions`: manifests, verification of `latest`, and crash-safe publishing;
 - `lock`: one ingest at a time per processed folder.
 
 Re-running on unchanged input finds the latest version built from the same inputs and does
 nothing. Otherwise a new version is built: files unchanged since the previous version are not
-read again, and partitions whose rows did not change are linked, not rewritten. What is written
+read again, and parts whose rows did not change are linked, not rewritten. What is written
 depends only on the inputs: fresh, incremental and forced builds give the same bytes.
 """
 

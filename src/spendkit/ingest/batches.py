@@ -117,21 +117,24 @@ def describe_failure(rel: str, exc: BaseException) -> UnreadableFileError:
 
 
 def load_job(path: Path, rel: str, sha: str | None
-             ) -> tuple[Path, str | None, LoadResult | UnreadableFileError]:
-    """Load one file (in a worker or inline): (path, its SHA-256, result or failure).
+             ) -> tuple[Path, str | None, LoadResult | UnreadableFileError, pa.Table | None]:
+    """Load one file (in a worker or inline): (path, its SHA-256, result or failure, its
+    rows as batch input in dataset order).
 
     The SHA-256 is computed here from the bytes read when it was not known up front (a
-    first build hashes in the loading threads, not before).
+    first build hashes in the loading threads, not before), and the rows are shaped here
+    too, beside the batch work of the main thread.
     """
     try:
         data = path.read_bytes()
         sha = sha or hashlib.sha256(data).hexdigest()
         result = load(path, source_name=rel, data=data, sha256=sha)
+        rows = in_dataset_order(canonical_input(result.table))
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - e.g. pyo3's PanicException is a BaseException
-        return path, sha, describe_failure(rel, exc)
-    return path, sha, result
+        return path, sha, describe_failure(rel, exc), None
+    return path, sha, result, rows
 
 
 @contextlib.contextmanager

@@ -239,7 +239,7 @@ def _build(found: sources.Sources, shas: dict, staging: Path,
                     outcomes[i] = FileOutcome(f.rel, "reused")
                     lap("reuse: read previous rows")
                 else:
-                    got_path, sha, result = next(loaded)
+                    got_path, sha, result, shaped = next(loaded)
                     lap("load (waiting for results)")
                     assert got_path == f.path
                     shas[f.rel] = sha
@@ -249,9 +249,9 @@ def _build(found: sources.Sources, shas: dict, staging: Path,
                                                     f.is_synthetic)
                         bar.advance(f.rel, 0)
                         continue
-                    rows = _loaded(i, f, sha, result)
+                    rows = _loaded(i, f, sha, result, shaped)
                     outcomes[i] = FileOutcome(f.rel, "loaded")
-                    lap("load: shape rows")
+                    lap("load: ledger row")
                 pending.append(rows)
                 pending_rows += rows.table.num_rows
                 if pending_rows >= batches.BATCH_ROWS:
@@ -294,9 +294,9 @@ def _finish(found: sources.Sources, outcomes: list, ledger_rows: list,
     return summary
 
 
-def _loaded(i: int, f: sources.RawFile, sha: str, result: LoadResult) -> FileRows:
-    """A freshly loaded file as batch input."""
-    table = batches.in_dataset_order(batches.canonical_input(result.table))
+def _loaded(i: int, f: sources.RawFile, sha: str, result: LoadResult,
+            table: pa.Table) -> FileRows:
+    """A freshly loaded file as batch input (`table`: its rows shaped by `load_job`)."""
     return FileRows(i, f.rel, sha, result.ledger.publisher_name, table,
                     loaded_row(result.ledger, f.rel, f.is_synthetic),
                     batches.with_sha(result.rejects_table, sha))

@@ -119,7 +119,7 @@ def extras_path(part: str) -> str:
 
 def extras_map(columns: dict[str, pa.Array | pa.ChunkedArray], n: int) -> pa.MapArray:
     """One map per row from published columns (name → text; every row the same names,
-    sorted; nulls kept: `extras_table` drops columns that are null throughout a segment)."""
+    sorted; nulls kept: `extras_keys` names the columns with a value in a segment)."""
     names = sorted(columns)
     k = len(names)
     offsets = pa.array(np.arange(0, n * k + 1, k) if k else np.zeros(n + 1, np.int64),
