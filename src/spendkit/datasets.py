@@ -92,7 +92,7 @@ def read_extras(processed: Path | str | None = None) -> pd.DataFrame:
     folder = latest_dir(processed) / "extras"
     if not folder.is_dir():
         return pd.DataFrame(columns=["source_file", "source_sheet", "source_line"])
-    tables = [pq.read_table(p) for p in sorted(folder.glob("*.parquet"))]
+    tables = [pq.read_table(p) for p in sorted(folder.rglob("*.parquet"))]
     return pa.concat_tables(tables, promote_options="permissive").to_pandas() if tables \
         else pd.DataFrame()
 
