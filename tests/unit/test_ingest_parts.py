@@ -70,12 +70,13 @@ def test_ledger_fields_are_the_ledger_schema() -> None:
 
 def test_ledger_rows_fill_defaults_and_take_the_loader_choices() -> None:
     led = Ledger(source_file="a.csv", source_sha256="ab", format="csv",
-                 skipped_sheets={"x.zip/__MACOSX/a": "system file"})
+                 skipped=[{"name": "x.zip/__MACOSX/a", "what": "member", "reason": "system file"}])
     row = ledger.loaded_row(led, "a.csv", False)
-    assert row["decisions"] == "[]"  # the loader's Ledger.decisions, when it has them
-    assert json.loads(row["skipped"]) == {"x.zip/__MACOSX/a": "system file"}
-    led.decisions = [{"field": "amount_gbp", "chosen": "Net", "basis": "alias"}]  # type: ignore[attr-defined]
-    led.skipped = [{"member": "a/b.zip", "why": "nested archive"}]  # type: ignore[attr-defined]
+    assert row["decisions"] == "[]"
+    assert json.loads(row["skipped"]) == [{"name": "x.zip/__MACOSX/a", "what": "member",
+                                           "reason": "system file"}]
+    led.decisions = [{"field": "amount_gbp", "chosen": "Net", "basis": "alias"}]
+    led.skipped = [{"member": "a/b.zip", "why": "nested archive"}]
     row = ledger.loaded_row(led, "a.csv", True)
     assert json.loads(row["decisions"])[0]["chosen"] == "Net"
     assert json.loads(row["skipped"]) == [{"member": "a/b.zip", "why": "nested archive"}]

@@ -23,7 +23,6 @@ import pyarrow.parquet as pq
 
 import spendkit
 from spendkit.loader import Ledger
-from spendkit.reference import councils
 from spendkit.schema import LEDGER_COLUMNS, LEDGER_FIELDS, ledger_schema
 from spendkit.units.cells import neutralise_formulas
 
@@ -136,13 +135,15 @@ class IngestSummary:
             lines.append(f"  FAILED {one_line(f.path)}: {one_line(f.error)}")
         for f in self.skipped:
             lines.append(f"  SKIPPED {one_line(f.path)}: {one_line(f.error)}")
-        unknown: dict[str, list[str]] = {}
-        for f in self.files:
-            if f.status in ("loaded", "reused") and _unidentified(f.ledger):
-                unknown.setdefault(one_line(unidentified_help(f.ledger)), []).append(f.path)
-        for help_text, paths in unknown.items():
-            lines.append(f"  PUBLISHER NOT IDENTIFIED in {len(paths)} file(s): {help_text}")
-            lines += [f"    {one_line(p)}" for p in paths]
+        unknown = [f.path for f in self.files
+                   if f.status in ("loaded", "reused") and _unidentified(f.ledger)]
+        if unknown:
+            # Each file's own reason and candidates are in its ledger warnings
+            # (councils.unidentified_help); the summary names the files and the remedy.
+            lines.append(f"  PUBLISHER NOT IDENTIFIED in {len(unknown)} file(s): put each in a "
+                         "folder named after its publisher, or list it in that council's "
+                         "profile (councils/<slug>.yaml: files: [...])")
+            lines += [f"    {one_line(p)}" for p in unknown]
         if history:
             if self.reused:
                 lines.append(f"  ({len(self.reused)} file(s) unchanged since the previous "
@@ -156,21 +157,9 @@ def _unidentified(row: dict) -> bool:
             or row.get("publisher_basis") == "unknown")
 
 
-def unidentified_help(row: dict) -> str:
-    """What to do about a file whose publisher could not be identified."""
-    helper = getattr(councils, "unidentified_help", None)
-    if helper is not None:
-        return str(helper(row))
-    return ("no clue in these files names their publisher: put them in a folder named after "
-            "the council (e.g. data/raw/hyndburn-borough-council/) or give the publisher a "
-            "line in publisher_profiles.csv")
-
-
 def loaded_row(led: Ledger, rel: str, is_synthetic: bool) -> dict:
     """The loader's part of a loaded file's ledger row (the dataset part comes later)."""
-    skipped = getattr(led, "skipped", None)
-    if skipped is None:
-        skipped = getattr(led, "skipped_sheets", {})
+    skipped = led.skipped
     return {
         "source_file": rel, "source_sha256": led.source_sha256, "status": "loaded",
         "is_synthetic": is_synthetic,
@@ -187,7 +176,7 @@ def loaded_row(led: Ledger, rel: str, is_synthetic: bool) -> dict:
         "kept_total_gbp": str(led.kept_total_gbp),
         "date_format": led.date_format,
         "column_mapping": json.dumps(led.column_mapping, ensure_ascii=False),
-        "decisions": json.dumps(getattr(led, "decisions", []), ensure_ascii=False,
+        "decisions": json.dumps(led.decisions, ensure_ascii=False,
                                 sort_keys=True, default=str),
         "skipped": json.dumps(skipped, ensure_ascii=False, sort_keys=True, default=str),
         "warnings": " | ".join(led.warnings), "error": "",
