@@ -2,6 +2,7 @@
 """Set up the project's environment and run its main jobs, with nothing but Python 3.11+.
 
     python3 dev.py report   # create .venv if needed, ingest data/raw, build reports/
+                            # (data/raw empty: the bundled SYNTHETIC sample, data/sample/raw)
     python3 dev.py test     # create .venv if needed, run ruff and the whole test suite
     python3 dev.py setup    # only create/refresh .venv
 

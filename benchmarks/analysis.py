@@ -69,7 +69,8 @@ def notebook_02(processed, council: str, *, years=None, base_year: str = "2024-2
     my_calendar = calendar[calendar["publisher_code"] == code]
     mine = D.read_transactions(processed, publishers=[code], years=years,
                                columns=list(MINE_COLUMNS))
-    extras = D.read_extras(processed, source_files=mine["source_file"].unique())
+    extras = D.read_extras(processed, publishers=[code],
+                           source_files=mine["source_file"].unique())
     mine = T.join_extras(mine, extras)
     my_coverage = T.coverage(mine, my_calendar)
     # cell 4

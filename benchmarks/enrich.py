@@ -1,6 +1,6 @@
 """Benchmark enrichment the way ingest uses it: ~1,000,000 rows in ~300 file-sized chunks.
 
-Rows come from the bundled sample (`data/raw`, loaded with `spendkit.load`) or any folder of
+Rows come from the bundled sample (`data/sample/raw`, loaded with `spendkit.load`) or any folder of
 raw files (`--raw`), repeated and perturbed so that every repetition brings new supplier-name
 variants (same key, new spelling), new free-text descriptions and case variants of expense
 labels, as new files do. Prints rows/s for:
@@ -76,7 +76,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--chunks", type=int, default=300)
-    ap.add_argument("--raw", type=Path, default=Path(__file__).resolve().parents[1] / "data/raw")
+    ap.add_argument("--raw", type=Path, default=Path(__file__).resolve().parents[1] / "data/sample/raw")
     ap.add_argument("--cold-chunks", type=int, default=30,
                     help="chunks timed for (a), which is slow; its rate is per row anyway")
     ap.add_argument("--repeat", type=int, default=3, help="steady-state passes (best kept)")

@@ -2,7 +2,7 @@
 
     spendkit load FILE [--publisher NAME]          what the loader makes of one file
     spendkit ingest [RAW_DIR] [--out DIR] [--force] a folder → data/processed
-    spendkit sample [OUT_DIR] [--seed N] [--scale X] write the synthetic sample
+    spendkit sample [OUT_DIR] [--seed N] [--scale X] write the synthetic sample (data/sample/raw)
     spendkit report [--council NAME] [--years A:B] [--export xlsx,csv] [--pdf] [--analyst]
                                                    notebooks → reports/
 """
@@ -33,13 +33,16 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
     progress = False if args.quiet else None
     summary = ingest(args.raw_dir, args.out, force=args.force, progress=progress,
-                     jobs=args.jobs)
+                     jobs=args.jobs, allow_sample_mix=args.allow_sample_mix)
     if summary.up_to_date:
         print(f"up to date: {summary.latest} (nothing changed in the raw files)")
-    print(summary.text(), end="")
+    if summary.raw_dir is not None:
+        print(f"raw files: {summary.raw_dir}")
+    print(summary.text(history=True), end="")
     print(f"written to {summary.latest}")
     if summary.failed:
-        print(f"{len(summary.failed)} file(s) could not be read; see above", file=sys.stderr)
+        print(f"spendkit: {len(summary.failed)} of {len(summary.files)} file(s) could not be "
+              "read (each listed above as FAILED); the others were ingested", file=sys.stderr)
         return 1
     return 0
 
@@ -48,25 +51,22 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     from spendkit.sample import DEFAULT_SEED, generate_sample
     from spendkit.settings import get_settings
 
-    out = Path(args.out_dir) if args.out_dir else get_settings().raw_dir
+    settings = get_settings()
+    out = Path(args.out_dir) if args.out_dir else settings.sample_raw_dir
+    # The sample's council profiles live beside its raw folder (data/sample/councils).
     paths = generate_sample(out, seed=args.seed if args.seed is not None else DEFAULT_SEED,
-                            scale=args.scale)
+                            scale=args.scale, councils_dir=out.parent / "councils")
     print(f"wrote {len(paths)} SYNTHETIC sample file(s) under {out}")
     return 0
 
 
 def parse_years(text: str | None) -> list[str] | None:
-    """'2021-22:2025-26' → ['2021-22', …, '2025-26']; a single label → [label]."""
+    """'2021-22:2025-26', '2024/25', 'FY2024' … → financial-year labels (forgiving)."""
     if not text:
         return None
-    from spendkit.units.periods import financial_year_label, parse_financial_year
+    from spendkit.units.periods import parse_years_argument
 
-    first, _, last = text.partition(":")
-    start = parse_financial_year(first.strip())
-    end = parse_financial_year(last.strip()) if last else start
-    if end < start:
-        raise SpendkitError(f"--years {text!r}: the last year comes before the first")
-    return [financial_year_label(y) for y in range(start, end + 1)]
+    return parse_years_argument(text)
 
 
 def parse_formats(text: str | None) -> list[str]:
@@ -119,15 +119,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_load)
 
     s = sub.add_parser("ingest", help="load every file under RAW_DIR into data/processed")
-    s.add_argument("raw_dir", nargs="?", type=Path, help="default: data/raw")
+    s.add_argument("raw_dir", nargs="?", type=Path,
+                   help="default: data/raw, or the bundled sample while data/raw holds no data")
     s.add_argument("--out", type=Path, help="processed folder (default: data/processed)")
     s.add_argument("--force", action="store_true", help="reload files already processed")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
-    s.add_argument("--jobs", type=int, help="processes to load with (default: automatic)")
+    s.add_argument("--jobs", type=int, help="threads to load with (default: automatic)")
+    s.add_argument("--allow-sample-mix", action="store_true",
+                   help="ingest SYNTHETIC sample files found beside real files (refused "
+                        "otherwise)")
     s.set_defaults(func=_cmd_ingest)
 
     s = sub.add_parser("sample", help="write the SYNTHETIC sample data set")
-    s.add_argument("out_dir", nargs="?", help="default: data/raw")
+    s.add_argument("out_dir", nargs="?", help="default: data/sample/raw")
     s.add_argument("--seed", type=int, default=None)
     s.add_argument("--scale", type=float, default=1.0, help="multiply row counts")
     s.set_defaults(func=_cmd_sample)

@@ -72,6 +72,10 @@ REJECT_REASONS: dict[str, str] = {
     "invalid_date": "A date that fits no format chosen for the column.",
     "wrong_field_count": "The line has a different number of fields from the header.",
     "not_transaction_list": "The file is a summary (e.g. a supplier pivot), not transactions.",
+    # Written by the ingest, not the loader: the row is kept by its file but not counted twice.
+    "duplicate_publication": "The same payment (publisher, date, amount, supplier) was already "
+                             "ingested from an earlier file (in path order), which `detail` "
+                             "names.",
 }
 
 #: Columns added by the enrichment stage (`spendkit.enrich`).
@@ -88,6 +92,59 @@ ENRICHMENT_FIELDS: tuple[Field, ...] = (
     Field("it_confidence", pa.string(), "'high', 'medium' or 'low'."),
     Field("underlying_vendor", pa.string(), "Vendor behind a reseller payment (e.g. 'Microsoft')."),
 )
+
+
+#: The ingest's ledger: one row per raw file (`ledger.parquet`, `ledger.csv`). Counts are whole
+#: numbers, money is exact decimal text (as `str(Decimal)`), lists and maps are JSON text.
+LEDGER_FIELDS: tuple[Field, ...] = (
+    Field("source_file", pa.string(), "Raw file, as a path relative to the raw folder."),
+    Field("source_sha256", pa.string(), "SHA-256 of the file's bytes (empty when not read)."),
+    Field("status", pa.string(), "'loaded' (read; its rows are accounted for below), 'failed' "
+          "(could not be read: see error) or 'skipped' (not read: a symlink leading out of the "
+          "raw folder, or not a regular file: see error)."),
+    Field("is_synthetic", pa.bool_(), "Part of the SYNTHETIC sample made by `spendkit sample` "
+          "(named SYNTHETIC-… or listed in a SYNTHETIC-manifest.csv): invented payments."),
+    Field("format", pa.string(), "What the bytes are: csv, xlsx, xls or zip."),
+    Field("file_kind", pa.string(), "'transactions' or 'supplier_summary' (not loaded)."),
+    Field("encoding", pa.string(), "Text encoding detected (CSV and ZIP members)."),
+    Field("delimiter", pa.string(), "Field delimiter detected (CSV and ZIP members)."),
+    Field("parse_path", pa.string(), "Which reader parsed the text (fast Arrow path or careful)."),
+    Field("publisher_name", pa.string(), "Publisher decided for the file."),
+    Field("publisher_code", pa.string(), "Its GSS code, when known."),
+    Field("publisher_basis", pa.string(), "Which clue decided the publisher."),
+    Field("vat_basis", pa.string(), "VAT basis of the amounts (net, gross or unknown)."),
+    Field("threshold_gbp", pa.string(), "Publishing threshold from the profile, if any."),
+    Field("header_line", pa.int64(), "1-based line (or sheet row) of the header; 0 if none."),
+    Field("sheets", pa.string(), "Worksheets read, joined with '|'."),
+    Field("rows_read", pa.int64(), "Raw rows read: rows_kept + rows_rejected."),
+    Field("rows_kept", pa.int64(), "Rows the loader kept (before duplicate publications)."),
+    Field("rows_rejected", pa.int64(), "Rows the loader rejected (see rejected_by_reason)."),
+    Field("rejected_by_reason", pa.string(), "JSON map: reject reason -> rows."),
+    Field("blank_rows_skipped", pa.int64(), "Blank lines or rows, not counted as read."),
+    Field("preamble_rows_skipped", pa.int64(), "Lines above the header, not counted as read."),
+    Field("kept_total_gbp", pa.string(), "Exact sum of the kept rows' amounts."),
+    Field("duplicate_rows", pa.int64(), "Kept rows that repeat an earlier file's payments: "
+          "rejected as duplicate_publication, not counted twice."),
+    Field("dataset_rows", pa.int64(), "Rows in the dataset: rows_kept - duplicate_rows."),
+    Field("dataset_total_gbp", pa.string(), "Exact sum of the file's rows in the dataset."),
+    Field("date_format", pa.string(), "Date format chosen for the date column."),
+    Field("column_mapping", pa.string(), "JSON map: canonical field -> published column."),
+    Field("decisions", pa.string(), "JSON list of the loader's choices, with evidence and "
+          "runner-up (Ledger.decisions)."),
+    Field("skipped", pa.string(), "JSON: ZIP members and sheets not read, with why "
+          "(Ledger.skipped)."),
+    Field("warnings", pa.string(), "The loader's warnings, joined with ' | '."),
+    Field("parts", pa.string(), "JSON list of {path, offset, rows}: where the file's rows are "
+          "in the dataset (a Parquet file under transactions/, their first row, how many)."),
+    Field("error", pa.string(), "Why a failed or skipped file was not read (one line)."),
+)
+
+LEDGER_COLUMNS: tuple[str, ...] = tuple(f.name for f in LEDGER_FIELDS)
+
+
+def ledger_schema() -> pa.Schema:
+    """Arrow schema of the ingest's ledger table."""
+    return pa.schema([(f.name, f.type) for f in LEDGER_FIELDS])
 
 
 def require_columns(table: Any, columns: Iterable[str], what: str) -> None:

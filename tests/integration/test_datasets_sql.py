@@ -32,7 +32,7 @@ def _ingested(raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _ingested(get_settings().raw_dir, tmp_path_factory)
+    return _ingested(get_settings().sample_raw_dir, tmp_path_factory)
 
 
 @pytest.fixture(scope="module", params=["sample", "realdata", "series"])
@@ -106,6 +106,11 @@ def test_read_extras_for_some_files(sample: Path) -> None:
     assert set(some["source_file"]) == set(files)
     assert len(some) == extras["source_file"].isin(files).sum()
     assert D.read_extras(sample, source_files=[]).empty
+    tx = D.read_transactions(sample, columns=["publisher_code", "source_file"])
+    code = tx.loc[tx["source_file"].eq(files[0]), "publisher_code"].iloc[0]
+    mine = D.read_extras(sample, publishers=[code])
+    assert set(mine["source_file"]) <= set(tx.loc[tx["publisher_code"].eq(code), "source_file"])
+    assert files[0] in set(mine["source_file"])
 
 
 def test_row_order_ranks_text_and_puts_nulls_last() -> None:

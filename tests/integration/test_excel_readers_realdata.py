@@ -1,7 +1,7 @@
 """Real XLSX files read the same through python-calamine as through openpyxl, and load the same.
 
 The real workbooks come from ../shared/realdata (via the `realdata_dir` fixture); the bundled
-sample's workbooks from data/raw.
+sample's workbooks from data/sample/raw.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import spendkit
 import spendkit.loader
 from spendkit.extract import excel
 
-SAMPLE_RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
+SAMPLE_RAW = Path(__file__).resolve().parents[2] / "data" / "sample" / "raw"
 
 
 def _workbooks(folder: Path) -> list[Path]:

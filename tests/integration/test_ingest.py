@@ -13,12 +13,13 @@ import pyarrow.parquet as pq
 import pytest
 
 import spendkit.ingest as ingest_mod
+import spendkit.ingest.write as write_mod
 from spendkit.cli import main
 from spendkit.datasets import latest_dir, read_ledger, read_rejects, read_transactions
 from spendkit.ingest import ingest
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "data" / "raw"
+SAMPLE = ROOT / "data" / "sample" / "raw"
 COUNCILS = ("hyndburn-borough-council", "trafford-council")
 
 
@@ -130,7 +131,7 @@ def test_unreadable_files_are_reported_and_the_rest_completes(
     (raw / "broken.xlsx").write_bytes(b"PK\x03\x04 this is not a workbook")
     (raw / "page.csv").write_text("<!DOCTYPE html><html><body>404</body></html>")
     out = tmp_path / "out"
-    code = main(["ingest", str(raw), "--out", str(out), "--quiet"])
+    code = main(["ingest", str(raw), "--out", str(out), "--quiet", "--allow-sample-mix"])
     assert code == 1
     captured = capsys.readouterr()
     assert "FAILED broken.xlsx" in captured.out and "FAILED page.csv" in captured.out
@@ -151,7 +152,7 @@ def test_interrupted_run_leaves_previous_dataset_intact(tmp_path: Path,
     before = _tree_digest(before_dir)
     shutil.copytree(SAMPLE / "oxford-city-council", raw / "oxford-city-council")
     calls = {"n": 0}
-    real = ingest_mod._write_parts
+    real = write_mod._write_part
 
     def crash_on_third(*args, **kwargs):
         calls["n"] += 1
@@ -159,7 +160,7 @@ def test_interrupted_run_leaves_previous_dataset_intact(tmp_path: Path,
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ingest_mod, "_write_parts", crash_on_third)
+    monkeypatch.setattr(write_mod, "_write_part", crash_on_third)
     with pytest.raises(KeyboardInterrupt):
         ingest(raw, out, force=True, progress=False)
     assert latest_dir(out) == before_dir

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-import spendkit.ingest as ingest_mod
+import spendkit.ingest.batches as batches_mod
+import spendkit.ingest.write as write_mod
 from spendkit.datasets import latest_dir, read_ledger
 from spendkit.ingest import ingest
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "data" / "raw"
+SAMPLE = ROOT / "data" / "sample" / "raw"
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -31,10 +32,11 @@ def raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return dest
 
 
-def test_batch_size_and_workers_do_not_change_the_output(raw: Path, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_batch_size_workers_and_spilling_do_not_change_the_output(
+        raw: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ingest(raw, tmp_path / "whole", progress=False, jobs=1)
-    monkeypatch.setattr(ingest_mod, "BATCH_ROWS", 1)  # every file a batch of its own
+    monkeypatch.setattr(batches_mod, "BATCH_ROWS", 1)  # every file a batch of its own
+    monkeypatch.setattr(write_mod, "SPILL_BYTES", 1)  # every file's segments spilled to disk
     ingest(raw, tmp_path / "one_by_one", progress=False, jobs=2)
     whole = _digest(latest_dir(tmp_path / "whole"))
     assert whole == _digest(latest_dir(tmp_path / "one_by_one"))
@@ -42,3 +44,8 @@ def test_batch_size_and_workers_do_not_change_the_output(raw: Path, tmp_path: Pa
     copy = ledger.filter(like="zz-republished", axis=0).iloc[0]
     assert copy["duplicate_rows"] == copy["rows_kept"] > 0
     assert copy["dataset_rows"] == 0 and copy["parts"] == "[]"
+    # One Parquet file per publisher and financial year, not one per raw file.
+    parts = sorted((latest_dir(tmp_path / "whole") / "transactions").rglob("*.parquet"))
+    assert [p.parent.name for p in parts] == [f"financial_year={y}" for y in
+                                              ("2021-22", "2022-23", "2023-24", "2024-25",
+                                               "2025-26")]

@@ -116,6 +116,10 @@ def test_the_councils_dir_is_one_setting(tmp_path: Path, monkeypatch: pytest.Mon
 
     monkeypatch.setenv("SPENDKIT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("SPENDKIT_COUNCILS_DIR", raising=False)
+    # No raw files of the analyst's yet: the bundled sample and its own profiles stand in.
+    assert get_settings().councils_dir == get_settings().sample_dir / "councils"
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    (tmp_path / "data" / "raw" / "spend.csv").write_text("Supplier,Amount\nA Ltd,1\n")
     assert get_settings().councils_dir == (tmp_path / "data" / "councils").resolve()
     monkeypatch.setenv("SPENDKIT_COUNCILS_DIR", str(tmp_path / "elsewhere"))
     assert get_settings().councils_dir == (tmp_path / "elsewhere").resolve()
@@ -140,4 +144,4 @@ def test_the_sample_ships_blackburn_with_darwens_published_facts(tmp_path: Path)
     published = deals[(deals["gss_code"] == p.gss_code) & (deals["annual_cost_gbp"] != "")]
     assert published["annual_cost_gbp"].astype(float).tolist() == [670_000.0]
     # The copy in the project's councils folder is the shipped one.
-    assert (ROOT / "data" / "councils" / name).read_bytes() == sample_profiles()[name]
+    assert (ROOT / "data" / "sample" / "councils" / name).read_bytes() == sample_profiles()[name]

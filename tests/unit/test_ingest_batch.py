@@ -14,25 +14,25 @@ from hypothesis import strategies as st
 from spendkit.enrich import Enricher
 from spendkit.enrich.pipeline import _encode
 from spendkit.errors import InputError
-from spendkit.ingest import _add_kept, _dedupe
+from spendkit.ingest.dedupe import Seen, _dedupe
 from spendkit.units.periods import financial_year_label, start_years_of_dates
 
 # --------------------------------------------------------------------------------- dedupe
 
 
-def reference(files: list[tuple[list[int], bool]]) -> list[tuple[list[bool], list[int]]]:
+def reference(files: list[list[int]]) -> list[tuple[list[bool], list[int]]]:
     """One file at a time: a row repeats a payment while its rank among equal fingerprints in
-    its file is below the times earlier files kept it; reused files keep every row."""
+    its file is below the times earlier files kept it."""
     kept: Counter[int] = Counter()
     first: dict[int, int] = {}
     out = []
-    for j, (fps, reused) in enumerate(files):
+    for j, fps in enumerate(files):
         here: Counter[int] = Counter()
         keep, dup_of = [], []
         for fp in fps:
             rank = here[fp]
             here[fp] += 1
-            dup = not reused and rank < kept[fp]
+            dup = rank < kept[fp]
             keep.append(not dup)
             dup_of.append(first[fp] if dup else -1)
         for fp, k in zip(fps, keep, strict=True):
@@ -43,32 +43,27 @@ def reference(files: list[tuple[list[int], bool]]) -> list[tuple[list[bool], lis
     return out
 
 
-def batched(files: list[tuple[list[int], bool]],
-            cuts: set[int]) -> list[tuple[list[bool], list[int]]]:
-    """The same through `_dedupe` on batches of loaded files (ending at each cut and before
-    each reused file) and `_add_kept` for reused ones."""
-    state = None
+def batched(files: list[list[int]], cuts: set[int],
+            months: int = 1) -> list[tuple[list[bool], list[int]]]:
+    """The same through `Seen.dedupe` on batches of files ending at each cut; a payment's
+    month is a function of its fingerprint (as the date is part of a real fingerprint)."""
+    seen = Seen()
     out: list[tuple[list[bool], list[int]] | None] = [None] * len(files)
     batch: list[int] = []
 
     def flush() -> None:
-        nonlocal state, batch
+        nonlocal batch
         if not batch:
             return
-        fps = np.array([fp for j in batch for fp in files[j][0]], np.uint64)
-        which = np.array([j for j in batch for _ in files[j][0]], np.int64)
-        keep, dup_of, state = _dedupe(state, fps, which)
+        fps = np.array([fp for j in batch for fp in files[j]], np.uint64)
+        which = np.array([j for j in batch for _ in files[j]], np.int64)
+        keep, dup_of = seen.dedupe("p", fps, which, (fps % np.uint64(months)).astype(np.int64))
         for j in batch:
             rows = which == j
             out[j] = (keep[rows].tolist(), dup_of[rows].tolist())
         batch = []
 
-    for j, (fps, reused) in enumerate(files):
-        if reused:
-            flush()
-            state = _add_kept(state, np.array(fps, np.uint64), np.full(len(fps), j, np.int64))
-            out[j] = ([True] * len(fps), [-1] * len(fps))
-            continue
+    for j in range(len(files)):
         batch.append(j)
         if j in cuts:
             flush()
@@ -76,20 +71,19 @@ def batched(files: list[tuple[list[int], bool]],
     return out
 
 
-FILES = st.lists(st.tuples(st.lists(st.integers(0, 6), max_size=12), st.booleans()),
-                 max_size=8)
+FILES = st.lists(st.lists(st.integers(0, 6), max_size=12), max_size=8)
 
 
 @settings(max_examples=150, deadline=None)
-@given(files=FILES, cuts=st.sets(st.integers(0, 8)))
-def test_batched_dedupe_equals_one_file_at_a_time(files: list[tuple[list[int], bool]],
-                                                  cuts: set[int]) -> None:
-    assert batched(files, cuts) == reference(files)
+@given(files=FILES, cuts=st.sets(st.integers(0, 8)), months=st.integers(1, 4))
+def test_batched_dedupe_equals_one_file_at_a_time(files: list[list[int]], cuts: set[int],
+                                                  months: int) -> None:
+    assert batched(files, cuts, months) == reference(files)
 
 
 def test_dedupe_counts_a_multiset_and_names_the_first_file() -> None:
     # File 0 has payment 7 twice; file 1 three times (one new); file 2 repeats 7 once.
-    files = [([7, 7, 8], False), ([7, 9, 7, 7], False), ([7], False)]
+    files = [[7, 7, 8], [7, 9, 7, 7], [7]]
     got = batched(files, cuts=set())
     assert got[0] == ([True, True, True], [-1, -1, -1])
     assert got[1] == ([False, True, False, True], [0, -1, 0, -1])
@@ -101,9 +95,19 @@ def test_large_fingerprints_and_empty_batches() -> None:
     big = np.array([2**64 - 1, 2**63, 2**64 - 1], np.uint64)
     keep, dup_of, state = _dedupe(None, big, np.array([0, 0, 1], np.int64))
     assert keep.tolist() == [True, True, False] and dup_of.tolist() == [-1, -1, 0]
-    assert state[0].tolist() == [2**63, 2**64 - 1] and state[1].tolist() == [1, 1]
+    assert state.keys().tolist() == [2**63, 2**64 - 1]
+    assert state.find(state.keys())[1].tolist() == [1, 1]
     keep, dup_of, same = _dedupe(state, np.zeros(0, np.uint64), np.zeros(0, np.int64))
     assert len(keep) == 0 and same is state
+
+
+def test_state_stays_a_few_runs_however_often_a_month_is_published() -> None:
+    state = None
+    rng = np.random.default_rng(5)
+    for j in range(200):  # the same month published 200 times, new payments each time
+        fps = rng.integers(0, 2**63, 50, dtype=np.uint64)
+        _keep, _dup, state = _dedupe(state, fps, np.full(50, j, np.int64))
+    assert len(state.keys()) == 10_000 and len(state.runs) <= 14
 
 
 # ---------------------------------------------------------------------- enrich by segments

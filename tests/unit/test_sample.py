@@ -32,7 +32,7 @@ from spendkit.sample import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMITTED = ROOT / "data" / "raw"
+COMMITTED = ROOT / "data" / "sample" / "raw"
 AMOUNT_HEADERS = {"Amount", "Net Amount(£)", "Net Amount (£)", "Amount Paid", "NetAmount"}
 DATE_HEADERS = {"Payment Date", "Payment date", "PaymentDate", "Paid Date", "DatePaid"}
 DATE_FORMATS = ("%d/%m/%Y", "%d-%b-%y", "%Y-%m-%d", "%d %b %Y")
@@ -131,7 +131,7 @@ def test_same_seed_gives_identical_bytes(tmp_path: Path) -> None:
 
 def test_committed_sample_is_the_default_generation(sample) -> None:
     out, _, _ = sample
-    assert _tree(COMMITTED) == _tree(out), "data/raw is stale: rerun `spendkit sample data/raw`"
+    assert _tree(COMMITTED) == _tree(out), "data/sample/raw is stale: rerun `spendkit sample`"
 
 
 def test_xlsx_and_zip_members_have_fixed_timestamps(sample) -> None:

@@ -384,18 +384,22 @@ def read_rejects(processed: Path | str | None = None) -> pd.DataFrame:
 
 
 def read_extras(processed: Path | str | None = None, *,
+                publishers: Sequence[str] | None = None,
                 source_files: Sequence[str] | None = None) -> pd.DataFrame:
     """Published columns outside the canonical schema, keyed by source file, sheet and line.
 
-    `source_files` keeps only those files' rows (e.g. the focus council's), reading each part's
-    statistics first so parts of other files are skipped.
+    `publishers` (names or GSS codes) keeps only their partition folders; `source_files` only
+    those files' rows (e.g. the focus council's), each part's statistics read first so row
+    groups of other files are skipped.
     """
     folder = latest_dir(processed) / "extras"
+    empty = pd.DataFrame(columns=["source_file", "source_sheet", "source_line"])
     if not folder.is_dir():
-        return pd.DataFrame(columns=["source_file", "source_sheet", "source_line"])
+        return empty
+    roots = _publisher_folders(folder, publishers, processed) if publishers else [folder]
     wanted = sorted({str(f) for f in source_files}) if source_files is not None else None
     tables = []
-    for path in sorted(folder.glob("*.parquet")):
+    for path in sorted(p for root in roots for p in root.rglob("*.parquet")):
         if wanted is None:
             tables.append(pq.read_table(path))
         elif wanted:
@@ -403,7 +407,7 @@ def read_extras(processed: Path | str | None = None, *,
             if part.num_rows:
                 tables.append(part)
     return pa.concat_tables(tables, promote_options="permissive").to_pandas() if tables \
-        else pd.DataFrame(columns=["source_file", "source_sheet", "source_line"])
+        else empty
 
 
 def ensure_processed(raw: Path | str | None = None, processed: Path | str | None = None,

@@ -32,9 +32,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from spendkit.errors import InputError, ReferenceDataError
-from spendkit.ingest import DATASET_SCHEMA, LEDGER_COLUMNS, PARQUET_OPTIONS, slug
+from spendkit.ingest import DATASET_SCHEMA, slug
+from spendkit.ingest.write import PARQUET_OPTIONS, STATISTICS
 from spendkit.reference import catalogue
-from spendkit.schema import reject_schema
+from spendkit.schema import LEDGER_FIELDS, ledger_schema, reject_schema
 from spendkit.units.money import decimal_from_pence
 from spendkit.units.periods import financial_year_label
 
@@ -47,14 +48,6 @@ IT_SHARE, REDACTED_SHARE, CREDIT_SHARE = 0.025, 0.06, 0.02
 #: publishers (an annual file beside the monthly ones, a month re-issued): a tenth of the
 #: councils publish a twentieth of their months in two files.
 MISSING_MONTH_SHARE, SPLITTING_COUNCILS, SPLIT_MONTH_SHARE = 0.01, 0.10, 0.05
-#: Columns with min/max statistics in the parts: those readers filter or prune on.
-STATISTICS = ["publisher_name", "publisher_code", "payment_date", "amount_gbp", "is_it",
-              "source_sha256", "source_line"]
-#: Ledger columns holding counts (the rest are text), as the ingest writes them.
-_LEDGER_INTS = frozenset({"header_line", "rows_read", "rows_kept", "rows_rejected",
-                          "blank_rows_skipped", "preamble_rows_skipped", "duplicate_rows",
-                          "dataset_rows"})
-
 _WORDS_A = ("Acorn", "Beacon", "Castle", "Delta", "Eden", "Forge", "Granite", "Harbour",
             "Iris", "Juniper", "Kestrel", "Lantern", "Meadow", "Northgate", "Orchard",
             "Pennine", "Quarry", "Riverside", "Summit", "Thames", "Upland", "Vale", "Willow",
@@ -279,7 +272,9 @@ def _council_year(council: dict, index: int, year: int, n: int,
     arrays = [columns[f.name] if f.name in columns else pa.nulls(n, f.type)
               for f in DATASET_SCHEMA]
     fields = [pa.field(f.name, a.type) for f, a in zip(DATASET_SCHEMA, arrays, strict=True)]
-    table = pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+    # Each source file's rows together, in line order, as the ingest keeps a file's rows.
+    table = pa.Table.from_arrays(arrays, schema=pa.schema(fields)).take(pa.array(order))
+    offsets = np.cumsum(counts) - counts
     part = (f"transactions/publisher={council_slug}/"
             f"financial_year={financial_year_label(year)}/part-0.parquet")
     totals = np.bincount(file_index, weights=pence, minlength=24)  # exact: far below 2**53
@@ -295,7 +290,9 @@ def _council_year(council: dict, index: int, year: int, n: int,
                        "rows_kept": rows, "rows_rejected": 0, "rejected_by_reason": "{}",
                        "kept_total_gbp": str(total), "dataset_rows": rows,
                        "dataset_total_gbp": str(total), "date_format": "%Y-%m-%d",
-                       "column_mapping": "{}", "parts": json.dumps([part])})
+                       "column_mapping": "{}", "is_synthetic": True,
+                       "parts": json.dumps([{"path": part, "offset": int(offsets[f]),
+                                             "rows": rows}])})
     return table, ledger
 
 
@@ -313,7 +310,7 @@ def _write_council(args: tuple) -> tuple[list[dict], int, int]:
         # Dictionary arrays are written as Parquet dictionaries directly; without the stored
         # Arrow schema every reader sees plain strings, as in the ingest's parts.
         pq.write_table(table, dest, store_schema=False, compression="zstd",
-                       write_statistics=STATISTICS)
+                       write_statistics=sorted(STATISTICS))
         ledger.extend(led)
         rows += table.num_rows
         pence += sum(int(Decimal(r["dataset_total_gbp"]) * 100) for r in led)
@@ -369,15 +366,12 @@ def write_national_dataset(out: Path | str, rows: int = 10_000_000, *, seed: int
 
 
 def _write_ledger(version: Path, rows: list[dict]) -> None:
-    full = []
-    for row in sorted(rows, key=lambda r: r["source_file"]):
-        base = {c: (0 if c in _LEDGER_INTS else "") for c in LEDGER_COLUMNS}
-        base.update({k: v for k, v in row.items() if k in base})
-        full.append(base)
-    schema = pa.schema([(c, pa.int64() if c in _LEDGER_INTS else pa.string())
-                        for c in LEDGER_COLUMNS])
-    pq.write_table(pa.Table.from_pylist(full, schema=schema), version / "ledger.parquet",
-                   **PARQUET_OPTIONS)
+    """The ledger in the field dictionary's schema (`spendkit.schema.LEDGER_FIELDS`)."""
+    blank = {f.name: (0 if pa.types.is_integer(f.type) else False if pa.types.is_boolean(f.type)
+                      else "") for f in LEDGER_FIELDS}
+    full = [{**blank, **row} for row in sorted(rows, key=lambda r: r["source_file"])]
+    pq.write_table(pa.Table.from_pylist(full, schema=ledger_schema()),
+                   version / "ledger.parquet", **PARQUET_OPTIONS)
 
 
 __all__ = ["DEFAULT_SEED", "DEFAULT_YEARS", "NationalSummary", "national_councils",

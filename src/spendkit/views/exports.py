@@ -10,8 +10,8 @@ style: shown as typed, no visible apostrophe, never evaluated. `export_tables` a
 Text cells that begin with ``=``, ``+``, ``-``, ``@`` (or a tab / carriage return) would be
 run as formulas by Excel or LibreOffice, so a supplier called "=HYPERLINK(...)" could act on
 the reader's machine. Such cells get a leading apostrophe, the usual neutralisation (OWASP
-"CSV injection"; the prefixes are `spendkit.views.safe.FORMULA_PREFIXES`, applied per column
-here). Numbers stay numbers: a credit of -5.00 is written as a number, not text.
+"CSV injection"; the one neutraliser is `spendkit.units.cells.neutralise_formulas`, applied
+per column). Numbers stay numbers: a credit of -5.00 is written as a number, not text.
 Money is written exactly (Decimal), never through a float.
 """
 
@@ -25,36 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
 
 from spendkit.errors import InputError
-from spendkit.views.safe import FORMULA_PREFIXES, safe_cell_text
+from spendkit.units.cells import FORMULA_PREFIXES, neutralise_formulas, safe_cell_text
 from spendkit.views.tables import ReportTable, format_value, header_for, table
-
-
-def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
-    """Copy of `df` where text cells starting with a formula character get a leading "'"."""
-    out = df.copy()
-    for col in out.columns:
-        series = out[col]
-        is_text = (pd.api.types.is_string_dtype(series.dtype)
-                   or (isinstance(series.dtype, pd.ArrowDtype)
-                       and pa.types.is_string(series.dtype.pyarrow_dtype)))
-        if series.dtype == object:
-            is_str = series.map(lambda v: isinstance(v, str))
-            if not is_str.any():
-                continue
-            text = series.where(is_str).astype("string")
-        elif is_text:
-            text = series.astype("string")
-        else:
-            continue
-        risky = text.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
-        if risky.any():
-            fixed = series.astype(object).copy()
-            fixed[risky] = "'" + text[risky]
-            out[col] = fixed
-    return out
 
 
 def _plain_values(df: pd.DataFrame) -> pd.DataFrame:
