@@ -93,6 +93,9 @@ NOT_IT_SUFFIX = " (not IT)"
 KINDS = ("expense_type", "supplier", "description", "service_area", "other_columns", "corpus")
 #: Points a payment needs to be IT (see `evidence_weights.csv`).
 THRESHOLD = 2
+#: The supplier-name rule that reads an IT recruitment agency in a name ('IT Works
+#: Recruitment'): its staff are IT staff, so a staffing narrative does not count against it.
+STAFFING_NAME_RULE = "sup_it_staffing"
 #: Separator between the parts of the `other_text` input (one part per extra column).
 OTHER_TEXT_SEPARATOR = "\x1f"
 #: Leading mark of a part that comes from a cost-centre or division column (its IT evidence
@@ -306,6 +309,7 @@ WEIGHT_KEYS = (
     ("other_columns", "it_medium"), ("other_columns", "it_low"), ("other_columns", "not_it"),
     ("supplier", "register_it"), ("supplier", "register_partial"),
     ("supplier", "register_unlikely"), ("supplier", "name_it"), ("supplier", "name_not_it"),
+    ("supplier", "strong_over_generic_label"), ("supplier", "it_staffing_over_staffing_text"),
     ("corpus", "it"),
 )
 
@@ -467,7 +471,7 @@ def field_evidence(field: str, values: list[str], *,
 
 
 REF_COLUMNS = ("supplier_id", "canonical_name", "role", "vendors_sold", "ref_is_it",
-               "ref_category")
+               "ref_category", "ref_identity")
 #: Supplier evidence columns emptied for a payee that is the publisher itself.
 _OWN_BODY_EMPTY = ("rule_id", "effect", "it_category", "confidence", "vendor", "trade_rule",
                    *REF_COLUMNS, "corpus_category")
@@ -599,6 +603,17 @@ def combine_evidence(
                       w["supplier", "register_unlikely"], w["supplier", "register_partial"]], 0)
     pts_s = pts_s + np.where(n_it, w["supplier", "name_it"], 0) + np.where(
         n_trade, w["supplier", "name_not_it"], 0)
+    # Identity answers a generic not-IT label or narrative: a carrier or a single-product
+    # subscription booked under 'Training' or 'Printing' (Dropbox paid by card under 'Best
+    # Value Training'), an IT recruitment agency's timesheets. The points cancel the label's.
+    strong = (sup["ref_identity"] == "strong") & r_it
+    e_generic = (exp["effect"] == "not_it") & (exp["confidence"] == "medium")
+    it_staffing = ((sup["role"] == "it_staffing") & r_it) | (
+        (sup["rule_id"] == STAFFING_NAME_RULE) & n_it)
+    d_staffing = (desc["effect"] == "not_it") & (desc["confidence"] == "medium")
+    pts_s = pts_s + np.where(strong & e_generic, w["supplier", "strong_over_generic_label"], 0)
+    pts_s = pts_s + np.where(it_staffing & d_staffing,
+                             w["supplier", "it_staffing_over_staffing_text"], 0)
     pts = np.stack([
         _points("expense_type", exp["effect"], exp["confidence"]),
         pts_s,
