@@ -16,10 +16,17 @@ against the rest:
   Vehicle Hire, BT Redcare) vetoes IT outright. Unregistered names: a name that says IT
   ('… Software Ltd') +2, a name that names a non-IT trade (care, hearing, telematics, fuel) -2.
   A supplier that is the publisher itself ("SCC Communities (SP)" paid by Surrey County
-  Council, whose initials collide with the reseller SCC) gives no supplier evidence;
+  Council, whose initials collide with the reseller SCC) gives no supplier evidence.
+  Identity answers a generic label or narrative: a supplier whose trade is one IT product or
+  network (register identity "strong": carriers, ISPs, Dropbox, Zoom) gains +4 under a
+  generic not-IT label (training, printing, conferences: the medium-confidence not-IT labels),
+  cancelling it; an IT recruitment agency (register role it_staffing, or a name such as
+  'IT Works Recruitment') gains +3 against a staffing narrative. The register is also tried
+  on a card payment's merchant name without its prefix ('PAYPAL *DROPBOXINTE');
 - description: a product or IT purchase named +3 (medium +2); a purchase that is plainly not IT
-  (CCTV, click charges, DBS checks, telephone interpreting) -6, staffing narrative -3;
-- service_area: an ICT cost centre or IT division +2;
+  (CCTV, click charges, DBS checks, telephone interpreting, printer ink, televisions, document
+  storage) -6, staffing narrative and timesheets -3;
+- service_area: an ICT cost centre or IT division +2; a CCTV, alarm or telecare cost centre -3;
 - other_columns: the row's other published text (a cost-centre description or ProClass
   category loaded as an extra column) +2, read like a label, a cost centre and a narrative;
 - corpus: the supplier is IT on strong evidence in other publishers' files
@@ -96,6 +103,8 @@ THRESHOLD = 2
 #: The supplier-name rule that reads an IT recruitment agency in a name ('IT Works
 #: Recruitment'): its staff are IT staff, so a staffing narrative does not count against it.
 STAFFING_NAME_RULE = "sup_it_staffing"
+#: The description rule that reads a staffing narrative (agency staff, timesheets).
+STAFFING_TEXT_RULE = "desc_not_it_staffing"
 #: Separator between the parts of the `other_text` input (one part per extra column).
 OTHER_TEXT_SEPARATOR = "\x1f"
 #: Leading mark of a part that comes from a cost-centre or division column (its IT evidence
@@ -610,7 +619,7 @@ def combine_evidence(
     e_generic = (exp["effect"] == "not_it") & (exp["confidence"] == "medium")
     it_staffing = ((sup["role"] == "it_staffing") & r_it) | (
         (sup["rule_id"] == STAFFING_NAME_RULE) & n_it)
-    d_staffing = (desc["effect"] == "not_it") & (desc["confidence"] == "medium")
+    d_staffing = desc["rule_id"] == STAFFING_TEXT_RULE
     pts_s = pts_s + np.where(strong & e_generic, w["supplier", "strong_over_generic_label"], 0)
     pts_s = pts_s + np.where(it_staffing & d_staffing,
                              w["supplier", "it_staffing_over_staffing_text"], 0)
