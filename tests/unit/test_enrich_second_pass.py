@@ -179,3 +179,17 @@ def test_training_named_in_the_narrative_is_not_it_even_on_it_topics() -> None:
         ("Acme Skills Ltd", "", "Human Resources", "3 Day AutoCad Training - 15-17 April"),
         ("Bytes Software Services Ltd", "Software Licences", "", "Dynamics 365 licences"),
     ) == [False, False, False, True]
+
+
+def test_a_product_named_in_the_narrative_is_it_evidence() -> None:
+    out = enrich(rows(
+        ("Cetus Solutions Ltd", "Disaster Planning", "", "CITRIX ADC VPX 200"),
+        ("Acme Supplies Ltd", "Equipment", "", "2 x Red Hat Enterprise Linux Server renewal"),
+        ("Acme Supplies Ltd", "Equipment", "", "Dell PowerEdge R730 server"),
+        ("Acme Supplies Ltd", "Stationery", "", "101-5399 Dell Toner Cyan"),  # a rule says not IT
+        ("Acme Supplies Ltd", "Training Expenses", "", "Citrix administration course"),
+    ))
+    assert out["is_it"].tolist() == [True, True, True, False, False]
+    assert out["it_category"].tolist()[:3] == ["software_licences", "software_licences",
+                                               "hardware"]
+    assert out["underlying_vendor"].tolist()[:2] == ["Citrix", "Red Hat"]

@@ -300,11 +300,25 @@ def _label_evidence(ev: dict[str, np.ndarray], norm: list[str], *, it_only: bool
     return hit
 
 
-def _with_product(ev: dict[str, np.ndarray], norm: list[str]) -> dict[str, np.ndarray]:
-    """Set `vendor` (and `product_rule`) from the first product rule each value names."""
+def _with_product(ev: dict[str, np.ndarray], norm: list[str], *,
+                  as_evidence: bool = False) -> dict[str, np.ndarray]:
+    """Set `vendor` (and `product_rule`) from the first product rule each value names.
+
+    With `as_evidence`, a named product is also IT evidence (medium: decides when nothing
+    says otherwise) where no rule spoke: 'Citrix ADC VPX 200' or 'Red Hat Enterprise Linux
+    renewal' from an unknown reseller under a generic label is IT. A rule that said not IT
+    ('WatchGuard firewall training', 'Dell toner') keeps its verdict.
+    """
     prod = _rule_evidence(norm, "product")
     ev["vendor"] = prod["vendor"]
     ev["product_rule"] = prod["rule_id"]
+    if as_evidence:
+        named = (prod["rule_id"] != "") & (ev["effect"] == "")
+        ev["effect"][named] = "it"
+        ev["confidence"][named] = "medium"
+        ev["rule_id"][named] = prod["rule_id"][named]
+        ev["it_category"][named] = np.where(prod["it_category"][named] == "",
+                                            "software_licences", prod["it_category"][named])
     return ev
 
 
@@ -378,12 +392,13 @@ def _expense_evidence(norm: list[str]) -> dict[str, np.ndarray]:
 
 def _description_evidence(norm: list[str]) -> dict[str, np.ndarray]:
     """Description rules (negated phrases removed); a description that is exactly a mapped IT
-    label counts as one."""
+    label counts as one; a named product (the look-through's product rules) counts where no
+    rule spoke."""
     text, negated = _stripped(norm)
     ev = _rule_evidence(text, "description")
     _negation(ev, negated)
     _label_evidence(ev, norm, it_only=True)
-    return _with_product(ev, norm)
+    return _with_product(ev, norm, as_evidence=True)
 
 
 def _service_evidence(norm: list[str]) -> dict[str, np.ndarray]:
