@@ -21,7 +21,10 @@ Measured (Horvitz-Thompson over the whole table, 95% bootstrap intervals):
   labelling guide on two points the guide now settles the other way: training courses by IT
   vendors (NEC, Idox) and vehicle telematics (UK Telematics) are not IT; and a training label
   outweighs a known IT supplier (Dropbox under 'Best Value Training'). Four misses weigh 374
-  rows each; the thresholds below follow.
+  rows each.
+- after the second pass (rules written from it_labels_dev2.csv): precision 98.4% (96.1-100%),
+  recall 73.1% (54.1-97.8%): a single-product subscription or a carrier now outweighs a generic
+  label (Dropbox under 'Best Value Training' is IT again); the thresholds below follow.
 """
 
 from __future__ import annotations
@@ -68,7 +71,7 @@ def test_weighted_precision_and_recall(joined: pd.DataFrame, record_property) ->
     record_property("blind_recall", round(est.recall, 4))
     # Fails when a rule change costs a false alarm or a miss this sample knows of.
     assert est.precision >= 0.975, est.summary()
-    assert est.recall >= 0.64, est.summary()
+    assert est.recall >= 0.72, est.summary()
     both = truth & now
     agree = (joined.loc[both, "it_category"] == joined.loc[both, "it_category_now"]).mean()
     assert agree >= 0.80, agree  # 82% measured: labellers differ most on services vs licences

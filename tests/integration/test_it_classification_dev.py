@@ -1,18 +1,27 @@
-"""IT classification measured on the blind, stratified development set (it_labels_dev.csv).
+"""IT classification measured on the stratified development sets (it_labels_dev*.csv).
 
-1,300 payments drawn in three strata from every kept row of the real files (141,976 rows),
-labelled by six labellers from the rows' text and docs/labelling-guide.md only, never the
-classifier's answers (design in the guide). The rules of issue 21 were written from this set,
-so it is no longer blind for them: the figures printed here are what the rules reach on the
-rows they were written from; a separate holdout draw, kept from rule writing, measures them
-blind. The thresholds sit just below what the rules reach, so a regression fails.
+Both sets were drawn by one design from every kept row of the real files (141,976 rows) in
+three strata by the classifier's answer before issue 21 (classified_it; not_it_hint: not IT
+but with an IT-looking word; not_it_other), and labelled by helper agents from the rows' text
+and docs/labelling-guide.md only, never the classifier's answers (design in the guide):
 
-Each labelled file is loaded and enriched on its own (`enrich`, as the sample was drawn),
-without corpus evidence (it needs the whole ingested dataset).
+- it_labels_dev.csv: 1,300 rows (400 / 500 / 400, seed 20261205). The rules of issue 21's
+  first pass were written from it.
+- it_labels_dev2.csv: 900 rows (250 / 350 / 300, seed 20261206, disjoint from the first),
+  kept from rule writing during the first pass and measured blind then: precision 97.3%
+  (95.0-98.9%), recall 87.5% (73.5-99.2%), IT money found 95.6%. The second pass's rules
+  were written from its errors, so it is no longer blind either; a fresh blind draw measures
+  them.
+
+The figures printed are what the rules reach on the rows they were written from; the
+thresholds sit just below, so a regression fails. Each labelled file is loaded and enriched on
+its own (`enrich`, as the samples were drawn), without corpus evidence (it needs the whole
+ingested dataset).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -21,50 +30,89 @@ from labelled_sample import assert_all_found, assert_well_formed, join_answers, 
 
 from spendkit.enrich.accuracy import estimate_accuracy
 
-LABELS = Path(__file__).resolve().parents[1] / "data" / "it_labels_dev.csv"
-STRATA = {"classified_it": 4_345, "not_it_hint": 33_876, "not_it_other": 103_755}
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+@dataclass(frozen=True)
+class LabelledSet:
+    """A labelled development set: its design and the floors its figures must stay above."""
+
+    file: str
+    drawn: dict[str, int]
+    population: dict[str, int]
+    precision: float
+    recall: float
+    money_recall: float
+    category_agreement: float
+
+
+SETS = {
+    # Measured (Dec 2026, second pass): precision 99.1% (98.2-99.8%), recall 99.8%
+    # (99.3-100%), IT money found 100.0%, categories 84.3%; first pass 98.3%, 99.6%, 100.0%;
+    # before issue 21: 93.0% (90.5-95.3%), 80.1% (69.7-90.7%), 97.6%.
+    "dev": LabelledSet("it_labels_dev.csv",
+                       {"not_it_hint": 500, "classified_it": 400, "not_it_other": 400},
+                       {"classified_it": 4_345, "not_it_hint": 33_876, "not_it_other": 103_755},
+                       precision=0.985, recall=0.99, money_recall=0.995,
+                       category_agreement=0.82),
+    # Measured (Dec 2026, second pass): precision 100.0% (100-100%), recall 92.4%
+    # (78.8-100%), IT money found 98.6% (94.4-100%), categories 81.2%; first pass (blind):
+    # 97.3% (95.0-98.9%), 87.5% (73.5-99.2%), 95.6%. The one miss left (a
+    # communications-infrastructure site survey under consultants' fees) weighs 344 rows.
+    "dev2": LabelledSet("it_labels_dev2.csv",
+                        {"not_it_hint": 350, "not_it_other": 300, "classified_it": 250},
+                        {"classified_it": 3_945, "not_it_hint": 33_376, "not_it_other": 103_355},
+                        precision=0.99, recall=0.92, money_recall=0.98,
+                        category_agreement=0.80),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(SETS))
+def labelled(request) -> tuple[LabelledSet, pd.DataFrame]:
+    spec = SETS[request.param]
+    return spec, read_labels(DATA / spec.file)
 
 
 @pytest.fixture(scope="module")
-def labels() -> pd.DataFrame:
-    return read_labels(LABELS)
-
-
-@pytest.fixture(scope="module")
-def joined(labels: pd.DataFrame, realdata_dir: Path, realdata_series_dir: Path) -> pd.DataFrame:
+def joined(labelled, realdata_dir: Path, realdata_series_dir: Path) -> pd.DataFrame:
     # `file` is relative to ../shared: realdata/… or realdata-series/….
-    return join_answers(labels, realdata_dir.parent)
+    return join_answers(labelled[1], realdata_dir.parent)
 
 
-def test_sample_design(labels: pd.DataFrame) -> None:
-    assert labels["stratum"].value_counts().to_dict() == {
-        "not_it_hint": 500, "classified_it": 400, "not_it_other": 400}
+def test_sample_design(labelled) -> None:
+    spec, labels = labelled
+    assert labels["stratum"].value_counts().to_dict() == spec.drawn
     weights = labels.groupby("stratum")["weight"].sum()
-    for stratum, rows in STRATA.items():
+    for stratum, rows in spec.population.items():
         assert weights[stratum] == pytest.approx(rows, abs=1)
     assert_well_formed(labels)
+
+
+def test_the_sets_are_disjoint() -> None:
+    keys = ["file", "sheet", "source_line"]
+    a, b = (read_labels(DATA / SETS[k].file)[keys] for k in ("dev", "dev2"))
+    assert a.merge(b, on=keys).empty
 
 
 def test_every_labelled_row_is_found(joined: pd.DataFrame) -> None:
     assert_all_found(joined)
 
 
-def test_precision_recall_and_it_money(joined: pd.DataFrame, record_property) -> None:
+def test_precision_recall_and_it_money(labelled, joined: pd.DataFrame, record_property) -> None:
+    spec = labelled[0]
     truth = joined["is_it"].eq("true")
     now = joined["is_it_now"].astype(bool)
     est = estimate_accuracy(truth, now, joined["stratum"], joined["weight"],
                             amounts=joined["amount"], draws=2000, seed=1)
-    print("\n" + est.summary())
+    print(f"\n{spec.file}: " + est.summary())
     print(est.confusion().to_string(index=False))
-    for name in ("precision", "recall", "money_recall"):
-        record_property(f"dev_{name}", round(getattr(est, name), 4))
-    # Measured (Dec 2026): precision 98.3% (97.0-99.4%), recall 99.6% (98.9-100%), IT money
-    # found 100.0% (99.9-100%); the classifier before issue 21: 93.0% (90.5-95.3%), 80.1%
-    # (69.7-90.7%), 97.6% (93.3-99.2%).
-    assert est.precision >= 0.975, est.summary()
-    assert est.recall >= 0.99, est.summary()
-    assert est.money_recall >= 0.995, est.summary()
+    name = spec.file.removeprefix("it_labels_").removesuffix(".csv")
+    for what in ("precision", "recall", "money_recall"):
+        record_property(f"{name}_{what}", round(getattr(est, what), 4))
+    assert est.precision >= spec.precision, est.summary()
+    assert est.recall >= spec.recall, est.summary()
+    assert est.money_recall >= spec.money_recall, est.summary()
     both = truth & now
     agree = (joined.loc[both, "it_category"] == joined.loc[both, "it_category_now"]).mean()
     print(f"category agreement on rows both call IT: {agree:.1%}")
-    assert agree >= 0.82, agree  # 84.3% measured (services vs licences is the usual split)
+    assert agree >= spec.category_agreement, agree  # services vs licences is the usual split

@@ -16,10 +16,17 @@ against the rest:
   Vehicle Hire, BT Redcare) vetoes IT outright. Unregistered names: a name that says IT
   ('… Software Ltd') +2, a name that names a non-IT trade (care, hearing, telematics, fuel) -2.
   A supplier that is the publisher itself ("SCC Communities (SP)" paid by Surrey County
-  Council, whose initials collide with the reseller SCC) gives no supplier evidence;
+  Council, whose initials collide with the reseller SCC) gives no supplier evidence.
+  Identity answers a generic label or narrative: a supplier whose trade is one IT product or
+  network (register identity "strong": carriers, ISPs, Dropbox, Zoom) gains +4 under a
+  generic not-IT label (training, printing, conferences: the medium-confidence not-IT labels),
+  cancelling it; an IT recruitment agency (register role it_staffing, or a name such as
+  'IT Works Recruitment') gains +3 against a staffing narrative. The register is also tried
+  on a card payment's merchant name without its prefix ('PAYPAL *DROPBOXINTE');
 - description: a product or IT purchase named +3 (medium +2); a purchase that is plainly not IT
-  (CCTV, click charges, DBS checks, telephone interpreting) -6, staffing narrative -3;
-- service_area: an ICT cost centre or IT division +2;
+  (CCTV, click charges, DBS checks, telephone interpreting, printer ink, televisions, document
+  storage) -6, staffing narrative and timesheets -3;
+- service_area: an ICT cost centre or IT division +2; a CCTV, alarm or telecare cost centre -3;
 - other_columns: the row's other published text (a cost-centre description or ProClass
   category loaded as an extra column) +2, read like a label, a cost centre and a narrative;
 - corpus: the supplier is IT on strong evidence in other publishers' files
@@ -93,6 +100,11 @@ NOT_IT_SUFFIX = " (not IT)"
 KINDS = ("expense_type", "supplier", "description", "service_area", "other_columns", "corpus")
 #: Points a payment needs to be IT (see `evidence_weights.csv`).
 THRESHOLD = 2
+#: The supplier-name rule that reads an IT recruitment agency in a name ('IT Works
+#: Recruitment'): its staff are IT staff, so a staffing narrative does not count against it.
+STAFFING_NAME_RULE = "sup_it_staffing"
+#: The description rule that reads a staffing narrative (agency staff, timesheets).
+STAFFING_TEXT_RULE = "desc_not_it_staffing"
 #: Separator between the parts of the `other_text` input (one part per extra column).
 OTHER_TEXT_SEPARATOR = "\x1f"
 #: Leading mark of a part that comes from a cost-centre or division column (its IT evidence
@@ -288,11 +300,25 @@ def _label_evidence(ev: dict[str, np.ndarray], norm: list[str], *, it_only: bool
     return hit
 
 
-def _with_product(ev: dict[str, np.ndarray], norm: list[str]) -> dict[str, np.ndarray]:
-    """Set `vendor` (and `product_rule`) from the first product rule each value names."""
+def _with_product(ev: dict[str, np.ndarray], norm: list[str], *,
+                  as_evidence: bool = False) -> dict[str, np.ndarray]:
+    """Set `vendor` (and `product_rule`) from the first product rule each value names.
+
+    With `as_evidence`, a named product is also IT evidence (medium: decides when nothing
+    says otherwise) where no rule spoke: 'Citrix ADC VPX 200' or 'Red Hat Enterprise Linux
+    renewal' from an unknown reseller under a generic label is IT. A rule that said not IT
+    ('WatchGuard firewall training', 'Dell toner') keeps its verdict.
+    """
     prod = _rule_evidence(norm, "product")
     ev["vendor"] = prod["vendor"]
     ev["product_rule"] = prod["rule_id"]
+    if as_evidence:
+        named = (prod["rule_id"] != "") & (ev["effect"] == "")
+        ev["effect"][named] = "it"
+        ev["confidence"][named] = "medium"
+        ev["rule_id"][named] = prod["rule_id"][named]
+        ev["it_category"][named] = np.where(prod["it_category"][named] == "",
+                                            "software_licences", prod["it_category"][named])
     return ev
 
 
@@ -306,6 +332,7 @@ WEIGHT_KEYS = (
     ("other_columns", "it_medium"), ("other_columns", "it_low"), ("other_columns", "not_it"),
     ("supplier", "register_it"), ("supplier", "register_partial"),
     ("supplier", "register_unlikely"), ("supplier", "name_it"), ("supplier", "name_not_it"),
+    ("supplier", "strong_over_generic_label"), ("supplier", "it_staffing_over_staffing_text"),
     ("corpus", "it"),
 )
 
@@ -365,12 +392,13 @@ def _expense_evidence(norm: list[str]) -> dict[str, np.ndarray]:
 
 def _description_evidence(norm: list[str]) -> dict[str, np.ndarray]:
     """Description rules (negated phrases removed); a description that is exactly a mapped IT
-    label counts as one."""
+    label counts as one; a named product (the look-through's product rules) counts where no
+    rule spoke."""
     text, negated = _stripped(norm)
     ev = _rule_evidence(text, "description")
     _negation(ev, negated)
     _label_evidence(ev, norm, it_only=True)
-    return _with_product(ev, norm)
+    return _with_product(ev, norm, as_evidence=True)
 
 
 def _service_evidence(norm: list[str]) -> dict[str, np.ndarray]:
@@ -467,7 +495,7 @@ def field_evidence(field: str, values: list[str], *,
 
 
 REF_COLUMNS = ("supplier_id", "canonical_name", "role", "vendors_sold", "ref_is_it",
-               "ref_category")
+               "ref_category", "ref_identity")
 #: Supplier evidence columns emptied for a payee that is the publisher itself.
 _OWN_BODY_EMPTY = ("rule_id", "effect", "it_category", "confidence", "vendor", "trade_rule",
                    *REF_COLUMNS, "corpus_category")
@@ -599,6 +627,17 @@ def combine_evidence(
                       w["supplier", "register_unlikely"], w["supplier", "register_partial"]], 0)
     pts_s = pts_s + np.where(n_it, w["supplier", "name_it"], 0) + np.where(
         n_trade, w["supplier", "name_not_it"], 0)
+    # Identity answers a generic not-IT label or narrative: a carrier or a single-product
+    # subscription booked under 'Training' or 'Printing' (Dropbox paid by card under 'Best
+    # Value Training'), an IT recruitment agency's timesheets. The points cancel the label's.
+    strong = (sup["ref_identity"] == "strong") & r_it
+    e_generic = (exp["effect"] == "not_it") & (exp["confidence"] == "medium")
+    it_staffing = ((sup["role"] == "it_staffing") & r_it) | (
+        (sup["rule_id"] == STAFFING_NAME_RULE) & n_it)
+    d_staffing = desc["rule_id"] == STAFFING_TEXT_RULE
+    pts_s = pts_s + np.where(strong & e_generic, w["supplier", "strong_over_generic_label"], 0)
+    pts_s = pts_s + np.where(it_staffing & d_staffing,
+                             w["supplier", "it_staffing_over_staffing_text"], 0)
     pts = np.stack([
         _points("expense_type", exp["effect"], exp["confidence"]),
         pts_s,

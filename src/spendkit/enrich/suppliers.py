@@ -154,7 +154,7 @@ def first_match(values: list[str], patterns: tuple[str, ...], any_pattern: str,
 
 REFERENCE_COLUMNS = (
     "supplier_id", "pattern", "canonical_name", "role", "vendors_sold", "is_it",
-    "it_category", "note", "source",
+    "it_category", "identity", "note", "source",
 )
 ROLES = frozenset(
     {
@@ -169,6 +169,16 @@ ROLES = frozenset(
 #: signalling, vehicle telematics, interpreting): it outweighs a generic IT code, not an IT
 #: description; "false" a name trap that resembles an IT supplier (Phoenix Futures): never IT.
 REFERENCE_IS_IT = ("true", "partial", "unlikely", "false")
+#: identity values: "strong" for a supplier whose trade is one unmistakable IT product or
+#: network (a carrier, an ISP, an SMS gateway, a single-product subscription such as Dropbox or
+#: Zoom): it sells nothing a generic not-IT label (training, printing, conferences, licences
+#: and fees) could name, so such a label does not outweigh it. "" for every other supplier:
+#: resellers sell toner, system vendors run training courses.
+REFERENCE_IDENTITY = ("", "strong")
+#: Card-payment prefixes in front of the merchant's name ('PAYPAL *DROPBOXINTE', 'SQ *…',
+#: 'SP *…' for Shopify, 'DNH*GODADDY'): the register is tried on the name without them when
+#: the whole name matches nothing (seen in Leeds' and Birmingham's purchase-card files).
+CARD_PREFIX = re.compile(r"^(?:PAYPAL|PP|SQ|SP|SUMUP|IZ|ZETTLE|DNH|WWW|STRIPE|CKO) (?=\S)")
 
 
 @lru_cache(maxsize=4)
@@ -194,6 +204,11 @@ def load_supplier_reference(path: str | None = None) -> pd.DataFrame:
         if row["is_it"] not in REFERENCE_IS_IT:
             raise ReferenceDataError(f"{where}: is_it {row['is_it']!r}, expected one of "
                                      f"{REFERENCE_IS_IT}")
+        if row["identity"] not in REFERENCE_IDENTITY:
+            raise ReferenceDataError(f"{where}: identity {row['identity']!r}, expected one of "
+                                     f"{REFERENCE_IDENTITY}")
+        if row["identity"] == "strong" and row["is_it"] != "true":
+            raise ReferenceDataError(f"{where}: a strong identity needs is_it true")
         if not row["source"].strip():
             raise ReferenceDataError(f"{where}: empty source")
     if ref["supplier_id"].duplicated().any():
@@ -205,20 +220,30 @@ def load_supplier_reference(path: str | None = None) -> pd.DataFrame:
 def match_reference(keys: pd.Series, reference: pd.DataFrame | None = None) -> pd.DataFrame:
     """Reference row for each distinct key: first matching pattern wins ("" columns if none).
 
-    Returns one row per distinct key with columns supplier_key, supplier_id, canonical_name,
-    role, vendors_sold, ref_is_it, ref_category.
+    A key that matches nothing is tried again without a card-payment prefix (`CARD_PREFIX`:
+    'PAYPAL DROPBOXINTE' is Dropbox). Returns one row per distinct key with columns
+    supplier_key, supplier_id, canonical_name, role, vendors_sold, ref_is_it, ref_category,
+    ref_identity.
     """
     ref = load_supplier_reference() if reference is None else reference
     uniq = pd.unique(keys.astype(object).to_numpy())
     patterns = tuple(ref["pattern"])
-    which = first_match([str(u) for u in uniq], patterns, _any_pattern(patterns))
-    cols = ["supplier_id", "canonical_name", "role", "vendors_sold", "is_it", "it_category"]
+    any_pattern = _any_pattern(patterns)
+    values = [str(u) for u in uniq]
+    which = first_match(values, patterns, any_pattern)
+    retry = [k for k in np.flatnonzero(which < 0).tolist() if CARD_PREFIX.match(values[k])]
+    if retry:
+        again = first_match([CARD_PREFIX.sub("", values[k]) for k in retry], patterns,
+                            any_pattern)
+        which[np.array(retry, dtype=np.int64)] = again
+    cols = ["supplier_id", "canonical_name", "role", "vendors_sold", "is_it", "it_category",
+            "identity"]
     # Row len(ref) of the lookup is the "no match" row of empty strings.
     lookup = np.vstack([ref[cols].to_numpy(dtype=object), np.full((1, len(cols)), "", object)])
     picked = lookup[np.where(which < 0, len(ref), which)]
     out = pd.DataFrame({"supplier_key": pd.Series(uniq, dtype=object)})
     for j, col in enumerate(("supplier_id", "canonical_name", "role", "vendors_sold",
-                             "ref_is_it", "ref_category")):
+                             "ref_is_it", "ref_category", "ref_identity")):
         out[col] = picked[:, j]
     return out
 
