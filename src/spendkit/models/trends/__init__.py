@@ -15,6 +15,13 @@ Submodules: `completeness` (calendar of months), `suppliers` (top suppliers, con
 recurring vs one-off, lump spreading), `peers` (like-for-like peer groups, per head and share of
 spend, deciles). Their public functions are re-exported here. Writing tables to CSV/Excel is
 presentation: `spendkit.views.exports`.
+
+At national scale the payments do not fit in pandas: `aggregates` runs the group-bys as DuckDB
+SQL over a relation (`spendkit.datasets.transactions_relation`) and returns small frames, and
+the `*_from_months` / `*_from_totals` twins here finish them with the same code as the
+row-level functions (`it_spend_trend_from_months`, `calendar_from_months`,
+`coverage_table_from_months`, `concentration_from_totals`, ...; `period_totals`, and what builds
+on it, takes month totals directly). Each twin gives the row-level table exactly.
 """
 
 from __future__ import annotations
@@ -41,12 +48,15 @@ from spendkit.models.trends.base import (
     text_blank,
 )
 from spendkit.models.trends.completeness import (
+    calendar_from_months,
     completeness_calendar,
     exclude_incomplete,
     flag_incomplete,
     ledger_profiles,
     observed_threshold,
+    observed_threshold_from_months,
     publisher_facts,
+    publisher_facts_from_months,
     year_completeness,
 )
 from spendkit.models.trends.peers import (
@@ -64,6 +74,7 @@ from spendkit.models.trends.suppliers import (
     HHI_HIGH,
     classify_payments,
     concentration,
+    concentration_from_totals,
     cover_months,
     hhi,
     it_market,
@@ -73,6 +84,7 @@ from spendkit.models.trends.suppliers import (
     supplier_of,
     supplier_totals,
     top_suppliers,
+    top_suppliers_from_totals,
 )
 from spendkit.reference.councils import resolve_council
 from spendkit.reference.profiles import CouncilProfile
@@ -91,6 +103,11 @@ __all__ = [
     "publisher_facts", "real_terms", "recurring_vs_oneoff", "rolling_12m", "spread_lumps",
     "supplier_of", "supplier_totals", "top_suppliers", "trend_summary", "year_completeness",
     "yoy_change",
+    # aggregate-first twins: the same tables from `aggregates` (DuckDB) results
+    "COVERAGE_PARTS", "calendar_from_months", "concentration_from_totals",
+    "coverage_from_months", "coverage_table_from_months", "it_spend_trend_from_months",
+    "monthly_series_from_months", "observed_threshold_from_months", "period_totals_from_months",
+    "publisher_facts_from_months", "publisher_year_totals", "top_suppliers_from_totals",
 ]
 
 
@@ -112,13 +129,74 @@ def period_totals(df: pd.DataFrame, period: str = "financial_year",
     """Exact spend and payment count per group and `period` ('month', 'quarter', 'financial_year').
 
     Only periods with payments appear; use `monthly_series` for a gap-aware monthly series.
+    `df` is payments, or `aggregates.month_totals` (no `payment_date`; `month`, `n_payments`
+    and `it_payments` columns), so what builds on this (peer comparisons) runs on national
+    aggregates unchanged.
     """
+    if _is_month_totals(df):
+        return period_totals_from_months(df, period, by, it_only)
     keys = as_tuple(by)
     require_columns(df, [*keys, "payment_date", "amount_gbp"], "period_totals")
     work = ensure_periods(_select(df, it_only), period)
     extra = ["fy_start"] if period == "financial_year" else []
     out = sum_amounts(work, [*keys, period, *extra])
     return out.drop(columns=extra)
+
+
+def _is_month_totals(df: pd.DataFrame) -> bool:
+    """True for an `aggregates.month_totals` table (payments summed per month), not payments."""
+    return "payment_date" not in df.columns and {"month", "n_payments", "it_payments",
+                                                 "it_gbp"} <= set(df.columns)
+
+
+def period_totals_from_months(months: pd.DataFrame, period: str = "financial_year",
+                              by: str | Sequence[str] = ("publisher_code",),
+                              it_only: bool = False) -> pd.DataFrame:
+    """`period_totals` from `aggregates.month_totals` (same columns, groups and sums)."""
+    keys = as_tuple(by)
+    value, count = ("it_gbp", "it_payments") if it_only else ("amount_gbp", "n_payments")
+    require_columns(months, [*keys, "month", value, count], "period_totals_from_months")
+    work = months[months[count] > 0] if it_only else months
+    work = ensure_periods(work[[*keys, "month", count]].assign(
+        _pence=to_pence(work[value]), payment_date=work["month"]), period)
+    extra = ["fy_start"] if period == "financial_year" else []
+    out = (work.groupby([*keys, period, *extra], sort=True, dropna=False, observed=True)
+           .agg(_pence=("_pence", "sum"), n_payments=(count, "sum")).reset_index())
+    out["amount_gbp"] = from_pence(out.pop("_pence"), out.index)
+    return out[[*keys, period, "amount_gbp", "n_payments"]]
+
+
+def publisher_year_totals(months: pd.DataFrame) -> pd.DataFrame:
+    """Per council and financial year: IT and all spend, payments, months with payments.
+
+    The table peer comparisons rank, from `aggregates.month_totals` (one SQL scan of every
+    council's payments). Columns: `publisher_code`, `publisher_name`, `financial_year`,
+    `it_gbp`, `total_gbp` (exact), `it_payments`, `n_payments`, `months_with_payments` and
+    `months_with_it` (distinct months with any / with IT payments). Completeness is the
+    calendar's to judge (`flag_incomplete`), not the month count's.
+    """
+    keys = ["publisher_code", "publisher_name"]
+    require_columns(months, [*keys, "month", "n_payments", "amount_gbp", "it_payments",
+                             "it_gbp"], "publisher_year_totals")
+    work = add_periods(months[[*keys, "month", "n_payments", "it_payments"]].assign(
+        payment_date=months["month"], _total=to_pence(months["amount_gbp"]),
+        _it=to_pence(months["it_gbp"])))
+    per_month = (work.groupby([*keys, "fy_start", "financial_year", "month"], sort=True,
+                              dropna=False, observed=True)
+                 [["_total", "_it", "n_payments", "it_payments"]].sum().reset_index())
+    per_month["_paid"] = per_month["n_payments"].gt(0)
+    per_month["_paid_it"] = per_month["it_payments"].gt(0)
+    out = (per_month.groupby([*keys, "fy_start", "financial_year"], sort=True, dropna=False,
+                             observed=True)
+           .agg(_it=("_it", "sum"), _total=("_total", "sum"), it_payments=("it_payments", "sum"),
+                n_payments=("n_payments", "sum"), months_with_payments=("_paid", "sum"),
+                months_with_it=("_paid_it", "sum"))
+           .reset_index().drop(columns="fy_start"))
+    out.insert(3, "it_gbp", from_pence(out.pop("_it"), out.index))
+    out.insert(4, "total_gbp", from_pence(out.pop("_total"), out.index))
+    for col in ("it_payments", "n_payments", "months_with_payments", "months_with_it"):
+        out[col] = out[col].astype("int64")
+    return out
 
 
 def monthly_series(df: pd.DataFrame, by: str | Sequence[str] = ("publisher_code",),
@@ -130,7 +208,21 @@ def monthly_series(df: pd.DataFrame, by: str | Sequence[str] = ("publisher_code"
     `status` and `is_complete` from it. With a calendar the span is the calendar's.
     """
     keys = as_tuple(by)
-    totals = period_totals(df, "month", keys, it_only)
+    return _monthly(period_totals(df, "month", keys, it_only), keys, calendar)
+
+
+def monthly_series_from_months(months: pd.DataFrame,
+                               by: str | Sequence[str] = ("publisher_code",),
+                               it_only: bool = False,
+                               calendar: pd.DataFrame | None = None) -> pd.DataFrame:
+    """`monthly_series` from `aggregates.month_totals`."""
+    keys = as_tuple(by)
+    return _monthly(period_totals_from_months(months, "month", keys, it_only), keys, calendar)
+
+
+def _monthly(totals: pd.DataFrame, keys: tuple[str, ...],
+             calendar: pd.DataFrame | None) -> pd.DataFrame:
+    """A gap-aware monthly series from `period_totals(..., "month")`."""
     if calendar is not None:
         require_columns(calendar, [*keys, "month", "status", "is_complete"], "calendar")
         frame = calendar[[*keys, "month", "status", "is_complete"]]
@@ -411,13 +503,66 @@ def coverage_table(df: pd.DataFrame, by: str | Sequence[str] = ("publisher_code"
     sums = (grouped[list(parts.columns.difference(gkeys))].sum().reset_index() if gkeys
             else parts.drop(columns=gkeys).sum().to_frame().T)
     sums["n_payments"] = (grouped.size().to_numpy() if gkeys else len(parts))
+    cal = None
+    if "publisher_code" in df.columns and "source_file" in df.columns:
+        cal = calendar if calendar is not None else completeness_calendar(df)
+    return _coverage_finish(sums, keys, period, cal)
+
+
+#: Coverage parts: `month_totals` column of each (`total` is all spend).
+COVERAGE_PARTS = {"total": "amount_gbp", "it": "it_gbp", "classified": "classified_gbp",
+                  "unclassified": "unclassified_gbp", "redacted": "redacted_gbp",
+                  "it_uncategorised": "it_uncategorised_gbp"}
+
+
+def coverage_table_from_months(months: pd.DataFrame,
+                               by: str | Sequence[str] = ("publisher_code",),
+                               period: str | None = "financial_year",
+                               calendar: pd.DataFrame | None = None) -> pd.DataFrame:
+    """`coverage_table` from `aggregates.month_totals`; `calendar` (of the same data, e.g.
+    `calendar_from_months`) is required when the months carry `publisher_code`."""
+    keys = as_tuple(by)
+    gkeys = [*keys, *([period] if period else [])]
+    require_columns(months, [*keys, "month", "n_payments", *COVERAGE_PARTS.values()],
+                    "coverage_table_from_months")
+    work = ensure_periods(months.assign(payment_date=months["month"]), period) if period \
+        else months
+    parts = pd.DataFrame({part: to_pence(work[col]) for part, col in COVERAGE_PARTS.items()})
+    parts["n_payments"] = work["n_payments"]
+    parts[gkeys] = work[gkeys]
+    if gkeys:
+        sums = parts.groupby(gkeys, dropna=False, sort=True)[
+            sorted(COVERAGE_PARTS)].sum().reset_index()
+        sums["n_payments"] = parts.groupby(gkeys, dropna=False, sort=True)[
+            "n_payments"].sum().to_numpy()
+    else:
+        sums = parts[sorted(COVERAGE_PARTS)].sum().to_frame().T
+        sums["n_payments"] = int(parts["n_payments"].sum())
+    return _coverage_finish(sums, keys, period,
+                            _needs_calendar(months, calendar, "coverage_table_from_months"))
+
+
+def _needs_calendar(months: pd.DataFrame, calendar: pd.DataFrame | None,
+                    what: str) -> pd.DataFrame | None:
+    """The calendar a months-based coverage needs (none without `publisher_code`)."""
+    if "publisher_code" not in months.columns:
+        return None
+    if calendar is None:
+        raise InputError(f"{what}: calendar: expected the completeness calendar of the same "
+                         "data (calendar_from_months), got None")
+    return calendar
+
+
+def _coverage_finish(sums: pd.DataFrame, keys: tuple[str, ...], period: str | None,
+                     cal: pd.DataFrame | None) -> pd.DataFrame:
+    """Shares and months present/missing from the summed coverage parts (pence) per group."""
+    gkeys = [*keys, *([period] if period else [])]
     total = sums["total"].astype("float64")
     for part in ("total", "it", "classified", "unclassified", "redacted", "it_uncategorised"):
         if part != "total":
             sums[f"{part}_pct"] = sums[part].astype("float64") / total.where(total != 0) * 100
         sums[f"{part}_gbp"] = from_pence(sums.pop(part).astype("Int64"), sums.index)
-    if "publisher_code" in df.columns and "source_file" in df.columns:
-        cal = calendar if calendar is not None else completeness_calendar(df)
+    if cal is not None:
         months = cal.assign(_ok=cal["is_complete"], _gap=~cal["is_complete"])
         mkeys = [k for k in gkeys if k in months.columns]
         counts = months.groupby(mkeys, dropna=False)[["_ok", "_gap"]].sum().reset_index() \
@@ -436,20 +581,35 @@ def coverage_table(df: pd.DataFrame, by: str | Sequence[str] = ("publisher_code"
 def coverage(df: pd.DataFrame, calendar: pd.DataFrame | None = None) -> Coverage:
     """The `Coverage` of one headline figure computed from all of `df`."""
     parts = _coverage_columns(df).sum()
+    cal = None
+    if "source_file" in df.columns and "publisher_code" in df.columns and len(df):
+        cal = calendar if calendar is not None else completeness_calendar(df)
+    return _coverage_of({part: int(parts[part]) for part in COVERAGE_PARTS}, len(df), cal)
 
+
+def coverage_from_months(months: pd.DataFrame,
+                         calendar: pd.DataFrame | None = None) -> Coverage:
+    """The `Coverage` of all the payments in `aggregates.month_totals` (`calendar` of the same
+    data required when the months carry `publisher_code`)."""
+    require_columns(months, ["n_payments", *COVERAGE_PARTS.values()], "coverage_from_months")
+    pence = {part: int(to_pence(months[col]).sum()) for part, col in COVERAGE_PARTS.items()}
+    cal = _needs_calendar(months, calendar, "coverage_from_months") if len(months) else None
+    return _coverage_of(pence, int(months["n_payments"].sum()), cal)
+
+
+def _coverage_of(pence: dict[str, int], n_payments: int, cal: pd.DataFrame | None) -> Coverage:
     def gbp(name: str) -> Decimal:
-        return Decimal(int(parts[name])) / 100
+        return Decimal(pence[name]) / 100
 
     missing: tuple[str, ...] = ()
     incomplete: tuple[str, ...] = ()
     present = 0
-    if "source_file" in df.columns and "publisher_code" in df.columns and len(df):
-        cal = calendar if calendar is not None else completeness_calendar(df)
+    if cal is not None:
         label = cal["publisher_code"].astype("string") + " " + cal["month_label"]
         missing = tuple(label[cal["status"].eq("missing")])
         incomplete = tuple(label[cal["status"].isin(["sparse", "duplicated"])])
         present = int(cal["is_complete"].sum())
-    return Coverage(total_gbp=gbp("total"), n_payments=len(df), it_gbp=gbp("it"),
+    return Coverage(total_gbp=gbp("total"), n_payments=n_payments, it_gbp=gbp("it"),
                     classified_gbp=gbp("classified"), unclassified_gbp=gbp("unclassified"),
                     redacted_gbp=gbp("redacted"), it_uncategorised_gbp=gbp("it_uncategorised"),
                     months_present=present, months_missing=missing,
@@ -488,6 +648,30 @@ def it_spend_trend(df: pd.DataFrame, period: str = "financial_year",
         table = monthly_series(df, keys, it_only=True, calendar=cal)
     else:
         table = flag_incomplete(period_totals(df, period, keys, it_only=True), cal, keys)
+    cov = coverage_table(df, keys, period if period != "month" else None, calendar=cal)
+    return _trend(table, cov, period, keys, base_year, per_resident, extend_to)
+
+
+def it_spend_trend_from_months(months: pd.DataFrame, calendar: pd.DataFrame,
+                               period: str = "financial_year",
+                               by: str | Sequence[str] = ("publisher_code",),
+                               base_year: str | None = None, per_resident: bool = False,
+                               extend_to: str | None = None) -> TrendResult:
+    """`it_spend_trend` from `aggregates.month_totals` and the calendar of the same data."""
+    keys = as_tuple(by)
+    if period == "month":
+        table = monthly_series_from_months(months, keys, it_only=True, calendar=calendar)
+    else:
+        table = flag_incomplete(period_totals_from_months(months, period, keys, it_only=True),
+                                calendar, keys)
+    cov = coverage_table_from_months(months, keys, period if period != "month" else None,
+                                     calendar=calendar)
+    return _trend(table, cov, period, keys, base_year, per_resident, extend_to)
+
+
+def _trend(table: pd.DataFrame, cov: pd.DataFrame, period: str, keys: tuple[str, ...],
+           base_year: str | None, per_resident: bool, extend_to: str | None) -> TrendResult:
+    """Year-on-year change, real terms and per-head values on a flagged totals table."""
     table = yoy_change(table, period, keys)
     values = ["amount_gbp"]
     if base_year is not None:
@@ -496,7 +680,6 @@ def it_spend_trend(df: pd.DataFrame, period: str = "financial_year",
         values.append("amount_gbp_real")
     if per_resident:
         table = per_head(table, values)
-    cov = coverage_table(df, keys, period if period != "month" else None, calendar=cal)
     return TrendResult(table.reset_index(drop=True), cov)
 
 

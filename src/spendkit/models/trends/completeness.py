@@ -20,6 +20,7 @@ mark or drop the incomplete months or years of any trend table.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,7 @@ from spendkit.models.trends.base import (
     fy_start_year,
 )
 from spendkit.schema import require_columns
-from spendkit.units.money import sum_amounts, to_pence
+from spendkit.units.money import from_pence, to_pence
 
 #: Month statuses in `completeness_calendar`, best first.
 STATUSES = ("present", "sparse", "duplicated", "missing")
@@ -59,24 +60,81 @@ def completeness_calendar(
     keys = as_tuple(by)
     require_columns(df, [*keys, "payment_date", "amount_gbp", "source_file"],
                     "completeness_calendar")
-    if not 0 < file_share <= 0.5:
-        raise InputError(f"file_share: expected a fraction in (0, 0.5], got {file_share!r}")
+    _check_file_share(file_share)
     work = add_periods(df[[*keys, "payment_date", "amount_gbp", "source_file",
                            *[c for c in ("supplier_name",) if c in df.columns]]])
     work = work[work["month"].notna()]
+    per_file = (work.assign(_pence=to_pence(work["amount_gbp"]))
+                .groupby([*keys, "month", "source_file"], dropna=False, observed=True)
+                .agg(n_rows=("_pence", "size"), _pence=("_pence", "sum")).reset_index())
+    return _calendar(per_file, _repeated_rows(work, keys), keys, start, end, file_share,
+                     sparse_share)
 
-    per_month = sum_amounts(work, [*keys, "month"])
-    files = (work.groupby([*keys, "month", "source_file"], dropna=False, observed=True)
-             .size().rename("n_rows").reset_index())
-    files = files.merge(per_month[[*keys, "month", "n_payments"]], on=[*keys, "month"])
+
+def calendar_from_months(months: pd.DataFrame, repeated: pd.DataFrame | None = None,
+                         by: str | Sequence[str] = ("publisher_code",),
+                         **options: Any) -> pd.DataFrame:
+    """`completeness_calendar` from `aggregates.month_totals` and `aggregates.repeated_rows`.
+
+    `options` are `completeness_calendar`'s: `start`, `end`, `file_share`, `sparse_share`.
+
+    Same columns and statuses as the row-level calendar of the same payments; `months` may be
+    keyed more finely than `by` (e.g. by code and name), and `repeated` must be keyed by `by`.
+    Without `repeated` (it costs a second scan) `n_repeated_rows` is NA, "not counted": no
+    status depends on it, so completeness flags, trends and peers are the same.
+    """
+    keys = as_tuple(by)
+    require_columns(months, [*keys, "month", "source_file", "n_payments", "amount_gbp"],
+                    "calendar_from_months")
+    counted = repeated is not None
+    if counted:
+        require_columns(repeated, [*keys, "month", "n_repeated_rows"], "calendar_from_months")
+    else:
+        repeated = pd.DataFrame({**{k: pd.Series(dtype=months[k].dtype) for k in keys},
+                                 "month": pd.Series(dtype=months["month"].dtype),
+                                 "n_repeated_rows": pd.Series(dtype="int64")})
+    unknown = sorted(set(options) - set(_CALENDAR_OPTIONS))
+    if unknown:
+        raise InputError(f"calendar_from_months: unknown option(s) {unknown}; expected "
+                         f"{list(_CALENDAR_OPTIONS)}")
+    settings = {**_CALENDAR_OPTIONS, **options}
+    _check_file_share(settings["file_share"])
+    per_file = (months.assign(_pence=to_pence(months["amount_gbp"]))
+                .groupby([*keys, "month", "source_file"], dropna=False, observed=True)
+                .agg(n_rows=("n_payments", "sum"), _pence=("_pence", "sum")).reset_index())
+    out = _calendar(per_file, repeated[[*keys, "month", "n_repeated_rows"]], keys,
+                    settings["start"], settings["end"], settings["file_share"],
+                    settings["sparse_share"])
+    if not counted:
+        out["n_repeated_rows"] = pd.Series(pd.NA, index=out.index, dtype="Int64")
+    return out
+
+
+#: `completeness_calendar`'s options and their defaults, for `calendar_from_months`.
+_CALENDAR_OPTIONS = {"start": None, "end": None, "file_share": 0.10, "sparse_share": 0.25}
+
+
+def _check_file_share(file_share: float) -> None:
+    if not 0 < file_share <= 0.5:
+        raise InputError(f"file_share: expected a fraction in (0, 0.5], got {file_share!r}")
+
+
+def _calendar(per_file: pd.DataFrame, repeated: pd.DataFrame, keys: tuple[str, ...],
+              start, end, file_share: float, sparse_share: float) -> pd.DataFrame:
+    """The calendar from payments and pence per key, month and source file (`n_rows`,
+    `_pence`) and repeated rows per key and month."""
+    per_month = (per_file.groupby([*keys, "month"], sort=True, dropna=False, observed=True)
+                 .agg(_pence=("_pence", "sum"), n_payments=("n_rows", "sum")).reset_index())
+    per_month["amount_gbp"] = from_pence(per_month.pop("_pence"), per_month.index)
+    files = per_file[[*keys, "month", "source_file", "n_rows"]].merge(
+        per_month[[*keys, "month", "n_payments"]], on=[*keys, "month"])
     files["publishes"] = files["n_rows"] >= file_share * files["n_payments"]
-    file_stats = (files.sort_values([*keys, "month", "source_file"])
-                  .groupby([*keys, "month"], dropna=False, observed=True)
+    files = files.sort_values([*keys, "month", "source_file"])
+    file_stats = (files.groupby([*keys, "month"], dropna=False, observed=True)
                   .agg(n_source_files=("source_file", "size"),
-                       n_publishing_files=("publishes", "sum"),
-                       source_files=("source_file", lambda s: "; ".join(map(str, s))))
+                       n_publishing_files=("publishes", "sum"))
                   .reset_index())
-    repeated = _repeated_rows(work, keys)
+    file_stats["source_files"] = _joined_files(files, keys, file_stats)
     present = (per_month.merge(file_stats, on=[*keys, "month"], how="left")
                .merge(repeated, on=[*keys, "month"], how="left"))
 
@@ -119,6 +177,19 @@ def _repeated_rows(work: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
     frame["_repeated"] = n_files > 1
     return (frame.groupby([*keys, "month"], dropna=False, observed=True)["_repeated"].sum()
             .rename("n_repeated_rows").reset_index())
+
+
+def _joined_files(files: pd.DataFrame, keys: tuple[str, ...],
+                  file_stats: pd.DataFrame) -> pd.Series:
+    """'; '-joined source files per key and month (`files` sorted as `file_stats`); most
+    months have one file, so only the others are joined in Python."""
+    names = files["source_file"].map(str).to_numpy(dtype=object)
+    counts = file_stats["n_source_files"].to_numpy()
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    out = names[starts] if len(names) else np.array([], dtype=object)
+    for i in np.flatnonzero(counts > 1):
+        out[i] = "; ".join(names[starts[i]:starts[i] + counts[i]])
+    return pd.Series(out, index=file_stats.index, dtype=object)
 
 
 def _full_calendar(present: pd.DataFrame, keys: tuple[str, ...], start, end) -> pd.DataFrame:
@@ -233,6 +304,33 @@ def observed_threshold(df: pd.DataFrame, by: str | Sequence[str] = ("publisher_c
         work[f"_ge{limit}"] = (work["_pence"] >= limit * 100).astype("float64")
     agg = work.groupby(group_keys, dropna=False, observed=True).agg(
         _min=("_pence", "min"), **{f"_ge{v}": (f"_ge{v}", "mean") for v in STANDARD_THRESHOLDS})
+    return _thresholds(agg, keys, tolerance)
+
+
+def observed_threshold_from_months(months: pd.DataFrame,
+                                   by: str | Sequence[str] = ("publisher_code",),
+                                   tolerance: float = 0.01) -> pd.DataFrame:
+    """`observed_threshold` from `aggregates.month_totals` (positive payments per threshold)."""
+    keys = as_tuple(by)
+    counts = [f"n_ge_{v}" for v in STANDARD_THRESHOLDS]
+    require_columns(months, [*keys, "n_positive", "min_positive_gbp", *counts],
+                    "observed_threshold_from_months")
+    group_keys = list(keys) or ["_all"]
+    work = months[[*keys, "n_positive", *counts]].assign(
+        _all=0, _min=to_pence(months["min_positive_gbp"]))
+    sums = work.groupby(group_keys, dropna=False, observed=True).agg(
+        _min=("_min", "min"), n_positive=("n_positive", "sum"),
+        **{c: (c, "sum") for c in counts})
+    sums = sums[sums["n_positive"] > 0]
+    agg = pd.DataFrame({"_min": sums["_min"], **{
+        f"_ge{v}": sums[f"n_ge_{v}"].astype("float64") / sums["n_positive"].astype("float64")
+        for v in STANDARD_THRESHOLDS}}, index=sums.index)
+    return _thresholds(agg, keys, tolerance)
+
+
+def _thresholds(agg: pd.DataFrame, keys: tuple[str, ...], tolerance: float) -> pd.DataFrame:
+    """The inferred threshold per group from its smallest positive payment (`_min`, pence)
+    and the share of positive payments reaching each standard threshold (`_ge<limit>`)."""
     inferred = pd.Series(0, index=agg.index, dtype="int64")
     for limit in reversed(STANDARD_THRESHOLDS):  # the highest qualifying limit wins
         inferred = inferred.mask(agg[f"_ge{limit}"] >= 1 - tolerance, limit)
@@ -253,13 +351,27 @@ def publisher_facts(df: pd.DataFrame, calendar: pd.DataFrame | None = None,
     """
     keys = as_tuple(by)
     cal = calendar if calendar is not None else completeness_calendar(df, keys)
+    return _publisher_facts(cal, observed_threshold(df, keys), profiles, keys)
+
+
+def publisher_facts_from_months(months: pd.DataFrame, calendar: pd.DataFrame,
+                                profiles: pd.DataFrame | None = None,
+                                by: str | Sequence[str] = ("publisher_code",)) -> pd.DataFrame:
+    """`publisher_facts` from `aggregates.month_totals` and a calendar of the same data."""
+    keys = as_tuple(by)
+    return _publisher_facts(calendar, observed_threshold_from_months(months, keys), profiles,
+                            keys)
+
+
+def _publisher_facts(cal: pd.DataFrame, thresholds: pd.DataFrame,
+                     profiles: pd.DataFrame | None, keys: tuple[str, ...]) -> pd.DataFrame:
     counts = (pd.crosstab([cal[k] for k in keys], cal["status"])
               .reindex(columns=list(STATUSES), fill_value=0))
     counts.columns = [f"months_{s}" for s in STATUSES]
     spans = cal[cal["n_payments"] > 0].groupby(list(keys), observed=True)["month_label"].agg(
         first_month="min", last_month="max")
     out = spans.join(counts, how="outer").reset_index()
-    out = out.merge(observed_threshold(df, keys), on=list(keys), how="left")
+    out = out.merge(thresholds, on=list(keys), how="left")
     if profiles is not None:
         require_columns(profiles, keys, "publisher_facts profiles")
         known = [c for c in ("threshold_gbp", "vat_basis", "threshold_changes")

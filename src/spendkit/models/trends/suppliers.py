@@ -119,7 +119,18 @@ def top_suppliers(df: pd.DataFrame, n: int = 10, by: str | Sequence[str] = ("it_
     if n < 1:
         raise InputError(f"top_suppliers n: expected a positive count, got {n!r}")
     keys = as_tuple(by)
-    totals = supplier_totals(df, keys, it_only, use_vendor)
+    return top_suppliers_from_totals(supplier_totals(df, keys, it_only, use_vendor), n, keys)
+
+
+def top_suppliers_from_totals(totals: pd.DataFrame, n: int = 10,
+                              by: str | Sequence[str] = ("it_category",)) -> pd.DataFrame:
+    """`top_suppliers` from a `supplier_totals` table (or `aggregates.supplier_totals`)."""
+    if n < 1:
+        raise InputError(f"top_suppliers n: expected a positive count, got {n!r}")
+    keys = as_tuple(by)
+    require_columns(totals, [*keys, "supplier", "amount_gbp", "n_payments", "n_councils"],
+                    "top_suppliers_from_totals")
+    totals = totals.copy()
     pence = totals["amount_gbp"].astype("float64")
     group_total = pence.groupby([totals[k] for k in keys], dropna=False).transform("sum") \
         if keys else pd.Series(pence.sum(), index=totals.index)
@@ -143,11 +154,21 @@ def concentration(df: pd.DataFrame, by: str | Sequence[str] = ("it_category",),
     `top1_share_pct`, `top2_supplier`, `top2_share_pct`, `top5_share_pct`,
     `is_highly_concentrated`, `dominant_vendors` (1, 2 or NA) and `market_note`.
     """
+    keys = as_tuple(by)
+    return concentration_from_totals(supplier_totals(df, keys, it_only, use_vendor), keys,
+                                     dominant_share, hhi_high)
+
+
+def concentration_from_totals(totals: pd.DataFrame, by: str | Sequence[str] = ("it_category",),
+                              dominant_share: float = 80.0,
+                              hhi_high: float = HHI_HIGH) -> pd.DataFrame:
+    """`concentration` from a `supplier_totals` table (or `aggregates.supplier_totals`)."""
     if not 0 < dominant_share <= 100:
         raise InputError(
             f"dominant_share: expected a percentage in (0, 100], got {dominant_share!r}")
     keys = as_tuple(by)
-    totals = supplier_totals(df, keys, it_only, use_vendor)
+    require_columns(totals, [*keys, "supplier", "amount_gbp"], "concentration_from_totals")
+    totals = totals.copy()
     totals["_p"] = totals["amount_gbp"].astype("float64")
     totals = totals[totals["_p"] > 0].copy()
     gkeys = list(keys) or ["_all"]
