@@ -62,7 +62,7 @@ DETAIL_COLUMNS = ("vendor_basis", "vendor_rule", "it_rule", "cluster_evidence")
 #: Microsoft licensing (role lsp_reseller, Microsoft in vendors_sold), naming no product in its
 #: description or expense type, is taken to be Microsoft licensing (vendor_basis
 #: "reseller_size", low confidence): Microsoft is the licence councils buy in six figures through
-#: an LSP (facts.md s3), while other vendors' renewals usually name the product. Anything named
+#: an LSP (package_data/sources/facts.md s3), while other vendors' renewals usually name the product. Anything named
 #: (Sophos, Nutanix, Azure…) blocks it.
 RESELLER_MICROSOFT_MIN_GBP = Decimal("10000")
 #: Bits per field in a packed combination code (five fields in an int64). Evidence classes
