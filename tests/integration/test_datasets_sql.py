@@ -14,6 +14,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from spendkit import datasets as D
+from spendkit.errors import InputError
 from spendkit.ingest import ingest
 from spendkit.loader import arrow_to_pandas
 from spendkit.models import trends as T
@@ -66,7 +67,31 @@ def test_one_council_opens_only_its_partitions(sample: Path) -> None:
                                columns=["amount_gbp", "payment_date", "is_it"])
     want = expected[expected["financial_year"].eq(year) & expected["is_it"]]
     assert mine["amount_gbp"].sum() == want["amount_gbp"].sum() and len(mine) == len(want)
-    assert D.read_transactions(sample, publishers=["No Such Council"]).empty
+    with pytest.raises(InputError, match="'No Such Council' is not a publisher in the data"):
+        D.read_transactions(sample, publishers=["No Such Council"])
+
+
+def test_publisher_and_year_arguments_forgive_or_fail_in_one_line(sample: Path) -> None:
+    leeds = D.read_transactions(sample, publishers=["Leeds City Council"], years=["2024-25"])
+    assert len(leeds) > 0
+    for who in ("Leeds", "leeds city council", "leeds-city-council", "E08000035"):
+        for year in (["2024/25"], "2024-25", ["FY2024"], "2024/2025"):
+            got = D.read_transactions(sample, publishers=[who], years=year)
+            assert len(got) == len(leeds) and got["amount_gbp"].sum() == \
+                leeds["amount_gbp"].sum(), (who, year)
+    assert D.query("SELECT count(*) AS n FROM transactions", sample, publishers=["Leeds"],
+                   years="2024/25").n[0] == len(leeds)
+    rel = D.transactions_relation(sample, publishers="leeds", years="FY2024")
+    assert len(rel.to_arrow_table()) == len(leeds)
+    with pytest.raises(InputError, match=r"years: 2030-31 is not in the data; the data covers "
+                                         r"2021-22 to 2025-26"):
+        D.read_transactions(sample, publishers=["Leeds"], years=["2030/31"])
+    with pytest.raises(InputError, match="Leeds City Council \\(E08000035\\)"):
+        D.read_transactions(sample, publishers=["Leads Council"])
+    # Already-exact names and codes need no lookup; empty selections mean everything.
+    assert D.resolve_selection(sample, publishers=["E08000035"], years=None) == (
+        ["E08000035"], None)
+    assert D.resolve_selection(sample, publishers=[], years=[]) == (None, None)
 
 
 def test_query_and_relation_sum_like_pandas(sample: Path) -> None:

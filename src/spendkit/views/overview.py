@@ -50,8 +50,6 @@ STATUS_COLOURS: dict[str, str] = {
 #: Parts of spend in `classification_split`, in the order they are assigned.
 SPLIT_PARTS = ("it", "not_it_by_evidence", "redacted", "no_evidence")
 
-_YEAR_LABEL = re.compile(r"^(\d{4})-(\d{2})$")
-
 
 # --- parameters -------------------------------------------------------------------------------
 
@@ -68,33 +66,16 @@ def resolve_council(frame: pd.DataFrame, council: str | None) -> str | None:
     return councils.resolve_council(council, available=frame).name
 
 
-def check_years(years: Sequence[str] | None, available: Sequence[str] | None = None
+def check_years(years: Sequence[str] | str | None, available: Sequence[str] | None = None
                 ) -> list[str] | None:
-    """Validate financial-year labels ('2024-25'); return them sorted, or None for all years.
+    """Financial-year labels ('2024-25') from a years parameter, sorted; None for all years.
 
-    With `available`, every label must be one of them (so a typo does not silently give an
-    empty notebook).
+    Forgiving like the CLI (`units.periods.parse_years_argument`): '2024/25', 'FY2024',
+    '2021-22:2023-24' or a list of these. With `available`, every year must be one of them
+    (so a typo does not silently give an empty notebook); the error says what the data holds.
     """
-    if years is None:
-        return None
-    if isinstance(years, str):
-        raise InputError(
-            f"years: expected a list of labels like ['2024-25'] or None, got the text {years!r}")
-    out = []
-    for label in years:
-        m = _YEAR_LABEL.match(label) if isinstance(label, str) else None
-        if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
-            raise InputError(
-                f"years: expected financial-year labels like '2024-25', got {label!r}")
-        out.append(label)
-    if not out:
-        raise InputError("years: expected at least one label, or None for all years")
-    if available is not None:
-        unknown = sorted(set(out) - set(available))
-        if unknown:
-            raise InputError(
-                f"years: {unknown} not in the ingested data; available: {sorted(set(available))}")
-    return sorted(set(out))
+    return periods.parse_years_argument(years, available=None if available is None
+                                        else [str(a) for a in available])
 
 
 def years_span(years: Sequence[str] | None) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
