@@ -83,13 +83,14 @@ def one_month(realdata_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> R
     return _build(tmp_path_factory.mktemp("one-month"), [only], loose=False, council=HYNDBURN)
 
 
-@pytest.mark.xfail(reason="the scenario baseline now picks a thin baseline from one month (models "
-                          "branch); notebook 04 must say how it chose (wiring pass)", strict=False)
 def test_one_real_month(one_month: ReportSummary, tmp_path: Path):
     _check_real_pages(one_month, ("2025-26", "2025-26"), "part-year 2025-26: 1 of 12 months")
+    # The scenario baseline rests on one month: the page must say so and how it chose.
     scenarios = next(r for r in one_month.reports if r.html.stem.startswith("04"))
-    assert "No scenarios: the model needs a baseline year with at least 6 months" in \
-        visible_text(scenarios.html.read_text(encoding="utf-8"))
+    text = " ".join(visible_text(scenarios.html.read_text(encoding="utf-8")).split())
+    assert re.search(r"thin baseline, scaled up from 1 month", text), "no baseline choice"
+    trends = next(r for r in one_month.reports if r.html.stem.startswith("02"))
+    assert "1 of 12 months" in visible_text(trends.html.read_text(encoding="utf-8"))
     if CHROMIUM:
         browser_check(one_month, tmp_path, screenshots=False)
 
