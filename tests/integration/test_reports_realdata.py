@@ -95,8 +95,6 @@ def test_one_real_month(one_month: ReportSummary, tmp_path: Path):
         browser_check(one_month, tmp_path, screenshots=False)
 
 
-@pytest.mark.xfail(reason="loose files need the `identity` helper's publisher clues (issue 17.1) "
-                          "and its forgiving council argument ('Hyndburn')", strict=False)
 def test_loose_hyndburn_files_and_a_short_council_name(realdata_dir: Path,
                                                        realdata_series_dir: Path, tmp_path: Path):
     from spendkit.ingest import ingest
