@@ -272,3 +272,40 @@ def test_coverage_report_totals_give_the_report(processed: Path, sample: Path) -
             "float64").map("{:,.2f}".format) + ")").groupby(list(by), sort=True)["t"].agg("; ".join)
         joined = report.set_index(list(by))["top_unclassified"]
         assert joined.to_dict() == text.reindex(joined.index).fillna("").to_dict()
+
+
+def test_load_trends_is_prepare_trends_without_every_row(sample: Path) -> None:
+    from spendkit.views import trends as V
+
+    council = "Blackburn with Darwen Borough Council"
+    lazy = V.load_trends("blackburn with darwen", years=None, base_year=BASE_YEAR,
+                         processed=sample)
+    eager = V.prepare_trends(D.read_transactions(sample), council, base_year=BASE_YEAR,
+                             extras=D.read_extras(sample))
+    assert lazy.tx is None and lazy.code == eager.code == "E06000008"
+    assert (lazy.name, lazy.publisher) == (eager.name, eager.publisher)
+    assert len(lazy.mine) == len(eager.mine)
+    assert lazy.mine["amount_gbp"].sum() == eager.mine["amount_gbp"].sum()
+    assert lazy.my_coverage == eager.my_coverage
+    assert_frame_equal(lazy.my_calendar[["month", "status"]].reset_index(drop=True),
+                       eager.my_calendar[["month", "status"]].reset_index(drop=True))
+    assert lazy.headline() == eager.headline()
+    assert int(lazy.months["n_payments"].sum()) == len(D.read_transactions(
+        sample, columns=["amount_gbp"]))
+
+
+def test_peer_texts_name_the_group_and_say_plainly_when_there_is_none(sample: Path) -> None:
+    from spendkit.views import trends as V
+
+    setup = V.load_trends("Hyndburn", years=None, base_year=BASE_YEAR, processed=sample)
+    pm = T.peer_measure(setup.months, setup.code, calendar=setup.calendar)
+    text = V.peer_measure_text(pm)
+    assert text.startswith("No peer comparison") and "nan" not in text.lower()
+    assert "nearest district \\(lower\\-tier\\) neighbours of Hyndburn" in text
+    assert "Burnley" in text and "(none of them in the data)" in text
+    assert "per resident" in text and "net current expenditure" in text
+    assert "none of the 15 peers of Hyndburn" in V.no_peer_chart_text(pm)
+    # With peers given that are in the data, they are compared and named.
+    given = T.peer_measure(setup.months, setup.code, calendar=setup.calendar,
+                           peers=["E07000178"], min_peers=1)
+    assert "Peers with data: Oxford" in V.peer_measure_text(given)
