@@ -319,7 +319,7 @@ def no_peer_chart_text(measure: PeerMeasure) -> str:
 #: Columns of `PeerMeasure.table` as a reader sees them.
 PEER_MEASURE_COLUMNS = {"name": "Council", "tier": "Tier", "financial_year": "Financial year",
                         "amount_gbp": "IT spend (cash)", "population": "Residents",
-                        "per_head_gbp": "IT spend per resident",
+                        "per_head_gbp": "IT spend per resident (£)",
                         "net_current_expenditure_gbp": "Net current expenditure",
                         "share_of_spend_pct": "IT share of net current expenditure"}
 
