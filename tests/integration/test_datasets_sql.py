@@ -241,6 +241,7 @@ def test_coverage_report_totals_give_the_report(processed: Path, sample: Path) -
     without `financial_year` (derived from the payment date, as the report does)."""
     from spendkit.enrich import coverage_report
     from spendkit.enrich.classify import KINDS
+    from spendkit.enrich.coverage import coverage_report_from_totals
 
     tx = D.read_transactions(processed)
     by = ("publisher_name", "financial_year")
@@ -272,6 +273,8 @@ def test_coverage_report_totals_give_the_report(processed: Path, sample: Path) -
             "float64").map("{:,.2f}".format) + ")").groupby(list(by), sort=True)["t"].agg("; ".join)
         joined = report.set_index(list(by))["top_unclassified"]
         assert joined.to_dict() == text.reindex(joined.index).fillna("").to_dict()
+        # The report's own finish step on the DuckDB sums gives the report exactly.
+        assert_frame_equal(coverage_report_from_totals(totals, suppliers, by), report)
 
 
 def test_load_trends_is_prepare_trends_without_every_row(sample: Path) -> None:
