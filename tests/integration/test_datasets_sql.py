@@ -312,3 +312,31 @@ def test_peer_texts_name_the_group_and_say_plainly_when_there_is_none(sample: Pa
     given = T.peer_measure(setup.months, setup.code, calendar=setup.calendar,
                            peers=["E07000178"], min_peers=1)
     assert "Peers with data: Oxford" in V.peer_measure_text(given)
+
+
+def test_overview_tables_from_sums_equal_those_from_rows(processed: Path) -> None:
+    """Notebook 01's tables from month totals / per-file sums equal the row-level ones."""
+    from spendkit.views import overview as ov
+
+    tx = D.read_transactions(processed)
+    months = A.month_totals(D.transactions_relation(processed),
+                            ("publisher_code", "publisher_name"), parts="overview")
+    assert_frame_equal(ov.spend_by_year(ov.with_financial_year(months)), ov.spend_by_year(tx))
+    assert_frame_equal(ov.redaction_summary(months), ov.redaction_summary(tx))
+    assert_frame_equal(ov.classification_split(months), ov.classification_split(tx))
+    ledger, rejects = D.read_ledger(processed), D.read_rejects(processed)
+    by_rows = ov.reconcile(ledger, tx[["source_file", "amount_gbp"]], rejects)
+    by_sums = ov.reconcile(ledger, ov.file_totals(processed), rejects)
+    assert_frame_equal(by_sums, by_rows)
+    assert by_sums.attrs == by_rows.attrs
+
+
+def test_overview_calendar_from_months(sample: Path) -> None:
+    from spendkit.views import overview as ov
+
+    tx = D.read_transactions(sample)
+    months = A.month_totals(D.transactions_relation(sample), ("publisher_code", "publisher_name"))
+    for years in (None, ["2022-23", "2024-25"]):
+        rows, sums = ov.calendar_for_years(tx, years), ov.calendar_for_years(months, years)
+        cols = ["publisher_name", "month", "status", "is_complete", "n_payments"]
+        assert_frame_equal(sums[cols], rows[cols])
