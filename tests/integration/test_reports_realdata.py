@@ -31,7 +31,8 @@ def _hyndburn_files(realdata_dir: Path, realdata_series_dir: Path) -> list[Path]
     return files
 
 
-def _build(tmp: Path, files: list[Path], *, loose: bool, council: str) -> ReportSummary:
+def _build(tmp: Path, files: list[Path], *, loose: bool, council: str,
+           notebooks: list[Path] | None = None) -> ReportSummary:
     raw = tmp / "data" / "raw" if loose else tmp / "data" / "raw" / FOLDER
     raw.mkdir(parents=True)
     for path in files:
@@ -39,7 +40,7 @@ def _build(tmp: Path, files: list[Path], *, loose: bool, council: str) -> Report
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SPENDKIT_DATA_DIR", str(tmp / "data"))  # the kernels inherit it
         summary = build_all(out_dir=tmp / "reports", progress=False,
-                            parameters={"council": council})
+                            parameters={"council": council}, notebooks=notebooks)
     print(f"\n{len(files)} real file(s): built in {summary.seconds:.1f} s")
     for line in summary.lines():
         print("  " + line)
@@ -112,3 +113,21 @@ def test_loose_hyndburn_files_and_a_short_council_name(realdata_dir: Path,
     shutil.rmtree(raw)
     summary = _build(tmp_path / "build", files, loose=True, council="Hyndburn")
     _check_real_pages(summary, ("2017-18", "2025-26"), "months of payments")
+
+
+#: Three real months of 2025-26 (April, June, July) from the Hyndburn series.
+PART_YEAR = ("April-25-CSV.csv", "Spend-Over-250-June-25.csv", "Spend-over-250.00-July-25.csv")
+
+
+def test_a_real_part_year_in_notebooks_01_and_02(realdata_series_dir: Path, tmp_path: Path):
+    from spendkit.report.notebooks import default_notebooks_dir, find_notebooks
+
+    files = [realdata_series_dir / FOLDER / name for name in PART_YEAR]
+    pages = [p for p in find_notebooks(default_notebooks_dir()) if p.stem[:2] in ("01", "02")]
+    summary = _build(tmp_path, files, loose=True, council="Hyndburn", notebooks=pages)
+    _check_real_pages(summary, ("2025-26", "2025-26"), "part-year 2025-26: 3 of 12 months")
+    trends = next(r for r in summary.reports if r.html.stem.startswith("02"))
+    text = " ".join(visible_text(trends.html.read_text(encoding="utf-8")).split())
+    assert "from 3 of 12 months of payments (a part-year" in text  # stated, not scaled up
+    assert "No peer comparison" in text and "Burnley" in text  # peers named, none in the data
+    assert "+nan" not in text and "£-1" not in text
