@@ -75,7 +75,7 @@ class TrendsSetup:
             rows, councils = len(self.tx), self.tx["publisher_code"].nunique()
         return (f"{self.name} ({self.code}): {len(self.mine):,} payments, "
                 f"{self.mine['financial_year'].nunique()} financial years; {rows:,} "
-                f"payments from {councils} councils in all")
+                f"payments from {councils} council{'s' if councils != 1 else ''} in all")
 
 
 def prepare_trends(tx: pd.DataFrame, council: str, *, base_year: str,
