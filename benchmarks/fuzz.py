@@ -57,7 +57,8 @@ def main() -> None:
                           progress if args.progress else None, args.memory_cap)
     print(f"files {len(files)}, seed {args.seed}")
     print(f"mutants {report.mutants}: loaded {report.loaded}, refused {report.refused}, "
-          f"crashes {len(report.crashes)}, hangs {len(report.hangs)}")
+          f"crashes {len(report.crashes)}, hangs {len(report.hangs)}; texts whose lines did "
+          f"not reconcile (each warned) {len(report.unreconciled)}")
     print(f"time {report.seconds:.1f} s (slowest mutant {report.slowest:.2f} s); peak memory "
           f"of any mutant {report.peak_mb:,.0f} MB (each child starts at the parent's "
           f"{report.base_mb:,.0f} MB)")
@@ -76,6 +77,8 @@ def main() -> None:
         print("CRASH", crash)
     for hang in report.hangs[:20]:
         print("HANG", hang)
+    for text in report.unreconciled[:20]:
+        print("LINES", text)
     if args.csv:
         with args.csv.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.DictWriter(fh, fieldnames=list(asdict(report.outcomes[0])))

@@ -44,6 +44,8 @@ class Outcome:
     seconds: float
     peak_mb: float = 0.0
     detail: str = ""
+    #: a loaded text whose physical lines the ledger does not account for (it must warn)
+    unreconciled: bool = False
 
 
 @dataclass
@@ -60,11 +62,15 @@ class Report:
     outcomes: list[Outcome] = field(default_factory=list)
     #: resident set of the process the children were forked from (their starting point), MB
     base_mb: float = 0.0
+    #: loaded texts whose lines did not reconcile (each warned; listed to find the cause)
+    unreconciled: list[str] = field(default_factory=list)
 
     def add(self, outcome: Outcome) -> None:
         """Count one mutant's outcome."""
         self.mutants += 1
         self.outcomes.append(outcome)
+        if outcome.unreconciled:
+            self.unreconciled.append(f"{outcome.name}: {outcome.detail}")
         if outcome.result == "loaded":
             self.loaded += 1
         elif outcome.result == "refused":
@@ -188,23 +194,29 @@ def _time_limit(seconds: int):
         signal.signal(signal.SIGALRM, previous)
 
 
-def _outcome(name: str, data: bytes) -> tuple[str, str]:
-    """('loaded' | 'refused' | 'crash', detail) for one mutant loaded in this process."""
+def _outcome(name: str, data: bytes) -> tuple[str, str, bool]:
+    """('loaded' | 'refused' | 'crash', detail, lines unreconciled) for one mutant loaded in
+    this process. A text whose lines do not reconcile must say so in a warning."""
     try:
         result = spendkit.load(name, data=data, source_name=name)
         ledger = result.ledger
         assert ledger.rows_read == ledger.rows_kept + ledger.rows_rejected
         assert result.table.num_rows == ledger.rows_kept
-        return "loaded", ""
+        if ledger.lines_reconciled is False:
+            warned = [w for w in ledger.warnings if "line" in w and (
+                "physical" in w or "counted twice" in w)]
+            assert warned, "lines do not reconcile and no warning says so"
+            return "loaded", warned[0][:300], True
+        return "loaded", "", False
     except SpendkitError as exc:
-        return "refused", str(exc)[:200]
+        return "refused", str(exc)[:200], False
     except _Hang:
         raise
     except BaseException as exc:  # noqa: BLE001 - anything else is what we are looking for
         if isinstance(exc, KeyboardInterrupt):
             raise
         return "crash", (f"{type(exc).__name__}: {exc}\n"
-                         + "".join(traceback.format_exception(exc)[-3:]))
+                         + "".join(traceback.format_exception(exc)[-3:])), False
 
 
 def run(files: list[Path], count: int, seed: int, time_limit: int = 20) -> Report:
@@ -216,10 +228,11 @@ def run(files: list[Path], count: int, seed: int, time_limit: int = 20) -> Repor
         began = time.perf_counter()
         try:
             with _time_limit(time_limit):
-                result, detail = _outcome(name, data)
+                result, detail, unreconciled = _outcome(name, data)
         except _Hang:
-            result, detail = "hang", f"over {time_limit} s"
-        report.add(Outcome(name, len(data), result, time.perf_counter() - began, 0.0, detail))
+            result, detail, unreconciled = "hang", f"over {time_limit} s", False
+        report.add(Outcome(name, len(data), result, time.perf_counter() - began, 0.0, detail,
+                           unreconciled))
     report.seconds = time.perf_counter() - start
     return report
 
@@ -255,8 +268,7 @@ def _in_child(name: str, data: bytes, time_limit: float, memory_cap_mb: float) -
         code = 0
         try:
             os.close(read_end)
-            result, detail = _outcome(name, data)
-            os.write(write_end, json.dumps([result, detail]).encode())
+            os.write(write_end, json.dumps(_outcome(name, data)).encode())
         except BaseException:  # noqa: BLE001 - the parent reports a silent death
             code = 70
         finally:
@@ -292,8 +304,8 @@ def _in_child(name: str, data: bytes, time_limit: float, memory_cap_mb: float) -
         how = (f"killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
                else f"exit {os.WEXITSTATUS(status)}")
         return Outcome(name, len(data), "crash", seconds, peak, f"the process died ({how})")
-    result, detail = json.loads(message)
-    return Outcome(name, len(data), result, seconds, peak, detail)
+    result, detail, unreconciled = json.loads(message)
+    return Outcome(name, len(data), result, seconds, peak, detail, unreconciled)
 
 
 def run_isolated(files: list[Path], count: int, seed: int, time_limit: float = 60,

@@ -41,6 +41,13 @@ class Grid:
     preamble_rows: int = 0
     rejects: list[RawReject] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: Text tables only (None for a worksheet): physical lines beyond the first of this table's
+    #: records (header, rows, blank lines) whose quoted cells hold line breaks, …
+    continuation_lines: int | None = None
+    #: … those records as {first line: lines spanned}, and the first lines of its blank
+    #: records; with the row lines they say which physical line went where.
+    multiline: dict[int, int] = field(default_factory=dict)
+    blank_lines: np.ndarray | None = None
 
     @property
     def n_rows(self) -> int:
