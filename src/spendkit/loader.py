@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from spendkit.errors import SpendkitError, UnreadableFileError
-from spendkit.extract.archive import MAX_TOTAL_BYTES, list_members, read_member, short
+from spendkit.extract.archive import MAX_MEMBERS, MAX_TOTAL_BYTES, list_members, read_member, short
 from spendkit.extract.clues import publisher_of
 from spendkit.extract.decode import (
     DecodedText,
@@ -34,8 +34,9 @@ from spendkit.extract.decode import (
 )
 from spendkit.extract.delimited import DelimitedText
 from spendkit.extract.excel import SheetRows, grid_from_sheet, read_xls, read_xlsx
+from spendkit.extract.extent import MAX_WORKBOOK_CELLS
 from spendkit.extract.fastcsv import regular_grid
-from spendkit.extract.grid import Grid, RawReject
+from spendkit.extract.grid import MAX_COLUMNS, Grid, RawReject
 from spendkit.extract.header import HEAD_ROWS, REQUIRED, TAIL_ROWS, find_header, header_score
 from spendkit.extract.sniff import sniff_kind
 from spendkit.reference.councils import Profile, Publisher, profile_for
@@ -267,15 +268,48 @@ def _load(path: Path, name: str, data: bytes, sha256: str | None,
     profile = profile_for(str(path))
     grids: list[tuple[str, Grid]] = []
     texts: dict[str, _TextLines] = {}
+    allowance = _Allowance()
     if kind == "text":
-        grids += [(name, g) for g in _text_grids(data, name, ledger, profile, texts)]
+        grids += [(name, g) for g in _text_grids(data, name, ledger, profile, texts, allowance)]
     elif kind in ("xlsx", "xls"):
-        grids += [(name, g) for g in _excel_grids(data, name, kind, ledger)]
+        grids += [(name, g) for g in _excel_grids(data, name, kind, ledger, allowance)]
     else:
-        grids += _zip_grids(data, name, ledger, texts)
+        grids += _zip_grids(data, name, ledger, texts, allowance)
     if not grids:
         raise UnreadableFileError(name, "holds no sheet or member with a transaction header")
     return _assemble(grids, name, sha, publisher, str(path), ledger, profile, texts)
+
+
+#: Lines of delimited text one file may hold (ZIP members together). A line costs the loader
+#: about what two workbook cells do (text read record by record, or rejected row by row, costs
+#: up to ~0.7 KB a line), so a file holds `extent.MAX_WORKBOOK_CELLS` cells or this many lines
+#: of text, or a mix: 2,000,000 lines (a council's year is 10,000-300,000) keep the worst text
+#: layouts under 1.5 GB.
+MAX_TEXT_LINES = MAX_WORKBOOK_CELLS // 2
+
+
+@dataclass
+class _Allowance:
+    """What one file may still hold, in workbook cells (a line of text counts as two)."""
+
+    cells: int = field(default_factory=lambda: MAX_WORKBOOK_CELLS)
+
+    def take_lines(self, lines: int, name: str) -> None:
+        """Count a text's lines against the allowance; UnreadableFileError past it."""
+        if 2 * lines > self.cells:
+            whole = self.cells == MAX_WORKBOOK_CELLS
+            raise UnreadableFileError(
+                name, f"has {lines:,} lines, more than the {self.cells // 2:,} "
+                + ("one file may hold: split it (by month or quarter)" if whole else
+                   f"left of the {MAX_WORKBOOK_CELLS // 2:,} lines one file (all its ZIP "
+                   "members together) may hold"))
+        self.cells -= 2 * lines
+
+    def take_cells(self, sheets: list[SheetRows]) -> None:
+        """Count what a workbook's sheets took (each from A1 to its last cell)."""
+        self.cells -= sum((s.lines[-1] if s.lines else 0)
+                          * max((len(r) for r in s.rows), default=0) for s in sheets)
+        self.cells = max(self.cells, 0)
 
 
 @dataclass
@@ -300,14 +334,15 @@ def _no_header(name: str, first: list[str]) -> UnreadableFileError:
         f"the first row reads '{short('|'.join(first), 60)}'", line=1)
 
 
-def _regular_text_grid(data: bytes, ledger: Ledger, encoding: str | None
-                       ) -> tuple[Grid, int] | None:
+def _regular_text_grid(data: bytes, ledger: Ledger, encoding: str | None, name: str,
+                       allowance: _Allowance) -> tuple[Grid, int] | None:
     """The fast path (Arrow over the file's UTF-8 bytes) and the text's physical lines, or None
     when the file needs care."""
     body, decoded = decode_to_utf8(data, encoding)
     if not body or body.isspace():
         return None
     endings = line_ending_counts(body)
+    allowance.take_lines(_physical_lines(endings, body[-1:]), name)
     fast = regular_grid(body, endings, find_header)
     if fast is None:
         return None
@@ -320,11 +355,14 @@ def _regular_text_grid(data: bytes, ledger: Ledger, encoding: str | None
 
 
 def _text_grids(data: bytes, name: str, ledger: Ledger, profile: Profile | None = None,
-                texts: dict[str, _TextLines] | None = None) -> list[Grid]:
+                texts: dict[str, _TextLines] | None = None,
+                allowance: _Allowance | None = None) -> list[Grid]:
     """The grids of a delimited text file: one, or one per table when tables are stacked.
 
-    `texts[name]` gets the text's physical lines, for the ledger's line account."""
+    `texts[name]` gets the text's physical lines, for the ledger's line account; they are
+    counted against `allowance` before the text is parsed."""
     texts = {} if texts is None else texts
+    allowance = _Allowance() if allowance is None else allowance
     utf16 = utf16_encoding(data)
     if utf16:
         # Excel's "Unicode Text" export: transcoded once, then read as UTF-8.
@@ -333,8 +371,13 @@ def _text_grids(data: bytes, name: str, ledger: Ledger, profile: Profile | None 
         except UnicodeDecodeError:
             data = data.decode(utf16, errors="replace").lstrip("\ufeff").encode("utf-8")
     if profile is None or not profile.header_line:
-        fast = _regular_text_grid(data, ledger, profile.encoding if profile else None)
+        spare = _Allowance(allowance.cells)  # the careful path counts the same lines again
+        fast = _regular_text_grid(data, ledger, profile.encoding if profile else None, name,
+                                  spare)
+        if fast is not None:
+            _check_width(name, fast[0].header, fast[0].header_line)
         if fast is not None and not _stacked_headers(fast[0]):
+            allowance.cells = spare.cells
             grid, physical = fast
             _note_utf16(ledger, utf16)
             texts[name] = _TextLines(physical, grid.header_line - 1)
@@ -349,6 +392,7 @@ def _text_grids(data: bytes, name: str, ledger: Ledger, profile: Profile | None 
         decoded = decode_bytes(data)
     text, endings = normalise_newlines(decoded.text)
     physical = _physical_lines(endings, decoded.text[-1:])
+    allowance.take_lines(physical, name)
     ledger.encoding = decoded.encoding
     ledger.line_endings = {k: v for k, v in endings.items() if v}
     ledger.warnings = [w for w in ledger.warnings if w not in decoded.notes] + decoded.notes
@@ -380,6 +424,7 @@ def _text_grids(data: bytes, name: str, ledger: Ledger, profile: Profile | None 
         if found is None:
             raise _no_header(name, doc.cells(int(nonblank[0])))
         index = int(cand[found[0]])
+    _check_width(name, doc.cells(index), int(doc.lines[index]))
     at_end = index == int(nonblank[-1]) and index != int(nonblank[0])
     texts[name] = _TextLines(physical, 0 if at_end else int(doc.lines[index]) - 1)
     if at_end:
@@ -393,6 +438,13 @@ def _text_grids(data: bytes, name: str, ledger: Ledger, profile: Profile | None 
         return [first]
     starts = [index] + [int(np.searchsorted(doc.lines, ln)) for ln in lines]
     return [doc.build_grid(s, stop=e) for s, e in zip(starts, starts[1:] + [None], strict=True)]
+
+
+def _check_width(name: str, header: list[str], line: int) -> None:
+    if len(header) > MAX_COLUMNS:
+        raise UnreadableFileError(name, f"the header has {len(header):,} fields, more than "
+                                  f"the limit of {MAX_COLUMNS:,} (the widest sheet Excel "
+                                  "allows)", line=line)
 
 
 def _note_utf16(ledger: Ledger, utf16: str | None) -> None:
@@ -463,8 +515,12 @@ def _sheet_grids(sheet: SheetRows, ledger: Ledger) -> list[Grid]:
             for k, (s, e) in enumerate(zip(starts, starts[1:] + [None], strict=True))]
 
 
-def _excel_grids(data: bytes, name: str, kind: str, ledger: Ledger) -> list[Grid]:
-    sheets: list[SheetRows] = read_xlsx(data, name) if kind == "xlsx" else read_xls(data, name)
+def _excel_grids(data: bytes, name: str, kind: str, ledger: Ledger,
+                 allowance: _Allowance | None = None) -> list[Grid]:
+    allowance = _Allowance() if allowance is None else allowance
+    reader = read_xlsx if kind == "xlsx" else read_xls
+    sheets: list[SheetRows] = reader(data, name, allowance.cells)
+    allowance.take_cells(sheets)
     grids = []
     for sheet in sheets:
         grids += _sheet_grids(sheet, ledger)
@@ -474,8 +530,8 @@ def _excel_grids(data: bytes, name: str, kind: str, ledger: Ledger) -> list[Grid
     return grids
 
 
-def _zip_grids(data: bytes, name: str, ledger: Ledger, texts: dict[str, _TextLines]
-               ) -> list[tuple[str, Grid]]:
+def _zip_grids(data: bytes, name: str, ledger: Ledger, texts: dict[str, _TextLines],
+               allowance: _Allowance) -> list[tuple[str, Grid]]:
     out = []
     budget = [MAX_TOTAL_BYTES]
     try:
@@ -483,7 +539,12 @@ def _zip_grids(data: bytes, name: str, ledger: Ledger, texts: dict[str, _TextLin
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise UnreadableFileError(name, f"is a damaged ZIP archive ({short(str(exc))})") from exc
     with zf:
-        for m in list_members(zf):
+        members = list_members(zf)
+        wanted = sum(1 for m in members if not m.skip)
+        if wanted > MAX_MEMBERS:
+            raise UnreadableFileError(name, f"holds {wanted:,} files to read, more than the "
+                                      f"limit of {MAX_MEMBERS:,} one archive may hold")
+        for m in members:
             member = f"{name}/{m.name}"
             if m.skip:
                 ledger.skipped.append({"name": member, "what": "member", "reason": m.skip})
@@ -492,14 +553,15 @@ def _zip_grids(data: bytes, name: str, ledger: Ledger, texts: dict[str, _TextLin
             kind = sniff_kind(blob)
             if kind == "text":
                 sub = Ledger(source_file=member, source_sha256="", format="csv")
-                out += [(member, g) for g in _text_grids(blob, member, sub, texts=texts)]
+                out += [(member, g) for g in _text_grids(blob, member, sub, texts=texts,
+                                                         allowance=allowance)]
                 ledger.encoding = ledger.encoding or sub.encoding
                 ledger.delimiter = ledger.delimiter or sub.delimiter
                 ledger.parse_path = ledger.parse_path or sub.parse_path
                 ledger.warnings += [f"{m.name}: {w}" for w in sub.warnings]
             elif kind in ("xlsx", "xls"):
                 sub = Ledger(source_file=member, source_sha256="", format=kind)
-                out += [(member, g) for g in _excel_grids(blob, member, kind, sub)]
+                out += [(member, g) for g in _excel_grids(blob, member, kind, sub, allowance)]
                 ledger.skipped += [dict(s, name=f"{member}: {s['name']}") for s in sub.skipped]
             elif kind in ("zip", "corrupt-zip"):
                 ledger.skipped.append({"name": member, "what": "member", "reason":
@@ -557,11 +619,11 @@ def _assemble(grids: list[tuple[str, Grid]], name: str, sha: str, publisher: str
             total_label = (is_total_label(grid.columns[mapping.fields["supplier_name"]])
                            if "supplier_name" in mapping.fields else np.zeros(grid.n_rows, bool))
             part_rejects = [
-                RawReject(int(grid.lines[i]), "total_row", "a cell reads 'Total'", grid.raw_row(i))
+                RawReject(int(grid.lines[i]), "total_row", "a cell reads 'Total'", raw)
                 if total_label[i] else
                 RawReject(int(grid.lines[i]), "not_transaction_list",
-                          "file is a summary without payment dates", grid.raw_row(i))
-                for i in range(grid.n_rows)]
+                          "file is a summary without payment dates", raw)
+                for i, raw in enumerate(grid.raw_rows(np.arange(grid.n_rows)))]
             part_rejects += grid.rejects
             kept = 0
             total = 0
@@ -577,8 +639,7 @@ def _assemble(grids: list[tuple[str, Grid]], name: str, sha: str, publisher: str
             kept = table.num_rows
             total = sum_pence(table.column("amount_gbp"))
             date_format, used, notes = canon.date_format, canon.date_formats_used, canon.notes
-        for r in part_rejects:
-            rejects.append((source_file, grid.sheet, r.line, r.reason, r.detail, r.raw))
+        rejects.append(_reject_table(source_file, grid.sheet, part_rejects))
         reasons = Counter(r.reason for r in part_rejects)
         part = PartLedger(
             source_file=source_file, sheet=grid.sheet, file_kind=kind,
@@ -598,20 +659,25 @@ def _assemble(grids: list[tuple[str, Grid]], name: str, sha: str, publisher: str
     table = _concat(tables)
     if texts:
         _account_lines(ledger, texts, read, table, rejects)
-    rej = pa.table(
-        dict(zip(reject_schema().names,
-                 [pa.array(c, t) for c, t in zip(
-                     zip(*rejects, strict=True) if rejects else [[]] * 6,
-                     reject_schema().types, strict=True)], strict=True)),
-        schema=reject_schema())
+    rej = pa.concat_tables(rejects) if rejects else reject_schema().empty_table()
     return LoadResult(table, rej.sort_by([("source_file", "ascending"), ("source_sheet",
                                                                        "ascending"),
                                           ("source_line", "ascending")]), ledger)
 
 
+def _reject_table(source_file: str, sheet: str, rows: list[RawReject]) -> pa.Table:
+    """One part's rejected rows as an Arrow table (reject_schema)."""
+    n = len(rows)
+    return pa.table([repeat_string(source_file, n), repeat_string(sheet, n),
+                     pa.array([r.line for r in rows], pa.int64()),
+                     pa.array([r.reason for r in rows], pa.string()),
+                     pa.array([r.detail for r in rows], pa.string()),
+                     pa.array([r.raw for r in rows], pa.string())], schema=reject_schema())
+
+
 def _account_lines(ledger: Ledger, texts: dict[str, _TextLines],
                    read: list[tuple[str, Grid, int]], table: pa.Table,
-                   rejects: list[tuple]) -> None:
+                   rejects: list[pa.Table]) -> None:
     """Reconcile every delimited text's physical lines with what the ledger says became of
     them: lines = above the header + headers + rows read + blank + continuation (+ rows of
     tables not read). A difference is a warning naming the lines (issue 22: rows must not
@@ -639,7 +705,9 @@ def _account_lines(ledger: Ledger, texts: dict[str, _TextLines],
         grids = [g for s, g, _ in read if s == source]
         kept = table.filter(pc.equal(table.column("source_file"), source)).column(
             "source_line").to_numpy() if table.num_rows else np.zeros(0, np.int64)
-        rejected = np.array([r[2] for r in rejects if r[0] == source], np.int64)
+        rejected = np.concatenate([np.zeros(0, np.int64)] + [
+            t.filter(pc.equal(t.column("source_file"), source)).column("source_line").to_numpy()
+            for t in rejects if t.num_rows])
         gaps, doubled = _line_coverage(text, grids, np.concatenate([kept, rejected]))
         where = f"{source}: " if source != ledger.source_file else ""
         if gaps:

@@ -9,8 +9,13 @@ come out, and refused as soon as they pass a limit, before they are held in memo
 - `MAX_TOTAL_BYTES` (512 MiB): all members of one archive together.
 - `MAX_RATIO` (200): inflated size over compressed size, for members over `RATIO_FLOOR`
   (1 MiB). Spending CSVs compress 5-20 times; a bomb of zeros or blank lines, 1,000 times.
+- `MAX_MEMBERS` (500): files read from one archive. A council's ZIP holds a year of monthly
+  files; every part read costs the loader a fixed few milliseconds (a workbook, a child
+  process), so 20,000 one-line members took 107 s.
 
-These keep the loader's peak memory under about 1.5 GB whatever the input. Members that are
+With the loader's allowance per file (`loader.MAX_TEXT_LINES` lines of text or
+`extent.MAX_WORKBOOK_CELLS` workbook cells, all parts together), these keep the loader's peak
+memory under 1.5 GB whatever the input. Members that are
 not read (folders, dot-files and `__MACOSX`, names that climb out of the archive such as
 `..\\..\\x.csv`, nested archives) are listed with the reason, for `Ledger.skipped`.
 """
@@ -28,6 +33,7 @@ from spendkit.errors import UnreadableFileError
 MAX_MEMBER_BYTES = 256 * 1024 * 1024
 MAX_TOTAL_BYTES = 512 * 1024 * 1024
 MAX_RATIO = 200
+MAX_MEMBERS = 500
 RATIO_FLOOR = 1024 * 1024
 _CHUNK = 1 << 20
 

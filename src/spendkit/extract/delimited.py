@@ -300,7 +300,9 @@ class DelimitedText:
         if len(rec) == 0:
             return [pa.array([], pa.string()) for _ in range(width)]
         if self.records is not None:
-            return string_columns([self.records[i][:width] for i in rec], width)
+            # `rec` holds records of exactly `width` fields: taken as they are, not copied.
+            records = self.records
+            return string_columns([records[i] for i in rec.tolist()], width)
         # Keep only the bytes of the chosen records (each with its newline), then parse in bulk.
         starts, ends = self.starts[rec], self.ends[rec]
         contiguous = bool(np.all(starts[1:] == ends[:-1] + 1))
@@ -315,7 +317,10 @@ class DelimitedText:
         names = [f"c{i}" for i in range(width)]
         table = pacsv.read_csv(
             io.BytesIO(payload),
-            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
+            # One block at least as large as any record: a record across two blocks fails.
+            read_options=pacsv.ReadOptions(column_names=names,
+                                           block_size=min(max(1 << 24, len(payload) + 1),
+                                                          (1 << 31) - 1)),
             parse_options=pacsv.ParseOptions(
                 delimiter=self.delimiter, newlines_in_values=self.has_quoted_newlines,
                 ignore_empty_lines=False),

@@ -81,22 +81,22 @@ def _collect(name: str, row_iter) -> SheetRows:
     return SheetRows(name, rows, lines, blank)
 
 
-def read_xlsx_openpyxl(data: bytes, path: str, extent: WorkbookExtent | None = None
-                       ) -> list[SheetRows]:
+def read_xlsx_openpyxl(data: bytes, path: str, extent: WorkbookExtent | None = None,
+                       cell_limit: int | None = None) -> list[SheetRows]:
     """Every worksheet of an XLSX workbook as SheetRows, read by openpyxl (the reference reader).
 
     Rows run from 1 to the last `<row>` element of the sheet XML (capped by the sheet's
     `<dimension>` when it has one); rows with no visible text count as `blank_rows`. A
-    workbook whose cells reach too far (`extent.MAX_WORKBOOK_CELLS`, rows padded to the
-    `<dimension>` width as openpyxl does) is refused before reading; `extent` is the
-    workbook's, if already measured.
+    workbook whose cells reach too far (`extent.MAX_REFERENCE_CELLS` or `cell_limit`, rows
+    padded to the `<dimension>` width as openpyxl does) is refused before reading; `extent` is
+    the workbook's, if already measured.
     """
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
     if extent is None:
         extent = workbook_extent(data, path)
-    extent.check(path, "openpyxl")
+    extent.check(path, "openpyxl", cell_limit)
 
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -119,8 +119,11 @@ def read_xlsx_openpyxl(data: bytes, path: str, extent: WorkbookExtent | None = N
     return sheets
 
 
-def read_xlsx(data: bytes, path: str) -> list[SheetRows]:
+def read_xlsx(data: bytes, path: str, cell_limit: int | None = None) -> list[SheetRows]:
     """Every worksheet of an XLSX workbook as SheetRows, read by python-calamine.
+
+    Refused before reading when its cells reach beyond Excel's grid or past
+    `extent.MAX_WORKBOOK_CELLS` (or `cell_limit`, when smaller): see `extent.py`.
 
     Gives the same SheetRows as `read_xlsx_openpyxl` (same sheets in the same order, hidden ones
     included and chart sheets left out; same cell strings, 1-based `lines` and `blank_rows`),
@@ -156,7 +159,7 @@ def read_xlsx(data: bytes, path: str) -> list[SheetRows]:
     """
     extent = workbook_extent(data, path)  # every part inflated under the archive limits
     if not extent.calamine_unsafe:
-        extent.check(path, "calamine")
+        extent.check(path, "calamine", cell_limit)
         try:
             return _read_xlsx_calamine(data)
         except SpendkitError:
@@ -166,7 +169,7 @@ def read_xlsx(data: bytes, path: str) -> list[SheetRows]:
                 raise  # KeyboardInterrupt, SystemExit
     # Anything calamine or the XML scan cannot handle goes to the reference reader, which
     # either reads the workbook or raises the UnreadableFileError that names the file.
-    return read_xlsx_openpyxl(data, path, extent)
+    return read_xlsx_openpyxl(data, path, extent, cell_limit)
 
 
 def is_panic(exc: BaseException) -> bool:
@@ -433,7 +436,7 @@ sys.stdout.buffer.write(pickle.dumps(result))
 """
 
 
-def read_xls(data: bytes, path: str) -> list[SheetRows]:
+def read_xls(data: bytes, path: str, cell_limit: int | None = None) -> list[SheetRows]:
     """Every worksheet of a BIFF8 (Excel 97-2003) workbook as SheetRows, read by calamine in a
     child process (see `_XLS_CHILD`)."""
     import pickle
@@ -442,7 +445,7 @@ def read_xls(data: bytes, path: str) -> list[SheetRows]:
 
     try:
         proc = subprocess.run([sys.executable, "-c", _XLS_CHILD, str(XLS_CHILD_MEMORY),
-                               str(MAX_WORKBOOK_CELLS)],
+                               str(min(MAX_WORKBOOK_CELLS, cell_limit or MAX_WORKBOOK_CELLS))],
                               input=data, capture_output=True, timeout=XLS_CHILD_SECONDS,
                               check=False)
     except subprocess.TimeoutExpired as exc:

@@ -91,22 +91,26 @@ class WorkbookExtent:
     #: '' when calamine may read the workbook, else why not (openpyxl reads it instead)
     calamine_unsafe: str = ""
 
-    def check(self, where: str, reader: str = "calamine") -> None:
-        """Raise UnreadableFileError when the sheets together pass the cell limit of `reader`:
-        'calamine' (MAX_WORKBOOK_CELLS) or 'openpyxl' (MAX_REFERENCE_CELLS; it also pads every
-        row to the <dimension> width)."""
+    def check(self, where: str, reader: str = "calamine", limit: int | None = None) -> int:
+        """The cells the sheets span for `reader` ('calamine', or 'openpyxl', which also pads
+        every row to the <dimension> width); UnreadableFileError past its limit
+        (MAX_WORKBOOK_CELLS or MAX_REFERENCE_CELLS), or past `limit` when smaller (what is left
+        of a file's allowance when this workbook is one part of it)."""
         if reader == "calamine":
-            size, limit = (lambda s: s.cells), MAX_WORKBOOK_CELLS
+            size, own = (lambda s: s.cells), MAX_WORKBOOK_CELLS
         else:
-            size, limit = (lambda s: s.reference_cells), MAX_REFERENCE_CELLS
+            size, own = (lambda s: s.reference_cells), MAX_REFERENCE_CELLS
+        allowed = own if limit is None else min(own, limit)
         total = sum(size(s) for s in self.sheets)
-        if total > limit:
+        if total > allowed:
             big = max(self.sheets, key=size)
             raise UnreadableFileError(
                 f"{where} (part {big.part!r})",
                 f"its cells span {big.rows:,} rows × {size(big) // max(big.rows, 1):,} columns "
-                f"({total:,} cells in all sheets), more than the limit of {limit:,} cells "
-                f"{'read by calamine' if reader == 'calamine' else 'read by openpyxl'}")
+                f"({total:,} cells in all sheets), more than the limit of {allowed:,} cells "
+                + (f"read by {reader}" if allowed == own else
+                   "left of what one file may hold (ZIP members together)"))
+        return total
 
 
 def workbook_extent(data: bytes, where: str) -> WorkbookExtent:

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from spendkit.extract.delimited import sniff_delimiter
-from spendkit.extract.grid import Grid, filler, fit_odd_records
+from spendkit.extract.grid import MAX_COLUMNS, Grid, filler, fit_odd_records
 from spendkit.extract.header import HEAD_ROWS, TAIL_ROWS
 
 _HEAD_BYTES = 150_000  # where the header and the delimiter sample must lie
@@ -136,6 +136,8 @@ def regular_grid(body: bytes, endings: dict[str, int],
     if pos == len(head_rows) - 1 and pos and not tail_rows:
         return None  # the last non-blank line: a header below the data
     line_index, header = head_rows[pos]
+    if len(header) > MAX_COLUMNS:
+        return None  # the careful path refuses it before building a table that wide
     header_line = line_index + 1
     start = spans[line_index][1]
     start += 2 if body[start:start + 2] == b"\r\n" else (1 if start < len(body) else 0)
