@@ -173,3 +173,29 @@ def test_the_measured_extent_never_falls_short_of_calamines(layout):
         return
     if values:
         assert len(values) <= measured.rows and len(values[0]) <= measured.columns
+
+
+def test_a_workbook_of_too_many_sheets_is_refused(monkeypatch, readers_must_not_run):
+    import openpyxl
+
+    monkeypatch.setattr(extent, "MAX_SHEETS", 2)
+    wb = openpyxl.Workbook()
+    for i in range(2):
+        wb.create_sheet(f"S{i}")
+    buf = io.BytesIO()
+    wb.save(buf)
+    with pytest.raises(UnreadableFileError, match=r"^b\.xlsx: holds more than 2 worksheets"):
+        spendkit.load("b.xlsx", data=buf.getvalue(), source_name="b.xlsx")
+
+
+def test_unclosed_error_cells_do_not_make_the_sheet_scan_quadratic():
+    # 20,000 error cells with no closing tag (varied, so they are not refused as a ZIP bomb):
+    # the scan of error cells once searched to the end of the sheet for each.
+    cells = "".join(f'<c r="A{(i * 7919) % 9973 + 3}" t="e">x{i * 104729 % 1000003}'
+                    for i in range(20_000))
+    with pytest.raises(UnreadableFileError, match="not a readable XLSX workbook"):
+        spendkit.load("b.xlsx", data=book(HEAD + f'<row r="3">{cells}</row>'),
+                      source_name="b.xlsx")
+    # … while well-formed error cells are still found
+    assert excel._ERROR_CELL.findall(b'<c r="B8" t="e"><v>#N/A</v></c><c r="C8"><v>1</v></c>'
+                                     ) == [(b'r="B8" t="e"', b"<v>#N/A</v>")]

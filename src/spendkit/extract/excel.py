@@ -39,7 +39,12 @@ import numpy as np
 
 from spendkit.errors import SpendkitError, UnreadableFileError
 from spendkit.extract.archive import short
-from spendkit.extract.extent import MAX_WORKBOOK_CELLS, WorkbookExtent, workbook_extent
+from spendkit.extract.extent import (
+    MAX_SHEETS,
+    MAX_WORKBOOK_CELLS,
+    WorkbookExtent,
+    workbook_extent,
+)
 from spendkit.extract.grid import Grid, RawReject, string_columns
 
 
@@ -196,7 +201,10 @@ _SHEET_DATA = re.compile(rb"<(\w+:)?sheetData\b")
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*\bref="([^"]*)"')
 _ROW_NUMBER = re.compile(rb'\sr="(\d+)"')
 # An error cell with content (a self-closing one has no value): `<c r="B8" t="e"><v>#N/A</v></c>`.
-_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\s([^>]*?\bt="e"[^>/]*)>(.*?)</(?:\w+:)?c>', re.S)
+# The content may not run past another cell's tag (possessive, so it never backtracks): in a
+# damaged sheet of 100,000 unclosed error cells a lazy `.*?` searched to the end for each.
+_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\s([^>]*?\bt="e"[^>/]*)>'
+                         rb'((?:[^<]|<(?!/?(?:\w+:)?c[\s>/]))*+)</(?:\w+:)?c>')
 _CELL_REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
 _VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 _ESCAPE = re.compile(rb"_x([0-9A-Fa-f]{4})_")
@@ -412,10 +420,13 @@ _XLS_CHILD = """
 import io, pickle, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[1]), int(sys.argv[1])))
 from python_calamine import CalamineWorkbook, SheetTypeEnum
-data, limit = sys.stdin.buffer.read(), int(sys.argv[2])
+data, limit, most = sys.stdin.buffer.read(), int(sys.argv[2]), int(sys.argv[3])
 out, name, cells = [], "", 0
 try:
     with CalamineWorkbook.from_filelike(io.BytesIO(data)) as wb:
+        if len(wb.sheets_metadata) > most:
+            raise OverflowError(f"holds {len(wb.sheets_metadata):,} sheets, more than the "
+                                f"{most:,} one workbook may hold")
         for meta in wb.sheets_metadata:
             if meta.typ == SheetTypeEnum.WorkSheet:
                 name = meta.name
@@ -445,7 +456,8 @@ def read_xls(data: bytes, path: str, cell_limit: int | None = None) -> list[Shee
 
     try:
         proc = subprocess.run([sys.executable, "-c", _XLS_CHILD, str(XLS_CHILD_MEMORY),
-                               str(min(MAX_WORKBOOK_CELLS, cell_limit or MAX_WORKBOOK_CELLS))],
+                               str(min(MAX_WORKBOOK_CELLS, cell_limit or MAX_WORKBOOK_CELLS)),
+                               str(MAX_SHEETS)],
                               input=data, capture_output=True, timeout=XLS_CHILD_SECONDS,
                               check=False)
     except subprocess.TimeoutExpired as exc:

@@ -15,6 +15,7 @@ the bytes; the rare irregular ones — `$`, entities, odd spacing — are read o
 - a workbook whose sheets' rectangles add up to more than `MAX_WORKBOOK_CELLS` is refused
   (`MAX_REFERENCE_CELLS` when openpyxl reads it): the readers hold every sheet at once, and
   at the limit the loader's peak memory stays under 1.5 GB;
+- a workbook of more than `MAX_SHEETS` worksheets is refused (each costs a fixed time);
 - a shared-string table declaring more entries than it holds is left to openpyxl, which does
   not trust the count.
 
@@ -47,6 +48,9 @@ MAX_WORKBOOK_CELLS = 4_000_000
 #: The same for openpyxl, the fallback for workbooks calamine cannot read exactly, which takes
 #: more memory and time a cell: 3M cells of strings peaked at 0.97 GB.
 MAX_REFERENCE_CELLS = 3_000_000
+#: Worksheets one workbook may hold: each costs the readers and the loader a fixed ~10 ms
+#: (2,000 one-row sheets took 23 s); a council's workbook has one per month or so.
+MAX_SHEETS = 500
 
 _QUOTE, _EQUALS, _LT, _GT = ord('"'), ord("="), ord("<"), ord(">")
 _SPACE = np.zeros(256, bool)
@@ -57,7 +61,9 @@ _WINDOW = 11  # bytes read after `r="`: 3 letters, 7 digits and the closing quot
 _BATCH = 1 << 20  # references decoded per numpy pass (bounds the temporary arrays)
 _PREFIX = re.compile(rb"<(\w+:)sheetData\b")
 # `r` attributes not written `r="` (XML allows spaces around '=' and single quotes)
-_ODD_ATTRIBUTE = re.compile(rb"""\sr(?:\s+=\s*|=\s+|=(?='))(["'])(.*?)\1""", re.S)
+# (the value stops at any quote or tag edge, so an unclosed one cannot make each search run to
+# the end of the sheet)
+_ODD_ATTRIBUTE = re.compile(rb"""\sr(?:\s+=\s*|=\s+|=(?='))(["'])([^"'<>]*)\1""")
 _A1 = re.compile(r"([A-Za-z]+)(\d+)")
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*\bref="(?:[^":]*:)?([^"]*)"')
 _UNIQUE_COUNT = re.compile(rb"""<(\w+:)?sst\b[^>]*\buniqueCount\s*=\s*["']\s*(\d+)""")
@@ -135,6 +141,9 @@ def workbook_extent(data: bytes, where: str) -> WorkbookExtent:
             xml = read_member(zf, info, f"{where} (part {info.filename!r})", budget)
             if b"sheetData" in xml:
                 out.sheets.append(sheet_extent(xml, info.filename, where))
+                if len(out.sheets) > MAX_SHEETS:
+                    raise UnreadableFileError(where, f"holds more than {MAX_SHEETS:,} "
+                                              "worksheets, the most one workbook may hold")
             elif not out.calamine_unsafe:
                 out.calamine_unsafe = _shared_strings_problem(xml)
     return out
