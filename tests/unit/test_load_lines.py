@@ -88,17 +88,22 @@ def test_stray_quote_lines_are_each_read_and_accounted():
     assert any("stray quote" in w and "lines 5-" in w for w in r.ledger.warnings)
 
 
-def test_zip_members_are_counted_text_by_text():
+def workbook() -> bytes:
+    """A one-row XLSX."""
     book = openpyxl.Workbook()
     book.active.append(["Date", "Supplier Name", "Amount"])
     book.active.append(["01/05/2019", "Acme", 2.5])
-    xlsx = io.BytesIO()
-    book.save(xlsx)
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def test_zip_members_are_counted_text_by_text():
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("a.csv", "Notes\n" + HEADER + rows(3))
         zf.writestr("b.csv", HEADER + rows(2) + "\n")
-        zf.writestr("c.xlsx", xlsx.getvalue())
+        zf.writestr("c.xlsx", workbook())
     r = spendkit.load("z.zip", data=buf.getvalue(), source_name="z.zip")
     assert r.ledger.rows_read == 6  # 3 + 2 from the texts, 1 from the workbook
     assert account(r) == (9, 1, 2, 5, 1, 0, 0)
@@ -114,12 +119,7 @@ def test_table_not_read_is_accounted_as_skipped():
 
 
 def test_workbooks_have_no_line_count():
-    book = openpyxl.Workbook()
-    book.active.append(["Date", "Supplier Name", "Amount"])
-    book.active.append(["01/05/2019", "Acme", 2.5])
-    buf = io.BytesIO()
-    book.save(buf)
-    r = spendkit.load("b.xlsx", data=buf.getvalue(), source_name="b.xlsx")
+    r = spendkit.load("b.xlsx", data=workbook(), source_name="b.xlsx")
     assert r.ledger.physical_lines is None and r.ledger.lines_reconciled is None
     assert "  lines " not in r.ledger.summary()
 
