@@ -74,19 +74,21 @@ class SheetExtent:
     """How far one sheet part's cells reach."""
 
     part: str
-    rows: int = 0  # furthest row a reader may place a cell on
-    columns: int = 0  # furthest column calamine may place a cell on
+    rows: int = 0  # furthest row calamine may place a cell holding a value on
+    columns: int = 0  # … and column
+    all_rows: int = 0  # furthest row of any cell, empty styled ones (`<c r="Z9" s="1"/>`) too
+    all_columns: int = 0  # … and column: openpyxl yields those
     dimension_columns: int = 0  # the width openpyxl pads every row to (<dimension ref>)
 
     @property
     def cells(self) -> int:
-        """The rectangle calamine allocates."""
+        """The rectangle calamine allocates (it skips cells without a value)."""
         return self.rows * self.columns
 
     @property
     def reference_cells(self) -> int:
         """The rectangle openpyxl yields."""
-        return self.rows * max(self.columns, self.dimension_columns)
+        return self.all_rows * max(self.all_columns, self.dimension_columns)
 
 
 @dataclass
@@ -110,9 +112,10 @@ class WorkbookExtent:
         total = sum(size(s) for s in self.sheets)
         if total > allowed:
             big = max(self.sheets, key=size)
+            rows = big.rows if reader == "calamine" else big.all_rows
             raise UnreadableFileError(
                 f"{where} (part {big.part!r})",
-                f"its cells span {big.rows:,} rows × {size(big) // max(big.rows, 1):,} columns "
+                f"its cells span {rows:,} rows × {size(big) // max(rows, 1):,} columns "
                 f"({total:,} cells in all sheets), more than the limit of {allowed:,} cells "
                 + (f"read by {reader}" if allowed == own else
                    "left of what one file may hold (ZIP members together)"))
@@ -171,21 +174,24 @@ def sheet_extent(xml: bytes, part: str, where: str) -> SheetExtent:
         xml = xml.replace(b"<" + prefix.group(1), b"<")
     buf = np.frombuffer(xml, np.uint8)
     refs = _References(buf, xml)
-    max_row, max_col, example = refs.furthest()
+    cells_unreferenced = refs.cells_without_reference()
+    (max_row, max_col, example), (row, col) = refs.furthest(cells_unreferenced.any())
     if max_row > EXCEL_ROWS or max_col > EXCEL_COLUMNS:
         raise UnreadableFileError(
             f"{where} (part {part!r})",
             f"the cell reference '{example}' lies beyond Excel's last cell XFD1048576 "
             "(a damaged workbook)")
     # Cells and rows written without a reference sit after the one before them.
-    lacking = refs.cells_without_reference()
-    if lacking.any():
-        per_row = np.bincount(np.searchsorted(refs.row_tags, refs.cell_tags), minlength=1)
-        max_col += int(per_row.max())
-    max_row += int(refs.rows_without_reference().sum())
-    if max_col and not max_row:
-        max_row = 1
-    return SheetExtent(part, max_row, max_col, _dimension_columns(xml))
+    wider = longer = 0
+    if cells_unreferenced.any():
+        wider = int(np.bincount(np.searchsorted(refs.row_tags, refs.cell_tags),
+                                minlength=1).max())
+    longer = int(refs.rows_without_reference().sum())
+    out = SheetExtent(part, row + longer, col + wider, max_row + longer, max_col + wider,
+                      _dimension_columns(xml))
+    out.rows = max(out.rows, 1 if out.columns else 0)
+    out.all_rows = max(out.all_rows, 1 if out.all_columns else 0)
+    return out
 
 
 class _References:
@@ -209,21 +215,27 @@ class _References:
         c_at = np.flatnonzero(buf == ord("c"))
         c_at = c_at[(c_at > 0) & (c_at + 4 < n)]
         self.cell_tags = c_at[(buf[c_at - 1] == _LT) & _AFTER_NAME[buf[c_at + 1]]] - 1
+        self.ends = np.flatnonzero(buf == _GT)
 
-    def furthest(self) -> tuple[int, int, str]:
-        """(furthest row, furthest column, a reference beyond the grid or '')."""
-        max_row = max_col = 0
-        example = ""
-        regular, odd_at = _decode(self.buf, self.values)
-        if regular is not None:
-            max_row, max_col, example = regular
+    def furthest(self, rows_place_cells: bool) -> tuple[tuple[int, int, str], tuple[int, int]]:
+        """((furthest row, furthest column, a reference beyond the grid or '') of every
+        reference, (furthest row, furthest column) of the cells calamine keeps: not an empty
+        styled cell (`<c r="Z9" s="1"/>`, a self-closing tag), and not a row's own number
+        unless some cell without a reference takes its row from it)."""
+        after = np.searchsorted(self.ends, self.values)
+        closed = after < len(self.ends)
+        valued = np.ones(len(self.values), bool)
+        valued[closed] = self.buf[self.ends[after[closed]] - 1] != ord("/")
+        (max_row, max_col, example), (row, col), odd_at = _decode(
+            self.buf, self.values, valued, rows_place_cells)
         for value in [self.xml[at:self.xml.find(b'"', at)] for at in odd_at.tolist()] + \
                 [v for _, v in self.odd]:
-            row, col = _read_odd_reference(value)
-            if (row > EXCEL_ROWS or col > EXCEL_COLUMNS) and not example:
+            r, c = _read_odd_reference(value)
+            if (r > EXCEL_ROWS or c > EXCEL_COLUMNS) and not example:
                 example = _shown(value)
-            max_row, max_col = max(max_row, row), max(max_col, col)
-        return max_row, max_col, example
+            max_row, max_col = max(max_row, r), max(max_col, c)
+            row, col = max(row, r), max(col, c)  # irregular ones count as holding a value
+        return (max_row, max_col, example), (row, col)
 
     def _lacking(self, tags: np.ndarray, offset: int) -> np.ndarray:
         """For each tag, True when no `r` attribute lies between its name and its '>'."""
@@ -237,7 +249,7 @@ class _References:
         if not lacking.any():
             return lacking
         others = tags[lacking]
-        ends = np.flatnonzero(buf == _GT)
+        ends = self.ends
         attributes = np.sort(np.concatenate([self.values - 3,
                                              np.array([a for a, _ in self.odd], np.int64)]))
         never = np.iinfo(np.int64).max
@@ -257,22 +269,23 @@ class _References:
         return self._lacking(self.row_tags, 4)
 
 
-def _decode(buf: np.ndarray, starts: np.ndarray
-            ) -> tuple[tuple[int, int, str] | None, np.ndarray]:
-    """((furthest row, furthest column, an example beyond the grid), positions of irregular
-    values) over the `r="…"` values at `starts`.
+def _decode(buf: np.ndarray, starts: np.ndarray, valued: np.ndarray, row_numbers: bool
+            ) -> tuple[tuple[int, int, str], tuple[int, int], np.ndarray]:
+    """Over the `r="…"` values at `starts`: (furthest row, furthest column, an example beyond
+    the grid) of all, (furthest row, furthest column) of those `valued` (and cell references,
+    with letters, unless `row_numbers` count too), and the positions of irregular values.
 
-    A regular value is 0-3 letters then 1-7 digits closed by a quote; only the furthest are
-    turned into numbers (the most digits, then the largest), so a sheet of a million cells
-    costs a few passes over small arrays. Irregular values are left for `_read_odd_reference`.
+    A regular value is 0-3 letters then digits closed by a quote within the window; only the
+    furthest are turned into numbers (the most digits, then the largest), so a sheet of a
+    million cells costs a few passes over small arrays. Irregular values are left for
+    `_read_odd_reference`.
     """
+    every, held, odd = [0, 0, ""], [0, 0], [np.zeros(0, np.int64)]
     if not len(starts):
-        return None, np.zeros(0, np.int64)
+        return tuple(every), tuple(held), odd[0]  # type: ignore[return-value]
     width = _WINDOW
     windows = np.lib.stride_tricks.sliding_window_view(
         np.concatenate([buf, np.zeros(width, np.uint8)]), width)
-    best_row, best_col, example = 0, 0, ""
-    odd = []
     position = np.arange(width, dtype=np.int8)
     for k in range(0, len(starts), _BATCH):
         at = starts[k:k + _BATCH]
@@ -287,29 +300,39 @@ def _decode(buf: np.ndarray, starts: np.ndarray
             & (position < end[:, None])
         regular = (end < width) & (letters <= 3) & (digits >= 1) & ~stray.any(axis=1)
         odd.append(at[~regular])
-        keep = np.flatnonzero(regular)
-        if not len(keep):
-            continue
-        # The furthest row has the most digits, then the largest digits (same length).
-        most = int(digits[keep].max())
-        pick = keep[digits[keep] == most]
-        rows = np.zeros(len(pick), np.int64)
-        for j in range(most):
-            rows = rows * 10 + window[pick, letters[pick] + j] - 48
-        # The furthest column: the most letters, then the largest (upper-cased) letters.
-        widest = int(letters[keep].max())
-        pick_c, cols = keep[:1], np.zeros(1, np.int64)
-        if widest:
-            pick_c = keep[letters[keep] == widest]
-            cols = np.zeros(len(pick_c), np.int64)
-            for j in range(widest):
-                cols = cols * 26 + (window[pick_c, j] | 32) - 96
-        row, col = int(rows.max()), int(cols.max())
-        if (row > EXCEL_ROWS or col > EXCEL_COLUMNS) and not example:
-            i = int(pick[rows.argmax()] if row > EXCEL_ROWS else pick_c[cols.argmax()])
-            example = _shown(window[i, :int(end[i])].tobytes())
-        best_row, best_col = max(best_row, row), max(best_col, col)
-    return (best_row, best_col, example), np.concatenate(odd)
+        counted = regular & valued[k:k + _BATCH]
+        if not row_numbers:
+            counted &= letters > 0
+        for keep, best in ((np.flatnonzero(regular), every), (np.flatnonzero(counted), held)):
+            if len(keep):
+                row, col, i = _furthest(window, letters, digits, keep)
+                if best is every and (row > EXCEL_ROWS or col > EXCEL_COLUMNS) and not every[2]:
+                    every[2] = _shown(window[i, :int(end[i])].tobytes())
+                best[0], best[1] = max(best[0], row), max(best[1], col)
+    return tuple(every), tuple(held), np.concatenate(odd)  # type: ignore[return-value]
+
+
+def _furthest(window: np.ndarray, letters: np.ndarray, digits: np.ndarray, keep: np.ndarray
+              ) -> tuple[int, int, int]:
+    """(furthest row, furthest column, the window holding the further past the grid) among
+    the regular values `keep`."""
+    # The furthest row has the most digits, then the largest digits (same length).
+    most = int(digits[keep].max())
+    pick = keep[digits[keep] == most]
+    rows = np.zeros(len(pick), np.int64)
+    for j in range(most):
+        rows = rows * 10 + window[pick, letters[pick] + j] - 48
+    # The furthest column: the most letters, then the largest (upper-cased) letters.
+    widest = int(letters[keep].max())
+    pick_c, cols = keep[:1], np.zeros(1, np.int64)
+    if widest:
+        pick_c = keep[letters[keep] == widest]
+        cols = np.zeros(len(pick_c), np.int64)
+        for j in range(widest):
+            cols = cols * 26 + (window[pick_c, j] | 32) - 96
+    row, col = int(rows.max()), int(cols.max())
+    i = int(pick[rows.argmax()] if row > EXCEL_ROWS else pick_c[cols.argmax()])
+    return row, col, i
 
 
 def _shown(value: bytes) -> str:
