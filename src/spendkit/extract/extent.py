@@ -184,6 +184,9 @@ def sheet_extent(xml: bytes, part: str, where: str) -> SheetExtent:
     # Cells and rows written without a reference sit after the one before them.
     wider = longer = 0
     if cells_unreferenced.any():
+        # …even after an empty styled cell calamine skips: its reference still moves the
+        # position, so every reference counts towards where a positional cell may land.
+        row, col = max(row, max_row), max(col, max_col)
         wider = int(np.bincount(np.searchsorted(refs.row_tags, refs.cell_tags),
                                 minlength=1).max())
     longer = int(refs.rows_without_reference().sum())
