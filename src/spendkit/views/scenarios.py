@@ -175,13 +175,7 @@ def narrative(result: ReviewResult, *, top: int = 2) -> str:
                  for r in biggest.itertuples()]
         lines.append("**What moves the result most.** Of the uncertain levers, the cumulative "
                      "gap is most sensitive to " + "; then ".join(parts) + ".")
-    if ctx.microsoft is not None:
-        lines.append(f"**Microsoft.** Changes land at renewal dates: {ctx.microsoft.describe()}"
-                     ".")
-    else:
-        lines.append("**Microsoft.** The council's agreement is not known (no council "
-                     "profile), so its renewal dates are not either: the scenarios' yearly "
-                     "price path is an assumption.")
+    lines.append(f"**Microsoft.** {_microsoft_sentence(result)}")
     lines.append(f"**Settlement.** {ctx.settlement.describe()}" if any(
         s.funding_basis == "settlement" for s in result.specs) else "")
     lines.append(f"**Peers.** {result.peer.summary()}")
@@ -270,17 +264,20 @@ def baseline_text(result: ReviewResult) -> str:
     return "\n\n".join(lines)
 
 
+def _microsoft_sentence(result: ReviewResult) -> str:
+    """When Microsoft changes can land: the agreement's renewals, or that they are unknown."""
+    plan = result.context.microsoft
+    if plan is not None:
+        return f"Changes land at renewal dates: {plan.describe()}."
+    return ("The council's agreement is not known (no agreement in a council profile), so its "
+            "renewal dates are not either: the scenarios' yearly price path is an assumption.")
+
+
 def context_text(result: ReviewResult) -> str:
     """The settlement path, Microsoft plan, in-house staff and peer group, as Markdown."""
     ctx = result.context
     lines = [f"- **Settlement:** {escape_markdown(ctx.settlement.describe())}"]
-    if ctx.microsoft is not None:
-        lines.append(f"- **Microsoft agreement:** {escape_markdown(ctx.microsoft.describe())}; "
-                     "price and licence-mix changes land at these renewals, not before.")
-    else:
-        lines.append("- **Microsoft agreement:** not known (no agreement in a council profile), "
-                     "so neither are its renewal dates: the scenarios' yearly price path is an "
-                     "assumption.")
+    lines.append(f"- **Microsoft agreement:** {escape_markdown(_microsoft_sentence(result))}")
     if ctx.staff is not None:
         lines.append(f"- **In-house IT staff:** {gbp(ctx.staff.baseline_gbp, compact=True)} in "
                      f"{escape_markdown(ctx.baseline_year)} "
