@@ -126,3 +126,25 @@ def test_reports_use_the_shared_table_helper():
     assert list(drivers.columns) == ["What makes up the cumulative gap", "Flat <b>cash</b>",
                                      PEERS.title]
     assert "Flat &lt;b&gt;cash&lt;/b&gt;" in vs.drivers_report(RESULT)._repr_html_()
+
+
+def test_summary_without_model_states_the_latest_complete_paid_year():
+    pay = pd.DataFrame({"total_gbp": [1000.0], "n_payments": [1]})
+    rr = pd.DataFrame({"financial_year": ["2023-24", "2024-25", "2025-26"],
+                       "run_rate_gbp": [900.0, 92_642.0, 22_825.0],
+                       "is_complete": [True, True, False]})
+    lines = V.summary_without_model("T", "x", None, pay, ["2024-25"], rr)
+    assert lines[-1] == "Paid run-rate in 2024-25, the latest complete year: £92.6k a year."
+    thin = V.summary_without_model("T", "x", None, pay, ["2025-26"], rr.iloc[[2]])
+    assert thin[-1].startswith("No financial year is fully covered")
+    assert "pale" not in V.paid_caption(rr.assign(n_multi_year=0, vat_basis="net"), chart=False)
+
+
+def test_lever_ranges_read_as_money_or_plain_numbers():
+    table = vs.assumptions_table(RESULT)
+    ranges = dict(zip(table["item"], table["value"], strict=True))
+    assert ranges["Range: Microsoft price rise, 2026-27"] == "0 to 20"
+    assert ranges["Range: Inflation"] == "0.7184 to 3.282"
+    assert not any("e+" in str(v) for v in table["value"])
+    # £ levers (file costs scaled to the baseline) read as money, never 6.995e+04.
+    assert vs._number(69_950.4, True) == "£69,950" and vs._number(149_200.0, False) == "149,200"

@@ -554,12 +554,15 @@ def financial_year_label_of(day: date) -> str:
     return str(financial_year(pd.Series([pd.Timestamp(day)])).iloc[0])
 
 
-def paid_caption(run_rate: pd.DataFrame) -> str:
-    """What the paid run-rate rests on: spreading, multi-year payments and VAT basis."""
+def paid_caption(run_rate: pd.DataFrame, *, chart: bool = True) -> str:
+    """What the paid run-rate rests on: spreading, multi-year payments and VAT basis.
+
+    `chart=False` words it for a table (incomplete years flagged, not drawn pale)."""
     multi = int(run_rate["n_multi_year"].sum()) if "n_multi_year" in run_rate else 0
     text = ("Paid: payments attributed to Microsoft, each spread over the months it buys (the "
-            "term the description or the council profile gives, else 12 months); pale = year "
-            "not fully covered by the data.")
+            "term the description or the council profile gives, else 12 months); "
+            + ("pale = year not fully covered by the data." if chart else
+               "a year is complete when the data covers the months it could spread from."))
     if multi:
         text += (f" {multi} payment{'s' if multi != 1 else ''} spread over more than 12 months "
                  "(an upfront multi-year payment).")
@@ -575,8 +578,12 @@ def paid_caption(run_rate: pd.DataFrame) -> str:
 
 
 def summary_without_model(council_name: str, basis: str, deal: OwnDeal | None,
-                          payments: pd.DataFrame, financial_years: Sequence[str]) -> list[str]:
-    """The plain-English summary when no agreement can be costed: what is known instead."""
+                          payments: pd.DataFrame, financial_years: Sequence[str],
+                          run_rate: pd.DataFrame | None = None) -> list[str]:
+    """The plain-English summary when no agreement can be costed: what is known instead.
+
+    `run_rate` (`microsoft_paid_run_rate` for the council) adds the paid run-rate of its
+    latest complete year, or says no year is complete."""
     lines = [basis]
     if deal is not None:
         lines += deal.lines()
@@ -589,6 +596,15 @@ def summary_without_model(council_name: str, basis: str, deal: OwnDeal | None,
         n = int(payments["n_payments"].sum())
         lines.append(f"Microsoft payments found in {span}: {gbp(total, compact=True)} in {n:,} "
                      f"payment{'s' if n != 1 else ''} (direct or through a reseller).")
+        if run_rate is not None and len(run_rate):
+            done = run_rate[run_rate["is_complete"].astype(bool)]
+            if len(done):
+                last = done.iloc[-1]
+                lines.append(f"Paid run-rate in {last['financial_year']}, the latest complete "
+                             f"year: {gbp(last['run_rate_gbp'], compact=True)} a year.")
+            else:
+                lines.append("No financial year is fully covered by the data, so no annual "
+                             "paid run-rate is stated.")
     else:
         lines.append(f"No payments attributed to Microsoft in {span}: licences may be bought "
                      "through a supplier the enrichment does not recognise, or paid below the "

@@ -79,13 +79,21 @@ def gap_table(result: ReviewResult, *, formatted: bool = True) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
+def _number(value: float, money: bool) -> str:
+    """A lever bound as a reader writes it: '£69,950' for money, '1.018' or '-2.563' else."""
+    if money:
+        return gbp(value, pence=False)
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
 def assumptions_table(result: ReviewResult) -> pd.DataFrame:
     """Every assumption of the run (item, value, source, confidence) and each lever's range."""
     levers = result.tornados.drop_duplicates("lever")
     rows = pd.DataFrame({
         "item": "Range: " + levers["label"],
-        "value": [f"{lo:,.4g} to {hi:,.4g}" for lo, hi in
-                  zip(levers["low_applied"], levers["high_applied"], strict=True)],
+        "value": [f"{_number(lo, money)} to {_number(hi, money)}" for lo, hi, money in
+                  zip(levers["low_applied"], levers["high_applied"],
+                      levers["lever"].str.contains("_gbp"), strict=True)],
         "source": levers["source"],
         "confidence": np.where(levers["basis"] == "sourced", "medium", "low"),
     })
