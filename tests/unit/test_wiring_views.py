@@ -148,3 +148,16 @@ def test_lever_ranges_read_as_money_or_plain_numbers():
     assert not any("e+" in str(v) for v in table["value"])
     # £ levers (file costs scaled to the baseline) read as money, never 6.995e+04.
     assert vs._number(69_950.4, True) == "£69,950" and vs._number(149_200.0, False) == "149,200"
+
+
+def test_paid_figure_without_a_model_draws_the_paid_bars_only():
+    from spendkit.views.licensing_charts import modelled_vs_paid_figure
+    from spendkit.views.plotting import figure_has_data
+
+    rr = pd.DataFrame({"financial_year": ["2023-24", "2024-25"], "run_rate_gbp": [40_299.0,
+                                                                                   92_642.0],
+                       "is_complete": [True, False]})
+    fig = modelled_vs_paid_figure(rr, title="Hyndburn <b>paid</b>")
+    assert [t.type for t in fig.data] == ["bar"] and figure_has_data(fig)
+    assert list(fig.data[0].marker.opacity) == [1.0, 0.45]
+    assert "&lt;b&gt;" in fig.layout.title.text
