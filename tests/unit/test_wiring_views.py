@@ -161,3 +161,16 @@ def test_paid_figure_without_a_model_draws_the_paid_bars_only():
     assert [t.type for t in fig.data] == ["bar"] and figure_has_data(fig)
     assert list(fig.data[0].marker.opacity) == [1.0, 0.45]
     assert "&lt;b&gt;" in fig.layout.title.text
+
+
+def test_deal_readings_take_user_counts_and_refuse_text_in_one_line():
+    from spendkit.errors import InputError
+
+    lines = V.deal_reading_lines(670_000, "2025-07-01", [2100, 2500])
+    # £670,000 / 12 / 2,500 = £22.33 and / 2,100 = £26.59 per user per month.
+    assert lines[0].startswith("£670,000 a year over 2,100-2,500 users is £22.33-£26.59 per "
+                               "user per month")
+    assert V.deal_reading_lines(670_000, "2025-07-01", 2300)[0].startswith(
+        "£670,000 a year over 2,300-2,300 users")
+    with pytest.raises(InputError, match=r"users: expected whole numbers .* got '\[2100, 2500\]'"):
+        V.deal_reading_lines(670_000, "2025-07-01", "[2100, 2500]")

@@ -522,10 +522,21 @@ def licensing_setup(profile: CouncilProfile | None, council_name: str, *,
     return LicensingSetup([], basis, False, licensing_assumptions([], None, profile, notes))
 
 
-def deal_reading_lines(annual_cost_gbp: float, on: date | str, users: Sequence[int],
+def deal_reading_lines(annual_cost_gbp: float, on: date | str, users: int | Sequence[int],
                        **kwargs: object) -> list[str]:
-    """`deal_readings(...).lines()`: which seats, mixes and discounts a published cost allows."""
-    return deal_readings(annual_cost_gbp, on, users, **kwargs).lines()  # type: ignore[arg-type]
+    """`deal_readings(...).lines()`: which seats, mixes and discounts a published cost allows.
+
+    `users` is one whole number or a list of them (the council's user counts); anything else
+    (e.g. the text "[2100, 2500]" that `papermill -p` passes) fails with one clear line.
+    """
+    counts = [users] if isinstance(users, int) and not isinstance(users, bool) else users
+    if (isinstance(counts, str) or not isinstance(counts, Sequence) or not counts
+            or not all(isinstance(u, int | np.integer) and not isinstance(u, bool) and u > 0
+                       for u in counts)):
+        raise InputError(f"users: expected whole numbers of users above 0 such as [2100, 2500] "
+                         f"(with papermill use -y, not -p), got {users!r}")
+    return deal_readings(annual_cost_gbp, on, [int(u) for u in counts],
+                         **kwargs).lines()  # type: ignore[arg-type]
 
 
 def profile_file(profile: CouncilProfile) -> str:
