@@ -32,7 +32,7 @@ def test_own_deal_without_an_agreement_gives_seats_at_each_discount_and_no_disco
     at = own.seats_at.set_index("scenario")["implied_seats"]
     assert at.tolist() == pytest.approx([1000.0, 1428.6, 2222.2], abs=0.05)  # one decimal
     lines = own.lines()
-    assert "it buys 1,000 seats at 0% off; 1,429 seats at 30% off; 2,222 seats at 55% off" \
+    assert "it buys 1,000 seats at 0% off; 1,428 seats at 30% off; 2,222 seats at 55% off" \
         in lines[0]
     assert lines[1].startswith("No seat count is modelled")
     # Without a SKU anywhere the deal is priced as E3 (the catalogue's usual reading).

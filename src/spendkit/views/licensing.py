@@ -364,7 +364,8 @@ class OwnDeal:
         discount it implies at the modelled seat count."""
         s = self.seats_at
         first = s.iloc[0]
-        buys = "; ".join(f"{r.implied_seats:,.0f} seats at {r.discount:.0%} off"
+        # Whole seats the money buys (rounded down, as the tables show them).
+        buys = "; ".join(f"{int(r.implied_seats):,} seats at {r.discount:.0%} off"
                          for r in s.itertuples())
         out = [f"{first['council']}'s published deal from {first['start']:%B %Y}, "
                f"{gbp(first['annual_cost_gbp'], compact=True)} a year, priced as "
