@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from spendkit.enrich import Enricher
-from spendkit.enrich.pipeline import TEXT_INPUTS
+from spendkit.enrich.pipeline import TEXT_INPUTS, published_text
 from spendkit.errors import SpendkitError, UnreadableFileError
 from spendkit.ingest.dedupe import Seen, fingerprints, months_of
 from spendkit.ingest.stages import Lap
@@ -45,8 +45,10 @@ from spendkit.ingest.write import (
     EXTRAS_TYPE,
     HELD_SCHEMA,
     OPTIONAL_FIELDS,
+    OTHER_TEXT,
     OldRows,
     Segment,
+    extras_columns,
     extras_keys,
     extras_map,
     partition_path,
@@ -70,11 +72,12 @@ BATCH_ROWS = 250_000
 #: benchmark machine processes were the slowest of the two; threads are the default.
 WORKER_KIND = "thread"
 
-#: Columns a file brings to a batch: the canonical ones, the optional published fields, and
-#: the other published columns as one map (`write.extras_map`).
+#: Columns a file brings to a batch: the canonical ones, the optional published fields, the
+#: other published columns as one map (`write.extras_map`), and the classifier's reading of
+#: all those (`other_text_of`).
 INPUT_SCHEMA = pa.schema(list(transaction_schema())
                          + [pa.field(n, pa.string()) for n in OPTIONAL_FIELDS]
-                         + [pa.field(EXTRAS, EXTRAS_TYPE)])
+                         + [pa.field(EXTRAS, EXTRAS_TYPE), pa.field(OTHER_TEXT, pa.string())])
 
 
 class CorpusPass(Protocol):
@@ -230,7 +233,19 @@ def canonical_input(table: pa.Table) -> pa.Table:
     extras = [c for c in table.column_names
               if c not in TRANSACTION_COLUMNS and c not in OPTIONAL_FIELDS]
     cols.append(extras_map({c: table.column(c) for c in extras}, n))
-    return pa.Table.from_arrays(cols, schema=INPUT_SCHEMA)
+    cols.append(pa.nulls(n, pa.string()))
+    return with_other_text(pa.Table.from_arrays(cols, schema=INPUT_SCHEMA))
+
+
+def with_other_text(table: pa.Table) -> pa.Table:
+    """One file's input rows with `other_text` (the published text outside the canonical
+    columns, `enrich.pipeline.published_text`) computed from their optional fields and
+    extras: per file, as `enrich(load(path).transactions)` reads it, and the same whether the
+    file was loaded or its rows read back from a previous version."""
+    published = {n: table.column(n) for n in OPTIONAL_FIELDS}
+    published.update(extras_columns(table.column(EXTRAS)))
+    text = published_text(pa.table(published))
+    return table.set_column(table.schema.get_field_index(OTHER_TEXT), OTHER_TEXT, text)
 
 
 def with_sha(rejects: pa.Table, sha: str) -> pa.Table:
@@ -246,7 +261,8 @@ def rows_from_previous(old: OldRows, parts: list[dict]) -> tuple[pa.Table, pa.Ta
         return INPUT_SCHEMA.empty_table(), DATASET_SCHEMA.empty_table().select(
             list(ENRICHMENT_COLUMNS))
     table = pa.concat_tables(pieces)
-    return (table.select(INPUT_SCHEMA.names).cast(INPUT_SCHEMA),
+    table = table.append_column(OTHER_TEXT, pa.nulls(table.num_rows, pa.string()))
+    return (with_other_text(table.select(INPUT_SCHEMA.names).cast(INPUT_SCHEMA)),
             table.select(list(ENRICHMENT_COLUMNS)))
 
 
@@ -337,7 +353,10 @@ def process_batch(batch: list[FileRows], seen: Seen, enricher: Enricher, rels: l
         enc = {c: e.filter(mask) for c, e in enc.items()}
     kept_member = member[keep]
     kept_counts = np.bincount(kept_member, minlength=len(batch))
-    inputs = pa.table({**{c: enc[c] for c in TEXT_INPUTS},
+    # The classifier's inputs: the text columns, the publisher (its own units are not
+    # suppliers) and the row's other published text, as `enrich(load(path).transactions)`.
+    inputs = pa.table({**{c: enc[c] for c in (*TEXT_INPUTS, "publisher_name")},
+                       OTHER_TEXT: kept.column(OTHER_TEXT),
                        "amount_gbp": kept.column("amount_gbp")})
     enriched = enricher.enrich_arrow(inputs, segments=kept_counts.tolist())
     lap("batch: enrich")
@@ -349,6 +368,7 @@ def process_batch(batch: list[FileRows], seen: Seen, enricher: Enricher, rels: l
     if corpus is not None:
         corpus.observe(data)
     data = data.append_column(pa.field(EXTRAS, EXTRAS_TYPE), kept.column(EXTRAS))
+    data = data.append_column(pa.field(OTHER_TEXT, pa.string()), kept.column(OTHER_TEXT))
     pence = np.concatenate([[0], np.cumsum(pence_from_decimal(data.column("amount_gbp")))])
     bounds = np.concatenate([[0], np.cumsum(kept_counts)])
     lap("batch: shape")
