@@ -36,6 +36,7 @@ from spendkit.enrich import Enricher
 from spendkit.enrich.pipeline import TEXT_INPUTS, published_text
 from spendkit.errors import SpendkitError, UnreadableFileError
 from spendkit.ingest.dedupe import Seen, fingerprints, months_of
+from spendkit.ingest.evidence import SupplierEvidencePass
 from spendkit.ingest.stages import Lap
 from spendkit.ingest.write import (
     CONSTANT_COLUMNS,
@@ -86,13 +87,21 @@ class CorpusPass(Protocol):
     def observe(self, data: pa.Table) -> None:
         """Take note of a batch's rows (DATASET_SCHEMA, enriched) as they are cut."""
 
-    def apply(self, partition: pa.Table) -> pa.Table:
-        """A partition's rows as they should be written (same rows, same order)."""
+    def finish(self) -> object:
+        """Called once every batch has been observed, before any partition is written."""
+
+    def apply(self, partition: pa.Table, other_text: pa.ChunkedArray) -> pa.Table:
+        """A partition's rows as they should be written (same rows, same order); other_text
+        is the rows' other published text (`enrich.pipeline.published_text`)."""
+
+    def write(self, folder: Path) -> object:
+        """Store what the pass found in the build folder."""
 
 
-#: Factory of the corpus pass, or None (the default: no pass; partitions that did not change
-#: are then linked from the previous version instead of being written again).
-CORPUS_PASS: Callable[[], CorpusPass] | None = None
+#: Factory of the corpus pass, or None (no pass). The default carries strong supplier
+#: evidence across publishers (`ingest.evidence`). Partitions whose rows come out as in the
+#: previous version are linked from it instead of being written again, with or without.
+CORPUS_PASS: Callable[[], CorpusPass] | None = SupplierEvidencePass
 
 
 # --------------------------------------------------------------------------- loading
@@ -402,10 +411,13 @@ def process_batch(batch: list[FileRows], seen: Seen, enricher: Enricher, rels: l
         file_keep = keep[lo:hi]
         n_dup = int(len(file_keep) - file_keep.sum())
         segs = segments[i]
-        if b.old_parts is not None and n_dup == 0 and corpus is None:
-            same = data.slice(int(bounds[i]), int(kept_counts[i])).select(
-                list(ENRICHMENT_COLUMNS)).equals(b.old_enrichment)
-            if same:
+        if b.old_parts is not None and n_dup == 0:
+            if corpus is not None:
+                # Where the rows were; they stay held: the pass decides at the end whether
+                # their partition comes out as before (then linked) or is written again.
+                _point_at_previous(segs, b.old_parts, release=False)
+            elif data.slice(int(bounds[i]), int(kept_counts[i])).select(
+                    list(ENRICHMENT_COLUMNS)).equals(b.old_enrichment):
                 _point_at_previous(segs, b.old_parts)
         out.append(FileDone(
             b, segs, n_dup, int(pence[bounds[i + 1]] - pence[bounds[i]]),
@@ -415,9 +427,11 @@ def process_batch(batch: list[FileRows], seen: Seen, enricher: Enricher, rels: l
     return out
 
 
-def _point_at_previous(segments: list[Segment], parts: list[dict]) -> None:
-    """Unchanged rows of a reused file: let go of them; they are in the previous version
-    (its parts, in order, hold the file's segments one after another)."""
+def _point_at_previous(segments: list[Segment], parts: list[dict], release: bool = True
+                       ) -> None:
+    """Rows of a reused file: note where they are in the previous version (its parts, in
+    order, hold the file's segments one after another) and, when they are unchanged
+    (`release`), let go of them."""
     where: list[tuple[str, int]] = []
     i, used = 0, 0
     for seg in segments:
@@ -429,7 +443,9 @@ def _point_at_previous(segments: list[Segment], parts: list[dict]) -> None:
         where.append((parts[i]["path"], parts[i]["offset"] + used))
         used += seg.rows
     for seg, old in zip(segments, where, strict=True):
-        seg.old, seg.batch = old, None
+        seg.old = old
+        if release:
+            seg.batch = None
 
 
 __all__ = ["BATCH_ROWS", "CORPUS_PASS", "CorpusPass", "FileDone", "FileRows", "INPUT_SCHEMA",

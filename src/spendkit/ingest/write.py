@@ -439,32 +439,46 @@ class PartitionStore:
     def _end(self, partition: str) -> None:
         part = self._open.pop(partition)
         self._parts.append(part)
-        for e in part.entries:
-            e.closed = True
-            if self._in_memory.pop(id(e), None) is not None:
-                self._held -= e.segment.batch.nbytes
+        if self._apply is None:
+            for e in part.entries:
+                e.closed = True
+                if self._in_memory.pop(id(e), None) is not None:
+                    self._held -= e.segment.batch.nbytes
+        # With a corpus pass the part waits for `finish`: its rows stay spillable till then.
         sources = [(e.rel, e.sha, e.segment.rows) for e in part.entries]
         self.facts[part.path] = PartitionFacts(
             part.rows, sum(e.segment.pence for e in part.entries), sources)
-        old = self._old
-        ex = extras_path(part.path)
-        if (old is not None and self._apply is None
-                and all(e.segment.old is not None for e in part.entries)
-                and [list(s) for s in sources] == self._previous.get(part.path)):
-            link_or_copy(old.folder / part.path, self.root / part.path)
-            if (old.folder / ex).exists():
-                link_or_copy(old.folder / ex, self.root / ex)
-                self.facts[ex] = PartitionFacts(part.rows, None)
-            return
-        names = sorted({k for e in part.entries for k in e.segment.extras_keys})
-        if names:
-            self.facts[ex] = PartitionFacts(part.rows, None)
         if self._apply is not None:
             self._deferred.append(part)
-        else:
-            self._submit(part, names)
+        elif not self._link(part):
+            self._submit(part)
 
-    def _submit(self, part: _Part, names: list[str]) -> None:
+    def _as_before(self, part: _Part) -> bool:
+        """Are the part's segments those of the previous version's file at the same path?"""
+        return (self._old is not None
+                and all(e.segment.old is not None for e in part.entries)
+                and [[e.rel, e.sha, e.segment.rows] for e in part.entries]
+                == self._previous.get(part.path))
+
+    def _link(self, part: _Part) -> bool:
+        """Link the previous version's file (and extras) when the part is unchanged."""
+        old = self._old
+        if old is None or not self._as_before(part):
+            return False
+        if self._apply is not None and not _applied_as_before(
+                part, self._spills, old, self._apply):
+            return False
+        ex = extras_path(part.path)
+        link_or_copy(old.folder / part.path, self.root / part.path)
+        if (old.folder / ex).exists():
+            link_or_copy(old.folder / ex, self.root / ex)
+            self.facts[ex] = PartitionFacts(part.rows, None)
+        return True
+
+    def _submit(self, part: _Part) -> None:
+        names = sorted({k for e in part.entries for k in e.segment.extras_keys})
+        if names:
+            self.facts[extras_path(part.path)] = PartitionFacts(part.rows, None)
         self._writer.submit(_write_part, self.root, part.path, list(part.entries), names,
                             list(self._spills), self._old, self._apply)
         if not self._stepped:
@@ -511,7 +525,8 @@ class PartitionStore:
         for partition in sorted(self._open):
             self._end(partition)
         for part in self._deferred:
-            self._submit(part, sorted({k for e in part.entries for k in e.segment.extras_keys}))
+            if not self._link(part):
+                self._submit(part)
         try:
             self._writer.drain()
         finally:
@@ -569,6 +584,23 @@ def _row_groups(entries: list[_Entry], spills: list[Path], old: OldRows | None):
     if have:
         yield (pa.Table.from_batches(rows, schema=DATASET_SCHEMA), maps,
                pa.chunked_array(texts, pa.string()) if held else None)
+
+
+def _applied_as_before(part: _Part, spills: list[Path], old: OldRows,
+                       apply: Callable[[pa.Table, pa.ChunkedArray], pa.Table]) -> bool:
+    """Does the corpus pass leave the part's rows exactly as the previous version wrote
+    them (its enrichment columns; the rest came from there)? Stops at the first change."""
+    file = pq.ParquetFile(old.folder / part.path)
+    names = list(ENRICHMENT_COLUMNS)
+    groups = _row_groups(part.entries, spills, None)
+    for i in range(file.metadata.num_row_groups):
+        got = next(groups, None)
+        if got is None or got[2] is None:
+            return False
+        table = apply(got[0], got[2]).select(names)
+        if not table.equals(file.read_row_group(i, columns=names).cast(table.schema)):
+            return False
+    return next(groups, None) is None
 
 
 def _write_part(root: Path, path: str, entries: list[_Entry], names: list[str],
