@@ -130,3 +130,20 @@ def test_the_same_bytes_whatever_the_history(tmp_path: Path) -> None:
     os.replace(away, files["oxford/2023-05.csv"])
     ingest(raw, out, progress=False)
     assert tree_digest(latest_dir(out)) == expected
+
+
+def test_the_same_bytes_when_every_file_is_a_batch_and_every_segment_spilled(
+        tmp_path: Path, monkeypatch) -> None:
+    import spendkit.ingest.batches as batches_mod
+    import spendkit.ingest.write as write_mod
+
+    raw = tmp_path / "raw"
+    corpus(raw)
+    ingest(raw, tmp_path / "plain", progress=False)
+    expected = tree_digest(latest_dir(tmp_path / "plain"))
+    monkeypatch.setattr(batches_mod, "BATCH_ROWS", 1)
+    monkeypatch.setattr(write_mod, "SPILL_BYTES", 1)
+    ingest(raw, tmp_path / "spilled", progress=False)
+    assert tree_digest(latest_dir(tmp_path / "spilled")) == expected
+    assert any(r["it_basis"] == "corpus"
+               for r in _rows(tmp_path / "spilled", "Leeds City Council"))
