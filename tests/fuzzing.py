@@ -1,16 +1,20 @@
-"""A seeded mutator over real published files, and a runner that checks what `load()` does with
+"""A seeded mutator over real published files, and runners that check what `load()` does with
 each mutant: load it, or refuse it with a SpendkitError; never any other exception, never hang.
 
-Used by tests/integration/test_fuzz_realdata.py (a few hundred mutants, in CI) and by
-benchmarks/fuzz.py (a longer run that prints mutants, crashes, hangs and peak memory). Text
-files are cut to a window of their first lines before mutating, so a mutant loads in
-milliseconds; workbooks and ZIPs are mutated whole, as bytes or inside their XML members.
+Used by tests/integration/test_fuzz_realdata.py (`run`: a few hundred mutants in this process,
+in CI) and by benchmarks/fuzz.py (`run_isolated`: each mutant in a forked child, so each has its
+own peak memory and time, and a mutant that blows up cannot hide behind another). Text files
+are cut to a window of their first lines before mutating, so a mutant loads in milliseconds;
+workbooks and ZIPs are mutated whole, as bytes or inside their XML members.
 """
 
 from __future__ import annotations
 
 import io
+import json
+import os
 import random
+import select
 import signal
 import time
 import traceback
@@ -30,6 +34,21 @@ _NASTY = [b'"', b'""', b"\x00", b"\r", b"\n\n\n", b",,,,,,", b"\xff\xfe", b"\xc3
 
 
 @dataclass
+class Outcome:
+    """What one mutant did: 'loaded', 'refused', 'crash' or 'hang', in how long and how much
+    memory (the peak resident set of the process that loaded it, in MB; 0 when not measured)."""
+
+    name: str
+    size: int
+    result: str
+    seconds: float
+    peak_mb: float = 0.0
+    detail: str = ""
+    #: a loaded text whose physical lines the ledger does not account for (it must warn)
+    unreconciled: bool = False
+
+
+@dataclass
 class Report:
     """What a fuzz run found."""
 
@@ -40,6 +59,36 @@ class Report:
     hangs: list[str] = field(default_factory=list)
     seconds: float = 0.0
     slowest: float = 0.0
+    outcomes: list[Outcome] = field(default_factory=list)
+    #: resident set of the process the children were forked from (their starting point), MB
+    base_mb: float = 0.0
+    #: loaded texts whose lines did not reconcile (each warned; listed to find the cause)
+    unreconciled: list[str] = field(default_factory=list)
+
+    def add(self, outcome: Outcome) -> None:
+        """Count one mutant's outcome."""
+        self.mutants += 1
+        self.outcomes.append(outcome)
+        if outcome.unreconciled:
+            self.unreconciled.append(f"{outcome.name}: {outcome.detail}")
+        if outcome.result == "loaded":
+            self.loaded += 1
+        elif outcome.result == "refused":
+            self.refused += 1
+        elif outcome.result == "hang":
+            self.hangs.append(outcome.name)
+        else:
+            self.crashes.append(f"{outcome.name}: {outcome.detail}")
+        self.slowest = max(self.slowest, outcome.seconds)
+
+    @property
+    def peak_mb(self) -> float:
+        """The largest peak memory of any mutant."""
+        return max((o.peak_mb for o in self.outcomes), default=0.0)
+
+    def worst(self, key: str, n: int = 10) -> list[Outcome]:
+        """The n mutants with the most `key` ('peak_mb' or 'seconds'), worst first."""
+        return sorted(self.outcomes, key=lambda o: (-getattr(o, key), o.name))[:n]
 
 
 def _window(data: bytes, rng: random.Random) -> bytes:
@@ -145,29 +194,138 @@ def _time_limit(seconds: int):
         signal.signal(signal.SIGALRM, previous)
 
 
+def _outcome(name: str, data: bytes) -> tuple[str, str, bool]:
+    """('loaded' | 'refused' | 'crash', detail, lines unreconciled) for one mutant loaded in
+    this process. A text whose lines do not reconcile must say so in a warning."""
+    try:
+        result = spendkit.load(name, data=data, source_name=name)
+        ledger = result.ledger
+        assert ledger.rows_read == ledger.rows_kept + ledger.rows_rejected
+        assert result.table.num_rows == ledger.rows_kept
+        if ledger.lines_reconciled is False:
+            warned = [w for w in ledger.warnings if "line" in w and (
+                "physical" in w or "counted twice" in w)]
+            assert warned, "lines do not reconcile and no warning says so"
+            return "loaded", warned[0][:300], True
+        return "loaded", "", False
+    except SpendkitError as exc:
+        return "refused", str(exc)[:200], False
+    except _Hang:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - anything else is what we are looking for
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        return "crash", (f"{type(exc).__name__}: {exc}\n"
+                         + "".join(traceback.format_exception(exc)[-3:])), False
+
+
 def run(files: list[Path], count: int, seed: int, time_limit: int = 20) -> Report:
-    """Load every mutant; count loads, refusals, crashes (other exceptions) and hangs."""
+    """Load every mutant in this process; count loads, refusals, crashes (other exceptions) and
+    hangs."""
     report = Report()
     start = time.perf_counter()
     for name, data in mutants(files, count, seed):
-        report.mutants += 1
         began = time.perf_counter()
         try:
             with _time_limit(time_limit):
-                result = spendkit.load(name, data=data, source_name=name)
-            ledger = result.ledger
-            assert ledger.rows_read == ledger.rows_kept + ledger.rows_rejected
-            assert result.table.num_rows == ledger.rows_kept
-            report.loaded += 1
-        except SpendkitError:
-            report.refused += 1
+                result, detail, unreconciled = _outcome(name, data)
         except _Hang:
-            report.hangs.append(name)
-        except BaseException as exc:  # noqa: BLE001 - anything else is what we are looking for
-            if isinstance(exc, KeyboardInterrupt):
-                raise
-            report.crashes.append(f"{name}: {type(exc).__name__}: {exc}\n"
-                                  + "".join(traceback.format_exception(exc)[-3:]))
-        report.slowest = max(report.slowest, time.perf_counter() - began)
+            result, detail, unreconciled = "hang", f"over {time_limit} s", False
+        report.add(Outcome(name, len(data), result, time.perf_counter() - began, 0.0, detail,
+                           unreconciled))
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _resident_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _resident_mb_of(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _in_child(name: str, data: bytes, time_limit: float, memory_cap_mb: float) -> Outcome:
+    """Load one mutant in a forked child; its peak memory is the child's maximum resident set
+    (the pages it touched, its own and those shared with the parent, and the peak of any reader
+    process it waited for). A child past `time_limit` seconds is killed as a hang, one past
+    `memory_cap_mb` (checked every 20 ms) as a crash, to spare the machine."""
+    read_end, write_end = os.pipe()
+    began = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:  # the child: load, report, leave without running the parent's cleanup
+        code = 0
+        try:
+            os.close(read_end)
+            os.write(write_end, json.dumps(_outcome(name, data)).encode())
+        except BaseException:  # noqa: BLE001 - the parent reports a silent death
+            code = 70
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    message, killed = b"", ""
+    deadline = began + time_limit
+    with os.fdopen(read_end, "rb") as pipe:
+        while True:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                killed = "hang"
+            elif _resident_mb_of(pid) > memory_cap_mb:
+                killed = "memory"
+            if killed:
+                os.kill(pid, signal.SIGKILL)
+                break
+            ready, _, _ = select.select([pipe], [], [], min(left, 0.02))
+            if ready:
+                chunk = os.read(pipe.fileno(), 1 << 16)
+                if not chunk:
+                    break
+                message += chunk
+    _, status, usage = os.wait4(pid, 0)
+    seconds = time.perf_counter() - began
+    peak = usage.ru_maxrss / 1024
+    if killed == "hang":
+        return Outcome(name, len(data), "hang", seconds, peak, f"over {time_limit} s")
+    if killed:
+        return Outcome(name, len(data), "crash", seconds, peak,
+                       f"killed past the memory cap of {memory_cap_mb:,.0f} MB")
+    if not message:
+        how = (f"killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
+               else f"exit {os.WEXITSTATUS(status)}")
+        return Outcome(name, len(data), "crash", seconds, peak, f"the process died ({how})")
+    result, detail, unreconciled = json.loads(message)
+    return Outcome(name, len(data), result, seconds, peak, detail, unreconciled)
+
+
+def run_isolated(files: list[Path], count: int, seed: int, time_limit: float = 60,
+                 progress=None, memory_cap_mb: float = 6000) -> Report:
+    """Load every mutant in a child process of its own (forked, so spendkit is imported once):
+    each outcome carries that child's peak memory and time; a hang, or a child past
+    `memory_cap_mb`, is killed and counted.
+
+    `progress(outcome)` is called after each mutant, if given.
+    """
+    # Warm the parent (imports, reference data, Arrow kernels) so children start ready and a
+    # mutant's time is its own; the children inherit this state.
+    warm = b"Date,Supplier Name,Amount\n01/05/2019,Acme Ltd,1.50\n"
+    spendkit.load("warm.csv", data=warm, source_name="warm.csv")
+    report = Report(base_mb=_resident_mb())
+    start = time.perf_counter()
+    for name, data in mutants(files, count, seed):
+        outcome = _in_child(name, data, time_limit, memory_cap_mb)
+        report.add(outcome)
+        if progress is not None:
+            progress(outcome)
     report.seconds = time.perf_counter() - start
     return report

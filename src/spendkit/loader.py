@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from spendkit.errors import SpendkitError, UnreadableFileError
-from spendkit.extract.archive import MAX_TOTAL_BYTES, list_members, read_member, short
+from spendkit.extract.archive import MAX_MEMBERS, MAX_TOTAL_BYTES, list_members, read_member, short
 from spendkit.extract.clues import publisher_of
 from spendkit.extract.decode import (
     DecodedText,
@@ -34,8 +34,9 @@ from spendkit.extract.decode import (
 )
 from spendkit.extract.delimited import DelimitedText
 from spendkit.extract.excel import SheetRows, grid_from_sheet, read_xls, read_xlsx
+from spendkit.extract.extent import MAX_WORKBOOK_CELLS
 from spendkit.extract.fastcsv import regular_grid
-from spendkit.extract.grid import Grid, RawReject
+from spendkit.extract.grid import MAX_COLUMNS, Grid, RawReject
 from spendkit.extract.header import HEAD_ROWS, REQUIRED, TAIL_ROWS, find_header, header_score
 from spendkit.extract.sniff import sniff_kind
 from spendkit.reference.councils import Profile, Publisher, profile_for
@@ -80,6 +81,8 @@ class PartLedger:
     warnings: list[str]
     decisions: list[dict] = field(default_factory=list)
     vat_basis: str = ""
+    #: text tables: physical lines beyond the first of records holding quoted line breaks
+    continuation_lines: int | None = None
 
 
 @dataclass
@@ -116,7 +119,23 @@ class Ledger:
     decisions: list[dict] = field(default_factory=list)
     #: ZIP members, sheets and tables not read: {name, what ('member', 'sheet', 'table'), reason}
     skipped: list[dict] = field(default_factory=list)
+    #: Delimited text only (None for workbooks): the physical lines of the text (CRLF, LF or
+    #: CR ended), counted from its bytes apart from any CSV parsing, and the lines the ledger
+    #: accounts for; they must be equal (a warning names any line range that is not).
+    physical_lines: int | None = None
+    lines_accounted: int | None = None
+    #: where the accounted lines went: above_header (preamble and blank lines above the first
+    #: header), headers, rows (read: kept or rejected), blank, continuation (further lines of
+    #: records whose quoted cells hold line breaks), skipped_tables (rows of tables not read)
+    line_accounting: dict[str, int] = field(default_factory=dict)
     parts: list[PartLedger] = field(default_factory=list)
+
+    @property
+    def lines_reconciled(self) -> bool | None:
+        """True when every physical line of the text is accounted for (None for workbooks)."""
+        if self.physical_lines is None:
+            return None
+        return self.physical_lines == self.lines_accounted
 
     @property
     def inferred_fields(self) -> list[str]:
@@ -147,6 +166,16 @@ class Ledger:
             f"  kept total £{self.kept_total_gbp:,.2f}; header line {self.header_line}; "
             f"dates {self.date_format or '-'}",
         ]
+        if self.physical_lines is not None:
+            a = self.line_accounting
+            lines.append(
+                f"  lines {self.physical_lines:,} "
+                f"{'=' if self.lines_reconciled else '!= accounted'} "
+                f"{a.get('above_header', 0):,} above the header + {a.get('headers', 0):,} "
+                f"header + {a.get('rows', 0):,} rows + {a.get('blank', 0):,} blank + "
+                f"{a.get('continuation', 0):,} continuation"
+                + (f" + {a['skipped_tables']:,} in skipped tables"
+                   if a.get("skipped_tables") else ""))
         lines += [f"  warning: {w}" for w in self.warnings]
         lines += [f"  skipped {s['what']} {s['name']}: {s['reason']}" for s in self.skipped]
         return "\n".join(lines)
@@ -238,15 +267,64 @@ def _load(path: Path, name: str, data: bytes, sha256: str | None,
         raise UnreadableFileError(name, f"is {_WHAT.get(kind, kind)}")
     profile = profile_for(str(path))
     grids: list[tuple[str, Grid]] = []
+    texts: dict[str, _TextLines] = {}
+    allowance = _Allowance()
     if kind == "text":
-        grids += [(name, g) for g in _text_grids(data, name, ledger, profile)]
+        grids += [(name, g) for g in _text_grids(data, name, ledger, profile, texts, allowance)]
     elif kind in ("xlsx", "xls"):
-        grids += [(name, g) for g in _excel_grids(data, name, kind, ledger)]
+        grids += [(name, g) for g in _excel_grids(data, name, kind, ledger, allowance)]
     else:
-        grids += _zip_grids(data, name, ledger)
+        grids += _zip_grids(data, name, ledger, texts, allowance)
     if not grids:
         raise UnreadableFileError(name, "holds no sheet or member with a transaction header")
-    return _assemble(grids, name, sha, publisher, str(path), ledger, profile)
+    return _assemble(grids, name, sha, publisher, str(path), ledger, profile, texts)
+
+
+#: Lines of delimited text one file may hold (ZIP members together). A line costs the loader
+#: about what two workbook cells do (text read record by record, or rejected row by row, costs
+#: up to ~0.7 KB a line), so a file holds `extent.MAX_WORKBOOK_CELLS` cells or this many lines
+#: of text, or a mix: 2,000,000 lines (a council's year is 10,000-300,000) keep the worst text
+#: layouts under 1.5 GB.
+MAX_TEXT_LINES = MAX_WORKBOOK_CELLS // 2
+
+
+@dataclass
+class _Allowance:
+    """What one file may still hold, in workbook cells (a line of text counts as two)."""
+
+    cells: int = field(default_factory=lambda: MAX_WORKBOOK_CELLS)
+
+    def take_lines(self, lines: int, name: str) -> None:
+        """Count a text's lines against the allowance; UnreadableFileError past it."""
+        if 2 * lines > self.cells:
+            whole = self.cells == MAX_WORKBOOK_CELLS
+            raise UnreadableFileError(
+                name, f"has {lines:,} lines, more than the {self.cells // 2:,} "
+                + ("one file may hold: split it (by month or quarter)" if whole else
+                   f"left of the {MAX_WORKBOOK_CELLS // 2:,} lines one file (all its ZIP "
+                   "members together) may hold"))
+        self.cells -= 2 * lines
+
+    def take_cells(self, sheets: list[SheetRows]) -> None:
+        """Count what a workbook's sheets took (each from A1 to its last cell)."""
+        self.cells -= sum((s.lines[-1] if s.lines else 0)
+                          * max((len(r) for r in s.rows), default=0) for s in sheets)
+        self.cells = max(self.cells, 0)
+
+
+@dataclass
+class _TextLines:
+    """One delimited text's physical lines (counted from its line ends, not by a CSV parser)
+    and the lines above its first header (0 when the header is the last line)."""
+
+    physical: int
+    above_header: int
+
+
+def _physical_lines(endings: dict[str, int], last: bytes | str) -> int:
+    """Lines of a text from its line-end counts and its last character (an unended last line
+    is a line too)."""
+    return sum(endings.values()) + (1 if last and last not in ("\n", "\r", b"\n", b"\r") else 0)
 
 
 def _no_header(name: str, first: list[str]) -> UnreadableFileError:
@@ -256,12 +334,15 @@ def _no_header(name: str, first: list[str]) -> UnreadableFileError:
         f"the first row reads '{short('|'.join(first), 60)}'", line=1)
 
 
-def _regular_text_grid(data: bytes, ledger: Ledger, encoding: str | None) -> Grid | None:
-    """The fast path (Arrow over the file's UTF-8 bytes), or None when the file needs care."""
+def _regular_text_grid(data: bytes, ledger: Ledger, encoding: str | None, name: str,
+                       allowance: _Allowance) -> tuple[Grid, int] | None:
+    """The fast path (Arrow over the file's UTF-8 bytes) and the text's physical lines, or None
+    when the file needs care."""
     body, decoded = decode_to_utf8(data, encoding)
     if not body or body.isspace():
         return None
     endings = line_ending_counts(body)
+    allowance.take_lines(_physical_lines(endings, body[-1:]), name)
     fast = regular_grid(body, endings, find_header)
     if fast is None:
         return None
@@ -270,12 +351,18 @@ def _regular_text_grid(data: bytes, ledger: Ledger, encoding: str | None) -> Gri
     ledger.line_endings = {k: v for k, v in endings.items() if v}
     ledger.warnings += decoded.notes
     ledger.parse_path = "arrow"
-    return grid
+    return grid, _physical_lines(endings, body[-1:])
 
 
-def _text_grids(data: bytes, name: str, ledger: Ledger, profile: Profile | None = None
-                ) -> list[Grid]:
-    """The grids of a delimited text file: one, or one per table when tables are stacked."""
+def _text_grids(data: bytes, name: str, ledger: Ledger, profile: Profile | None = None,
+                texts: dict[str, _TextLines] | None = None,
+                allowance: _Allowance | None = None) -> list[Grid]:
+    """The grids of a delimited text file: one, or one per table when tables are stacked.
+
+    `texts[name]` gets the text's physical lines, for the ledger's line account; they are
+    counted against `allowance` before the text is parsed."""
+    texts = {} if texts is None else texts
+    allowance = _Allowance() if allowance is None else allowance
     utf16 = utf16_encoding(data)
     if utf16:
         # Excel's "Unicode Text" export: transcoded once, then read as UTF-8.
@@ -284,9 +371,16 @@ def _text_grids(data: bytes, name: str, ledger: Ledger, profile: Profile | None 
         except UnicodeDecodeError:
             data = data.decode(utf16, errors="replace").lstrip("\ufeff").encode("utf-8")
     if profile is None or not profile.header_line:
-        grid = _regular_text_grid(data, ledger, profile.encoding if profile else None)
-        if grid is not None and not _stacked_headers(grid):
+        spare = _Allowance(allowance.cells)  # the careful path counts the same lines again
+        fast = _regular_text_grid(data, ledger, profile.encoding if profile else None, name,
+                                  spare)
+        if fast is not None:
+            _check_width(name, fast[0].header, fast[0].header_line)
+        if fast is not None and not _stacked_headers(fast[0]):
+            allowance.cells = spare.cells
+            grid, physical = fast
             _note_utf16(ledger, utf16)
+            texts[name] = _TextLines(physical, grid.header_line - 1)
             return [grid]
         ledger.parse_path = ""
     if profile is not None and profile.encoding:
@@ -297,6 +391,8 @@ def _text_grids(data: bytes, name: str, ledger: Ledger, profile: Profile | None 
     else:
         decoded = decode_bytes(data)
     text, endings = normalise_newlines(decoded.text)
+    physical = _physical_lines(endings, decoded.text[-1:])
+    allowance.take_lines(physical, name)
     ledger.encoding = decoded.encoding
     ledger.line_endings = {k: v for k, v in endings.items() if v}
     ledger.warnings = [w for w in ledger.warnings if w not in decoded.notes] + decoded.notes
@@ -328,7 +424,9 @@ def _text_grids(data: bytes, name: str, ledger: Ledger, profile: Profile | None 
         if found is None:
             raise _no_header(name, doc.cells(int(nonblank[0])))
         index = int(cand[found[0]])
+    _check_width(name, doc.cells(index), int(doc.lines[index]))
     at_end = index == int(nonblank[-1]) and index != int(nonblank[0])
+    texts[name] = _TextLines(physical, 0 if at_end else int(doc.lines[index]) - 1)
     if at_end:
         if not profile or not profile.header_line:
             ledger.warnings.append(f"header found on the last line ({int(doc.lines[index])}), "
@@ -340,6 +438,13 @@ def _text_grids(data: bytes, name: str, ledger: Ledger, profile: Profile | None 
         return [first]
     starts = [index] + [int(np.searchsorted(doc.lines, ln)) for ln in lines]
     return [doc.build_grid(s, stop=e) for s, e in zip(starts, starts[1:] + [None], strict=True)]
+
+
+def _check_width(name: str, header: list[str], line: int) -> None:
+    if len(header) > MAX_COLUMNS:
+        raise UnreadableFileError(name, f"the header has {len(header):,} fields, more than "
+                                  f"the limit of {MAX_COLUMNS:,} (the widest sheet Excel "
+                                  "allows)", line=line)
 
 
 def _note_utf16(ledger: Ledger, utf16: str | None) -> None:
@@ -410,8 +515,12 @@ def _sheet_grids(sheet: SheetRows, ledger: Ledger) -> list[Grid]:
             for k, (s, e) in enumerate(zip(starts, starts[1:] + [None], strict=True))]
 
 
-def _excel_grids(data: bytes, name: str, kind: str, ledger: Ledger) -> list[Grid]:
-    sheets: list[SheetRows] = read_xlsx(data, name) if kind == "xlsx" else read_xls(data, name)
+def _excel_grids(data: bytes, name: str, kind: str, ledger: Ledger,
+                 allowance: _Allowance | None = None) -> list[Grid]:
+    allowance = _Allowance() if allowance is None else allowance
+    reader = read_xlsx if kind == "xlsx" else read_xls
+    sheets: list[SheetRows] = reader(data, name, allowance.cells)
+    allowance.take_cells(sheets)
     grids = []
     for sheet in sheets:
         grids += _sheet_grids(sheet, ledger)
@@ -421,7 +530,8 @@ def _excel_grids(data: bytes, name: str, kind: str, ledger: Ledger) -> list[Grid
     return grids
 
 
-def _zip_grids(data: bytes, name: str, ledger: Ledger) -> list[tuple[str, Grid]]:
+def _zip_grids(data: bytes, name: str, ledger: Ledger, texts: dict[str, _TextLines],
+               allowance: _Allowance) -> list[tuple[str, Grid]]:
     out = []
     budget = [MAX_TOTAL_BYTES]
     try:
@@ -429,7 +539,12 @@ def _zip_grids(data: bytes, name: str, ledger: Ledger) -> list[tuple[str, Grid]]
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise UnreadableFileError(name, f"is a damaged ZIP archive ({short(str(exc))})") from exc
     with zf:
-        for m in list_members(zf):
+        members = list_members(zf)
+        wanted = sum(1 for m in members if not m.skip)
+        if wanted > MAX_MEMBERS:
+            raise UnreadableFileError(name, f"holds {wanted:,} files to read, more than the "
+                                      f"limit of {MAX_MEMBERS:,} one archive may hold")
+        for m in members:
             member = f"{name}/{m.name}"
             if m.skip:
                 ledger.skipped.append({"name": member, "what": "member", "reason": m.skip})
@@ -438,14 +553,15 @@ def _zip_grids(data: bytes, name: str, ledger: Ledger) -> list[tuple[str, Grid]]
             kind = sniff_kind(blob)
             if kind == "text":
                 sub = Ledger(source_file=member, source_sha256="", format="csv")
-                out += [(member, g) for g in _text_grids(blob, member, sub)]
+                out += [(member, g) for g in _text_grids(blob, member, sub, texts=texts,
+                                                         allowance=allowance)]
                 ledger.encoding = ledger.encoding or sub.encoding
                 ledger.delimiter = ledger.delimiter or sub.delimiter
                 ledger.parse_path = ledger.parse_path or sub.parse_path
                 ledger.warnings += [f"{m.name}: {w}" for w in sub.warnings]
             elif kind in ("xlsx", "xls"):
                 sub = Ledger(source_file=member, source_sha256="", format=kind)
-                out += [(member, g) for g in _excel_grids(blob, member, kind, sub)]
+                out += [(member, g) for g in _excel_grids(blob, member, kind, sub, allowance)]
                 ledger.skipped += [dict(s, name=f"{member}: {s['name']}") for s in sub.skipped]
             elif kind in ("zip", "corrupt-zip"):
                 ledger.skipped.append({"name": member, "what": "member", "reason":
@@ -473,12 +589,14 @@ def _missing_error(source_file: str, grid: Grid, missing: list[str]) -> Unreadab
 
 
 def _assemble(grids: list[tuple[str, Grid]], name: str, sha: str, publisher: str | None,
-              path: str, ledger: Ledger, profile: Profile | None = None) -> LoadResult:
+              path: str, ledger: Ledger, profile: Profile | None = None,
+              texts: dict[str, _TextLines] | None = None) -> LoadResult:
     tables, rejects = [], []
     pub = publisher_of(path, name, grids, publisher)  # every clue; the ledger says which decided
     ledger.warnings += list(pub.warnings)
     overrides = _overrides(profile)
     errors: list[UnreadableFileError] = []
+    read: list[tuple[str, Grid, int]] = []  # (source, grid, rows read; -1 if not read)
     for source_file, grid in grids:
         mapping, decisions = choose_columns(grid, overrides)
         part_warn = list(grid.notes) + mapping.warnings
@@ -491,6 +609,7 @@ def _assemble(grids: list[tuple[str, Grid]], name: str, sha: str, publisher: str
                 errors.append(error)
                 where = f"{source_file}: sheet {grid.sheet}" if grid.sheet else source_file
                 ledger.skipped.append({"name": where, "what": "table", "reason": error.problem})
+                read.append((source_file, grid, -1))
                 continue
         where = grid.sheet or (source_file if source_file != ledger.source_file else "")
         vat = vat_basis_decision(mapping, pub.vat_basis)
@@ -500,11 +619,11 @@ def _assemble(grids: list[tuple[str, Grid]], name: str, sha: str, publisher: str
             total_label = (is_total_label(grid.columns[mapping.fields["supplier_name"]])
                            if "supplier_name" in mapping.fields else np.zeros(grid.n_rows, bool))
             part_rejects = [
-                RawReject(int(grid.lines[i]), "total_row", "a cell reads 'Total'", grid.raw_row(i))
+                RawReject(int(grid.lines[i]), "total_row", "a cell reads 'Total'", raw)
                 if total_label[i] else
                 RawReject(int(grid.lines[i]), "not_transaction_list",
-                          "file is a summary without payment dates", grid.raw_row(i))
-                for i in range(grid.n_rows)]
+                          "file is a summary without payment dates", raw)
+                for i, raw in enumerate(grid.raw_rows(np.arange(grid.n_rows)))]
             part_rejects += grid.rejects
             kept = 0
             total = 0
@@ -520,8 +639,7 @@ def _assemble(grids: list[tuple[str, Grid]], name: str, sha: str, publisher: str
             kept = table.num_rows
             total = sum_pence(table.column("amount_gbp"))
             date_format, used, notes = canon.date_format, canon.date_formats_used, canon.notes
-        for r in part_rejects:
-            rejects.append((source_file, grid.sheet, r.line, r.reason, r.detail, r.raw))
+        rejects.append(_reject_table(source_file, grid.sheet, part_rejects))
         reasons = Counter(r.reason for r in part_rejects)
         part = PartLedger(
             source_file=source_file, sheet=grid.sheet, file_kind=kind,
@@ -531,21 +649,116 @@ def _assemble(grids: list[tuple[str, Grid]], name: str, sha: str, publisher: str
             kept_total_pence=total, column_mapping=mapping.describe(), date_format=date_format,
             date_formats_used=used, warnings=part_warn + notes,
             decisions=[dict(d, part=where) for d in decisions],
-            vat_basis=vat["chosen"] if kind == "transactions" else "")
+            vat_basis=vat["chosen"] if kind == "transactions" else "",
+            continuation_lines=grid.continuation_lines)
         ledger.parts.append(part)
+        read.append((source_file, grid, part.rows_read))
     if not ledger.parts and errors:
         raise errors[0]
     _roll_up(ledger, pub)
     table = _concat(tables)
-    rej = pa.table(
-        dict(zip(reject_schema().names,
-                 [pa.array(c, t) for c, t in zip(
-                     zip(*rejects, strict=True) if rejects else [[]] * 6,
-                     reject_schema().types, strict=True)], strict=True)),
-        schema=reject_schema())
+    if texts:
+        _account_lines(ledger, texts, read, table, rejects)
+    rej = pa.concat_tables(rejects) if rejects else reject_schema().empty_table()
     return LoadResult(table, rej.sort_by([("source_file", "ascending"), ("source_sheet",
                                                                        "ascending"),
                                           ("source_line", "ascending")]), ledger)
+
+
+def _reject_table(source_file: str, sheet: str, rows: list[RawReject]) -> pa.Table:
+    """One part's rejected rows as an Arrow table (reject_schema)."""
+    n = len(rows)
+    return pa.table([repeat_string(source_file, n), repeat_string(sheet, n),
+                     pa.array([r.line for r in rows], pa.int64()),
+                     pa.array([r.reason for r in rows], pa.string()),
+                     pa.array([r.detail for r in rows], pa.string()),
+                     pa.array([r.raw for r in rows], pa.string())], schema=reject_schema())
+
+
+def _account_lines(ledger: Ledger, texts: dict[str, _TextLines],
+                   read: list[tuple[str, Grid, int]], table: pa.Table,
+                   rejects: list[pa.Table]) -> None:
+    """Reconcile every delimited text's physical lines with what the ledger says became of
+    them: lines = above the header + headers + rows read + blank + continuation (+ rows of
+    tables not read). A difference is a warning naming the lines (issue 22: rows must not
+    vanish while rows read = kept + rejected still holds)."""
+    account = dict.fromkeys(("above_header", "headers", "rows", "blank", "continuation",
+                             "skipped_tables"), 0)
+    for text in texts.values():
+        account["above_header"] += text.above_header
+    for source, grid, rows in read:
+        if source not in texts or grid.continuation_lines is None:
+            continue
+        account["headers"] += 1
+        account["blank"] += grid.blank_rows
+        account["continuation"] += grid.continuation_lines
+        if rows >= 0:
+            account["rows"] += rows
+        else:
+            account["skipped_tables"] += grid.n_rows + len(grid.rejects)
+    ledger.line_accounting = account
+    ledger.physical_lines = sum(t.physical for t in texts.values())
+    ledger.lines_accounted = sum(account.values())
+    if ledger.lines_reconciled:
+        return
+    for source, text in sorted(texts.items()):
+        grids = [g for s, g, _ in read if s == source]
+        kept = table.filter(pc.equal(table.column("source_file"), source)).column(
+            "source_line").to_numpy() if table.num_rows else np.zeros(0, np.int64)
+        rejected = np.concatenate([np.zeros(0, np.int64)] + [
+            t.filter(pc.equal(t.column("source_file"), source)).column("source_line").to_numpy()
+            for t in rejects if t.num_rows])
+        gaps, doubled = _line_coverage(text, grids, np.concatenate([kept, rejected]))
+        where = f"{source}: " if source != ledger.source_file else ""
+        if gaps:
+            ledger.warnings.append(
+                f"{where}{sum(b - a + 1 for a, b in gaps):,} of {text.physical:,} physical "
+                "line(s) are neither a header, a row read, a blank line nor part of one, at "
+                f"lines {_ranges(gaps)}: their content is not in the data or the rejects")
+        if doubled:
+            ledger.warnings.append(
+                f"{where}line(s) {_ranges(doubled)} are counted twice in the ledger")
+    if not any(w for w in ledger.warnings if "physical line" in w or "counted twice" in w):
+        ledger.warnings.append(
+            f"{ledger.physical_lines:,} physical lines but the ledger accounts for "
+            f"{ledger.lines_accounted:,}")
+
+
+def _line_coverage(text: _TextLines, grids: list[Grid], row_lines: np.ndarray
+                   ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(ranges of lines nothing accounts for, ranges accounted twice) of one text."""
+    starts = [np.arange(1, text.above_header + 1, dtype=np.int64), row_lines.astype(np.int64)]
+    multiline: dict[int, int] = {}
+    for grid in grids:
+        starts.append(np.array([grid.header_line], np.int64))
+        if grid.blank_lines is not None:
+            starts.append(grid.blank_lines.astype(np.int64))
+        multiline.update(grid.multiline)
+    first = np.concatenate(starts)
+    first = first[(first >= 1) & (first <= text.physical)]
+    spans = np.ones(len(first), np.int64)
+    if multiline:
+        spans = np.array([multiline.get(int(v), 1) for v in first], np.int64)
+    change = np.zeros(text.physical + 2, np.int64)
+    np.add.at(change, first, 1)
+    np.add.at(change, np.minimum(first + spans, text.physical + 1), -1)
+    cover = np.cumsum(change)[1:text.physical + 1]
+    return _runs(np.flatnonzero(cover == 0) + 1), _runs(np.flatnonzero(cover > 1) + 1)
+
+
+def _runs(lines: np.ndarray) -> list[tuple[int, int]]:
+    """Consecutive runs of sorted line numbers as (first, last)."""
+    if not len(lines):
+        return []
+    breaks = np.flatnonzero(np.diff(lines) != 1)
+    firsts = np.concatenate([[lines[0]], lines[breaks + 1]])
+    lasts = np.concatenate([lines[breaks], [lines[-1]]])
+    return [(int(a), int(b)) for a, b in zip(firsts, lasts, strict=True)]
+
+
+def _ranges(runs: list[tuple[int, int]], shown: int = 5) -> str:
+    text = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs[:shown])
+    return text + (f" and {len(runs) - shown} more" if len(runs) > shown else "")
 
 
 def _finish(table: pa.Table, source_file: str, sheet: str, sha: str, pub: Publisher) -> pa.Table:

@@ -1,5 +1,6 @@
-"""The 85 real monthly Hyndburn files (../shared/realdata-series): every line accounted for and
-the money reconciled to an independent sum.
+"""The 85 real monthly Hyndburn files (../shared/realdata-series): every line accounted for (by
+the loader's ledger, checked against an independent reading) and the money reconciled to an
+independent sum.
 
 Expected figures per file live in tests/data/realdata_series_expected.csv (counts and totals,
 not rows). Independently of spendkit, each file is read with Python's csv module: its physical
@@ -85,9 +86,13 @@ def test_series_file_lines_rows_and_money(name: str, realdata_series_dir: Path) 
     physical, continuation, records, total = independent_reading(path, ledger.encoding,
                                                                  ledger.header_line)
     assert physical == int(row["physical_lines"])
-    # Every line: the header, the lines above it, the blank lines, each row read, and the
-    # extra lines of rows whose quoted cells hold line breaks.
+    # The loader's own account of every line (the header, the lines above it, the blank lines,
+    # each row read, and the extra lines of rows whose quoted cells hold line breaks) agrees
+    # with the csv module's reading.
     above = ledger.header_line - 1 if ledger.header_line < physical else 0
-    assert physical == (1 + above + ledger.blank_rows_skipped + ledger.rows_read + continuation)
+    assert ledger.physical_lines == ledger.lines_accounted == physical
+    assert ledger.line_accounting == {
+        "above_header": above, "headers": 1, "rows": ledger.rows_read,
+        "blank": ledger.blank_rows_skipped, "continuation": continuation, "skipped_tables": 0}
     assert records == ledger.rows_read
     assert total == ledger.kept_total_gbp

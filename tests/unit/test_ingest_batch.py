@@ -180,3 +180,61 @@ def test_financial_year_boundary() -> None:
     arr = pa.array([dt.date(2022, 3, 31), dt.date(2022, 4, 1), dt.date(1999, 12, 31)])
     assert start_years_of_dates(arr).tolist() == [2021, 2022, 1999]
     assert financial_year_label(1999) == "1999-00"
+
+
+# ------------------------------------------------------- dropped rows, extras, other text
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.booleans(), min_size=0, max_size=300), st.integers(1, 4))
+def test_without_rows_is_a_filter(keep: list[bool], chunks: int) -> None:
+    from spendkit.ingest.batches import without_rows
+
+    n = len(keep)
+    values = pa.array([f"v{i}" for i in range(n)], pa.string())
+    cut = sorted({0, n, *(n * k // chunks for k in range(1, chunks))})
+    table = pa.Table.from_batches(
+        [pa.record_batch([values.slice(a, b - a), pa.array(range(a, b), pa.int64())],
+                         names=["s", "i"]) for a, b in zip(cut, cut[1:], strict=False)],
+        schema=pa.schema([("s", pa.string()), ("i", pa.int64())]))
+    mask = np.array(keep, dtype=bool)
+    assert without_rows(table, mask).to_pylist() == table.filter(pa.array(mask)).to_pylist()
+
+
+def test_extras_columns_reads_rows_holding_different_names() -> None:
+    from spendkit.ingest.write import extras_columns, extras_map
+
+    first = extras_map({"Cost Centre": pa.array(["ICT", None]), "Ref": pa.array(["1", "2"])}, 2)
+    second = extras_map({"Merchant": pa.array(["Dell"])}, 1)
+    cols = extras_columns(pa.chunked_array([first, second]))
+    assert list(cols) == ["Cost Centre", "Merchant", "Ref"]
+    assert cols["Cost Centre"].to_pylist() == ["ICT", None, None]
+    assert cols["Merchant"].to_pylist() == [None, None, "Dell"]
+    assert extras_columns(first.slice(1))["Ref"].to_pylist() == ["2"]
+    assert extras_columns(extras_map({}, 3)) == {}
+
+
+def test_other_text_of_a_file_is_what_published_text_reads_in_its_loaded_table() -> None:
+    """The other text ingest computes from a file's stored form (optional fields, extras as
+    a map with names sorted) is `published_text` of its loaded table, in any column order."""
+    from spendkit.enrich.pipeline import published_text
+    from spendkit.ingest.batches import canonical_input
+    from spendkit.ingest.write import OTHER_TEXT
+    from spendkit.schema import transaction_schema
+
+    n = 4
+    base = {f.name: pa.nulls(n, f.type) for f in transaction_schema()}
+    loaded = pa.table({**base,
+                       "Zeta Category": pa.array(["ICT : Software", None, "Furniture", ""]),
+                       "Cost Centre Name": pa.array(["Mainframe Associated Costs", "Parks",
+                                                     None, "Parks"]),
+                       "expense_category": pa.array(["Computer Software", "", "", ""]),
+                       "VAT Number": pa.array(["GB1", "GB2", "GB3", "GB4"])})
+    rows = canonical_input(loaded)
+    expected = published_text(loaded.select(["Zeta Category", "Cost Centre Name",
+                                              "expense_category", "VAT Number"]))
+    assert rows.column(OTHER_TEXT).to_pylist() == expected.to_pylist()
+    assert "Mainframe Associated Costs" in rows.column(OTHER_TEXT)[0].as_py()
+    # Columns given in another order read the same (ingest keeps names sorted).
+    assert published_text(loaded.select(["VAT Number", "expense_category", "Cost Centre Name",
+                                         "Zeta Category"])).equals(expected)

@@ -282,3 +282,28 @@ def test_one_month_of_data_is_a_thin_baseline_not_an_error() -> None:
     assert "a thin baseline, scaled up from 1 month" in r.coverage_text()
     assert r.peer.status().startswith("No peer comparison")
     assert not re.search(r"\bnan\b", vs.narrative(r), re.IGNORECASE)
+
+
+def test_peers_from_per_council_totals_need_only_the_councils_own_rows() -> None:
+    """The peer baseline takes per-council totals (or month totals from an aggregate query)
+    instead of every council's rows: same targets, bands and peer table as with all rows."""
+    from spendkit.models.trends import aggregates as A
+
+    own = TX[TX["publisher_name"] == "A council"]
+    month = pd.to_datetime(TX["payment_date"].astype("datetime64[s]")).dt.to_period("M")
+    by_year = TX[TX["is_it"]].assign(
+        financial_year=np.where(month.dt.month >= 4, month.dt.year, month.dt.year - 1)[
+            TX["is_it"].to_numpy()])
+    totals = (by_year.assign(financial_year=by_year["financial_year"].map(
+        lambda y: f"{y}-{(y + 1) % 100:02d}"))
+        .groupby(["publisher_code", "financial_year"])["amount_gbp"].sum().map(float)
+        .reset_index())
+    # Hand-worked: A £14,400 and B £1,200, C £600 in 2024-25 (12 months each); A 2023-24 part.
+    totals["is_complete"] = totals["financial_year"] == "2024-25"
+    for given in (totals, A.month_totals(TX.assign(source_file="f.csv"), parts="totals")):
+        r = sr.run_review(own, "E1", [FLAT, PEERS], simulations=300, seed=5, population=POP,
+                          peers=["E2", "E3"], min_peers=2, totals=given)
+        assert r.peer_targets == {"flat": None, "peers": pytest.approx(750.0)}
+        assert r.peer.n_with_data == 2
+        assert r.bands.equals(R.bands) and r.comparison.equals(R.comparison)
+        assert r.baseline.total_gbp == 14_400.0

@@ -180,9 +180,18 @@ def apply_corpus_evidence(table: pa.Table | pd.DataFrame, evidence: pd.DataFrame
             values = decided.column(c).to_pandas()
             out.loc[pos, c] = values.to_numpy() if c == "is_it" else values.to_numpy(object)
         return out
+    # Each changed column: its values, then the re-decided ones, taken back into row order
+    # (whole columns: ingest applies this to every row group it writes).
+    order = np.arange(arrow.num_rows, dtype=np.int64)
+    order[rows] = arrow.num_rows + np.arange(len(rows), dtype=np.int64)
+    order = pa.array(order)
     for c in changed:
-        full = arrow.column(c).to_pandas().to_numpy(dtype=object).copy()
-        full[rows] = decided.column(c).to_pylist()
-        arr = pa.array(full.tolist(), type=arrow.schema.field(c).type)
+        kind = arrow.schema.field(c).type
+        before = arrow.column(c)
+        if pa.types.is_dictionary(kind):
+            before = before.cast(kind.value_type)
+        merged = pa.chunked_array(before.chunks + decided.column(c).cast(before.type).chunks,
+                                  before.type)
+        arr = merged.take(order).cast(kind)
         arrow = arrow.set_column(arrow.schema.get_field_index(c), c, arr)
     return arrow

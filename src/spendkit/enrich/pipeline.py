@@ -532,18 +532,21 @@ def published_text(table: pa.Table | pd.DataFrame) -> pa.Array:
     are evidence too (issue 21: 'Mainframe Associated Costs' sat in such a column). Columns
     whose values are mostly identifiers, numbers, dates or URLs are skipped, as are values
     with no word of three letters. Returns one string per row: the kept values joined by
-    `OTHER_TEXT_SEPARATOR` in column order ("" when none). Ingest passes this as the
-    `other_text` column of `Enricher.enrich_arrow`.
+    `OTHER_TEXT_SEPARATOR` in the order of the column names ("" when none): the order the
+    columns were published in does not matter, so ingest (which keeps them as a map, names
+    sorted) and a loaded table give the same text. Ingest passes this as the `other_text`
+    column of `Enricher.enrich_arrow`, computed per file.
     """
     if isinstance(table, pd.DataFrame):
-        names = [c for c in table.columns if isinstance(c, str) and c not in _NOT_PUBLISHED]
+        names = sorted(c for c in table.columns if isinstance(c, str) and c not in _NOT_PUBLISHED)
         cols = {c: _pandas_text(table[c]) for c in names
                 if table[c].dtype == object
                 or isinstance(table[c].dtype, (pd.StringDtype, pd.CategoricalDtype))}
         n = len(table)
     else:
         n = table.num_rows
-        cols = {c: table.column(c) for c in table.column_names if c not in _NOT_PUBLISHED}
+        cols = {c: table.column(c) for c in sorted(table.column_names)
+                if c not in _NOT_PUBLISHED}
     # Per kept column: each row's index into that column's kept values (-1: none).
     kept: list[tuple[np.ndarray, list]] = []
     for name, col in cols.items():

@@ -137,6 +137,9 @@ class DelimitedText:
         self.data = text.encode("utf-8")
         self.buf = np.frombuffer(self.data, dtype=np.uint8)
         self.notes: list[str] = []
+        # Physical lines (LF-ended; the last may be unended): each record spans the lines from
+        # its first to the next record's first.
+        self.physical_lines = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
         self.regular = self._quotes_regular()
         if self.regular:
             self._scan()
@@ -144,6 +147,7 @@ class DelimitedText:
                 self.regular = False
         if not self.regular:
             self._scan_with_csv_module()
+        self.spans = np.diff(np.append(self.lines, self.physical_lines + 1))
 
     # -- record scanning ------------------------------------------------------------------
     def _quotes_regular(self) -> bool:
@@ -259,6 +263,10 @@ class DelimitedText:
         if header_at_end:
             blank_rows += int(np.count_nonzero(self.blank & (idx > header_index)))
         data = np.flatnonzero(data_mask & ~self.blank)
+        # Every record of this table (header, rows, blank lines), for the ledger's line count.
+        region = np.ones(self.n_records, bool) if header_at_end else \
+            (idx >= header_index) & (idx < (self.n_records if stop is None else stop))
+        multi = np.flatnonzero(region & (self.spans > 1))
         # The header fixes the width: a row with more fields is misaligned (an unquoted
         # '£2,681.94') unless the extra fields are empty padding.
         width = max(len(header), 1)
@@ -282,13 +290,19 @@ class DelimitedText:
             columns=columns, lines=lines.astype(np.int64), header=header,
             header_line=int(self.lines[header_index]), blank_rows=blank_rows,
             preamble_rows=preamble, rejects=rejects, notes=self.notes + notes,
+            continuation_lines=int((self.spans[multi] - 1).sum()),
+            multiline=dict(zip(self.lines[multi].tolist(), self.spans[multi].tolist(),
+                               strict=True)),
+            blank_lines=self.lines[region & self.blank],
         )
 
     def _parse_records(self, rec: np.ndarray, width: int) -> list[pa.Array]:
         if len(rec) == 0:
             return [pa.array([], pa.string()) for _ in range(width)]
         if self.records is not None:
-            return string_columns([self.records[i][:width] for i in rec], width)
+            # `rec` holds records of exactly `width` fields: taken as they are, not copied.
+            records = self.records
+            return string_columns([records[i] for i in rec.tolist()], width)
         # Keep only the bytes of the chosen records (each with its newline), then parse in bulk.
         starts, ends = self.starts[rec], self.ends[rec]
         contiguous = bool(np.all(starts[1:] == ends[:-1] + 1))
@@ -303,7 +317,10 @@ class DelimitedText:
         names = [f"c{i}" for i in range(width)]
         table = pacsv.read_csv(
             io.BytesIO(payload),
-            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
+            # One block at least as large as any record: a record across two blocks fails.
+            read_options=pacsv.ReadOptions(column_names=names,
+                                           block_size=min(max(1 << 24, len(payload) + 1),
+                                                          (1 << 31) - 1)),
             parse_options=pacsv.ParseOptions(
                 delimiter=self.delimiter, newlines_in_values=self.has_quoted_newlines,
                 ignore_empty_lines=False),

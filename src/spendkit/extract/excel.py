@@ -6,7 +6,8 @@ such as 1041.4099999999999 reach the amount parser intact (it rounds to the penn
 
 XLSX is read by python-calamine (Rust; 15x faster than openpyxl on a 60,000-row workbook) and
 made to give the same `SheetRows` as `read_xlsx_openpyxl`, the reference reader, which is also
-the fallback when calamine cannot read a workbook. What calamine does not report (error cells,
+the fallback when calamine cannot read a workbook. Before either reads, `extent.py` measures how
+far the cells reach (a damaged reference such as `ZZZZ9` would make them allocate billions). What calamine does not report (error cells,
 `_xHHHH_` escapes as openpyxl leaves them, rows after the last value) is taken from one scan of
 each sheet's XML; see `read_xlsx` for the cases where the two readers still differ.
 
@@ -16,8 +17,10 @@ read '60.0', and it is 1.2 to 6 times faster.
 
 Every failure of a reader (calamine's Rust panics, which are BaseExceptions, openpyxl's
 ParseError, ValueError or IndexError while reading rows, a damaged ZIP part) becomes an
-`UnreadableFileError` naming the file and, where known, the sheet. An XLSX container is
-streamed through `archive.check_workbook` (size and compression limits) before it is read.
+`UnreadableFileError` naming the file and, where known, the sheet. Before an XLSX container is
+read, `extent.workbook_extent` streams every part through the archive limits (size and
+compression ratio) and measures how far its cells reach (beyond Excel's grid, or past
+`MAX_WORKBOOK_CELLS` in all, it is refused).
 """
 
 from __future__ import annotations
@@ -35,7 +38,13 @@ from xml.etree import ElementTree
 import numpy as np
 
 from spendkit.errors import SpendkitError, UnreadableFileError
-from spendkit.extract.archive import check_workbook, short
+from spendkit.extract.archive import short
+from spendkit.extract.extent import (
+    MAX_SHEETS,
+    MAX_WORKBOOK_CELLS,
+    WorkbookExtent,
+    workbook_extent,
+)
 from spendkit.extract.grid import Grid, RawReject, string_columns
 
 
@@ -77,14 +86,22 @@ def _collect(name: str, row_iter) -> SheetRows:
     return SheetRows(name, rows, lines, blank)
 
 
-def read_xlsx_openpyxl(data: bytes, path: str) -> list[SheetRows]:
+def read_xlsx_openpyxl(data: bytes, path: str, extent: WorkbookExtent | None = None,
+                       cell_limit: int | None = None) -> list[SheetRows]:
     """Every worksheet of an XLSX workbook as SheetRows, read by openpyxl (the reference reader).
 
     Rows run from 1 to the last `<row>` element of the sheet XML (capped by the sheet's
-    `<dimension>` when it has one); rows with no visible text count as `blank_rows`.
+    `<dimension>` when it has one); rows with no visible text count as `blank_rows`. A
+    workbook whose cells reach too far (`extent.MAX_REFERENCE_CELLS` or `cell_limit`, rows
+    padded to the `<dimension>` width as openpyxl does) is refused before reading; `extent` is
+    the workbook's, if already measured.
     """
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
+
+    if extent is None:
+        extent = workbook_extent(data, path)
+    extent.check(path, "openpyxl", cell_limit)
 
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -107,8 +124,11 @@ def read_xlsx_openpyxl(data: bytes, path: str) -> list[SheetRows]:
     return sheets
 
 
-def read_xlsx(data: bytes, path: str) -> list[SheetRows]:
+def read_xlsx(data: bytes, path: str, cell_limit: int | None = None) -> list[SheetRows]:
     """Every worksheet of an XLSX workbook as SheetRows, read by python-calamine.
+
+    Refused before reading when its cells reach beyond Excel's grid or past
+    `extent.MAX_WORKBOOK_CELLS` (or `cell_limit`, when smaller): see `extent.py`.
 
     Gives the same SheetRows as `read_xlsx_openpyxl` (same sheets in the same order, hidden ones
     included and chart sheets left out; same cell strings, 1-based `lines` and `blank_rows`),
@@ -142,44 +162,19 @@ def read_xlsx(data: bytes, path: str) -> list[SheetRows]:
     that for whitespace-only strings such as " ") are trimmed by calamine, so such workbooks are
     read by openpyxl (identical output, openpyxl's speed).
     """
-    check_workbook(data, path)
-    _check_sheet_extent(data, path)
-    try:
-        return _read_xlsx_calamine(data)
-    except SpendkitError:
-        raise
-    except BaseException as exc:
-        if not (isinstance(exc, Exception) or is_panic(exc)):
-            raise  # KeyboardInterrupt, SystemExit
-        # Anything calamine or the XML scan cannot handle goes to the reference reader, which
-        # either reads the workbook or raises the UnreadableFileError that names the file.
-        return read_xlsx_openpyxl(data, path)
-
-
-#: Largest sheet extent (rows × columns) read: both readers hold the rectangle in memory.
-MAX_SHEET_CELLS = 30_000_000
-_ROW_REF = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d+)"')
-_WIDE_REF = re.compile(rb'\br="([A-Z]{2,3})\d+"')
-_LONG_REF = re.compile(rb'\br="[A-Z]{0,3}(\d{7,})"')
-
-
-def _check_sheet_extent(data: bytes, path: str) -> None:
-    """Refuse a sheet whose cell references span more than MAX_SHEET_CELLS (one cell at
-    XFD1048576 makes calamine ask for the whole rectangle, and a failed allocation aborts the
-    process)."""
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        for name in zf.namelist():
-            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
-                continue
-            xml = zf.read(name)
-            rows = max((int(m.group(1)) for m in _ROW_REF.finditer(xml)), default=0)
-            rows = max([rows] + [int(m.group(1)) for m in _LONG_REF.finditer(xml)])
-            cols = max((_column_number(m.group(1)) for m in _WIDE_REF.finditer(xml)),
-                       default=26)
-            if rows * cols > MAX_SHEET_CELLS:
-                raise UnreadableFileError(f"{path} (part {name!r})", f"its cells span {rows:,} "
-                                          f"rows × {cols:,} columns, more than the limit of "
-                                          f"{MAX_SHEET_CELLS:,} cells")
+    extent = workbook_extent(data, path)  # every part inflated under the archive limits
+    if not extent.calamine_unsafe:
+        extent.check(path, "calamine", cell_limit)
+        try:
+            return _read_xlsx_calamine(data)
+        except SpendkitError:
+            raise
+        except BaseException as exc:
+            if not (isinstance(exc, Exception) or is_panic(exc)):
+                raise  # KeyboardInterrupt, SystemExit
+    # Anything calamine or the XML scan cannot handle goes to the reference reader, which
+    # either reads the workbook or raises the UnreadableFileError that names the file.
+    return read_xlsx_openpyxl(data, path, extent, cell_limit)
 
 
 def is_panic(exc: BaseException) -> bool:
@@ -206,7 +201,10 @@ _SHEET_DATA = re.compile(rb"<(\w+:)?sheetData\b")
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*\bref="([^"]*)"')
 _ROW_NUMBER = re.compile(rb'\sr="(\d+)"')
 # An error cell with content (a self-closing one has no value): `<c r="B8" t="e"><v>#N/A</v></c>`.
-_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\s([^>]*?\bt="e"[^>/]*)>(.*?)</(?:\w+:)?c>', re.S)
+# The content may not run past another cell's tag (possessive, so it never backtracks): in a
+# damaged sheet of 100,000 unclosed error cells a lazy `.*?` searched to the end for each.
+_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\s([^>]*?\bt="e"[^>/]*)>'
+                         rb'((?:[^<]|<(?!/?(?:\w+:)?c[\s>/]))*+)</(?:\w+:)?c>')
 _CELL_REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
 _VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 _ESCAPE = re.compile(rb"_x([0-9A-Fa-f]{4})_")
@@ -416,27 +414,40 @@ XLS_CHILD_SECONDS = 120
 # The child reads the workbook from stdin and writes its sheets' cells to stdout. BIFF records
 # carry sizes a damaged file can set to anything, and calamine then asks for that much memory:
 # a failed allocation aborts the whole process, which no `except` can catch. So the reading
-# happens in a process of its own, with an address-space limit.
+# happens in a process of its own, with an address-space limit; and sheets passing
+# MAX_WORKBOOK_CELLS in all are refused there, before their cells are sent back.
 _XLS_CHILD = """
 import io, pickle, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[1]), int(sys.argv[1])))
 from python_calamine import CalamineWorkbook, SheetTypeEnum
-data = sys.stdin.buffer.read()
-out, name = [], ""
+data, limit, most = sys.stdin.buffer.read(), int(sys.argv[2]), int(sys.argv[3])
+out, name, cells = [], "", 0
 try:
     with CalamineWorkbook.from_filelike(io.BytesIO(data)) as wb:
+        if len(wb.sheets_metadata) > most:
+            raise OverflowError(f"holds {len(wb.sheets_metadata):,} sheets, more than the "
+                                f"{most:,} one workbook may hold")
         for meta in wb.sheets_metadata:
             if meta.typ == SheetTypeEnum.WorkSheet:
                 name = meta.name
-                out.append((name, wb.get_sheet_by_name(name).to_python(skip_empty_area=False)))
+                sheet = wb.get_sheet_by_name(name)
+                start = sheet.start or (0, 0)  # the rows come back from A1
+                cells += (start[0] + sheet.height) * (start[1] + sheet.width)
+                if cells > limit:
+                    raise OverflowError(f"its cells span {start[0] + sheet.height:,} rows × "
+                                      f"{start[1] + sheet.width:,} columns ({cells:,} cells in "
+                                      f"all sheets), more than the limit of {limit:,} cells")
+                out.append((name, sheet.to_python(skip_empty_area=False)))
     result = ("ok", out)
+except OverflowError as exc:
+    result = ("too large", name, "", str(exc))
 except BaseException as exc:
     result = ("error", name, type(exc).__name__, str(exc)[:200])
 sys.stdout.buffer.write(pickle.dumps(result))
 """
 
 
-def read_xls(data: bytes, path: str) -> list[SheetRows]:
+def read_xls(data: bytes, path: str, cell_limit: int | None = None) -> list[SheetRows]:
     """Every worksheet of a BIFF8 (Excel 97-2003) workbook as SheetRows, read by calamine in a
     child process (see `_XLS_CHILD`)."""
     import pickle
@@ -444,7 +455,9 @@ def read_xls(data: bytes, path: str) -> list[SheetRows]:
     import sys
 
     try:
-        proc = subprocess.run([sys.executable, "-c", _XLS_CHILD, str(XLS_CHILD_MEMORY)],
+        proc = subprocess.run([sys.executable, "-c", _XLS_CHILD, str(XLS_CHILD_MEMORY),
+                               str(min(MAX_WORKBOOK_CELLS, cell_limit or MAX_WORKBOOK_CELLS)),
+                               str(MAX_SHEETS)],
                               input=data, capture_output=True, timeout=XLS_CHILD_SECONDS,
                               check=False)
     except subprocess.TimeoutExpired as exc:
@@ -459,8 +472,10 @@ def read_xls(data: bytes, path: str) -> list[SheetRows]:
                                   f"failed: exit {proc.returncode}, likely a damaged size "
                                   "field asking for more memory than allowed)")
     if result[0] != "ok":
-        _, name, kind, message = result
+        status, name, kind, message = result
         where = f"{path} (sheet {name!r})" if name else path
+        if status == "too large":
+            raise UnreadableFileError(where, message)
         raise UnreadableFileError(where, "not a readable Excel 97-2003 workbook "
                                   f"({kind}: {short(message)})")
     return [_sheet_rows(name, values, _SheetXml()) for name, values in result[1]]

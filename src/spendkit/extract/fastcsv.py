@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from spendkit.extract.delimited import sniff_delimiter
-from spendkit.extract.grid import Grid, filler, fit_odd_records
+from spendkit.extract.grid import MAX_COLUMNS, Grid, filler, fit_odd_records
 from spendkit.extract.header import HEAD_ROWS, TAIL_ROWS
 
 _HEAD_BYTES = 150_000  # where the header and the delimiter sample must lie
@@ -136,6 +136,8 @@ def regular_grid(body: bytes, endings: dict[str, int],
     if pos == len(head_rows) - 1 and pos and not tail_rows:
         return None  # the last non-blank line: a header below the data
     line_index, header = head_rows[pos]
+    if len(header) > MAX_COLUMNS:
+        return None  # the careful path refuses it before building a table that wide
     header_line = line_index + 1
     start = spans[line_index][1]
     start += 2 if body[start:start + 2] == b"\r\n" else (1 if start < len(body) else 0)
@@ -199,6 +201,9 @@ def _parse(body: bytes, start: int, end: int, data_lines: int, header: list[str]
         columns = [pa.array([], pa.string()) for _ in range(width)]
     odd_numbers = np.array([n for n, _ in odd], np.int64)
     lines = np.delete(np.arange(1, n_lines + 1, dtype=np.int64), odd_numbers - 1) + header_line
+    # The blank lines below the data, then those among it, by physical line.
+    below = header_line + data_lines + 1
+    blank_at = [np.arange(below, below + blank_rows, dtype=np.int64)]
 
     # Records parsed at full width but holding only filler are blank lines too.
     if len(lines):
@@ -220,6 +225,7 @@ def _parse(body: bytes, start: int, end: int, data_lines: int, header: list[str]
             empty = empty[only_filler(col.take(pa.array(empty)))]
         if len(empty):
             blank_rows += len(empty)
+            blank_at.append(lines[empty])
             keep = pa.array(np.delete(np.arange(len(lines)), empty))
             columns = [c.take(keep) for c in columns]
             lines = np.delete(lines, empty)
@@ -228,6 +234,7 @@ def _parse(body: bytes, start: int, end: int, data_lines: int, header: list[str]
     for number, text in odd:
         if blank(text.encode("utf-8")):
             blank_rows += 1
+            blank_at.append(np.array([header_line + number], np.int64))
         else:
             line = header_line + number
             records.append((line, line, _cells(text.encode("utf-8"), delimiter)))
@@ -241,4 +248,5 @@ def _parse(body: bytes, start: int, end: int, data_lines: int, header: list[str]
         lines = np.sort(merged, kind="stable")
     return Grid(columns=columns, lines=lines, header=header, header_line=header_line,
                 blank_rows=blank_rows, preamble_rows=preamble, rejects=rejects,
-                notes=notes), delimiter
+                notes=notes, continuation_lines=0,
+                blank_lines=np.sort(np.concatenate(blank_at))), delimiter

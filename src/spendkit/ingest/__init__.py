@@ -11,6 +11,10 @@ Layout written under the processed folder (default `data/processed/`, or the sam
         extras/publisher=<slug>/financial_year=<2021-22>/part-<k>.parquet
                              the same rows' published columns outside the canonical schema
         rejects.parquet      every row not kept: file, sheet, line, reason, detail, raw
+        supplier_evidence.parquet
+                             corpus evidence: suppliers IT on strong evidence in several
+                             publishers' files, with its support (rows re-decided with it
+                             say 'corpus' in it_basis)
         ledger.parquet       one row per raw file (ledger.csv too, for spreadsheets)
         summary.txt          a short human-readable account
         MANIFEST.json        every file's size; each partition's rows, pence and sources
@@ -21,6 +25,7 @@ Readers use `latest/` (see `spendkit.datasets`). The modules, one job each:
 - `sources`: which raw files are read, skipped (symlinks out of the folder) or SYNTHETIC;
 - `batches`: loading in worker threads, reusing unchanged files, a batch's rows cut into
   segments (and `CORPUS_PASS`, the one place for a pass over the whole corpus);
+- `evidence`: the corpus pass run by default, supplier evidence carried across publishers;
 - `dedupe`: duplicate publications (the same payment in two files) counted once;
 - `write`: Parquet parts per publisher × financial year, extras and rejects;
 - `ledger`: the ledger table (`spendkit.schema.LEDGER_FIELDS`) and summary.txt;

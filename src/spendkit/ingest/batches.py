@@ -33,9 +33,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from spendkit.enrich import Enricher
-from spendkit.enrich.pipeline import TEXT_INPUTS
+from spendkit.enrich.pipeline import TEXT_INPUTS, published_text
 from spendkit.errors import SpendkitError, UnreadableFileError
 from spendkit.ingest.dedupe import Seen, fingerprints, months_of
+from spendkit.ingest.evidence import SupplierEvidencePass
 from spendkit.ingest.stages import Lap
 from spendkit.ingest.write import (
     CONSTANT_COLUMNS,
@@ -45,8 +46,10 @@ from spendkit.ingest.write import (
     EXTRAS_TYPE,
     HELD_SCHEMA,
     OPTIONAL_FIELDS,
+    OTHER_TEXT,
     OldRows,
     Segment,
+    extras_columns,
     extras_keys,
     extras_map,
     partition_path,
@@ -70,11 +73,12 @@ BATCH_ROWS = 250_000
 #: benchmark machine processes were the slowest of the two; threads are the default.
 WORKER_KIND = "thread"
 
-#: Columns a file brings to a batch: the canonical ones, the optional published fields, and
-#: the other published columns as one map (`write.extras_map`).
+#: Columns a file brings to a batch: the canonical ones, the optional published fields, the
+#: other published columns as one map (`write.extras_map`), and the classifier's reading of
+#: all those (`other_text_of`).
 INPUT_SCHEMA = pa.schema(list(transaction_schema())
                          + [pa.field(n, pa.string()) for n in OPTIONAL_FIELDS]
-                         + [pa.field(EXTRAS, EXTRAS_TYPE)])
+                         + [pa.field(EXTRAS, EXTRAS_TYPE), pa.field(OTHER_TEXT, pa.string())])
 
 
 class CorpusPass(Protocol):
@@ -83,13 +87,21 @@ class CorpusPass(Protocol):
     def observe(self, data: pa.Table) -> None:
         """Take note of a batch's rows (DATASET_SCHEMA, enriched) as they are cut."""
 
-    def apply(self, partition: pa.Table) -> pa.Table:
-        """A partition's rows as they should be written (same rows, same order)."""
+    def finish(self) -> object:
+        """Called once every batch has been observed, before any partition is written."""
+
+    def apply(self, partition: pa.Table, other_text: pa.ChunkedArray) -> pa.Table:
+        """A partition's rows as they should be written (same rows, same order); other_text
+        is the rows' other published text (`enrich.pipeline.published_text`)."""
+
+    def write(self, folder: Path) -> object:
+        """Store what the pass found in the build folder."""
 
 
-#: Factory of the corpus pass, or None (the default: no pass; partitions that did not change
-#: are then linked from the previous version instead of being written again).
-CORPUS_PASS: Callable[[], CorpusPass] | None = None
+#: Factory of the corpus pass, or None (no pass). The default carries strong supplier
+#: evidence across publishers (`ingest.evidence`). Partitions whose rows come out as in the
+#: previous version are linked from it instead of being written again, with or without.
+CORPUS_PASS: Callable[[], CorpusPass] | None = SupplierEvidencePass
 
 
 # --------------------------------------------------------------------------- loading
@@ -230,7 +242,19 @@ def canonical_input(table: pa.Table) -> pa.Table:
     extras = [c for c in table.column_names
               if c not in TRANSACTION_COLUMNS and c not in OPTIONAL_FIELDS]
     cols.append(extras_map({c: table.column(c) for c in extras}, n))
-    return pa.Table.from_arrays(cols, schema=INPUT_SCHEMA)
+    cols.append(pa.nulls(n, pa.string()))
+    return with_other_text(pa.Table.from_arrays(cols, schema=INPUT_SCHEMA))
+
+
+def with_other_text(table: pa.Table) -> pa.Table:
+    """One file's input rows with `other_text` (the published text outside the canonical
+    columns, `enrich.pipeline.published_text`) computed from their optional fields and
+    extras: per file, as `enrich(load(path).transactions)` reads it, and the same whether the
+    file was loaded or its rows read back from a previous version."""
+    published = {n: table.column(n) for n in OPTIONAL_FIELDS}
+    published.update(extras_columns(table.column(EXTRAS)))
+    text = published_text(pa.table(published))
+    return table.set_column(table.schema.get_field_index(OTHER_TEXT), OTHER_TEXT, text)
 
 
 def with_sha(rejects: pa.Table, sha: str) -> pa.Table:
@@ -246,7 +270,8 @@ def rows_from_previous(old: OldRows, parts: list[dict]) -> tuple[pa.Table, pa.Ta
         return INPUT_SCHEMA.empty_table(), DATASET_SCHEMA.empty_table().select(
             list(ENRICHMENT_COLUMNS))
     table = pa.concat_tables(pieces)
-    return (table.select(INPUT_SCHEMA.names).cast(INPUT_SCHEMA),
+    table = table.append_column(OTHER_TEXT, pa.nulls(table.num_rows, pa.string()))
+    return (with_other_text(table.select(INPUT_SCHEMA.names).cast(INPUT_SCHEMA)),
             table.select(list(ENRICHMENT_COLUMNS)))
 
 
@@ -279,6 +304,22 @@ def duplicate_rejects(table: pa.Table, keep: np.ndarray, dup_of: np.ndarray,
             t.column("payment_date").cast(pa.string()), t.column("supplier_name"),
             t.column("amount_gbp").cast(pa.string()), "|"),
     }, schema=reject_schema())
+
+
+def without_rows(data: pa.Table, keep: np.ndarray) -> pa.Table:
+    """`data` without the rows where `keep` is False. Duplicates are few (a thousand in 10M
+    rows) but turn up in most batches of a large corpus: filtering every column copied the
+    whole batch each time (at 10M rows, more CPU than the enrichment), so the rows kept are
+    taken as zero-copy slices between the dropped ones instead."""
+    drop = np.flatnonzero(~keep)
+    n = len(keep)
+    if len(drop) * 64 > n:  # many dropped: one filter is cheaper than many slices
+        return data.filter(pa.array(keep))
+    starts = np.concatenate([[0], drop + 1])
+    ends = np.concatenate([drop, [n]])
+    pieces = [data.slice(int(a), int(z - a)) for a, z in zip(starts, ends, strict=True)
+              if z > a]
+    return pa.concat_tables(pieces) if pieces else data.slice(0, 0)
 
 
 def _changes(column: pa.ChunkedArray) -> np.ndarray:
@@ -332,12 +373,16 @@ def process_batch(batch: list[FileRows], seen: Seen, enricher: Enricher, rels: l
 
     kept = table
     if not keep.all():
-        mask = pa.array(keep)
-        kept = table.filter(mask)
+        kept = without_rows(table, keep)
+        mask = pa.array(keep)  # the encoded columns: only their indices are copied
         enc = {c: e.filter(mask) for c, e in enc.items()}
     kept_member = member[keep]
     kept_counts = np.bincount(kept_member, minlength=len(batch))
-    inputs = pa.table({**{c: enc[c] for c in TEXT_INPUTS},
+    lap("batch: drop duplicates")
+    # The classifier's inputs: the text columns, the publisher (its own units are not
+    # suppliers) and the row's other published text, as `enrich(load(path).transactions)`.
+    inputs = pa.table({**{c: enc[c] for c in (*TEXT_INPUTS, "publisher_name")},
+                       OTHER_TEXT: kept.column(OTHER_TEXT),
                        "amount_gbp": kept.column("amount_gbp")})
     enriched = enricher.enrich_arrow(inputs, segments=kept_counts.tolist())
     lap("batch: enrich")
@@ -349,6 +394,7 @@ def process_batch(batch: list[FileRows], seen: Seen, enricher: Enricher, rels: l
     if corpus is not None:
         corpus.observe(data)
     data = data.append_column(pa.field(EXTRAS, EXTRAS_TYPE), kept.column(EXTRAS))
+    data = data.append_column(pa.field(OTHER_TEXT, pa.string()), kept.column(OTHER_TEXT))
     pence = np.concatenate([[0], np.cumsum(pence_from_decimal(data.column("amount_gbp")))])
     bounds = np.concatenate([[0], np.cumsum(kept_counts)])
     lap("batch: shape")
@@ -382,10 +428,13 @@ def process_batch(batch: list[FileRows], seen: Seen, enricher: Enricher, rels: l
         file_keep = keep[lo:hi]
         n_dup = int(len(file_keep) - file_keep.sum())
         segs = segments[i]
-        if b.old_parts is not None and n_dup == 0 and corpus is None:
-            same = data.slice(int(bounds[i]), int(kept_counts[i])).select(
-                list(ENRICHMENT_COLUMNS)).equals(b.old_enrichment)
-            if same:
+        if b.old_parts is not None and n_dup == 0:
+            if corpus is not None:
+                # Where the rows were; they stay held: the pass decides at the end whether
+                # their partition comes out as before (then linked) or is written again.
+                _point_at_previous(segs, b.old_parts, release=False)
+            elif data.slice(int(bounds[i]), int(kept_counts[i])).select(
+                    list(ENRICHMENT_COLUMNS)).equals(b.old_enrichment):
                 _point_at_previous(segs, b.old_parts)
         out.append(FileDone(
             b, segs, n_dup, int(pence[bounds[i + 1]] - pence[bounds[i]]),
@@ -395,9 +444,11 @@ def process_batch(batch: list[FileRows], seen: Seen, enricher: Enricher, rels: l
     return out
 
 
-def _point_at_previous(segments: list[Segment], parts: list[dict]) -> None:
-    """Unchanged rows of a reused file: let go of them; they are in the previous version
-    (its parts, in order, hold the file's segments one after another)."""
+def _point_at_previous(segments: list[Segment], parts: list[dict], release: bool = True
+                       ) -> None:
+    """Rows of a reused file: note where they are in the previous version (its parts, in
+    order, hold the file's segments one after another) and, when they are unchanged
+    (`release`), let go of them."""
     where: list[tuple[str, int]] = []
     i, used = 0, 0
     for seg in segments:
@@ -409,7 +460,9 @@ def _point_at_previous(segments: list[Segment], parts: list[dict]) -> None:
         where.append((parts[i]["path"], parts[i]["offset"] + used))
         used += seg.rows
     for seg, old in zip(segments, where, strict=True):
-        seg.old, seg.batch = old, None
+        seg.old = old
+        if release:
+            seg.batch = None
 
 
 __all__ = ["BATCH_ROWS", "CORPUS_PASS", "CorpusPass", "FileDone", "FileRows", "INPUT_SCHEMA",

@@ -265,7 +265,12 @@ def _build(found: sources.Sources, shas: dict, staging: Path,
             pending.extend(siblings.settle(deferred, identified))
             flush()
         lap = Lap()
+        if corpus is not None:
+            corpus.finish()
+            lap("corpus pass: evidence")
         facts = store.finish()
+        if corpus is not None:
+            corpus.write(staging)
         lap("write: partitions")
     except BaseException:
         store.discard()

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from spendkit.ingest.stages import step
@@ -83,9 +84,12 @@ DATASET_SCHEMA = _dataset_schema()
 #: A row's published columns outside the canonical schema: name → text, names sorted.
 EXTRAS = "extras"
 EXTRAS_TYPE = pa.map_(pa.string(), pa.string())
+#: The classifier's reading of a row's published text outside the canonical columns
+#: (`enrich.pipeline.published_text`): held with the rows for a corpus pass, not written.
+OTHER_TEXT = "other_text"
 #: What a held segment keeps per row.
 HELD_SCHEMA = pa.schema([f for f in DATASET_SCHEMA if f.name not in CONSTANT_COLUMNS]
-                        + [pa.field(EXTRAS, EXTRAS_TYPE)])
+                        + [pa.field(EXTRAS, EXTRAS_TYPE), pa.field(OTHER_TEXT, pa.string())])
 ENRICHMENT_COLUMNS = tuple(f.name for f in ENRICHMENT_FIELDS)
 EXTRAS_KEYS = ("source_file", "source_sheet", "source_line")
 
@@ -149,6 +153,31 @@ def _unmap(extras: pa.MapArray) -> dict[str, pa.Array]:
     return {name: items.take(pa.array(np.arange(n) * k + j)) for j, name in enumerate(keys)}
 
 
+def extras_columns(extras: pa.MapArray | pa.ChunkedArray) -> dict[str, pa.Array]:
+    """Any rows' map column as columns, names sorted (null where a row lacks the name): rows
+    may hold different names (a reused file's rows read back from several parts)."""
+    if isinstance(extras, pa.ChunkedArray):
+        if not extras.num_chunks:
+            return {}
+        extras = extras.combine_chunks() if extras.num_chunks != 1 else extras.chunk(0)
+    n = len(extras)
+    offsets = extras.offsets.to_numpy(zero_copy_only=False).astype(np.int64) if n else None
+    if offsets is None or offsets[-1] == offsets[0]:
+        return {}
+    start, total = int(offsets[0]), int(offsets[-1] - offsets[0])
+    parents = np.repeat(np.arange(n), np.diff(offsets))
+    keys = pc.dictionary_encode(extras.keys.slice(start, total))
+    items = extras.items.slice(start, total)
+    codes = keys.indices.to_numpy(zero_copy_only=False)
+    out = {}
+    for j, name in sorted(enumerate(keys.dictionary.to_pylist()), key=lambda t: t[1]):
+        at = np.flatnonzero(codes == j)
+        where = np.full(n, -1, np.int64)
+        where[parents[at]] = np.arange(len(at))
+        out[name] = items.take(pa.array(at)).take(pa.array(where, mask=where < 0))
+    return out
+
+
 def extras_keys(extras: pa.MapArray) -> tuple[str, ...]:
     """The names in a segment's map column that have a value in at least one row."""
     n = len(extras)
@@ -198,8 +227,9 @@ class Segment:
 
 
 def full_batch(held: pa.RecordBatch, constants: dict[str, str]
-               ) -> tuple[pa.RecordBatch, pa.MapArray]:
-    """A held segment with its constant columns back (DATASET_SCHEMA), and its extras."""
+               ) -> tuple[pa.RecordBatch, pa.MapArray, pa.Array]:
+    """A held segment with its constant columns back (DATASET_SCHEMA), its extras and its
+    other published text."""
     n = held.num_rows
     cols = []
     for f in DATASET_SCHEMA:
@@ -208,7 +238,7 @@ def full_batch(held: pa.RecordBatch, constants: dict[str, str]
         else:
             cols.append(held.column(f.name))
     return (pa.RecordBatch.from_arrays(cols, schema=DATASET_SCHEMA),
-            held.column(EXTRAS))
+            held.column(EXTRAS), held.column(OTHER_TEXT))
 
 
 class Writer:
@@ -353,7 +383,7 @@ class PartitionStore:
     """Segments of every partition, in path order, cut into parts written as they end."""
 
     def __init__(self, root: Path, previous: dict | None = None, old: OldRows | None = None,
-                 apply: Callable[[pa.Table], pa.Table] | None = None,
+                 apply: Callable[[pa.Table, pa.ChunkedArray], pa.Table] | None = None,
                  spill_bytes: int | None = None) -> None:
         self.root = root
         self._previous = (previous or {}).get("partitions", {})
@@ -409,32 +439,46 @@ class PartitionStore:
     def _end(self, partition: str) -> None:
         part = self._open.pop(partition)
         self._parts.append(part)
-        for e in part.entries:
-            e.closed = True
-            if self._in_memory.pop(id(e), None) is not None:
-                self._held -= e.segment.batch.nbytes
+        if self._apply is None:
+            for e in part.entries:
+                e.closed = True
+                if self._in_memory.pop(id(e), None) is not None:
+                    self._held -= e.segment.batch.nbytes
+        # With a corpus pass the part waits for `finish`: its rows stay spillable till then.
         sources = [(e.rel, e.sha, e.segment.rows) for e in part.entries]
         self.facts[part.path] = PartitionFacts(
             part.rows, sum(e.segment.pence for e in part.entries), sources)
-        old = self._old
-        ex = extras_path(part.path)
-        if (old is not None and self._apply is None
-                and all(e.segment.old is not None for e in part.entries)
-                and [list(s) for s in sources] == self._previous.get(part.path)):
-            link_or_copy(old.folder / part.path, self.root / part.path)
-            if (old.folder / ex).exists():
-                link_or_copy(old.folder / ex, self.root / ex)
-                self.facts[ex] = PartitionFacts(part.rows, None)
-            return
-        names = sorted({k for e in part.entries for k in e.segment.extras_keys})
-        if names:
-            self.facts[ex] = PartitionFacts(part.rows, None)
         if self._apply is not None:
             self._deferred.append(part)
-        else:
-            self._submit(part, names)
+        elif not self._link(part):
+            self._submit(part)
 
-    def _submit(self, part: _Part, names: list[str]) -> None:
+    def _as_before(self, part: _Part) -> bool:
+        """Are the part's segments those of the previous version's file at the same path?"""
+        return (self._old is not None
+                and all(e.segment.old is not None for e in part.entries)
+                and [[e.rel, e.sha, e.segment.rows] for e in part.entries]
+                == self._previous.get(part.path))
+
+    def _link(self, part: _Part) -> bool:
+        """Link the previous version's file (and extras) when the part is unchanged."""
+        old = self._old
+        if old is None or not self._as_before(part):
+            return False
+        if self._apply is not None and not _applied_as_before(
+                part, self._spills, old, self._apply):
+            return False
+        ex = extras_path(part.path)
+        link_or_copy(old.folder / part.path, self.root / part.path)
+        if (old.folder / ex).exists():
+            link_or_copy(old.folder / ex, self.root / ex)
+            self.facts[ex] = PartitionFacts(part.rows, None)
+        return True
+
+    def _submit(self, part: _Part) -> None:
+        names = sorted({k for e in part.entries for k in e.segment.extras_keys})
+        if names:
+            self.facts[extras_path(part.path)] = PartitionFacts(part.rows, None)
         self._writer.submit(_write_part, self.root, part.path, list(part.entries), names,
                             list(self._spills), self._old, self._apply)
         if not self._stepped:
@@ -481,7 +525,8 @@ class PartitionStore:
         for partition in sorted(self._open):
             self._end(partition)
         for part in self._deferred:
-            self._submit(part, sorted({k for e in part.entries for k in e.segment.extras_keys}))
+            if not self._link(part):
+                self._submit(part)
         try:
             self._writer.drain()
         finally:
@@ -491,7 +536,9 @@ class PartitionStore:
 
 
 def _segments(entries: list[_Entry], spills: list[Path], old: OldRows | None):
-    """(rows in DATASET_SCHEMA, extras map) of each entry, read back where it is kept."""
+    """(rows in DATASET_SCHEMA, extras map, other text or None) of each entry, read back where
+    it is kept (rows in the previous version come without other text: only a corpus pass
+    needs it, and with one every segment is held)."""
     readers: dict[int, pa.ipc.RecordBatchFileReader] = {}
     for e in entries:
         seg = e.segment
@@ -508,33 +555,57 @@ def _segments(entries: list[_Entry], spills: list[Path], old: OldRows | None):
         table = old.rows(seg.old[0], seg.old[1], seg.rows).combine_chunks()
         extras = table.column(EXTRAS).chunk(0) if table.num_rows else extras_map({}, 0)
         batches = table.drop_columns([EXTRAS]).to_batches()
-        yield (batches[0] if batches else DATASET_SCHEMA.empty_table().to_batches()[0]), extras
+        yield ((batches[0] if batches else DATASET_SCHEMA.empty_table().to_batches()[0]),
+               extras, None)
 
 
 def _row_groups(entries: list[_Entry], spills: list[Path], old: OldRows | None):
     """The part's rows as tables of exactly ROW_GROUP_ROWS rows (the last shorter), each with
-    its extras maps."""
+    its extras maps and its other text (None when a piece came from the previous version)."""
     rows: list[pa.RecordBatch] = []
     maps: list[pa.MapArray] = []
-    have = 0
-    for batch, extras in _segments(entries, spills, old):
+    texts: list[pa.Array] = []
+    have, held = 0, True
+    for batch, extras, text in _segments(entries, spills, old):
         at = 0
+        held = held and text is not None
         while at < batch.num_rows:
             take = min(batch.num_rows - at, ROW_GROUP_ROWS - have)
             rows.append(batch.slice(at, take))
             maps.append(extras.slice(at, take))
+            if text is not None:
+                texts.append(text.slice(at, take))
             have += take
             at += take
             if have == ROW_GROUP_ROWS:
-                yield pa.Table.from_batches(rows, schema=DATASET_SCHEMA), maps
-                rows, maps, have = [], [], 0
+                yield (pa.Table.from_batches(rows, schema=DATASET_SCHEMA), maps,
+                       pa.chunked_array(texts, pa.string()) if held else None)
+                rows, maps, texts, have, held = [], [], [], 0, text is not None
     if have:
-        yield pa.Table.from_batches(rows, schema=DATASET_SCHEMA), maps
+        yield (pa.Table.from_batches(rows, schema=DATASET_SCHEMA), maps,
+               pa.chunked_array(texts, pa.string()) if held else None)
+
+
+def _applied_as_before(part: _Part, spills: list[Path], old: OldRows,
+                       apply: Callable[[pa.Table, pa.ChunkedArray], pa.Table]) -> bool:
+    """Does the corpus pass leave the part's rows exactly as the previous version wrote
+    them (its enrichment columns; the rest came from there)? Stops at the first change."""
+    file = pq.ParquetFile(old.folder / part.path)
+    names = list(ENRICHMENT_COLUMNS)
+    groups = _row_groups(part.entries, spills, None)
+    for i in range(file.metadata.num_row_groups):
+        got = next(groups, None)
+        if got is None or got[2] is None:
+            return False
+        table = apply(got[0], got[2]).select(names)
+        if not table.equals(file.read_row_group(i, columns=names).cast(table.schema)):
+            return False
+    return next(groups, None) is None
 
 
 def _write_part(root: Path, path: str, entries: list[_Entry], names: list[str],
                 spills: list[Path], old: OldRows | None,
-                apply: Callable[[pa.Table], pa.Table] | None) -> None:
+                apply: Callable[[pa.Table, pa.ChunkedArray], pa.Table] | None) -> None:
     """Write one part file (and its extras file), a row group at a time."""
     dest, ex = root / path, root / extras_path(path)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -542,9 +613,11 @@ def _write_part(root: Path, path: str, entries: list[_Entry], names: list[str],
     writer = pq.ParquetWriter(tmp, DATASET_SCHEMA, **part_options(DATASET_SCHEMA.names))
     ex_writer = None
     try:
-        for table, maps in _row_groups(entries, spills, old):
+        for table, maps, text in _row_groups(entries, spills, old):
             if apply is not None:
-                table = apply(table)
+                if text is None:
+                    raise AssertionError("a corpus pass needs every segment held in the build")
+                table = apply(table, text)
             writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
             if names:
                 extras = extras_table(table, maps, names)

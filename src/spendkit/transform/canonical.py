@@ -193,8 +193,14 @@ def to_canonical(grid: Grid, mapping: ColumnMapping, *, file_name: str = "",
     def described(mask: np.ndarray, values: pa.Array, template: str) -> dict[int, str]:
         """Reject details quoting the offending cell, built only for the rows that need one."""
         where = np.flatnonzero(mask)
-        return {int(i): template.format(v)
-                for i, v in zip(where, values.take(pa.array(where)).to_pylist(), strict=True)}
+        texts: dict = {}  # one string per distinct value: a column of one bad value is common
+        out = {}
+        for i, v in zip(where.tolist(), values.take(pa.array(where)).to_pylist(), strict=True):
+            text = texts.get(v)
+            if text is None:
+                text = texts[v] = template.format(v)
+            out[i] = text
+        return out
 
     if amounts.invalid.any():
         for why, mask in amounts.reasons.items():
@@ -232,9 +238,10 @@ def to_canonical(grid: Grid, mapping: ColumnMapping, *, file_name: str = "",
                        + suffix))
 
     keep = reason == 0
+    gone = np.flatnonzero(~keep)
     rejects = [RawReject(int(grid.lines[i]), _REASON_NAMES[int(reason[i])],
-                         str(details.get(int(i), "")), grid.raw_row(i))
-               for i in np.flatnonzero(~keep)]
+                         str(details.get(int(i), "")), raw)
+               for i, raw in zip(gone.tolist(), grid.raw_rows(gone), strict=True)]
     all_kept = bool(keep.all())
     keep_idx = pa.array(np.flatnonzero(keep))
 

@@ -55,10 +55,16 @@ def map_columns(headers: list[str], fixed: dict[str, int] | None = None) -> Colu
     fields: dict[str, int] = dict(fixed or {})
     used: set[int] = set(fields.values())
     warnings: list[str] = []
+    # Columns competing for one field at one priority (grouped once: a header of thousands of
+    # cells must not cost thousands squared).
+    alike: dict[tuple[str, int], list[int]] = {}
+    for p, idx, f, _how in cands:
+        alike.setdefault((f, p), []).append(idx)
     for p, idx, f, how in cands:
         if f in fields or idx in used:
             continue
-        rivals = [headers[i] for q, i, g, _ in cands if g == f and q == p and i != idx and i not in used]
+        rivals = [headers[i] for i in alike[(f, p)] if i != idx and i not in used] \
+            if f in REQUIRED else []
         if rivals and f in REQUIRED:
             warnings.append(
                 f"ambiguous {f}: columns {headers[idx]!r} and {', '.join(map(repr, rivals))} "
@@ -70,15 +76,17 @@ def map_columns(headers: list[str], fixed: dict[str, int] | None = None) -> Colu
         used.add(idx)
     extras: dict[str, int] = {}
     unnamed = []
+    suffix: dict[str, int] = {}  # the next number to try for a repeated name
     for idx, h in enumerate(headers):
         if idx in used:
             continue
         name = _snake(h) if h.strip() else f"column_{idx + 1}"
         if not h.strip() or not re.search(r"[0-9A-Za-z]", h):
             unnamed.append(idx)
-        base, n = name, 2
+        base, n = name, suffix.get(name, 2)
         while name in extras or name in fields:
             name, n = f"{base}_{n}", n + 1
+        suffix[base] = n
         extras[name] = idx
     named_extras = [headers[i] for i in extras.values() if i not in unnamed]
     if named_extras:

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -61,6 +62,10 @@ from spendkit.units.periods import financial_year, financial_year_window
 
 __all__ = [
     "COUNCIL_COLUMNS",
+    "model_window",
+    "paid_caption",
+    "profile_file",
+    "summary_without_model",
     "CIRCULAR_SAMPLE_NOTE",
     "CouncilContext",
     "LicensingSetup",
@@ -281,9 +286,10 @@ def microsoft_payments_by_year(enriched: pd.DataFrame, publisher: str | None = N
     return out[cols]
 
 
-# Columns `council_context` reads for the council: enough for `microsoft_paid_run_rate`.
+# Columns `council_context` reads for the council: enough for `microsoft_paid_run_rate`
+# (the description says when a payment covers "3 years").
 COUNCIL_COLUMNS = ["publisher_name", "publisher_code", "payment_date", "amount_gbp",
-                   "supplier_name", "underlying_vendor", "financial_year"]
+                   "supplier_name", "underlying_vendor", "description", "financial_year"]
 
 
 class CouncilContext(NamedTuple):
@@ -337,40 +343,71 @@ class OwnDeal:
 
     `sku` is the SKU the deal is priced as (None: the deal's own published SKU); `seats_at` is
     `implied_seats` at the low, central and high discount; `discount_at` the discount off list
-    the deal implies at `seats`.
+    the deal implies at `seats` (None when no seat count is modelled).
     """
 
     deal: pd.DataFrame
     sku: str | None
-    seats: int
+    seats: int | None
     seats_at: pd.DataFrame
-    discount_at: float
+    discount_at: float | None
 
     def text(self) -> str:
         """The implied seats as a fixed-width table, then the implied discount as a sentence."""
         table = self.seats_at[["council", "start", "sku", "annual_cost_gbp",
                                "price_per_user_month", "scenario", "discount",
                                "implied_seats"]].to_string(index=False)
-        return (f"{table}\n\nAt {self.seats:,} seats the deal implies a discount of "
-                f"{self.discount_at:.1%} off list.")
+        return f"{table}\n\n{self.lines()[-1]}"
+
+    def lines(self) -> list[str]:
+        """Plain-English sentences: what the annual cost buys at each discount, and the
+        discount it implies at the modelled seat count."""
+        s = self.seats_at
+        first = s.iloc[0]
+        # Whole seats the money buys (rounded down, as the tables show them).
+        buys = "; ".join(f"{int(r.implied_seats):,} seats at {r.discount:.0%} off"
+                         for r in s.itertuples())
+        out = [f"{first['council']}'s published deal from {first['start']:%B %Y}, "
+               f"{gbp(first['annual_cost_gbp'], compact=True)} a year, priced as "
+               f"{first['sku']} at {gbp(first['price_per_user_month'])} per user per month "
+               f"(list on that date): it buys {buys}."]
+        if self.discount_at is not None and self.seats:
+            out.append(f"At {self.seats:,} seats the deal implies a discount of "
+                       f"{self.discount_at:.1%} off list.")
+        else:
+            out.append("No seat count is modelled, so no discount is implied: give the "
+                       "council's seats (profile or parameters) to read one.")
+        return out
 
 
-def own_deal(deals: pd.DataFrame, agreement: LicenceAgreement,
-             seats: int | None = None) -> OwnDeal | None:
+def own_deal(deals: pd.DataFrame, agreement: LicenceAgreement | None = None,
+             seats: int | None = None, *, sku: str | None = None,
+             discount: DiscountRange | tuple[float, float, float] = DEFAULT_DISCOUNT
+             ) -> OwnDeal | None:
     """The last deal in `deals` with an annual cost, priced for `agreement` (None if no such deal).
 
     A deal without a published SKU is priced as the agreement's main SKU (the one with the most
-    seats; the first on a tie). `seats` defaults to the agreement's licence seats.
+    seats; the first on a tie), else as `sku`, else as Microsoft 365 E3. `seats` defaults to
+    the agreement's licence seats; with neither, no discount is implied. The discount range is
+    the agreement's, else `discount`.
     """
     costed = deals[deals["annual_cost_gbp"].notna()]
     if costed.empty:
         return None
-    n = sum(agreement.seats.values()) if seats is None else seats
+    n = (sum(agreement.seats.values()) if agreement is not None else None) if seats is None \
+        else seats
     deal = costed.iloc[[-1]]
-    sku = None if deal["sku"].notna().all() else max(agreement.seats, key=agreement.seats.get)
-    seats_at = implied_seats(deal, agreement.discount, sku=sku)
-    disc = implied_discount(deal, seats=n, sku=sku)["implied_discount"].iloc[0]
-    return OwnDeal(deal, sku, int(n), seats_at, float(disc))
+    if deal["sku"].notna().all():
+        price_as = None
+    elif agreement is not None:
+        price_as = max(agreement.seats, key=agreement.seats.get)
+    else:
+        price_as = resolve_sku(sku or "Microsoft 365 E3")
+    rng = agreement.discount if agreement is not None else DiscountRange.of(discount)
+    seats_at = implied_seats(deal, rng, sku=price_as)
+    disc = (float(implied_discount(deal, seats=n, sku=price_as)["implied_discount"].iloc[0])
+            if n else None)
+    return OwnDeal(deal, price_as, int(n) if n else None, seats_at, disc)
 
 
 #: Said wherever the paid-vs-modelled check is shown on the bundled sample.
@@ -463,7 +500,8 @@ def licensing_setup(profile: CouncilProfile | None, council_name: str, *,
     """
     agreements, notes = agreements_from_profile(profile, discount)
     if agreements:
-        basis = (f"Agreements from {council_name}'s council profile ({profile.path}): "  # type: ignore[union-attr]
+        basis = (f"Agreements from {council_name}'s council profile "
+                 f"({profile_file(profile)}): "  # type: ignore[arg-type]
                  + "; ".join(f"{sum(a.seats.values()):,} seats "
                              f"({', '.join(a.seats)}) from {a.start:%B %Y}, {a.term_years}-year "
                              f"terms" for a in agreements) + ".")
@@ -474,7 +512,7 @@ def licensing_setup(profile: CouncilProfile | None, council_name: str, *,
                              term_years=term_years, billing=billing,
                              discount=DiscountRange.of(discount), name=council_name)
         why = ("no council profile" if profile is None else
-               f"the council profile ({profile.path}) gives no agreement with seats")
+               f"the council profile ({profile_file(profile)}) gives no agreement with seats")
         basis = (f"{why[0].upper()}{why[1:]}: the model uses the parameters' "
                  f"{sum(a.seats.values()):,} seats ({', '.join(a.seats)}) from {a.start:%B %Y} "
                  f"as an illustration, not {council_name}'s own agreement.")
@@ -485,7 +523,103 @@ def licensing_setup(profile: CouncilProfile | None, council_name: str, *,
     return LicensingSetup([], basis, False, licensing_assumptions([], None, profile, notes))
 
 
-def deal_reading_lines(annual_cost_gbp: float, on: date | str, users: Sequence[int],
+def deal_reading_lines(annual_cost_gbp: float, on: date | str, users: int | Sequence[int],
                        **kwargs: object) -> list[str]:
-    """`deal_readings(...).lines()`: which seats, mixes and discounts a published cost allows."""
-    return deal_readings(annual_cost_gbp, on, users, **kwargs).lines()  # type: ignore[arg-type]
+    """`deal_readings(...).lines()`: which seats, mixes and discounts a published cost allows.
+
+    `users` is one whole number or a list of them (the council's user counts); anything else
+    (e.g. the text "[2100, 2500]" that `papermill -p` passes) fails with one clear line.
+    """
+    counts = [users] if isinstance(users, int) and not isinstance(users, bool) else users
+    if (isinstance(counts, str) or not isinstance(counts, Sequence) or not counts
+            or not all(isinstance(u, int | np.integer) and not isinstance(u, bool) and u > 0
+                       for u in counts)):
+        raise InputError(f"users: expected whole numbers of users above 0 such as [2100, 2500] "
+                         f"(with papermill use -y, not -p), got {users!r}")
+    return deal_readings(annual_cost_gbp, on, [int(u) for u in counts],
+                         **kwargs).lines()  # type: ignore[arg-type]
+
+
+def profile_file(profile: CouncilProfile) -> str:
+    """The profile's file as a reader knows it ('councils/<slug>.yaml'), not a machine path."""
+    path = Path(profile.path)
+    return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
+
+
+def model_window(agreements: Sequence[LicenceAgreement], data_start: date, data_end: date
+                 ) -> tuple[date, date, str | None]:
+    """The dates to cost: the data's window from the first agreement's start; a sentence when
+    the data ends before the agreement starts (then its first year is costed instead)."""
+    first = agreements[0].start
+    start, end = max(data_start, first), data_end
+    if start <= end:
+        return start, end, None
+    end = date(first.year + 1, first.month, 1) - timedelta(days=1)
+    return first, end, (f"The data ({financial_year_label_of(data_start)} to "
+                        f"{financial_year_label_of(data_end)}) ends before the modelled agreement "
+                        f"starts ({first:%-d %B %Y}): its first year is costed, and there is no "
+                        "paid figure to compare it with.")
+
+
+def financial_year_label_of(day: date) -> str:
+    """'2025-26' for a date in that financial year."""
+    return str(financial_year(pd.Series([pd.Timestamp(day)])).iloc[0])
+
+
+def paid_caption(run_rate: pd.DataFrame, *, chart: bool = True) -> str:
+    """What the paid run-rate rests on: spreading, multi-year payments and VAT basis.
+
+    `chart=False` words it for a table (incomplete years flagged, not drawn pale)."""
+    multi = int(run_rate["n_multi_year"].sum()) if "n_multi_year" in run_rate else 0
+    text = ("Paid: payments attributed to Microsoft, each spread over the months it buys (the "
+            "term the description or the council profile gives, else 12 months); "
+            + ("pale = year not fully covered by the data." if chart else
+               "a year is complete when the data covers the months it could spread from."))
+    if multi:
+        text += (f" {multi} payment{'s' if multi != 1 else ''} spread over more than 12 months "
+                 "(an upfront multi-year payment).")
+    basis = sorted(set(run_rate["vat_basis"].dropna().astype(str))) if "vat_basis" in run_rate \
+        else []
+    if run_rate.attrs.get("mixed_vat_basis"):
+        text += " Councils publishing net and gross of VAT are mixed: totals not comparable."
+    elif basis and basis != ["unknown"]:
+        text += f" Payments published {' / '.join(basis)} of VAT."
+    else:
+        text += " Whether payments are net or gross of VAT is not known."
+    return text
+
+
+def summary_without_model(council_name: str, basis: str, deal: OwnDeal | None,
+                          payments: pd.DataFrame, financial_years: Sequence[str],
+                          run_rate: pd.DataFrame | None = None) -> list[str]:
+    """The plain-English summary when no agreement can be costed: what is known instead.
+
+    `run_rate` (`microsoft_paid_run_rate` for the council) adds the paid run-rate of its
+    latest complete year, or says no year is complete."""
+    lines = [basis]
+    if deal is not None:
+        lines += deal.lines()
+    else:
+        lines.append(f"No published Microsoft deal with a cost for {council_name}.")
+    span = (financial_years[0] if len(financial_years) == 1
+            else f"{financial_years[0]} to {financial_years[-1]}")
+    if len(payments):
+        total = float(payments["total_gbp"].sum())
+        n = int(payments["n_payments"].sum())
+        lines.append(f"Microsoft payments found in {span}: {gbp(total, compact=True)} in {n:,} "
+                     f"payment{'s' if n != 1 else ''} (direct or through a reseller).")
+        if run_rate is not None and len(run_rate):
+            done = run_rate[run_rate["is_complete"].astype(bool)]
+            if len(done):
+                last = done.iloc[-1]
+                lines.append(f"Paid run-rate in {last['financial_year']}, the latest complete "
+                             f"year: {gbp(last['run_rate_gbp'], compact=True)} a year.")
+            else:
+                lines.append("No financial year is fully covered by the data, so no annual "
+                             "paid run-rate is stated.")
+    else:
+        lines.append(f"No payments attributed to Microsoft in {span}: licences may be bought "
+                     "through a supplier the enrichment does not recognise, or paid below the "
+                     "publication threshold.")
+    return lines
+

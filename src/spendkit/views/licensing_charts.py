@@ -9,7 +9,8 @@ council names, event descriptions) is HTML-escaped before it reaches a title or 
 * `bundle_figure(comparison)` — per-user-month price of the bundle beside its a-la-carte build.
 * `sensitivity_figure(grid, reference_gbp)` — annual cost against seats, one line per discount,
   with a published deal's annual cost as a horizontal line.
-* `modelled_vs_paid_figure(table)` — paid run-rate bars beside the modelled low–central–high.
+* `modelled_vs_paid_figure(table)` — paid run-rate bars beside the modelled low–central–high
+  (the bars alone when there is no model).
 """
 
 from __future__ import annotations
@@ -158,10 +159,11 @@ def modelled_vs_paid_figure(table: pd.DataFrame,
     """Paid run-rate per financial year (bars; pale when the year is incomplete) beside the
     modelled central cost with its low–high range (markers with error bars).
 
-    `table` is `modelled_vs_paid(...)` for one council.
+    `table` is `modelled_vs_paid(...)` for one council, or its `microsoft_paid_run_rate`
+    alone (no cost columns: no model to compare with, the paid bars only).
     """
-    _need(table, ["financial_year", "run_rate_gbp", "is_complete", "cost_gbp_low",
-                  "cost_gbp_central", "cost_gbp_high"], "modelled_vs_paid_figure")
+    _need(table, ["financial_year", "run_rate_gbp", "is_complete"], "modelled_vs_paid_figure")
+    modelled = {"cost_gbp_low", "cost_gbp_central", "cost_gbp_high"} <= set(table.columns)
     t = table.sort_values("financial_year", kind="stable")
     complete = t["is_complete"].fillna(False).astype(bool)
     fig = go.Figure()
@@ -169,6 +171,10 @@ def modelled_vs_paid_figure(table: pd.DataFrame,
         x=t["financial_year"], y=t["run_rate_gbp"], name="paid (run-rate)",
         marker={"color": OKABE_ITO[0], "opacity": [1.0 if c else 0.45 for c in complete]},
         hovertemplate="%{x} paid run-rate<br>£%{y:,.0f}<extra></extra>"))
+    if not modelled:
+        fig.update_layout(title=escape_html(title), yaxis_title="£ a year")
+        gbp_axis(fig)
+        return fig
     central = t["cost_gbp_central"].astype("float64")
     fig.add_trace(go.Scatter(
         x=t["financial_year"], y=central, mode="markers", name="modelled (central; low–high)",

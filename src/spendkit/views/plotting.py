@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import os
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -176,13 +177,21 @@ def gbp_axis(fig: go.Figure, axis: str = "y", *, compact: bool = True) -> go.Fig
     return fig
 
 
+#: Characters per caption line (11 px text beside up to 320 px of axis labels).
+CAPTION_WIDTH = 110
+
+
 def caption(fig: go.Figure, text: str, *, escape: bool = True) -> go.Figure:
     """Put a small grey note (data coverage, source) under the chart, left-aligned.
 
     The text is HTML-escaped by default (plotly draws a subset of HTML tags in annotations);
     pass `escape=False` for trusted text that uses `<br>` or `<i>`.
     """
-    shown = html.escape(text, quote=False) if escape else text
+    # Plotly does not wrap annotations: a long caption ran off the page's right edge, so it is
+    # broken into lines that fit beside a wide left margin (a tornado's labels).
+    shown = ("<br>".join(html.escape(line, quote=False)
+                         for line in textwrap.wrap(text, CAPTION_WIDTH)) if escape else text)
+    extra = 14 * shown.count("<br>")
     fig.add_annotation(
         text=shown,
         xref="paper",
@@ -198,7 +207,7 @@ def caption(fig: go.Figure, text: str, *, escape: bool = True) -> go.Figure:
         name="spendkit-caption",
     )
     bottom = fig.layout.margin.b if fig.layout.margin.b is not None else 70
-    fig.update_layout(margin={"b": max(bottom, 100)})
+    fig.update_layout(margin={"b": max(bottom, 100 + extra)})
     return fig
 
 

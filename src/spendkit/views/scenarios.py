@@ -12,7 +12,13 @@ Built on `spendkit.models.scenarios` (the numbers) and nothing here changes a fi
   the baseline for what it is (third-party IT spend published as payments), the peer group,
   the settlement path and the Microsoft renewals;
 * `export_review(result, folder)` — the comparison, bands, tornados, assumptions and notes in
-  one Excel workbook.
+  one Excel workbook;
+* `profile_line`, `baseline_text`, `context_text` — the notebook's sentences on the council
+  profile, how the baseline was chosen and what it rests on, and the council's context
+  (settlement, Microsoft renewals, staff, peers), data values escaped for Markdown;
+* `coverage_report`, `category_report`, `gap_report`, `drivers_report`,
+  `assumptions_report` — the same tables as `ReportTable`s (`spendkit.views.tables`) with
+  human headers and £ formats.
 """
 
 from __future__ import annotations
@@ -30,11 +36,17 @@ from spendkit.models.scenarios.review import (
     gap_drivers,
     run_review,
 )
+from spendkit.reference.profiles import CouncilProfile
 from spendkit.units.money import gbp
+from spendkit.views.html import escape_markdown
+from spendkit.views.licensing import profile_file
 from spendkit.views.scenarios_excel import export_comparison
+from spendkit.views.tables import ReportTable, table
 
-__all__ = ["DRIVERS", "assumptions_table", "export_review", "gap_drivers", "gap_table",
-           "narrative", "run_review"]
+__all__ = ["DRIVERS", "GAP_HEADERS", "assumptions_report", "assumptions_table",
+           "baseline_text", "category_report", "context_text", "coverage_report",
+           "drivers_report", "export_review", "gap_drivers", "gap_report", "gap_table",
+           "narrative", "profile_line", "run_review"]
 
 
 def _fmt(values: pd.Series) -> pd.Series:
@@ -67,13 +79,21 @@ def gap_table(result: ReviewResult, *, formatted: bool = True) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
+def _number(value: float, money: bool) -> str:
+    """A lever bound as a reader writes it: '£69,950' for money, '1.018' or '-2.563' else."""
+    if money:
+        return gbp(value, pence=False)
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
 def assumptions_table(result: ReviewResult) -> pd.DataFrame:
     """Every assumption of the run (item, value, source, confidence) and each lever's range."""
     levers = result.tornados.drop_duplicates("lever")
     rows = pd.DataFrame({
         "item": "Range: " + levers["label"],
-        "value": [f"{lo:,.4g} to {hi:,.4g}" for lo, hi in
-                  zip(levers["low_applied"], levers["high_applied"], strict=True)],
+        "value": [f"{_number(lo, money)} to {_number(hi, money)}" for lo, hi, money in
+                  zip(levers["low_applied"], levers["high_applied"],
+                      levers["lever"].str.contains("_gbp"), strict=True)],
         "source": levers["source"],
         "confidence": np.where(levers["basis"] == "sourced", "medium", "low"),
     })
@@ -163,13 +183,7 @@ def narrative(result: ReviewResult, *, top: int = 2) -> str:
                  for r in biggest.itertuples()]
         lines.append("**What moves the result most.** Of the uncertain levers, the cumulative "
                      "gap is most sensitive to " + "; then ".join(parts) + ".")
-    if ctx.microsoft is not None:
-        lines.append(f"**Microsoft.** Changes land at renewal dates: {ctx.microsoft.describe()}"
-                     ".")
-    else:
-        lines.append("**Microsoft.** The council's agreement is not known (no council "
-                     "profile), so its renewal dates are not either: the scenarios' yearly "
-                     "price path is an assumption.")
+    lines.append(f"**Microsoft.** {_microsoft_sentence(result)}")
     lines.append(f"**Settlement.** {ctx.settlement.describe()}" if any(
         s.funding_basis == "settlement" for s in result.specs) else "")
     lines.append(f"**Peers.** {result.peer.summary()}")
@@ -209,3 +223,124 @@ def export_review(result: ReviewResult, folder: str | Path) -> Path:
     return export_comparison(path, result.comparison, specs=result.specs, baseline=b,
                              monte_carlo=result.bands, tornado=result.tornados, notes=notes,
                              assumptions=assumptions_table(result))
+
+
+# --- what notebook 04 shows ----------------------------------------------------------------------
+
+#: Headers of `gap_table` columns on a page.
+GAP_HEADERS = {"scenario": "Scenario", "financial_year": "Financial year",
+               "it_spend": "Third-party IT spend", "funding_envelope": "Funding envelope",
+               "gap_to_fund": "Gap to fund", "gap_p10": "Gap P10", "gap_p90": "Gap P90",
+               "cumulative_gap": "Cumulative gap", "in_house_staff": "In-house IT staff",
+               "gap_with_staff": "Gap with staff",
+               "cumulative_gap_with_staff": "Cumulative gap with staff"}
+
+
+def profile_line(profile: CouncilProfile | None, council: str) -> str:
+    """One Markdown sentence: which council profile the page uses, or that there is none."""
+    who = escape_markdown(council)
+    if profile is None:
+        return (f"**Council profile:** none for {who}. The Microsoft agreement, in-house IT "
+                "staff, chosen peers and the council's own settlement are not known: each is "
+                "replaced by a stated assumption (see the assumptions table), never by another "
+                "council's facts. Add `data/councils/<council>.yaml` to give them.")
+    given = [what for what, has in (
+        ("Microsoft agreement", bool(profile.microsoft)), ("in-house IT staff costs",
+                                                           profile.it_staff is not None),
+        ("chosen peers", bool(profile.peers)),
+        ("core spending power", bool(profile.core_spending_power_gbp))) if has]
+    return (f"**Council profile:** {escape_markdown(profile_file(profile))}, giving "
+            + (", ".join(given) if given else "none of the facts the scenarios use") + ".")
+
+
+def baseline_text(result: ReviewResult) -> str:
+    """How the baseline was chosen and how many months it rests on, as Markdown."""
+    b = result.baseline
+    scaled = (f"scaled up by 12/{b.months_present} to a full year" if b.scale_factor != 1.0
+              else "not scaled")
+    thin = b.months_present < 12
+    lines = [f"**Baseline:** {BASELINE_NAME}, {escape_markdown(b.publisher)}, "
+             f"{escape_markdown(b.window)}: {gbp(b.total_gbp, compact=True)} a year, resting on "
+             f"**{b.months_present} of 12 months** of payments ({scaled}; observed "
+             f"{gbp(b.observed_gbp, compact=True)}).",
+             f"**How it was chosen:** {escape_markdown(b.choice)}."]
+    if thin:
+        lines.append("**A thin baseline:** with fewer than 12 months every figure below is an "
+                     "extrapolation; an annual payment (a licence renewal) in or out of the "
+                     "months present moves it a lot. Add more months of published files for a "
+                     "firmer one.")
+    return "\n\n".join(lines)
+
+
+def _microsoft_sentence(result: ReviewResult) -> str:
+    """When Microsoft changes can land: the agreement's renewals, or that they are unknown."""
+    plan = result.context.microsoft
+    if plan is not None:
+        return f"Changes land at renewal dates: {plan.describe()}."
+    return ("The council's agreement is not known (no agreement in a council profile), so its "
+            "renewal dates are not either: the scenarios' yearly price path is an assumption.")
+
+
+def context_text(result: ReviewResult) -> str:
+    """The settlement path, Microsoft plan, in-house staff and peer group, as Markdown."""
+    ctx = result.context
+    lines = [f"- **Settlement:** {escape_markdown(ctx.settlement.describe())}"]
+    lines.append(f"- **Microsoft agreement:** {escape_markdown(_microsoft_sentence(result))}")
+    if ctx.staff is not None:
+        lines.append(f"- **In-house IT staff:** {gbp(ctx.staff.baseline_gbp, compact=True)} in "
+                     f"{escape_markdown(ctx.baseline_year)} "
+                     f"({escape_markdown(ctx.staff.source or 'council profile')}); shown beside "
+                     "the third-party spend in the gap table.")
+    else:
+        lines.append("- **In-house IT staff:** not included (no staff costs in a council "
+                     "profile), so the baseline is a floor of the IT budget, not the budget.")
+    lines.append(f"- **Peers:** {escape_markdown(result.peer.summary())}")
+    return "\n".join(lines)
+
+
+def coverage_report(result: ReviewResult) -> ReportTable:
+    """Months with payments and observed IT per financial year, the baseline year marked."""
+    return table(result.coverage, columns={
+        "financial_year": "Financial year", "months_present": "Months with payments",
+        "it_observed_gbp": "IT observed", "is_baseline": "Baseline year"},
+        kinds={"it_observed_gbp": "money", "months_present": "int", "is_baseline": "bool"},
+        what="years", max_rows=None)
+
+
+def category_report(result: ReviewResult) -> ReportTable:
+    """The baseline by IT category: observed, annual run-rate and the Microsoft part."""
+    b = result.baseline
+    return table(b.by_category, columns={
+        "it_category": "IT category", "observed_gbp": "Observed",
+        "run_rate_gbp": "Annual run-rate", "microsoft_gbp": "of which Microsoft"},
+        kinds={"observed_gbp": "money", "run_rate_gbp": "money", "microsoft_gbp": "money"},
+        what="categories", max_rows=None,
+        note=f"{BASELINE_NAME[0].upper()}{BASELINE_NAME[1:]}, {b.window} "
+             f"({b.months_present} of 12 months).")
+
+
+def gap_report(result: ReviewResult) -> ReportTable:
+    """`gap_table` for a page: £ columns, human headers, staff columns when the profile has them."""
+    gaps = gap_table(result, formatted=False)
+    money = {c: "money" for c in gaps.columns if c not in ("scenario", "financial_year")}
+    return table(gaps, columns={c: GAP_HEADERS[c] for c in gaps.columns}, kinds=money,
+                 what="scenario-years", max_rows=60)
+
+
+def drivers_report(result: ReviewResult) -> ReportTable:
+    """`gap_drivers` for a page: one row per driver, one £ column per scenario."""
+    drivers = gap_drivers(result).reset_index()
+    titles = {"driver": "What makes up the cumulative gap"} | {
+        n: result.spec(n).title for n in result.names}
+    return table(drivers, columns=titles, kinds={n: "money" for n in result.names},
+                 what="drivers", max_rows=None,
+                 note="Cash £ over the review years; each column adds up to the scenario's "
+                      "cumulative gap (costs add, savings, settlement growth and grants take "
+                      "away).")
+
+
+def assumptions_report(result: ReviewResult) -> ReportTable:
+    """`assumptions_table` for a page: item, value, source (or 'assumption'), confidence."""
+    return table(assumptions_table(result), columns={
+        "item": "Item", "value": "Value", "source": "Source", "confidence": "Confidence"},
+        kinds={"value": "text"}, what="assumptions", max_rows=None)

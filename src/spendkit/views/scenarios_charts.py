@@ -72,7 +72,9 @@ def fan_chart(result: ReviewResult, *, basis: str = "cash") -> go.Figure:
     caption(fig, f"{result.coverage_text()} Band: {result.simulations:,} Monte Carlo runs, "
             f"seed {result.seed}.")
     fig.update_annotations(selector={"name": "spendkit-caption"}, yshift=-95)
-    fig.update_layout(margin={"b": 150})
+    lines = 1 + sum(a.text.count("<br>") for a in fig.layout.annotations
+                    if a.name == "spendkit-caption")
+    fig.update_layout(margin={"b": 150 + 14 * (lines - 1)})
     return fig
 
 

@@ -171,11 +171,16 @@ def _as_specs(scenarios: str | Path | ScenarioSpec | Sequence[str | Path | Scena
 def council_year_totals(transactions: pd.DataFrame) -> pd.DataFrame:
     """IT spend per council and financial year (exact) with `is_complete`, for the peers.
 
+    `transactions` is payments, or `aggregates.month_totals` (per council, month and file:
+    the whole dataset's peers in one SQL scan, without loading every council's rows).
     Complete means all 12 months present in the completeness calendar when the rows carry
     their source files, else all 12 months with a payment.
     """
+    from spendkit.models.trends import _is_month_totals, calendar_from_months
     from spendkit.models.trends import council_year_totals as with_calendar
 
+    if _is_month_totals(transactions):
+        return with_calendar(transactions, calendar_from_months(transactions))
     if {"source_file", "publisher_code"} <= set(transactions.columns):
         return with_calendar(transactions)
     code = (transactions["publisher_code"] if "publisher_code" in transactions.columns
@@ -200,7 +205,8 @@ def run_review(transactions: pd.DataFrame, council: str,
                population: pd.DataFrame | None = None, tornado_metric: str = "total_gap",
                profile: CouncilProfile | None = None, peers: Sequence[str] | None = None,
                min_peers: int = 5, outturn: pd.DataFrame | None = None,
-               vat_basis: Mapping[str, str] | None = None) -> ReviewResult:
+               vat_basis: Mapping[str, str] | None = None,
+               totals: pd.DataFrame | None = None) -> ReviewResult:
     """Baseline, peers, context, comparison, Monte Carlo bands and tornados for `council`.
 
     `transactions` are the enriched rows (the peers with data come from them); `council` is a
@@ -209,7 +215,10 @@ def run_review(transactions: pd.DataFrame, council: str,
     (GSS codes), else the profile's, else the nearest same-tier ONS neighbours; only those
     with data are compared, and with fewer than `min_peers` the match-the-best-peers lever
     saves nothing (said in the narrative); `vat_basis` (GSS code -> 'net' / 'gross') flags
-    peers publishing on another VAT basis. `review_years`, `simulations` and `seed` override
+    peers publishing on another VAT basis. `totals` gives the peers' figures without every
+    council's rows: per-council year totals (`publisher_code`, `financial_year`, `amount_gbp`,
+    `is_complete`) or `aggregates.month_totals` over the dataset; `transactions` then need
+    only hold the council's own rows. `review_years`, `simulations` and `seed` override
     the scenario files. Deterministic for a given seed; nothing raises on thin data.
     """
     publisher = resolve_publisher(transactions, council)
@@ -222,7 +231,8 @@ def run_review(transactions: pd.DataFrame, council: str,
     own = transactions.loc[transactions["publisher_name"] == publisher]
     code = (str(own["publisher_code"].dropna().iloc[0]) if "publisher_code" in own.columns
             and own["publisher_code"].notna().any() else publisher)
-    totals = council_year_totals(transactions)
+    if totals is None or "is_complete" not in totals.columns:  # rows or month totals
+        totals = council_year_totals(transactions if totals is None else totals)
     group = peer_group(code, profile=profile, peers=peers, council_name=publisher)
     complete = totals[(totals["publisher_code"].astype(str) == code) & totals["is_complete"]]
     peer_year = (base.financial_year if base.financial_year in set(complete["financial_year"])
