@@ -14,6 +14,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from spendkit import datasets as D
+from spendkit.errors import InputError
 from spendkit.ingest import ingest
 from spendkit.loader import arrow_to_pandas
 from spendkit.models import trends as T
@@ -66,7 +67,31 @@ def test_one_council_opens_only_its_partitions(sample: Path) -> None:
                                columns=["amount_gbp", "payment_date", "is_it"])
     want = expected[expected["financial_year"].eq(year) & expected["is_it"]]
     assert mine["amount_gbp"].sum() == want["amount_gbp"].sum() and len(mine) == len(want)
-    assert D.read_transactions(sample, publishers=["No Such Council"]).empty
+    with pytest.raises(InputError, match="'No Such Council' is not a publisher in the data"):
+        D.read_transactions(sample, publishers=["No Such Council"])
+
+
+def test_publisher_and_year_arguments_forgive_or_fail_in_one_line(sample: Path) -> None:
+    leeds = D.read_transactions(sample, publishers=["Leeds City Council"], years=["2024-25"])
+    assert len(leeds) > 0
+    for who in ("Leeds", "leeds city council", "leeds-city-council", "E08000035"):
+        for year in (["2024/25"], "2024-25", ["FY2024"], "2024/2025"):
+            got = D.read_transactions(sample, publishers=[who], years=year)
+            assert len(got) == len(leeds) and got["amount_gbp"].sum() == \
+                leeds["amount_gbp"].sum(), (who, year)
+    assert D.query("SELECT count(*) AS n FROM transactions", sample, publishers=["Leeds"],
+                   years="2024/25").n[0] == len(leeds)
+    rel = D.transactions_relation(sample, publishers="leeds", years="FY2024")
+    assert len(rel.to_arrow_table()) == len(leeds)
+    with pytest.raises(InputError, match=r"years: 2030-31 is not in the data; the data covers "
+                                         r"2021-22 to 2025-26"):
+        D.read_transactions(sample, publishers=["Leeds"], years=["2030/31"])
+    with pytest.raises(InputError, match="Leeds City Council \\(E08000035\\)"):
+        D.read_transactions(sample, publishers=["Leads Council"])
+    # Already-exact names and codes need no lookup; empty selections mean everything.
+    assert D.resolve_selection(sample, publishers=["E08000035"], years=None) == (
+        ["E08000035"], None)
+    assert D.resolve_selection(sample, publishers=[], years=[]) == (None, None)
 
 
 def test_query_and_relation_sum_like_pandas(sample: Path) -> None:
@@ -216,6 +241,7 @@ def test_coverage_report_totals_give_the_report(processed: Path, sample: Path) -
     without `financial_year` (derived from the payment date, as the report does)."""
     from spendkit.enrich import coverage_report
     from spendkit.enrich.classify import KINDS
+    from spendkit.enrich.coverage import coverage_report_from_totals
 
     tx = D.read_transactions(processed)
     by = ("publisher_name", "financial_year")
@@ -247,3 +273,70 @@ def test_coverage_report_totals_give_the_report(processed: Path, sample: Path) -
             "float64").map("{:,.2f}".format) + ")").groupby(list(by), sort=True)["t"].agg("; ".join)
         joined = report.set_index(list(by))["top_unclassified"]
         assert joined.to_dict() == text.reindex(joined.index).fillna("").to_dict()
+        # The report's own finish step on the DuckDB sums gives the report exactly.
+        assert_frame_equal(coverage_report_from_totals(totals, suppliers, by), report)
+
+
+def test_load_trends_is_prepare_trends_without_every_row(sample: Path) -> None:
+    from spendkit.views import trends as V
+
+    council = "Blackburn with Darwen Borough Council"
+    lazy = V.load_trends("blackburn with darwen", years=None, base_year=BASE_YEAR,
+                         processed=sample)
+    eager = V.prepare_trends(D.read_transactions(sample), council, base_year=BASE_YEAR,
+                             extras=D.read_extras(sample))
+    assert lazy.tx is None and lazy.code == eager.code == "E06000008"
+    assert (lazy.name, lazy.publisher) == (eager.name, eager.publisher)
+    assert len(lazy.mine) == len(eager.mine)
+    assert lazy.mine["amount_gbp"].sum() == eager.mine["amount_gbp"].sum()
+    assert lazy.my_coverage == eager.my_coverage
+    assert_frame_equal(lazy.my_calendar[["month", "status"]].reset_index(drop=True),
+                       eager.my_calendar[["month", "status"]].reset_index(drop=True))
+    assert lazy.headline() == eager.headline()
+    assert int(lazy.months["n_payments"].sum()) == len(D.read_transactions(
+        sample, columns=["amount_gbp"]))
+
+
+def test_peer_texts_name_the_group_and_say_plainly_when_there_is_none(sample: Path) -> None:
+    from spendkit.views import trends as V
+
+    setup = V.load_trends("Hyndburn", years=None, base_year=BASE_YEAR, processed=sample)
+    pm = T.peer_measure(setup.months, setup.code, calendar=setup.calendar)
+    text = V.peer_measure_text(pm)
+    assert text.startswith("No peer comparison") and "nan" not in text.lower()
+    assert "nearest district \\(lower\\-tier\\) neighbours of Hyndburn" in text
+    assert "Burnley" in text and "(none of them in the data)" in text
+    assert "per resident" in text and "net current expenditure" in text
+    assert "none of the 15 peers of Hyndburn" in V.no_peer_chart_text(pm)
+    # With peers given that are in the data, they are compared and named.
+    given = T.peer_measure(setup.months, setup.code, calendar=setup.calendar,
+                           peers=["E07000178"], min_peers=1)
+    assert "Peers with data: Oxford" in V.peer_measure_text(given)
+
+
+def test_overview_tables_from_sums_equal_those_from_rows(processed: Path) -> None:
+    """Notebook 01's tables from month totals / per-file sums equal the row-level ones."""
+    from spendkit.views import overview as ov
+
+    tx = D.read_transactions(processed)
+    months = A.month_totals(D.transactions_relation(processed),
+                            ("publisher_code", "publisher_name"), parts="overview")
+    assert_frame_equal(ov.spend_by_year(ov.with_financial_year(months)), ov.spend_by_year(tx))
+    assert_frame_equal(ov.redaction_summary(months), ov.redaction_summary(tx))
+    assert_frame_equal(ov.classification_split(months), ov.classification_split(tx))
+    ledger, rejects = D.read_ledger(processed), D.read_rejects(processed)
+    by_rows = ov.reconcile(ledger, tx[["source_file", "amount_gbp"]], rejects)
+    by_sums = ov.reconcile(ledger, ov.file_totals(processed), rejects)
+    assert_frame_equal(by_sums, by_rows)
+    assert by_sums.attrs == by_rows.attrs
+
+
+def test_overview_calendar_from_months(sample: Path) -> None:
+    from spendkit.views import overview as ov
+
+    tx = D.read_transactions(sample)
+    months = A.month_totals(D.transactions_relation(sample), ("publisher_code", "publisher_name"))
+    for years in (None, ["2022-23", "2024-25"]):
+        rows, sums = ov.calendar_for_years(tx, years), ov.calendar_for_years(months, years)
+        cols = ["publisher_name", "month", "status", "is_complete", "n_payments"]
+        assert_frame_equal(sums[cols], rows[cols])

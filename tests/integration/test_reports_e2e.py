@@ -110,7 +110,7 @@ def test_csvs_read_back_with_the_pound_sign(reports: ReportSummary):
 
 @pytest.mark.parametrize(("parameters", "message"), [
     ({"council": "Nowhere Council"}, "council: 'Nowhere Council' is not a publisher"),
-    ({"years": ["2030-31"]}, "years: ['2030-31'] not in the ingested data"),
+    ({"years": ["2030-31"]}, "years: 2030-31 is not in the data; the data covers 2021-22"),
 ])
 def test_bad_parameters_fail_fast_in_one_line(tmp_path: Path, parameters: dict, message: str):
     import time

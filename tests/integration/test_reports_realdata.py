@@ -31,16 +31,23 @@ def _hyndburn_files(realdata_dir: Path, realdata_series_dir: Path) -> list[Path]
     return files
 
 
-def _build(tmp: Path, files: list[Path], *, loose: bool, council: str) -> ReportSummary:
+def _build(tmp: Path, files: list[Path], *, loose: bool, council: str,
+           notebooks: list[Path] | None = None) -> ReportSummary:
     raw = tmp / "data" / "raw" if loose else tmp / "data" / "raw" / FOLDER
     raw.mkdir(parents=True)
     for path in files:
         shutil.copy2(path, raw / path.name)
+    return _build_in(tmp, council=council, n_files=len(files), notebooks=notebooks)
+
+
+def _build_in(tmp: Path, *, council: str, n_files: int,
+              notebooks: list[Path] | None = None) -> ReportSummary:
+    """Build the reports of the data folder `tmp/data` (ingested first if needed)."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SPENDKIT_DATA_DIR", str(tmp / "data"))  # the kernels inherit it
         summary = build_all(out_dir=tmp / "reports", progress=False,
-                            parameters={"council": council})
-    print(f"\n{len(files)} real file(s): built in {summary.seconds:.1f} s")
+                            parameters={"council": council}, notebooks=notebooks)
+    print(f"\n{n_files} real file(s): built in {summary.seconds:.1f} s")
     for line in summary.lines():
         print("  " + line)
     return summary
@@ -83,19 +90,18 @@ def one_month(realdata_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> R
     return _build(tmp_path_factory.mktemp("one-month"), [only], loose=False, council=HYNDBURN)
 
 
-@pytest.mark.xfail(reason="the scenario baseline now picks a thin baseline from one month (models "
-                          "branch); notebook 04 must say how it chose (wiring pass)", strict=False)
 def test_one_real_month(one_month: ReportSummary, tmp_path: Path):
     _check_real_pages(one_month, ("2025-26", "2025-26"), "part-year 2025-26: 1 of 12 months")
+    # The scenario baseline rests on one month: the page must say so and how it chose.
     scenarios = next(r for r in one_month.reports if r.html.stem.startswith("04"))
-    assert "No scenarios: the model needs a baseline year with at least 6 months" in \
-        visible_text(scenarios.html.read_text(encoding="utf-8"))
+    text = " ".join(visible_text(scenarios.html.read_text(encoding="utf-8")).split())
+    assert re.search(r"thin baseline, scaled up from 1 month", text), "no baseline choice"
+    trends = next(r for r in one_month.reports if r.html.stem.startswith("02"))
+    assert "1 of 12 months" in visible_text(trends.html.read_text(encoding="utf-8"))
     if CHROMIUM:
         browser_check(one_month, tmp_path, screenshots=False)
 
 
-@pytest.mark.xfail(reason="loose files need the `identity` helper's publisher clues (issue 17.1) "
-                          "and its forgiving council argument ('Hyndburn')", strict=False)
 def test_loose_hyndburn_files_and_a_short_council_name(realdata_dir: Path,
                                                        realdata_series_dir: Path, tmp_path: Path):
     from spendkit.ingest import ingest
@@ -110,6 +116,24 @@ def test_loose_hyndburn_files_and_a_short_council_name(realdata_dir: Path,
     ingest(raw, tmp_path / "data" / "processed", progress=False)
     prov = data_provenance({"council": "Hyndburn"}, tmp_path / "data" / "processed")
     assert prov.publishers == (HYNDBURN,)
-    shutil.rmtree(raw)
-    summary = _build(tmp_path / "build", files, loose=True, council="Hyndburn")
+    # The same data folder: the build finds the ingest up to date.
+    summary = _build_in(tmp_path, council="Hyndburn", n_files=len(files))
     _check_real_pages(summary, ("2017-18", "2025-26"), "months of payments")
+
+
+#: Three real months of 2025-26 (April, June, July) from the Hyndburn series.
+PART_YEAR = ("April-25-CSV.csv", "Spend-Over-250-June-25.csv", "Spend-over-250.00-July-25.csv")
+
+
+def test_a_real_part_year_in_notebooks_01_and_02(realdata_series_dir: Path, tmp_path: Path):
+    from spendkit.report.notebooks import default_notebooks_dir, find_notebooks
+
+    files = [realdata_series_dir / FOLDER / name for name in PART_YEAR]
+    pages = [p for p in find_notebooks(default_notebooks_dir()) if p.stem[:2] in ("01", "02")]
+    summary = _build(tmp_path, files, loose=True, council="Hyndburn", notebooks=pages)
+    _check_real_pages(summary, ("2025-26", "2025-26"), "part-year 2025-26: 3 of 12 months")
+    trends = next(r for r in summary.reports if r.html.stem.startswith("02"))
+    text = " ".join(visible_text(trends.html.read_text(encoding="utf-8")).split())
+    assert "from 3 of 12 months of payments (a part-year" in text  # stated, not scaled up
+    assert "No peer comparison" in text and "Burnley" in text  # peers named, none in the data
+    assert "+nan" not in text and "£-1" not in text

@@ -96,10 +96,14 @@ def test_check_years_and_span():
     assert ov.check_years(None) is None
     assert ov.check_years(["2025-26", "2021-22", "2021-22"]) == ["2021-22", "2025-26"]
     assert ov.check_years(["1999-00"]) == ["1999-00"]  # century wrap
-    for bad in (["2021-23"], ["21-22"], [2021], "2021-22", []):
+    # Forgiving like the CLI: the forms people type all name the same year.
+    for same in ("2021-22", "2021/22", ["FY2021"], "2021-2022", ("2021-22",)):
+        assert ov.check_years(same) == ["2021-22"], same
+    assert ov.check_years("2021-22:2023-24") == ["2021-22", "2022-23", "2023-24"]
+    for bad in (["2021-23"], ["21-23"], ["twenty"], []):
         with pytest.raises(InputError, match="years"):
             ov.check_years(bad)
-    with pytest.raises(InputError, match=r"\['2030-31'\] not in the ingested data"):
+    with pytest.raises(InputError, match="2030-31 is not in the data; the data covers 2021-22"):
         ov.check_years(["2030-31"], available=["2021-22"])
     assert ov.years_span(["2022-23", "2021-22"]) == (pd.Timestamp(2021, 4, 1),
                                                      pd.Timestamp(2023, 3, 1))

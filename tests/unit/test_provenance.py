@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
+from spendkit.errors import InputError
 from spendkit.sample import PREFIX
-from spendkit.views.provenance import SAMPLE_FILE_PREFIX, months_by_year, provenance
+from spendkit.views.provenance import months_by_year, provenance
 
 
-def _ledger(files: list[str], publisher: str = "Hyndburn Borough Council") -> pd.DataFrame:
+def _ledger(files: list[str], publisher: str = "Hyndburn Borough Council",
+            synthetic: list[bool] | None = None) -> pd.DataFrame:
     return pd.DataFrame({"source_file": files, "status": ["loaded"] * len(files),
-                         "publisher_name": [publisher] * len(files)})
+                         "publisher_name": [publisher] * len(files),
+                         "is_synthetic": synthetic or [False] * len(files)})
 
 
 def _tx(dates: list[str], publisher: str = "Hyndburn Borough Council") -> pd.DataFrame:
     return pd.DataFrame({"publisher_name": [publisher] * len(dates),
                          "payment_date": pd.to_datetime(dates).date})
-
-
-def test_the_sample_prefix_is_the_generators():
-    assert SAMPLE_FILE_PREFIX == PREFIX
 
 
 def test_real_data_has_no_sample_wording_and_marks_part_years():
@@ -36,11 +36,26 @@ def test_real_data_has_no_sample_wording_and_marks_part_years():
 
 
 def test_sample_is_said_loudly_and_a_mix_is_a_warning():
-    sample = provenance(_tx(["2024-04-03"]), _ledger([f"x/{PREFIX}a.csv"]))
+    sample = provenance(_tx(["2024-04-03"]), _ledger(["x/a.csv"], synthetic=[True]))
     assert sample.is_sample and sample.data_note() == "SYNTHETIC sample data."
-    assert sample.header_markdown().startswith("**SYNTHETIC sample data.**")
-    mixed = provenance(_tx(["2024-04-03"]), _ledger([f"x/{PREFIX}a.csv", "real.csv"]))
+    header = sample.header_markdown()
+    assert header.startswith("**SYNTHETIC sample data.**")
+    assert "`data/sample`" in header and "`data/raw`" in header
+    mixed = provenance(_tx(["2024-04-03"]), _ledger(["x/a.csv", "real.csv"],
+                                                    synthetic=[True, False]))
     assert mixed.mixes_sample and "Warning" in mixed.header_markdown()
+
+
+def test_the_ledger_decides_not_the_file_name():
+    # A real file that happens to carry the sample's prefix is real; a sample file renamed
+    # is still the sample: only the ingest's `is_synthetic` says which.
+    real = provenance(_tx(["2024-04-03"]), _ledger([f"{PREFIX}payments.csv"]))
+    assert not real.is_sample and not real.mixes_sample and real.data_note() == ""
+    assert "synthetic" not in real.header_markdown().lower()
+    renamed = provenance(_tx(["2024-04-03"]), _ledger(["renamed.csv"], synthetic=[True]))
+    assert renamed.is_sample
+    with pytest.raises(InputError, match="is_synthetic"):
+        provenance(_tx(["2024-04-03"]), _ledger(["a.csv"]).drop(columns="is_synthetic"))
 
 
 def test_one_month_and_no_payments():

@@ -51,6 +51,10 @@ def test_kinds_are_inferred_from_names_and_dtypes(name, kind):
     (True, "bool", {}, "yes"),
     (pd.Timestamp("2024-04-01"), "month", {}, "Apr 2024"),
     (pd.Timestamp("2024-04-01"), "date", {}, "1 Apr 2024"),
+    # A word in a number column (a threshold nobody recorded) is data, shown as it is.
+    ("unknown", "money", {}, "unknown"),
+    ("varies", "pct", {}, "varies"),
+    ("500", "money", {}, "£500"),
 ])
 def test_format_value(value, kind, kwargs, shown):
     assert format_value(value, kind, **kwargs) == shown

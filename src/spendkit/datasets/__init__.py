@@ -37,7 +37,9 @@ import pyarrow.parquet as pq
 from spendkit.errors import NoDataError, SpendkitError
 from spendkit.ingest import slug
 from spendkit.loader import arrow_to_pandas
+from spendkit.reference.councils import resolve_council
 from spendkit.settings import get_settings
+from spendkit.units.periods import parse_years_argument
 
 if TYPE_CHECKING:
     import duckdb
@@ -107,6 +109,55 @@ def financial_years(processed: Path | str | None = None) -> list[str]:
     root = latest_dir(processed) / "transactions"
     return sorted({p.name.split("=", 1)[1] for p in root.glob("publisher=*/financial_year=*")
                    if any(p.glob("*.parquet"))})
+
+
+def resolve_selection(processed: Path | str | None = None, *,
+                      publishers: Sequence[str] | str | None = None,
+                      years: Sequence[str] | str | None = None
+                      ) -> tuple[list[str] | None, list[str] | None]:
+    """Publisher and year arguments as the data names them, or one InputError line.
+
+    Forgiving: 'Leeds', 'leeds city council', a GSS code or a slug each name the publisher
+    (`reference.councils.resolve_council` against the publishers in the data); '2024/25',
+    'FY2024', '2021-22:2023-24' name years (`units.periods.parse_years_argument` against the
+    years in the data). A name or year the data does not hold raises InputError listing what
+    it does hold, so a filter never silently selects nothing. Returns (names, year labels);
+    None stays None (everything).
+    """
+    names = None
+    if publishers:
+        wanted = [publishers] if isinstance(publishers, str) else list(publishers)
+        known = _known_publishers(processed)
+        exact = set(known["publisher_name"]) | set(known["publisher_code"]) - {""}
+        names = []
+        for item in wanted:
+            key = str(item).strip()
+            if key in exact:
+                names.append(key)  # as stored: no lookup needed
+            else:
+                names.append(resolve_council(key, available=known).name)
+        names = list(dict.fromkeys(names))
+    labels = None
+    if years:
+        have = financial_years(processed) if _has_data(processed) else []
+        labels = parse_years_argument(years, available=have)
+    return names, labels
+
+
+def _known_publishers(processed: Path | str | None) -> pd.DataFrame:
+    try:
+        return publishers(processed)
+    except NoDataError:
+        return pd.DataFrame({"publisher_name": pd.Series(dtype="string"),
+                             "publisher_code": pd.Series(dtype="string")})
+
+
+def _has_data(processed: Path | str | None) -> bool:
+    try:
+        latest_dir(processed)
+    except NoDataError:
+        return False
+    return True
 
 
 def transaction_files(processed: Path | str | None = None, *,
@@ -208,6 +259,7 @@ def transactions_sql(processed: Path | str | None = None, *,
     the Parquet scan (row groups whose statistics rule them out are skipped).
     """
     root = latest_dir(processed)
+    publishers, years = resolve_selection(processed, publishers=publishers, years=years)
     files = transaction_files(processed, publishers=publishers, years=years) \
         if publishers or years else None
     if files is not None and not files:
@@ -287,12 +339,14 @@ def read_transactions(processed: Path | str | None = None, *,
     the whole dataset without loading it).
 
     Args:
-        publishers: publisher names (as in `publisher_name`) or GSS codes to keep.
-        years: financial-year labels such as '2021-22' to keep.
+        publishers: publishers to keep: names as in `publisher_name`, GSS codes, or any
+            form `resolve_selection` forgives ('Leeds', 'leeds-city-council').
+        years: financial years to keep ('2021-22', '2021/22', 'FY2021'...).
         columns: columns to read (default all).
         it_only: keep only rows classified as IT.
     """
     root = latest_dir(processed)
+    publishers, years = resolve_selection(processed, publishers=publishers, years=years)
     if publishers or years:
         files = transaction_files(processed, publishers=publishers, years=years)
         dataset = ds.dataset([str(f) for f in files], format="parquet",
@@ -393,6 +447,7 @@ def read_extras(processed: Path | str | None = None, *,
     groups of other files are skipped.
     """
     folder = latest_dir(processed) / "extras"
+    publishers, _ = resolve_selection(processed, publishers=publishers)
     empty = pd.DataFrame(columns=["source_file", "source_sheet", "source_line"])
     if not folder.is_dir():
         return empty
@@ -430,6 +485,7 @@ def ensure_processed(raw: Path | str | None = None, processed: Path | str | None
 
 __all__ = ["DEFAULT_MEMORY_LIMIT", "PARTITIONS", "ROW_ORDER", "connect",
            "ensure_processed", "financial_years", "latest_dir", "publishers", "query", "read_extras",
-           "read_ledger", "read_rejects", "read_transactions", "row_order", "sql_literal",
+           "read_ledger", "read_rejects", "read_transactions", "resolve_selection", "row_order",
+           "sql_literal",
            "transaction_files", "transactions_dataset", "transactions_relation",
            "transactions_sql"]

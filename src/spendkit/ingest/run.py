@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from spendkit.enrich import Enricher
 from spendkit.errors import BuildError, UnreadableFileError
-from spendkit.ingest import batches, sources, versions
+from spendkit.ingest import batches, siblings, sources, versions
 from spendkit.ingest.batches import FileDone, FileRows
 from spendkit.ingest.dedupe import Seen
 from spendkit.ingest.ledger import (
@@ -210,6 +210,8 @@ def _build(found: sources.Sources, shas: dict, staging: Path,
                            corpus.apply if corpus is not None else None)
     pending: list[FileRows] = []
     pending_rows = 0
+    deferred: list[FileRows] = []  # ambiguous publishers, settled by their folder at the end
+    identified: dict[str, dict[tuple[str, str], int]] = {}
     lap("setup (previous state, rules)")
 
     def flush() -> None:
@@ -252,10 +254,15 @@ def _build(found: sources.Sources, shas: dict, staging: Path,
                     rows = _loaded(i, f, sha, result, shaped)
                     outcomes[i] = FileOutcome(f.rel, "loaded")
                     lap("load: ledger row")
+                if siblings.is_ambiguous(rows):  # its folder-mates decide, once all are read
+                    deferred.append(rows)
+                    continue
+                siblings.note_identified(identified, rows)
                 pending.append(rows)
                 pending_rows += rows.table.num_rows
                 if pending_rows >= batches.BATCH_ROWS:
                     flush()
+            pending.extend(siblings.settle(deferred, identified))
             flush()
         lap = Lap()
         if corpus is not None:

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from spendkit import __version__
-from spendkit.datasets import read_ledger, read_transactions
+from spendkit.datasets import financial_years, publishers, query, read_ledger
 from spendkit.ingest import IngestSummary, ingest
+from spendkit.reference.councils import resolve_council
 from spendkit.report.build import build_reports
 from spendkit.report.notebooks import declared_parameters, default_notebooks_dir, find_notebooks
 from spendkit.report.results import ReportSummary
-from spendkit.views.overview import check_years, resolve_council
+from spendkit.views.overview import check_years
 from spendkit.views.provenance import Provenance, provenance
 
 
@@ -43,8 +44,7 @@ def choose_parameters(parameters: dict[str, Any], notebooks: Sequence[Path],
     """
     if parameters.get("council"):
         return parameters
-    tx = read_transactions(processed, columns=["publisher_name"])
-    names = sorted(set(tx["publisher_name"].astype(str)))
+    names = sorted(set(publishers(processed)["publisher_name"].astype(str)))
     if len(names) == 1:
         return {**parameters, "council": names[0]}
     return parameters
@@ -54,15 +54,16 @@ def data_provenance(parameters: dict[str, Any], processed: Path | None = None,
                     default_council: str | None = None) -> Provenance:
     """Provenance of the data the reports will use; checks `council` and `years` first.
 
-    Raises InputError (one line) for a council or year not in the ingested data.
+    Raises InputError (one line) for a council or year not in the ingested data. Reads the
+    ledger and the distinct payment dates of the selection, never a column of every row.
     """
-    tx = read_transactions(processed, columns=["publisher_name", "publisher_code",
-                                               "payment_date", "financial_year"])
-    council = resolve_council(tx, parameters.get("council") or default_council)
-    years = check_years(parameters.get("years"), available=tx["financial_year"].unique())
-    if years:
-        tx = tx[tx["financial_year"].isin(years)]
-    return provenance(tx, read_ledger(processed), council=council)
+    wanted = parameters.get("council") or default_council
+    council = resolve_council(wanted, available=publishers(processed)).name if wanted else None
+    years = check_years(parameters.get("years"), available=financial_years(processed))
+    dates = query("SELECT DISTINCT publisher_name, payment_date FROM transactions "
+                  "ORDER BY publisher_name, payment_date", processed,
+                  publishers=[council] if council else None, years=years)
+    return provenance(dates, read_ledger(processed), council=council)
 
 
 def run_summary(summary: IngestSummary, prov: Provenance) -> dict[str, Any]:

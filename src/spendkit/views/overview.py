@@ -50,8 +50,6 @@ STATUS_COLOURS: dict[str, str] = {
 #: Parts of spend in `classification_split`, in the order they are assigned.
 SPLIT_PARTS = ("it", "not_it_by_evidence", "redacted", "no_evidence")
 
-_YEAR_LABEL = re.compile(r"^(\d{4})-(\d{2})$")
-
 
 # --- parameters -------------------------------------------------------------------------------
 
@@ -68,33 +66,16 @@ def resolve_council(frame: pd.DataFrame, council: str | None) -> str | None:
     return councils.resolve_council(council, available=frame).name
 
 
-def check_years(years: Sequence[str] | None, available: Sequence[str] | None = None
+def check_years(years: Sequence[str] | str | None, available: Sequence[str] | None = None
                 ) -> list[str] | None:
-    """Validate financial-year labels ('2024-25'); return them sorted, or None for all years.
+    """Financial-year labels ('2024-25') from a years parameter, sorted; None for all years.
 
-    With `available`, every label must be one of them (so a typo does not silently give an
-    empty notebook).
+    Forgiving like the CLI (`units.periods.parse_years_argument`): '2024/25', 'FY2024',
+    '2021-22:2023-24' or a list of these. With `available`, every year must be one of them
+    (so a typo does not silently give an empty notebook); the error says what the data holds.
     """
-    if years is None:
-        return None
-    if isinstance(years, str):
-        raise InputError(
-            f"years: expected a list of labels like ['2024-25'] or None, got the text {years!r}")
-    out = []
-    for label in years:
-        m = _YEAR_LABEL.match(label) if isinstance(label, str) else None
-        if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
-            raise InputError(
-                f"years: expected financial-year labels like '2024-25', got {label!r}")
-        out.append(label)
-    if not out:
-        raise InputError("years: expected at least one label, or None for all years")
-    if available is not None:
-        unknown = sorted(set(out) - set(available))
-        if unknown:
-            raise InputError(
-                f"years: {unknown} not in the ingested data; available: {sorted(set(available))}")
-    return sorted(set(out))
+    return periods.parse_years_argument(years, available=None if available is None
+                                        else [str(a) for a in available])
 
 
 def years_span(years: Sequence[str] | None) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
@@ -112,12 +93,14 @@ def calendar_for_years(tx: pd.DataFrame, years: Sequence[str] | None,
 
     With `years`, every month of each selected year is listed (so a year published only in
     part shows its missing months), and months of unselected years in between are left out.
+    `tx` is payments, or `aggregates.month_totals` of them (the same calendar).
     """
-    from spendkit.models.trends.completeness import completeness_calendar
+    from spendkit.models.trends.completeness import calendar_from_months, completeness_calendar
 
     labels = check_years(years)
     start, end = years_span(labels)
-    calendar = completeness_calendar(tx, by=by, start=start, end=end)
+    build = calendar_from_months if _is_totals(tx) else completeness_calendar
+    calendar = build(tx, by=by, start=start, end=end)
     if labels is None:
         return calendar
     return calendar[calendar["financial_year"].isin(labels)].reset_index(drop=True)
@@ -282,7 +265,9 @@ def reconcile(ledger: pd.DataFrame, dataset: pd.DataFrame,
               rejects: pd.DataFrame) -> pd.DataFrame:
     """Per ledger file: the ledger's counts and totals beside what the dataset and rejects hold.
 
-    `dataset` needs `source_file` and `amount_gbp` (all years, all publishers); `rejects` needs
+    `dataset` needs `source_file` and `amount_gbp` (all years, all publishers): the rows, or
+    sums per file with the row count in `n_payments` (`file_totals`: one query, not every
+    row in pandas); `rejects` needs
     `source_file` and `reason`. Check columns (all True when the ingest is sound):
     `read_balances` (rows_read = rows_kept + rows_rejected), `rows_match` (dataset rows =
     ledger dataset_rows = rows_kept - duplicate_rows), `rejects_match` (rejects table rows =
@@ -295,9 +280,12 @@ def reconcile(ledger: pd.DataFrame, dataset: pd.DataFrame,
     require_columns(rejects, ["source_file"], "reconcile rejects")
     files = ledger["source_file"].astype(str).tolist()
     rows = pd.DataFrame({"file": file_of_rows(dataset["source_file"], files),
-                         "_pence": to_pence(dataset["amount_gbp"]).fillna(0)})
-    counted = rows.groupby("file", dropna=False).agg(rows_in_dataset=("_pence", "size"),
+                         "_pence": to_pence(dataset["amount_gbp"]).fillna(0),
+                         "_n": (dataset["n_payments"].astype("int64") if _is_totals(dataset)
+                                else 1)})
+    counted = rows.groupby("file", dropna=False).agg(rows_in_dataset=("_n", "sum"),
                                                      _pence=("_pence", "sum"))
+    orphan_rows = int(rows.loc[rows["file"].isna(), "_n"].sum())
     rej = file_of_rows(rejects["source_file"], files).value_counts(dropna=False)
     out = ledger[["source_file", "publisher_name", "status", "rows_read", "rows_kept",
                   "rows_rejected", "duplicate_rows", "dataset_rows"]].copy()
@@ -315,10 +303,19 @@ def reconcile(ledger: pd.DataFrame, dataset: pd.DataFrame,
     out["total_matches"] = (to_pence(out["dataset_total_gbp"])
                             .eq(to_pence(out["ledger_total_gbp"])).astype(bool))
     # Rows the ledger cannot place (a source file it does not list) would be lost from view.
-    orphans = int(rows["file"].isna().sum())
-    out.attrs["orphan_rows"] = orphans
+    out.attrs["orphan_rows"] = orphan_rows
     out.attrs["orphan_rejects"] = int(rej.get(pd.NA, 0)) if rej.index.hasnans else 0
     return out.reset_index(drop=True)
+
+
+def file_totals(processed=None) -> pd.DataFrame:
+    """Per source file of the dataset: `n_payments` and exact `amount_gbp` (dated or not),
+    summed where the data is (one DuckDB query): `reconcile`'s dataset side at any size."""
+    from spendkit.datasets import query
+
+    return query("SELECT source_file, count(*) AS n_payments, "
+                 "coalesce(sum(amount_gbp), 0) AS amount_gbp FROM transactions "
+                 "GROUP BY source_file ORDER BY source_file", processed)
 
 
 def accounting_text(recon: pd.DataFrame) -> str:
@@ -481,10 +478,23 @@ def calendar_heatmap(calendar: pd.DataFrame, by: str = "publisher_name",
 # --- spend, redaction and classification ------------------------------------------------------
 
 
+def _is_totals(df: pd.DataFrame) -> bool:
+    """True for sums of payments (`aggregates.month_totals`, per-file totals), not payments."""
+    return "n_payments" in df.columns and "payment_date" not in df.columns
+
+
+def with_financial_year(months: pd.DataFrame) -> pd.DataFrame:
+    """`months` (`aggregates.month_totals`) with the `financial_year` label of each month."""
+    require_columns(months, ["month"], "with_financial_year")
+    return months.assign(financial_year=periods.financial_year(
+        pd.to_datetime(months["month"])).astype(object))
+
+
 def spend_by_year(tx: pd.DataFrame, by: str = "publisher_name") -> pd.DataFrame:
     """Wide table of exact spend (net of credits): one row per `by`, one column per year.
 
-    Years without payments are NA (not zero: nothing published is not nothing spent).
+    Years without payments are NA (not zero: nothing published is not nothing spent). `tx`
+    is payments, or month totals with their year (`with_financial_year(month_totals(...))`).
     """
     require_columns(tx, [by, "financial_year", "amount_gbp"], "spend_by_year")
     work = pd.DataFrame({by: tx[by].astype(str), "financial_year": tx["financial_year"].astype(
@@ -499,17 +509,29 @@ def spend_by_year(tx: pd.DataFrame, by: str = "publisher_name") -> pd.DataFrame:
 
 def redaction_summary(tx: pd.DataFrame, by: str | Sequence[str] = ("publisher_name",)
                       ) -> pd.DataFrame:
-    """Per group: payments and spend, the redacted part of each, and the redacted shares (%)."""
+    """Per group: payments and spend, the redacted part of each, and the redacted shares (%).
+
+    `tx` is payments, or `aggregates.month_totals` (parts "coverage" or more) summing them.
+    """
     keys = list(as_tuple(by))
-    require_columns(tx, [*keys, "amount_gbp", "is_redacted"], "redaction_summary")
-    red = tx["is_redacted"].astype("boolean").fillna(False).astype(bool)
-    pence = to_pence(tx["amount_gbp"]).fillna(0)
     work = tx[keys].copy()
-    work["_p"] = pence
-    work["_rp"] = pence.where(red, 0)
-    work["_r"] = red.astype("int64")
+    if _is_totals(tx):  # `aggregates.month_totals(..., parts="coverage")`: sums per month
+        require_columns(tx, [*keys, "amount_gbp", "n_payments", "redacted_payments",
+                             "redacted_gbp"], "redaction_summary")
+        work["_p"] = to_pence(tx["amount_gbp"]).fillna(0)
+        work["_rp"] = to_pence(tx["redacted_gbp"]).fillna(0)
+        work["_r"] = tx["redacted_payments"].astype("int64")
+        work["_n"] = tx["n_payments"].astype("int64")
+    else:
+        require_columns(tx, [*keys, "amount_gbp", "is_redacted"], "redaction_summary")
+        red = tx["is_redacted"].astype("boolean").fillna(False).astype(bool)
+        pence = to_pence(tx["amount_gbp"]).fillna(0)
+        work["_p"] = pence
+        work["_rp"] = pence.where(red, 0)
+        work["_r"] = red.astype("int64")
+        work["_n"] = 1
     g = work.groupby(keys, sort=True, dropna=False).agg(
-        payments=("_p", "size"), redacted_payments=("_r", "sum"), _p=("_p", "sum"),
+        payments=("_n", "sum"), redacted_payments=("_r", "sum"), _p=("_p", "sum"),
         _rp=("_rp", "sum")).reset_index()
     g["spend_gbp"] = from_pence(g.pop("_p"), g.index)
     g["redacted_gbp"] = from_pence(g.pop("_rp"), g.index)
@@ -539,15 +561,25 @@ def classification_split(tx: pd.DataFrame, by: str | Sequence[str] = ("publisher
     Parts, assigned in order: `it` (classified IT), `not_it_by_evidence` (not IT, with a rule,
     label or reference entry saying so), `redacted` (supplier withheld or blank, no evidence:
     cannot be classified) and `no_evidence` (a named supplier nothing decided: treated as not
-    IT, the part where IT could hide).
+    IT, the part where IT could hide). `tx` is payments, or `aggregates.month_totals` with
+    parts="overview" (its `not_it_evidence_gbp` and `unclassifiable_gbp`).
     """
     keys = list(as_tuple(by))
-    require_columns(tx, [*keys, "amount_gbp", "is_it", "it_basis", "supplier_canonical"],
-                    "classification_split")
-    pence = to_pence(tx["amount_gbp"]).fillna(0)
     work = tx[keys].copy()
-    for part, mask in _split_masks(tx).items():
-        work[part] = pence.where(mask, 0)
+    if _is_totals(tx):  # `aggregates.month_totals(..., parts="overview")`: sums per month
+        require_columns(tx, [*keys, "amount_gbp", "it_gbp", "not_it_evidence_gbp",
+                             "unclassifiable_gbp"], "classification_split")
+        pence = to_pence(tx["amount_gbp"]).fillna(0)
+        for part, column in (("it", "it_gbp"), ("not_it_by_evidence", "not_it_evidence_gbp"),
+                             ("redacted", "unclassifiable_gbp")):
+            work[part] = to_pence(tx[column]).fillna(0)
+        work["no_evidence"] = pence - work["it"] - work["not_it_by_evidence"] - work["redacted"]
+    else:
+        require_columns(tx, [*keys, "amount_gbp", "is_it", "it_basis", "supplier_canonical"],
+                        "classification_split")
+        pence = to_pence(tx["amount_gbp"]).fillna(0)
+        for part, mask in _split_masks(tx).items():
+            work[part] = pence.where(mask, 0)
     work["_total"] = pence
     sums = work.groupby(keys, sort=True, dropna=False)[[*SPLIT_PARTS, "_total"]].sum()
     out = sums.reset_index()[keys]

@@ -5,7 +5,8 @@
 many months of payments in each (part-years marked)? from which date to which? Every label a
 notebook shows about its data — the header at the top of each page, the "SYNTHETIC sample
 data." note under charts, the sources in exports — comes from here, so a real-data report
-carries no sample wording and a sample report always says it is invented.
+carries no sample wording and a sample report always says it is invented. Whether a file is
+the sample is the ledger's `is_synthetic` (recorded by the ingest), never its name.
 """
 
 from __future__ import annotations
@@ -21,16 +22,8 @@ from spendkit.schema import require_columns
 from spendkit.units import periods
 from spendkit.views.html import escape_markdown
 
-#: Every file the sample generator writes starts with this (`spendkit.sample.PREFIX`).
-SAMPLE_FILE_PREFIX = "SYNTHETIC-"
 #: Months in a financial year; fewer with payments marks a part-year.
 MONTHS_IN_YEAR = 12
-
-
-def is_sample_file(source_files: pd.Series) -> pd.Series:
-    """True for ledger rows that are files of the bundled synthetic sample (by file name)."""
-    names = source_files.astype("string").fillna("").str.rsplit("/", n=1).str[-1]
-    return names.str.startswith(SAMPLE_FILE_PREFIX).astype(bool)
 
 
 def _join_names(names: Sequence[str], limit: int = 4) -> str:
@@ -139,12 +132,13 @@ class Provenance:
         if self.is_sample:
             lines.append("**SYNTHETIC sample data.** Every payment on this page is invented by "
                          "`spendkit sample` (real council names and codes, made-up spending): "
-                         "no figure here is any council's real spend. Put published files in "
-                         "the data folder to analyse real councils.")
+                         "no figure here is any council's real spend. The sample lives in "
+                         "`data/sample`; put published files in `data/raw` to analyse real "
+                         "councils.")
         elif self.mixes_sample:
             lines.append(f"**Warning: {self.sample_files:,} of the {self.files:,} files are the "
                          "SYNTHETIC sample** and their invented payments are counted with the "
-                         "real ones. Remove them from the data folder.")
+                         "real ones. Remove them from `data/raw`.")
         dates = (f"payments dated {_day(self.first_payment)} to {_day(self.last_payment)}"
                  if self.last_payment else "no payments")
         lines.append(
@@ -176,10 +170,12 @@ def provenance(tx: pd.DataFrame, ledger: pd.DataFrame, *, council: str | None = 
     `council` is the resolved `publisher_name` a page focuses on (None: every council); its
     months and dates are the council's own.
     """
-    require_columns(ledger, ["source_file", "status", "publisher_name"], "provenance ledger")
+    require_columns(ledger, ["source_file", "status", "publisher_name", "is_synthetic"],
+                    "provenance ledger")
     require_columns(tx, ["publisher_name", "payment_date"], "provenance")
-    sample = (ledger["is_sample"].astype(bool) if "is_sample" in ledger.columns
-              else is_sample_file(ledger["source_file"]))
+    # The ingest records which files are the sample (`is_synthetic`): file names are the
+    # user's and prove nothing either way.
+    sample = ledger["is_synthetic"].astype("boolean").fillna(False).astype(bool)
     loaded = ledger[ledger["status"].ne("failed")]
     publishers = sorted({str(p) for p in loaded["publisher_name"].dropna() if str(p).strip()})
     mine = tx if council is None else tx[tx["publisher_name"].eq(council)]
@@ -194,5 +190,5 @@ def provenance(tx: pd.DataFrame, ledger: pd.DataFrame, *, council: str | None = 
         last_payment=dates.max().date() if len(dates) else None)
 
 
-__all__ = ["MONTHS_IN_YEAR", "SAMPLE_FILE_PREFIX", "Provenance", "is_sample_file",
+__all__ = ["MONTHS_IN_YEAR", "Provenance",
            "months_by_year", "provenance"]

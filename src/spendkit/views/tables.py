@@ -162,10 +162,16 @@ def format_value(value: Any, kind: str, *, pence: bool = False, decimals: int = 
                  signed: bool = False) -> str:
     """One value as a reader sees it (`MISSING` for a missing one, never 'nan').
 
-    `signed` puts a + before positive percentages (a change on the year before).
+    `signed` puts a + before positive percentages (a change on the year before). A word in a
+    number column ('unknown' for a threshold nobody recorded) is shown as it is.
     """
     if _missing(value):
         return MISSING if kind != "text" else ""
+    if isinstance(value, str) and kind in ("money", "pct", "share", "int", "number"):
+        try:
+            Decimal(value.strip().replace(",", "").lstrip("£"))
+        except ArithmeticError:
+            return value
     if kind == "money":
         return gbp(value, pence=pence, missing=MISSING)
     if kind in ("pct", "share"):

@@ -1,6 +1,8 @@
 """The IT spend trends notebook (02): its set-up, its charts and its plain-English sentences.
 
-* `prepare_trends` resolves the council and builds the calendar and coverage the page reuses;
+* `load_trends` (aggregate-first: month totals of every council, rows of the chosen one) and
+  `prepare_trends` (from rows in hand) resolve the council and build the calendar and coverage
+  the page reuses;
 * charts from the trends model's tables (never raw transactions), each with a coverage caption
   ending in the provenance note (`data_note`, e.g. "SYNTHETIC sample data." for the sample
   only): `year_chart`, `run_rate_chart`, `rolling_chart`, `category_chart`, `hhi_chart`,
@@ -15,18 +17,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import cycle
+from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from spendkit.datasets import publishers, read_extras, read_transactions, transactions_relation
 from spendkit.models.trends import (
     Coverage,
+    PeerMeasure,
+    calendar_from_months,
     completeness_calendar,
     council_code,
     council_info,
     coverage,
     join_extras,
 )
+from spendkit.models.trends.aggregates import month_totals
 from spendkit.models.trends.base import for_plot
 from spendkit.models.trends.suppliers import HHI_HIGH
 from spendkit.reference.benchmarking import POPULATION_LABEL
@@ -37,7 +44,8 @@ from spendkit.views.html import escape_html, escape_markdown
 from spendkit.views.plotting import caption, gbp_axis, gbp_hovertemplate
 from spendkit.views.tables import value_label
 
-__all__ = ["TrendsSetup", "category_chart", "deflator_note", "hhi_chart", "peer_chart",
+__all__ = ["PEER_MEASURE_COLUMNS", "TrendsSetup", "load_trends", "no_peer_chart_text",
+           "peer_measure_text", "category_chart", "deflator_note", "hhi_chart", "peer_chart",
            "peer_sentence", "prepare_trends", "rolling_chart", "run_rate_chart",
            "trend_sentences", "year_chart"]
 
@@ -46,7 +54,7 @@ __all__ = ["TrendsSetup", "category_chart", "deflator_note", "hhi_chart", "peer_
 class TrendsSetup:
     """What the trends notebook needs about the data and the chosen council."""
 
-    tx: pd.DataFrame            # all transactions, with the extras columns joined
+    tx: pd.DataFrame | None     # all transactions with extras joined (None: aggregate-first)
     code: str                   # GSS code of the council
     name: str                   # the council's display name
     publisher: str              # the council's publisher_name in the data
@@ -55,12 +63,19 @@ class TrendsSetup:
     my_calendar: pd.DataFrame   # published months of the council
     my_coverage: Coverage       # the council's coverage, for chart captions
     deflator_note: str          # how real terms were computed, for chart captions
+    months: pd.DataFrame | None = None  # every council's month totals (`load_trends`)
+    years: list[str] | None = None      # the selected financial years (None: all)
 
     def headline(self) -> str:
         """One line: the council's payments and years, and the size of the whole data."""
+        if self.months is not None:
+            rows = int(self.months["n_payments"].sum())
+            councils = self.months["publisher_code"].nunique()
+        else:
+            rows, councils = len(self.tx), self.tx["publisher_code"].nunique()
         return (f"{self.name} ({self.code}): {len(self.mine):,} payments, "
-                f"{self.mine['financial_year'].nunique()} financial years; {len(self.tx):,} "
-                f"payments from {self.tx['publisher_code'].nunique()} councils in all")
+                f"{self.mine['financial_year'].nunique()} financial years; {rows:,} "
+                f"payments from {councils} council{'s' if councils != 1 else ''} in all")
 
 
 def prepare_trends(tx: pd.DataFrame, council: str, *, base_year: str,
@@ -82,6 +97,31 @@ def prepare_trends(tx: pd.DataFrame, council: str, *, base_year: str,
         publisher=publisher,
         calendar=calendar, my_calendar=my_calendar, my_coverage=coverage(mine, my_calendar),
         deflator_note=deflator_note(base_year))
+
+
+def load_trends(council: str, *, years: list[str] | None, base_year: str,
+                processed: Path | str | None = None) -> TrendsSetup:
+    """The trends notebook's data, aggregate-first: every council as month totals (one DuckDB
+    scan of the Parquet), the chosen council's own rows (its partitions only) with their
+    published extras, and the calendar and coverage built from those.
+
+    `council` is any form `reference.councils.resolve_council` forgives; `years` are labels
+    already checked (`views.overview.check_years`). pandas never holds every council's rows.
+    """
+    rel = transactions_relation(processed, years=years)
+    months = month_totals(rel)
+    calendar = calendar_from_months(months)
+    code = council_code(publishers(processed), council)
+    mine = read_transactions(processed, publishers=[code], years=years)
+    extras = read_extras(processed, publishers=[code], source_files=mine["source_file"].unique())
+    mine = join_extras(mine, extras)
+    my_calendar = calendar[calendar["publisher_code"] == code]
+    publisher = str(mine["publisher_name"].iloc[0]) if len(mine) else code
+    return TrendsSetup(
+        tx=None, code=code, name=str(council_info([code])["nice_name"].iloc[0]), mine=mine,
+        publisher=publisher, calendar=calendar, my_calendar=my_calendar,
+        my_coverage=coverage(mine, my_calendar), deflator_note=deflator_note(base_year),
+        months=months, years=years)
 
 
 #: Width of a monthly bar on a date axis (milliseconds: 25 days), so one month is not a hairline.
@@ -116,17 +156,21 @@ def year_chart(summary: pd.DataFrame, *, name: str, base_year: str, coverage: Co
     require_columns(summary, ["financial_year", "amount_gbp", "amount_gbp_real",
                               "months_present"], "year_chart")
     plot = for_plot(summary)
-    x = year_labels(plot)
+    # Part-years on a second line, never slanted: slanted labels of ten years ran into the
+    # caption under the chart (seen on nine years of real Hyndburn data).
+    x = [y if int(n) >= 12 else f"{y}<br>{int(n)}/12 months"
+         for y, n in zip(plot["financial_year"], plot["months_present"], strict=True)]
     fig = go.Figure([
         go.Bar(x=x, y=plot["amount_gbp"], name="cash", hovertemplate=gbp_hovertemplate()),
         go.Scatter(x=x, y=plot["amount_gbp_real"], name=f"real terms ({base_year} prices)",
                    mode="lines+markers", hovertemplate=gbp_hovertemplate()),
     ])
     fig.update_layout(title=escape_html(f"{name}: IT spend by financial year"),
-                      xaxis_title="financial year", xaxis_type="category",
+                      xaxis_type="category", xaxis_tickangle=0,
                       yaxis_title="IT spend", legend={"orientation": "h", "y": 1.08})
     gbp_axis(fig)
-    part = ("<br>A part-year is as paid in its months, not scaled to a year."
+    part = ("<br>A part-year (n/12 months with payments) is as paid in its months, not "
+            "scaled to a year."
             if (plot["months_present"] < 12).any() else "")
     caption(fig, f"Coverage: {escape_html(coverage.caption())}.<br>"
             f"{escape_html(deflator_note)}.{part}{_tail(data_note)}", escape=False)
@@ -218,21 +262,70 @@ def trend_sentences(summary: pd.DataFrame, *, name: str, base_year: str) -> str:
     return " ".join(lines)
 
 
-def peer_sentence(my_peers: pd.DataFrame, bands: pd.DataFrame, *, name: str) -> str:
-    """Where the council ranks among the councils in the data, or why it is not ranked."""
+def peer_sentence(my_peers: pd.DataFrame, bands: pd.DataFrame, *, name: str,
+                  group: str | None = None) -> str:
+    """Where the council ranks among its peers (`group`: the peer group in words; None: the
+    councils in the data, of mixed tier), or why it is not ranked."""
     who = escape_markdown(name)
+    among = (f"its peers ({escape_markdown(group)})" if group
+             else "the councils in the data")
     ranked = my_peers[my_peers["percentile"].notna()] if "percentile" in my_peers else my_peers
     if ranked.empty:
         n = int(my_peers["n_peers"].max()) if len(my_peers) and _finite(
             my_peers["n_peers"].max()) else 0
-        reason = ("only one council is in the data" if n <= 1
+        reason = (f"no other council of {among} has data" if n <= 1
                   else "none of its years is complete")
-        return f"{who} is not ranked against other councils: {reason}."
+        return f"{who} is not ranked against {among}: {reason}."
     row = ranked.iloc[-1]
     median = bands.set_index("financial_year").loc[row["financial_year"], "median"]
+    tail = "" if group else "; mixed tiers"
     return (f"In {row['financial_year']} {who} spent {gbp(row['value_per_head'])} per resident "
             f"on IT in real terms: {escape_markdown(row['band'])} of the {int(row['n_peers'])} "
-            f"councils in the data (median {gbp(median)}; mixed tiers).")
+            f"councils ranked, {among} with the council (median {gbp(median)}{tail}).")
+
+
+def peer_measure_text(measure: PeerMeasure) -> str:
+    """The peer comparison in words (Markdown): the group, who has data, where the council
+    sits, or plainly that there is no comparison and why; then the council's own measures."""
+    lines = [escape_markdown(measure.summary())]
+    mine = measure.table[measure.table["is_council"] & measure.table["has_data"]]
+    if len(mine):
+        row = mine.iloc[0]
+        parts = []
+        if _finite(row["per_head_gbp"]):
+            parts.append(f"{gbp(row['per_head_gbp'])} of IT spend per resident")
+        if _finite(row["share_of_spend_pct"]):
+            parts.append(f"{float(row['share_of_spend_pct']):.2f}% of its net current "
+                         "expenditure")
+        if parts:
+            lines.append(f"{escape_markdown(measure.group.council_name)} in "
+                         f"{row['financial_year']}: {' and '.join(parts)}.")
+    if measure.group.size:
+        with_data = measure.table[~measure.table["is_council"] & measure.table["has_data"]]
+        names = ", ".join(escape_markdown(str(n)) for n in with_data["name"])
+        lines.append(f"Peers with data: {names}." if names else
+                     "Peers: " + ", ".join(escape_markdown(str(n))
+                                           for n in measure.group.member_names)
+                     + " (none of them in the data).")
+    return "\n\n".join(lines)
+
+
+def no_peer_chart_text(measure: PeerMeasure) -> str:
+    """Why the peer chart is not drawn (only the council itself would be on it), in Markdown."""
+    g = measure.group
+    if g.size == 0:
+        return f"*No peer chart: {escape_markdown(g.council_name)} has no peer group.*"
+    return (f"*No peer chart: none of the {g.size} peers of {escape_markdown(g.council_name)} "
+            "has a complete financial year in the data, and a chart of the council alone "
+            "compares nothing.*")
+
+
+#: Columns of `PeerMeasure.table` as a reader sees them.
+PEER_MEASURE_COLUMNS = {"name": "Council", "tier": "Tier", "financial_year": "Financial year",
+                        "amount_gbp": "IT spend (cash)", "population": "Residents",
+                        "per_head_gbp": "IT spend per resident (£)",
+                        "net_current_expenditure_gbp": "Net current expenditure",
+                        "share_of_spend_pct": "IT share of net current expenditure"}
 
 
 def run_rate_chart(run: pd.DataFrame, calendar: pd.DataFrame, *, name: str, coverage: Coverage,
@@ -298,7 +391,8 @@ def hhi_chart(markets: pd.DataFrame, coverage: Coverage, *, data_note: str = "")
 
 
 def peer_chart(peers: pd.DataFrame, bands: pd.DataFrame, *, highlight: str, base_year: str,
-               coverage: Coverage, deflator_note: str, data_note: str = "") -> go.Figure:
+               coverage: Coverage, deflator_note: str, data_note: str = "",
+               group: str | None = None) -> go.Figure:
     """Real IT spend per resident of every council, `highlight` (a GSS code) drawn thick in red.
 
     `peers` is `peer_comparison(...)`, `bands` is `peer_bands(peers)`: its p25 to p75 band is
@@ -324,6 +418,7 @@ def peer_chart(peers: pd.DataFrame, bands: pd.DataFrame, *, highlight: str, base
             opacity=1 if is_me else 0.7, hovertemplate=gbp_hovertemplate(pence=True)))
     fig.update_layout(title=f"IT spend per resident, real terms ({base_year} prices)",
                       yaxis_title="£ per resident", yaxis_tickprefix="£")
+    who = f"Peers: {escape_html(group)}." if group else "Mixed tiers."
     caption(fig, f"Coverage (all councils): {coverage.caption()}.<br>{deflator_note}; population: "
-            f"{POPULATION_LABEL}. Mixed tiers.{_tail(data_note)}", escape=False)
+            f"{POPULATION_LABEL}. {who}{_tail(data_note)}", escape=False)
     return fig
