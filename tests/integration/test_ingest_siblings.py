@@ -44,6 +44,7 @@ def test_ambiguous_file_takes_its_folders_publisher(tmp_path: Path):
     assert "chosen by folder: every other identified file in its folder (2)" in \
         row["publisher_basis"]
     assert "check it" in row["warnings"] and "not identified" not in row["warnings"]
+    assert str(row["threshold_gbp"]) == "250"  # Hyndburn's known threshold follows the choice
     tx = read_transactions(tmp_path / "processed")
     assert set(tx["publisher_name"]) == {HYNDBURN} and len(tx) == 6
 

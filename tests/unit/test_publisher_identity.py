@@ -61,6 +61,19 @@ def test_loose_file_named_by_its_columns(tmp_path: Path, header, value, name, co
     assert led.rows_kept == 3  # the clue column does not disturb the table
 
 
+def test_a_file_identified_by_its_columns_keeps_its_publishers_known_threshold(
+        tmp_path: Path) -> None:
+    """The profile's threshold and VAT basis follow the publisher, not the folder name."""
+    loose = ledger_of(write(tmp_path / "downloads", "payments.csv",
+                            with_column("Body name", "Hyndburn Borough Council")))
+    filed = ledger_of(write(tmp_path / "hyndburn", "payments.csv", with_column("x", "y")))
+    assert loose.publisher_code == filed.publisher_code == "E07000120"
+    assert loose.threshold_gbp == filed.threshold_gbp == "250"
+    assert loose.vat_basis == filed.vat_basis
+    unknown = ledger_of(write(tmp_path / "other", "payments.csv", with_column("x", "y")))
+    assert unknown.threshold_gbp == ""  # no publisher, no borrowed threshold
+
+
 def test_a_full_council_name_in_any_column_counts(tmp_path: Path) -> None:
     led = ledger_of(write(tmp_path, "x.csv", with_column("Entity Label", "Sefton MBC")))
     assert led.publisher_name == "Sefton Metropolitan Borough Council"

@@ -307,3 +307,17 @@ def test_peers_from_per_council_totals_need_only_the_councils_own_rows() -> None
         assert r.peer.n_with_data == 2
         assert r.bands.equals(R.bands) and r.comparison.equals(R.comparison)
         assert r.baseline.total_gbp == 14_400.0
+
+
+def test_coverage_counts_months_as_the_baseline_does() -> None:
+    """A month published only sparsely is not present in the baseline, nor in the coverage
+    table beside it: both say the same "N of 12 months"."""
+    rows = TX[TX["publisher_name"] == "A council"].assign(source_file="a.csv")
+    many = pd.concat([rows] * 20, ignore_index=True)  # 60 payments a month …
+    sparse_month = (pd.to_datetime(many["payment_date"]).dt.month == 7).to_numpy()
+    keep = ~sparse_month | (many.index.to_numpy() % 20 == 0)  # … but 3 in July 2024
+    thin = many[keep].reset_index(drop=True)
+    base = sc.build_baseline(thin)
+    cov = sr.coverage_by_year(thin, "A council", base.financial_year).set_index("financial_year")
+    assert base.months_present == 11
+    assert cov.loc["2024-25", "months_present"] == base.months_present

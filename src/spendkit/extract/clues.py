@@ -168,7 +168,13 @@ def gather_clues(path: str, source_name: str, grids: Sequence[tuple[str, Grid]])
 
 def publisher_of(path: str, source_name: str, grids: Sequence[tuple[str, Grid]],
                  requested: str | None = None) -> Publisher:
-    """Decide who published a file: argument, profile, then its clues (see module docstring)."""
+    """Decide who published a file: argument, profile, then its clues (see module docstring);
+    the threshold and VAT basis come from its publisher's profile however it was found."""
+    return councils.with_profile_facts(_decide_publisher(path, source_name, grids, requested))
+
+
+def _decide_publisher(path: str, source_name: str, grids: Sequence[tuple[str, Grid]],
+                      requested: str | None) -> Publisher:
     csv_profile = councils.profile_for(path)
     if not requested and csv_profile is None:
         file_name = PurePath(source_name.replace("\\", "/")).name

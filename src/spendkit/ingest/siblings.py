@@ -21,7 +21,7 @@ from pathlib import PurePosixPath
 import pyarrow as pa
 
 from spendkit.ingest.batches import FileRows
-from spendkit.reference.councils import UNKNOWN
+from spendkit.reference.councils import UNKNOWN, profile_for_code
 
 #: How the loader words an ambiguous publisher (`reference.councils.identify_publisher`).
 AMBIGUOUS = "ambiguous:"
@@ -80,6 +80,9 @@ def _relabel(rows: FileRows, name: str, code: str, basis: str, warning: str) -> 
              if w and "publisher not identified" not in w and not w.startswith(warning[:30])]
     ledger = {**rows.ledger, "publisher_name": name, "publisher_code": code,
               "publisher_basis": basis, "warnings": " | ".join([warning, *notes])}
+    profile = profile_for_code(code)  # its publisher's known threshold holds here too
+    if profile is not None and not ledger.get("threshold_gbp"):
+        ledger["threshold_gbp"] = profile.threshold_gbp
     return FileRows(rows.index, rows.rel, rows.sha, name, table, ledger, rows.rejects,
                     rows.old_enrichment, rows.old_parts)
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import PurePath
 from typing import Any
@@ -512,6 +512,23 @@ def profile_for(path: str) -> Profile | None:
         if p.path_pattern and p.path_pattern.lower() in folders:
             return p
     return None
+
+
+def profile_for_code(code: str) -> Profile | None:
+    """The first profile of the publisher with this GSS code: what is known of how it publishes
+    (threshold, VAT basis) holds however its file was identified, not only inside its folder."""
+    if not code:
+        return None
+    return next((p for p in profiles() if p.publisher_code == code), None)
+
+
+def with_profile_facts(pub: Publisher) -> Publisher:
+    """`pub` with the threshold and VAT basis its publisher profile gives, where it has none."""
+    prof = profile_for_code(pub.code)
+    if prof is None or (pub.vat_basis and pub.threshold_gbp):
+        return pub
+    return replace(pub, vat_basis=pub.vat_basis or prof.vat_basis,
+                   threshold_gbp=pub.threshold_gbp or prof.threshold_gbp)
 
 
 # --- deciding a file's publisher from its clues ----------------------------------------------------

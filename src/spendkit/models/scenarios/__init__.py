@@ -171,14 +171,6 @@ def _complete_months(rows: pd.DataFrame) -> pd.DataFrame:
                          "complete": True})
 
 
-def _months_by_year(dates: pd.Series) -> pd.DataFrame:
-    """Distinct calendar months with any payment, counted per financial year."""
-    ts = pd.to_datetime(dates)
-    months = pd.DataFrame({"financial_year": financial_year(ts),
-                           "month": ts.dt.year * 100 + ts.dt.month}).dropna().drop_duplicates()
-    return months.groupby("financial_year").size().rename("months_present").reset_index()
-
-
 def _trailing_window(months: pd.DataFrame) -> pd.Timestamp | None:
     """The last month ending 12 consecutive complete months, within two years of the data's end."""
     if months.empty:

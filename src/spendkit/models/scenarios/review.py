@@ -22,7 +22,7 @@ import pandas as pd
 from spendkit.errors import InputError
 from spendkit.models.scenarios import (
     Baseline,
-    _months_by_year,
+    _complete_months,
     build_baseline,
     compare_scenarios,
     monte_carlo,
@@ -140,13 +140,17 @@ def publisher_population(transactions: pd.DataFrame,
 
 def coverage_by_year(transactions: pd.DataFrame, publisher: str,
                      baseline_year: str | None = None) -> pd.DataFrame:
-    """Months with any payment and observed IT spend per financial year for one council.
+    """Months present and observed IT spend per financial year for one council.
 
-    A month with no rows at all is missing data, not a fall in spend: read IT totals for years
-    with fewer than 12 months with that in mind.
+    Months count as the baseline counts them (complete in the completeness calendar when the
+    rows carry their source files, else any month with a payment), so this table and the
+    baseline's "N of 12 months" agree. A month missing is missing data, not a fall in spend.
     """
     rows = transactions[transactions["publisher_name"] == publisher]
-    months = _months_by_year(rows["payment_date"])
+    calendar = _complete_months(rows)
+    months = (calendar[calendar["complete"]].groupby("financial_year").size()
+              .reindex(sorted(calendar["financial_year"].unique()), fill_value=0)
+              .rename("months_present").rename_axis("financial_year").reset_index())
     it = rows[rows["is_it"].fillna(False).to_numpy()]
     fy = financial_year(it["payment_date"])
     # Exact sums per year, converted to float once for display.
