@@ -111,3 +111,11 @@ def test_bad_arguments_fail_with_one_clear_line():
         table(_frame(), kinds={"amount_gbp": "euros"})
     with pytest.raises(InputError, match="max_rows"):
         table(_frame(), max_rows=0)
+
+
+def test_a_zero_that_is_a_finding_is_said_in_words() -> None:
+    """An observed threshold of 0 means payments of every size are published, not '£0'."""
+    facts = pd.DataFrame({"publisher_code": ["E1", "E2"], "observed_threshold_gbp": [500, 0]})
+    shown = table(facts).formatted()
+    assert shown["Observed threshold"].tolist() == ["£500", "none (all sizes)"]
+    assert facts["observed_threshold_gbp"].tolist() == [500, 0]  # the caller's frame untouched

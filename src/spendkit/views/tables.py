@@ -34,6 +34,8 @@ from spendkit.views.html import escape_html
 KINDS = ("money", "pct", "share", "int", "number", "date", "month", "bool", "text")
 #: Shown for a missing value in any column.
 MISSING = "–"
+#: Columns where 0 is not an amount but a finding, and the words shown for it.
+ZERO_MEANS: dict[str, str] = {"observed_threshold_gbp": "none (all sizes)"}
 #: Rows shown by default; the rest are counted in the note (and kept for exports).
 DEFAULT_MAX_ROWS = 20
 
@@ -311,6 +313,9 @@ def table(df: pd.DataFrame, *, columns: Sequence[str] | Mapping[str, str] | None
     for col in readable:
         if col in work.columns and not pd.api.types.is_numeric_dtype(work[col].dtype):
             work[col] = work[col].map(lambda v: v if _missing(v) else value_label(v))
+    for col, words in ZERO_MEANS.items():  # "£0" would read as an amount
+        if col in work.columns and pd.api.types.is_numeric_dtype(work[col].dtype):
+            work[col] = work[col].astype(object).where(work[col] != 0, words)
     given = dict(kinds or {})
     bad = {k: v for k, v in given.items() if v not in KINDS}
     if bad:
@@ -340,5 +345,5 @@ def table(df: pd.DataFrame, *, columns: Sequence[str] | Mapping[str, str] | None
                        pence=pence, transpose=transpose, decimals=places, signed=signed)
 
 
-__all__ = ["DEFAULT_MAX_ROWS", "HEADERS", "KINDS", "MISSING", "ReportTable", "format_value",
-           "header_for", "infer_kind", "table", "value_label"]
+__all__ = ["DEFAULT_MAX_ROWS", "HEADERS", "KINDS", "MISSING", "ZERO_MEANS", "ReportTable",
+           "format_value", "header_for", "infer_kind", "table", "value_label"]
