@@ -128,6 +128,13 @@ def test_write_index_escapes_everything(tmp_path: Path):
     again = write_index(tmp_path, [report], {"ledger <total>": {"2023-24": "£1,234"},
                                              "councils": ["Leeds", "<York>"]})
     assert again.read_text(encoding="utf-8") == text
+    assert "<th>Also</th>" not in text  # nothing else was written: no empty column
+    with_pdf = NotebookReport(
+        notebook=report.notebook, html=report.html, title="t", size_bytes=1, n_figures=2,
+        parameters={}, seconds=0.0, pdf=tmp_path / "01.pdf")
+    text = write_index(tmp_path, [report, with_pdf]).read_text(encoding="utf-8")
+    assert text.count("<th>Also</th>") == 1 and '<a href="01.pdf">PDF</a>' in text
+    assert text.count("<td></td></tr>") == 1  # the report without one has an empty cell
 
 
 def test_pdf_skipped_with_a_clear_reason_without_chromium(monkeypatch, tmp_path: Path):

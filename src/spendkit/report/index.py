@@ -59,11 +59,13 @@ def write_index(out_dir: Path, reports: Sequence[NotebookReport],
     summary = dict(summary or {})
     warning = summary.pop("SYNTHETIC data", None)
     lead = lead or str(summary.pop("covers", ""))
+    links = [_links(r, out_dir) for r in reports]
+    also = any(links)  # no empty "Also" column when nothing else was written
     items = "".join(
         f"<tr><td><a href=\"{escape_html(r.html.name)}\">{escape_html(r.title)}</a></td>"
         f"<td>{escape_html(r.notebook.name)}</td><td class='num'>{r.n_figures}</td>"
-        f"<td>{_links(r, out_dir)}</td></tr>"
-        for r in reports
+        + (f"<td>{extra}</td>" if also else "") + "</tr>"
+        for r, extra in zip(reports, links, strict=True)
     )
     summary_rows = "".join(
         f"<tr><th>{escape_html(k)}</th><td>{_summary_value(v)}</td></tr>"
@@ -78,7 +80,8 @@ def write_index(out_dir: Path, reports: Sequence[NotebookReport],
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
         f"<title>{escape_html(title)}</title><style>{_INDEX_CSS}</style></head><body>"
         f"<h1>{escape_html(title)}</h1>{lead_html}{warning_html}"
-        "<table><tr><th>Report</th><th>Notebook</th><th>Charts</th><th>Also</th></tr>"
+        "<table><tr><th>Report</th><th>Notebook</th><th>Charts</th>"
+        + ("<th>Also</th>" if also else "") + "</tr>"
         f"{items}</table>{summary_html}"
         f"<footer>Built with spendkit {escape_html(__version__)}. Each report opens offline: "
         "charts and tables are embedded in the page.</footer></body></html>\n"
