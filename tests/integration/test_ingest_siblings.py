@@ -9,9 +9,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from spendkit.datasets import read_ledger, read_transactions
+from spendkit.errors import InputError
 from spendkit.ingest import ingest
 from spendkit.reference.councils import UNKNOWN
+from spendkit.report.pipeline import choose_parameters, data_provenance
 
 HYNDBURN = "Hyndburn Borough Council"
 HEADER = "Payment date,Name,Net Amount,HBC ref no\n"
@@ -86,3 +90,15 @@ def test_no_guess_without_one_fitting_folder_publisher(tmp_path: Path):
     _write(split / "b", "June-24.csv", 6)
     ingest(split, tmp_path / "p3", progress=False)
     assert _publishers(tmp_path / "p3")["b/June-24.csv"] == UNKNOWN
+
+
+def test_reports_on_an_unidentified_file_say_what_to_do(tmp_path: Path):
+    """With only a file nobody could name, the report stops before any notebook runs, in one
+    line saying how to name its publisher."""
+    _write(tmp_path / "raw", "June-24.csv", 6)
+    ingest(tmp_path / "raw", tmp_path / "processed", progress=False)
+    params = choose_parameters({}, [], tmp_path / "processed")
+    assert params["council"] == UNKNOWN
+    with pytest.raises(InputError, match=r"publisher of these files was not identified\. "
+                       r"June-24\.csv: .*could be .*Hyndburn.*Put it in a folder named after"):
+        data_provenance(params, tmp_path / "processed")

@@ -15,8 +15,9 @@ from typing import Any
 
 from spendkit import __version__
 from spendkit.datasets import financial_years, publishers, query, read_ledger
+from spendkit.errors import InputError
 from spendkit.ingest import IngestSummary, ingest
-from spendkit.reference.councils import resolve_council
+from spendkit.reference.councils import UNKNOWN, resolve_council, unidentified_help
 from spendkit.report.build import build_reports
 from spendkit.report.notebooks import declared_parameters, default_notebooks_dir, find_notebooks
 from spendkit.report.results import ReportSummary
@@ -59,11 +60,18 @@ def data_provenance(parameters: dict[str, Any], processed: Path | None = None,
     """
     wanted = parameters.get("council") or default_council
     council = resolve_council(wanted, available=publishers(processed)).name if wanted else None
+    ledger = read_ledger(processed)
+    if council == UNKNOWN:  # the pages are about one council: say how to name the files' one
+        helps = [h for h in map(unidentified_help, ledger.to_dict("records")) if h]
+        more = f" ({len(helps) - 1} more file(s) alike: see the ingest summary)" \
+            if len(helps) > 1 else ""
+        raise InputError("the reports need a council, and the publisher of these files was "
+                         f"not identified. {helps[0] if helps else ''}{more}")
     years = check_years(parameters.get("years"), available=financial_years(processed))
     dates = query("SELECT DISTINCT publisher_name, payment_date FROM transactions "
                   "ORDER BY publisher_name, payment_date", processed,
                   publishers=[council] if council else None, years=years)
-    return provenance(dates, read_ledger(processed), council=council)
+    return provenance(dates, ledger, council=council)
 
 
 def run_summary(summary: IngestSummary, prov: Provenance) -> dict[str, Any]:
