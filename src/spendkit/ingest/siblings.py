@@ -18,9 +18,8 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-import pyarrow as pa
-
 from spendkit.ingest.batches import FileRows
+from spendkit.loader import repeat_string
 from spendkit.reference.councils import UNKNOWN, profile_for_code
 
 #: How the loader words an ambiguous publisher (`reference.councils.identify_publisher`).
@@ -74,8 +73,8 @@ def _relabel(rows: FileRows, name: str, code: str, basis: str, warning: str) -> 
     table = rows.table
     for column, value in (("publisher_name", name), ("publisher_code", code)):
         i = table.schema.get_field_index(column)
-        table = table.set_column(i, table.schema.field(i),
-                                 pa.array([value] * table.num_rows, table.schema.field(i).type))
+        field = table.schema.field(i)
+        table = table.set_column(i, field, repeat_string(value, table.num_rows).cast(field.type))
     notes = [w for w in str(rows.ledger.get("warnings") or "").split(" | ")
              if w and "publisher not identified" not in w and not w.startswith(warning[:30])]
     ledger = {**rows.ledger, "publisher_name": name, "publisher_code": code,
